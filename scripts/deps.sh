@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs every build, test and run dependency from Debian 12's packages, skipping what is present.
+# Usage: scripts/deps.sh            (build + test dependencies)
+#        IMGGENBOT_DEPS=runtime ... (runtime only, used by the Docker runtime stage)
+set -euo pipefail
+
+build_pkgs=(
+  build-essential cmake ninja-build pkg-config git
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
+  libssl-dev libsqlite3-dev libpq-dev
+  libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
+  libpng-dev libjpeg62-turbo-dev libwebp-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  # test and benchmark tools: a real PostgreSQL server, python for fake servers, wrk and nginx
+  postgresql python3 wrk nginx-light docker-compose
+)
+
+missing=()
+for p in "${build_pkgs[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "deps: all ${#build_pkgs[@]} packages present"
+  exit 0
+fi
+
+echo "deps: installing ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"

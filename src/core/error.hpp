@@ -1,0 +1,76 @@
+#pragma once
+#include <chrono>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace igb::core {
+
+// One list of expected failures. Drivers map a code to an HTTP status, a bot reply in the user's
+// language, or a job retry, each in one place.
+enum class ErrorCode {
+  invalid_argument,   // bad input; field_errors says which
+  unauthenticated,    // missing or wrong credentials
+  forbidden,          // authenticated, but not allowed (banned user, not the owner of a thing)
+  not_found,
+  conflict,           // state does not allow it (job already finished, key already revoked)
+  quota_exhausted,    // no images left in the period
+  too_many_jobs,      // plan's concurrent job limit reached
+  rate_limited,       // slow down; retry_after says for how long
+  payment_invalid,    // a payment event that does not match what was sold
+  unavailable,        // a dependency is down or busy; retry later
+  internal,
+};
+
+const char* to_string(ErrorCode code);
+
+struct FieldError {
+  std::string field;  // dotted path, e.g. "body.width"
+  std::string message;
+  std::string type;  // machine-readable kind, e.g. "value_error.range"
+};
+
+struct Error {
+  ErrorCode code = ErrorCode::internal;
+  std::string public_message;   // safe to show to the user or API client
+  std::string internal_detail;  // for the log only; never sent out
+  std::vector<FieldError> field_errors;
+  std::optional<std::chrono::milliseconds> retry_after;
+};
+
+inline Error make_error(ErrorCode code, std::string public_message, std::string internal_detail = {}) {
+  return Error{.code = code, .public_message = std::move(public_message),
+               .internal_detail = std::move(internal_detail)};
+}
+
+// A value or an Error. The type is [[nodiscard]], so every function returning it is too.
+template <class T>
+class [[nodiscard]] Result {
+ public:
+  Result(T value) : v_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
+  Result(Error error) : v_(std::move(error)) {}    // NOLINT(google-explicit-constructor)
+
+  bool ok() const { return v_.index() == 0; }
+  explicit operator bool() const { return ok(); }
+
+  T& value() & { return std::get<0>(v_); }
+  const T& value() const& { return std::get<0>(v_); }
+  T&& value() && { return std::get<0>(std::move(v_)); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+  T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+
+  const Error& error() const& { return std::get<1>(v_); }
+  Error&& error() && { return std::get<1>(std::move(v_)); }
+
+ private:
+  std::variant<T, Error> v_;
+};
+
+struct Ok {};
+using Status = Result<Ok>;
+
+}  // namespace igb::core

@@ -1,0 +1,246 @@
+#include "core/jobs.hpp"
+
+#include <string>
+
+#include "core/quota.hpp"
+#include "util/crypto.hpp"
+#include "util/strings.hpp"
+
+namespace igb::core {
+
+std::vector<FieldError> JobService::validate(const SubmitRequest& r, const Plan& plan) const {
+  std::vector<FieldError> errors;
+  auto add = [&](std::string field, std::string msg, std::string type) {
+    errors.push_back(FieldError{std::move(field), std::move(msg), std::move(type)});
+  };
+  const auto& p = r.params;
+  auto prompt = util::trim(p.prompt);
+  if (prompt.empty()) {
+    add("prompt", "must not be empty", "value_error.missing");
+  } else if (!util::is_valid_utf8(p.prompt)) {
+    add("prompt", "must be valid UTF-8", "value_error.encoding");
+  } else if (static_cast<int>(p.prompt.size()) > options_.max_prompt_bytes) {
+    add("prompt", "must be at most " + std::to_string(options_.max_prompt_bytes) + " bytes",
+        "value_error.too_long");
+  }
+  bool sides_ok = true;
+  for (auto [name, side] : {std::pair{"width", p.width}, std::pair{"height", p.height}}) {
+    sides_ok = sides_ok && side >= options_.min_side && side <= plan.max_side && side % 16 == 0;
+    if (side < options_.min_side || side > plan.max_side) {
+      add(name, "must be between " + std::to_string(options_.min_side) + " and " + std::to_string(plan.max_side) +
+                    " on the " + plan.id + " plan", "value_error.range");
+    } else if (side % 16 != 0) {
+      add(name, "must be a multiple of 16", "value_error.multiple_of");
+    }
+  }
+  if (sides_ok && static_cast<long long>(p.width) * p.height > plan.max_pixels) {
+    add("width", "width × height exceeds " + std::to_string(plan.max_pixels) + " pixels on the " + plan.id + " plan",
+        "value_error.too_large");
+  }
+  if (p.steps < 1 || p.steps > options_.max_steps) {
+    add("steps", "must be between 1 and " + std::to_string(options_.max_steps), "value_error.range");
+  }
+  if (p.seed && (*p.seed < 0 || *p.seed > 4294967295LL)) {
+    add("seed", "must be between 0 and 4294967295", "value_error.range");
+  }
+  if (p.style.size() > 32) add("style", "must be at most 32 characters", "value_error.too_long");
+  if (r.count < 1 || r.count > plan.images_per_request) {
+    add("n", "must be between 1 and " + std::to_string(plan.images_per_request) + " on the " + plan.id + " plan",
+        "value_error.range");
+  }
+  if (r.idempotency_key && (r.idempotency_key->empty() || r.idempotency_key->size() > 128)) {
+    add("idempotency_key", "must be 1 to 128 characters", "value_error.length");
+  }
+  return errors;
+}
+
+Result<SubmitOutcome> JobService::submit(const SubmitRequest& r) {
+  const auto now = clock_.now();
+  return transact(store_, TxMode::write, [&](Tx& tx) -> Result<SubmitOutcome> {
+    auto user = tx.find_user(r.user);
+    if (!user) return make_error(ErrorCode::not_found, "no such user");
+    if (user->banned) return make_error(ErrorCode::forbidden, "this account is suspended");
+
+    // The counter's row lock serialises this user's submissions, so the checks below cannot race.
+    auto quota = resolve_quota(tx, plans_, r.user, now, /*lock=*/true);
+    if (r.idempotency_key) {
+      auto earlier = tx.find_jobs_by_idempotency_key(r.user, *r.idempotency_key);
+      if (!earlier.empty()) return SubmitOutcome{std::move(earlier), quota, true};
+    }
+    auto errors = validate(r, quota.plan);
+    if (!errors.empty()) {
+      Error e = make_error(ErrorCode::invalid_argument, "the request has invalid fields");
+      e.field_errors = std::move(errors);
+      return e;
+    }
+    if (quota.remaining() < r.count) {
+      Error e = make_error(ErrorCode::quota_exhausted, "no images left in this period");
+      e.retry_after = std::chrono::duration_cast<Millis>(quota.resets_at - now);
+      return e;
+    }
+    if (tx.count_active_jobs(r.user) + r.count > quota.plan.max_concurrent_jobs) {
+      Error e = make_error(ErrorCode::too_many_jobs,
+                           "too many generations in progress; the plan allows " +
+                               std::to_string(quota.plan.max_concurrent_jobs) + " at a time");
+      e.retry_after = std::chrono::seconds(5);
+      return e;
+    }
+    SubmitOutcome out;
+    for (int i = 0; i < r.count; ++i) {
+      Job job;
+      job.id = "j" + util::random_hex(12);
+      job.user_id = r.user;
+      job.priority = quota.plan.priority;
+      job.max_attempts = options_.max_attempts;
+      job.run_after = now;
+      job.params = r.params;
+      job.quota_period_start = quota.period_start;
+      job.source = r.source;
+      job.meta = r.meta;
+      job.idempotency_key = r.idempotency_key;
+      job.created_at = job.updated_at = now;
+      tx.insert_job(job);
+      out.jobs.push_back(std::move(job));
+    }
+    tx.adjust_quota(r.user, quota.period_start, 0, r.count);
+    quota.reserved += r.count;
+    out.quota = std::move(quota);
+    return out;
+  });
+}
+
+std::optional<Job> JobService::claim(std::string_view worker) {
+  const auto now = clock_.now();
+  return transact(store_, TxMode::write,
+                  [&](Tx& tx) { return tx.claim_job(worker, now, now + options_.lease); });
+}
+
+bool JobService::heartbeat(std::string_view job_id, std::string_view worker, int progress) {
+  const auto now = clock_.now();
+  return transact(store_, TxMode::write, [&](Tx& tx) {
+    return tx.renew_lease(job_id, worker, now + options_.lease, progress, now);
+  });
+}
+
+void JobService::release_quota(Tx& tx, Job& job) {
+  if (job.quota_state != QuotaState::reserved) return;
+  tx.adjust_quota(job.user_id, job.quota_period_start, 0, -1);
+  job.quota_state = QuotaState::released;
+}
+
+namespace {
+
+void finish(Job& job, JobStatus status, Timestamp now) {
+  job.status = status;
+  job.lease_owner.reset();
+  job.lease_expires_at.reset();
+  job.finished_at = now;
+  job.updated_at = now;
+}
+
+Result<Job> held_job(Tx& tx, std::string_view job_id, std::string_view worker) {
+  auto job = tx.find_job(job_id, /*for_update=*/true);
+  if (!job) return make_error(ErrorCode::not_found, "no such job");
+  if (job->status != JobStatus::running || job->lease_owner != worker) {
+    return make_error(ErrorCode::conflict, "the job is no longer held by this worker");
+  }
+  return std::move(*job);
+}
+
+}  // namespace
+
+Status JobService::succeed(std::string_view job_id, std::string_view worker, const Image& image) {
+  const auto now = clock_.now();
+  return transact(store_, TxMode::write, [&](Tx& tx) -> Status {
+    auto held = held_job(tx, job_id, worker);
+    if (!held) return std::move(held).error();
+    Job& job = *held;
+    finish(job, JobStatus::succeeded, now);
+    job.progress = 100;
+    tx.insert_image(image);
+    job.image_id = image.id;
+    job.public_error.clear();
+    if (job.quota_state == QuotaState::reserved) {
+      tx.adjust_quota(job.user_id, job.quota_period_start, 1, -1);
+      job.quota_state = QuotaState::committed;
+    }
+    tx.update_job(job);
+    return Ok{};
+  });
+}
+
+Status JobService::fail(std::string_view job_id, std::string_view worker, std::string_view public_error,
+                        std::optional<Millis> retry_in) {
+  const auto now = clock_.now();
+  return transact(store_, TxMode::write, [&](Tx& tx) -> Status {
+    auto held = held_job(tx, job_id, worker);
+    if (!held) return std::move(held).error();
+    Job& job = *held;
+    job.public_error = std::string(public_error);
+    if (retry_in && job.attempts < job.max_attempts) {
+      job.status = JobStatus::queued;
+      job.lease_owner.reset();
+      job.lease_expires_at.reset();
+      job.run_after = now + *retry_in;
+      job.updated_at = now;
+    } else {
+      finish(job, JobStatus::failed, now);
+      release_quota(tx, job);
+    }
+    tx.update_job(job);
+    return Ok{};
+  });
+}
+
+Status JobService::cancel(std::string_view job_id, UserId owner) {
+  const auto now = clock_.now();
+  return transact(store_, TxMode::write, [&](Tx& tx) -> Status {
+    auto job = tx.find_job(job_id, /*for_update=*/true);
+    if (!job || job->user_id != owner) return make_error(ErrorCode::not_found, "no such job");
+    if (is_terminal(job->status)) {
+      return make_error(ErrorCode::conflict, std::string("the job has already ") +
+                                                 (job->status == JobStatus::succeeded ? "finished" : "ended"));
+    }
+    finish(*job, JobStatus::canceled, now);
+    release_quota(tx, *job);
+    tx.update_job(*job);
+    return Ok{};
+  });
+}
+
+int JobService::reap_expired_leases(int limit) {
+  const auto now = clock_.now();
+  return transact(store_, TxMode::write, [&](Tx& tx) {
+    auto expired = tx.expired_leases(now, limit);
+    for (auto& job : expired) {
+      if (job.attempts >= job.max_attempts) {
+        job.public_error = "The generation did not finish. Your quota was not used.";
+        finish(job, JobStatus::failed, now);
+        release_quota(tx, job);
+      } else {
+        job.status = JobStatus::queued;
+        job.lease_owner.reset();
+        job.lease_expires_at.reset();
+        job.run_after = now;
+        job.updated_at = now;
+      }
+      tx.update_job(job);
+    }
+    return static_cast<int>(expired.size());
+  });
+}
+
+Result<Job> JobService::get(std::string_view job_id, UserId owner) {
+  auto tx = store_.begin(TxMode::read);
+  auto job = tx->find_job(job_id, false);
+  if (!job || job->user_id != owner) return make_error(ErrorCode::not_found, "no such job");
+  return std::move(*job);
+}
+
+int JobService::queue_position(const Job& job) {
+  if (job.status != JobStatus::queued) return 0;
+  auto tx = store_.begin(TxMode::read);
+  return tx->queue_position(job);
+}
+
+}  // namespace igb::core

@@ -1,0 +1,80 @@
+#pragma once
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/error.hpp"
+#include "core/model.hpp"
+#include "core/plans.hpp"
+#include "core/store.hpp"
+
+namespace igb::core {
+
+struct JobOptions {
+  int max_attempts = 3;
+  Millis lease = std::chrono::seconds(60);
+  int max_prompt_bytes = 2000;
+  int min_side = 256;
+  int max_steps = 4;  // FLUX.1-schnell is distilled for 1–4 steps
+};
+
+struct SubmitRequest {
+  UserId user = 0;
+  JobParams params;
+  int count = 1;  // images, one job each
+  std::string source;
+  std::string meta;
+  std::optional<std::string> idempotency_key;
+};
+
+struct SubmitOutcome {
+  std::vector<Job> jobs;
+  QuotaStatus quota;      // after the reservation
+  bool replayed = false;  // the idempotency key was seen before: these are the first request's jobs
+};
+
+// The generation queue. Quota is reserved when jobs are queued, committed when one succeeds and
+// released when one fails for good or is canceled: a user never pays for a failed image.
+class JobService {
+ public:
+  JobService(Store& store, const Clock& clock, const PlanCatalog& plans, JobOptions options = {})
+      : store_(store), clock_(clock), plans_(plans), options_(options) {}
+
+  // Validates against the user's plan, then reserves quota and queues, atomically.
+  // Errors: invalid_argument (field_errors), not_found (user), forbidden (banned),
+  // quota_exhausted, too_many_jobs.
+  Result<SubmitOutcome> submit(const SubmitRequest& request);
+
+  std::optional<Job> claim(std::string_view worker);
+  // Renews the lease and records progress; false means the job is no longer this worker's
+  // (canceled, or re-claimed after the lease ran out): stop working on it.
+  bool heartbeat(std::string_view job_id, std::string_view worker, int progress);
+  // Records the image (content-addressed, so a repeat is harmless) and finishes the job with it.
+  Status succeed(std::string_view job_id, std::string_view worker, const Image& image);
+  // A failed attempt. With retry_in and attempts left, the job is queued again after that delay;
+  // otherwise it fails for good with `public_error` and its quota is released.
+  Status fail(std::string_view job_id, std::string_view worker, std::string_view public_error,
+              std::optional<Millis> retry_in);
+  Status cancel(std::string_view job_id, UserId owner);
+  // Puts running jobs whose lease has run out back in the queue, or fails those out of attempts.
+  int reap_expired_leases(int limit = 100);
+
+  // The job, if `owner` owns it (anyone else gets not_found, as if it did not exist).
+  Result<Job> get(std::string_view job_id, UserId owner);
+  int queue_position(const Job& job);
+
+  const JobOptions& options() const { return options_; }
+
+ private:
+  std::vector<FieldError> validate(const SubmitRequest& request, const Plan& plan) const;
+  void release_quota(Tx& tx, Job& job);
+
+  Store& store_;
+  const Clock& clock_;
+  const PlanCatalog& plans_;
+  JobOptions options_;
+};
+
+}  // namespace igb::core

@@ -1,0 +1,174 @@
+#pragma once
+// Domain records of the core. Plain data; no SQL, JSON or transport types.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.hpp"
+
+namespace igb::core {
+
+// Users are keyed by their Telegram id: every account, including those used through API keys,
+// belongs to a Telegram user (API keys are issued to a Telegram id).
+using UserId = std::int64_t;
+
+struct User {
+  UserId id = 0;
+  std::string username;  // may be empty
+  std::string language;  // IETF tag from the Telegram client or /lang, e.g. "en", "ru"
+  Timestamp created_at{};
+  bool banned = false;
+  bool blocked_bot = false;  // the user blocked the bot: stop sending to them
+};
+
+struct ApiKey {
+  std::string id;        // public identifier, e.g. "k_3f9a…"; used to revoke
+  UserId user_id = 0;
+  std::string key_hash;  // sha256 hex of the secret; the secret itself is never stored
+  std::string prefix;    // first characters of the secret, to help the owner recognise it
+  std::string name;
+  Timestamp created_at{};
+  std::optional<Timestamp> revoked_at;
+};
+
+enum class PeriodKind { daily, days30 };
+
+struct Plan {
+  std::string id;     // "free", "basic", "pro"
+  std::string title;
+  int images_per_period = 0;
+  PeriodKind period = PeriodKind::daily;
+  int max_pixels = 1024 * 1024;   // width * height at most
+  int max_side = 1440;
+  int max_concurrent_jobs = 1;
+  int priority = 0;               // higher is claimed first
+  int images_per_request = 1;
+  int price_stars = 0;            // 0 means not for sale (free)
+};
+
+enum class SubscriptionStatus { active, canceled, refunded, expired };
+enum class SubscriptionSource { stars, admin };
+
+const char* to_string(SubscriptionStatus s);
+const char* to_string(SubscriptionSource s);
+std::optional<SubscriptionStatus> subscription_status_from(std::string_view s);
+std::optional<SubscriptionSource> subscription_source_from(std::string_view s);
+
+// One paid period. A renewal adds a new row that starts where the previous one ends; a refund marks
+// the row the payment bought as refunded, which takes the entitlement back.
+struct Subscription {
+  std::int64_t id = 0;
+  UserId user_id = 0;
+  std::string plan_id;
+  SubscriptionStatus status = SubscriptionStatus::active;
+  Timestamp period_start{};
+  Timestamp period_end{};
+  bool auto_renew = false;
+  SubscriptionSource source = SubscriptionSource::stars;
+  std::optional<std::string> charge_id;  // the payment that bought it
+  Timestamp created_at{};
+};
+
+struct PaymentEvent {
+  std::string charge_id;  // telegram_payment_charge_id: unique per payment
+  std::string provider_charge_id;
+  UserId user_id = 0;
+  std::string plan_id;
+  std::int64_t amount = 0;  // in the currency's smallest unit (Stars are whole)
+  std::string currency = "XTR";
+  bool is_recurring = false;
+  std::optional<Timestamp> subscription_expiration;  // given by Telegram for subscriptions
+  std::string payload;
+  Timestamp at{};
+};
+
+struct Payment {
+  std::string charge_id;
+  UserId user_id = 0;
+  std::string plan_id;
+  std::int64_t amount = 0;
+  std::string currency;
+  bool is_recurring = false;
+  std::optional<std::int64_t> subscription_id;
+  Timestamp created_at{};
+  std::optional<Timestamp> refunded_at;
+};
+
+struct QuotaCounter {
+  UserId user_id = 0;
+  Timestamp period_start{};
+  int used = 0;      // images delivered
+  int reserved = 0;  // images of jobs queued or running
+};
+
+// What a user may do now, and how much of it they have done.
+struct QuotaStatus {
+  Plan plan;
+  std::optional<Subscription> subscription;  // the paid period in force, if any
+  Timestamp period_start{};
+  Timestamp resets_at{};
+  int limit = 0;
+  int used = 0;
+  int reserved = 0;
+  int remaining() const { return limit - used - reserved > 0 ? limit - used - reserved : 0; }
+};
+
+enum class JobStatus { queued, running, succeeded, failed, canceled };
+enum class QuotaState { reserved, committed, released };
+
+const char* to_string(JobStatus s);
+const char* to_string(QuotaState s);
+std::optional<JobStatus> job_status_from(std::string_view s);
+std::optional<QuotaState> quota_state_from(std::string_view s);
+inline bool is_terminal(JobStatus s) {
+  return s == JobStatus::succeeded || s == JobStatus::failed || s == JobStatus::canceled;
+}
+
+struct JobParams {
+  std::string prompt;
+  int width = 1024;
+  int height = 1024;
+  int steps = 4;
+  std::optional<std::int64_t> seed;
+  std::string style;  // preset name, may be empty
+  std::string model;  // empty: the configured default
+};
+
+// One job makes one image. A request for n images makes n jobs in one transaction.
+struct Job {
+  std::string id;
+  UserId user_id = 0;
+  JobStatus status = JobStatus::queued;
+  int priority = 0;
+  int attempts = 0;
+  int max_attempts = 3;
+  std::optional<std::string> lease_owner;
+  std::optional<Timestamp> lease_expires_at;
+  Timestamp run_after{};  // not claimed before this (retry back-off)
+  int progress = 0;       // 0..100
+  std::string public_error;
+  JobParams params;
+  std::optional<std::string> image_id;  // sha256 of the result
+  Timestamp quota_period_start{};
+  QuotaState quota_state = QuotaState::reserved;
+  std::string source;  // "bot", "api", "cli": who asked
+  std::string meta;    // opaque to the core: the driver's delivery data (chat id, message id…)
+  std::optional<std::string> idempotency_key;
+  Timestamp created_at{};
+  std::optional<Timestamp> started_at;
+  std::optional<Timestamp> finished_at;
+  Timestamp updated_at{};
+};
+
+struct Image {
+  std::string id;  // sha256 hex of the bytes
+  std::string mime;
+  std::int64_t size_bytes = 0;
+  int width = 0;
+  int height = 0;
+  std::optional<std::string> telegram_file_id;
+  Timestamp created_at{};
+};
+
+}  // namespace igb::core

@@ -1,0 +1,116 @@
+#include "core/payments.hpp"
+
+#include <algorithm>
+
+namespace igb::core {
+namespace {
+
+// A new period of `plan_id` starts when the user's current period of that plan ends, or now.
+Timestamp next_period_start(Tx& tx, UserId user, std::string_view plan_id, Timestamp now) {
+  Timestamp start = now;
+  for (const auto& s : tx.subscriptions_of(user)) {
+    if (s.status == SubscriptionStatus::active && s.plan_id == plan_id && s.period_end > start) {
+      start = s.period_end;
+    }
+  }
+  return start;
+}
+
+void ensure_user_row(Tx& tx, UserId user, Timestamp now) {
+  if (!tx.find_user(user)) tx.upsert_user(user, "", "", now);
+}
+
+}  // namespace
+
+Result<CreditOutcome> PaymentService::apply_payment(const PaymentEvent& e) {
+  if (e.charge_id.empty() || e.charge_id.size() > 255) {
+    return make_error(ErrorCode::invalid_argument, "payment without a valid charge id");
+  }
+  const auto now = clock_.now();
+  return transact(store_, TxMode::write, [&](Tx& tx) -> Result<CreditOutcome> {
+    ensure_user_row(tx, e.user_id, now);
+    Payment p{.charge_id = e.charge_id, .user_id = e.user_id, .plan_id = e.plan_id, .amount = e.amount,
+              .currency = e.currency, .is_recurring = e.is_recurring, .created_at = e.at};
+    CreditOutcome out;
+    if (!tx.insert_payment(p)) {
+      out.duplicate = true;
+      return out;
+    }
+    const Plan* plan = plans_.find(e.plan_id);
+    if (plan == nullptr || plan->price_stars == 0) {
+      out.problem = "payment for unknown plan '" + e.plan_id + "'";
+    } else if (e.currency != "XTR" || e.amount != plan->price_stars) {
+      out.problem = "payment of " + std::to_string(e.amount) + " " + e.currency + " does not match the price of " +
+                    std::to_string(plan->price_stars) + " XTR";
+    }
+    if (!out.problem.empty()) return out;
+
+    Subscription s{.user_id = e.user_id, .plan_id = e.plan_id, .status = SubscriptionStatus::active,
+                   .auto_renew = e.is_recurring, .source = SubscriptionSource::stars,
+                   .charge_id = e.charge_id, .created_at = now};
+    s.period_start = next_period_start(tx, e.user_id, e.plan_id, now);
+    s.period_end = s.period_start + kSubscriptionPeriod;
+    if (e.subscription_expiration && *e.subscription_expiration > s.period_start) {
+      s.period_end = *e.subscription_expiration;
+    }
+    s.id = tx.insert_subscription(s);
+    tx.set_payment_subscription(e.charge_id, s.id);
+    out.subscription = std::move(s);
+    return out;
+  });
+}
+
+Result<RefundOutcome> PaymentService::refund(std::string_view charge_id) {
+  const auto now = clock_.now();
+  return transact(store_, TxMode::write, [&](Tx& tx) -> Result<RefundOutcome> {
+    auto payment = tx.find_payment(charge_id, /*for_update=*/true);
+    if (!payment) return make_error(ErrorCode::not_found, "no payment with this charge id");
+    RefundOutcome out;
+    if (!tx.mark_payment_refunded(charge_id, now)) {
+      out.duplicate = true;
+      return out;
+    }
+    if (payment->subscription_id) {
+      tx.set_subscription_status(*payment->subscription_id, SubscriptionStatus::refunded);
+      out.revoked = tx.find_subscription(*payment->subscription_id);
+    }
+    return out;
+  });
+}
+
+Result<Subscription> PaymentService::grant(UserId user, std::string_view plan_id, int days) {
+  const Plan* plan = plans_.find(plan_id);
+  if (plan == nullptr || plan->price_stars == 0) {
+    return make_error(ErrorCode::invalid_argument, "unknown paid plan '" + std::string(plan_id) + "'");
+  }
+  if (days < 1 || days > 3660) return make_error(ErrorCode::invalid_argument, "days must be between 1 and 3660");
+  const auto now = clock_.now();
+  return transact(store_, TxMode::write, [&](Tx& tx) -> Result<Subscription> {
+    ensure_user_row(tx, user, now);
+    Subscription s{.user_id = user, .plan_id = std::string(plan_id), .status = SubscriptionStatus::active,
+                   .auto_renew = false, .source = SubscriptionSource::admin, .created_at = now};
+    s.period_start = next_period_start(tx, user, plan_id, now);
+    s.period_end = s.period_start + std::chrono::days(days);
+    s.id = tx.insert_subscription(s);
+    return s;
+  });
+}
+
+Result<Subscription> PaymentService::set_auto_renew(UserId user, bool auto_renew) {
+  const auto now = clock_.now();
+  return transact(store_, TxMode::write, [&](Tx& tx) -> Result<Subscription> {
+    std::optional<Subscription> current;
+    for (auto& s : tx.subscriptions_of(user)) {
+      if (s.status == SubscriptionStatus::active && s.source == SubscriptionSource::stars && s.period_end > now &&
+          (!current || s.period_end > current->period_end)) {
+        current = std::move(s);
+      }
+    }
+    if (!current) return make_error(ErrorCode::not_found, "no paid subscription to change");
+    tx.set_subscription_auto_renew(current->id, auto_renew);
+    current->auto_renew = auto_renew;
+    return std::move(*current);
+  });
+}
+
+}  // namespace igb::core

@@ -1,0 +1,50 @@
+#pragma once
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/clock.hpp"
+#include "core/error.hpp"
+#include "core/model.hpp"
+#include "core/plans.hpp"
+#include "core/store.hpp"
+
+namespace igb::core {
+
+inline constexpr auto kSubscriptionPeriod = std::chrono::days(30);
+
+struct CreditOutcome {
+  bool duplicate = false;  // this charge id was applied before; nothing changed
+  std::optional<Subscription> subscription;  // the period the payment bought
+  // Set when the money arrived but buys nothing (unknown plan, wrong amount or currency): the
+  // payment is in the ledger for an operator to refund.
+  std::string problem;
+};
+
+struct RefundOutcome {
+  bool duplicate = false;  // refunded before; nothing changed
+  std::optional<Subscription> revoked;
+};
+
+// The payments ledger and the subscriptions it buys. Each charge id is applied once.
+class PaymentService {
+ public:
+  PaymentService(Store& store, const Clock& clock, const PlanCatalog& plans)
+      : store_(store), clock_(clock), plans_(plans) {}
+
+  // Records the payment under its charge id and activates or extends the plan it paid for.
+  Result<CreditOutcome> apply_payment(const PaymentEvent& event);
+  // Records the refund of a payment and revokes the period it bought.
+  Result<RefundOutcome> refund(std::string_view charge_id);
+  // An operator's gift: `days` of `plan_id` from now, or from the end of the same plan's current period.
+  Result<Subscription> grant(UserId user, std::string_view plan_id, int days);
+  // Turns auto-renewal of the user's current paid period on or off; returns that period.
+  Result<Subscription> set_auto_renew(UserId user, bool auto_renew);
+
+ private:
+  Store& store_;
+  const Clock& clock_;
+  const PlanCatalog& plans_;
+};
+
+}  // namespace igb::core

@@ -1,0 +1,29 @@
+#pragma once
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "core/error.hpp"
+#include "core/model.hpp"
+
+namespace igb::core {
+
+// The tiers on sale. Built from configuration; the defaults are default_plans().
+class PlanCatalog {
+ public:
+  // Checks the plans (a "free" plan exists, ids unique, limits positive); an error names the plan.
+  static Result<PlanCatalog> create(std::vector<Plan> plans);
+
+  const Plan& free() const { return plans_.front(); }
+  const Plan* find(std::string_view id) const;
+  const std::vector<Plan>& all() const { return plans_; }
+  std::vector<Plan> paid() const;
+
+ private:
+  explicit PlanCatalog(std::vector<Plan> plans) : plans_(std::move(plans)) {}
+  std::vector<Plan> plans_;  // free first
+};
+
+std::vector<Plan> default_plans();
+
+}  // namespace igb::core

@@ -1,0 +1,122 @@
+#pragma once
+// The storage port: one transaction object that carries every repository operation, so a service can
+// change several records atomically. SQLite and PostgreSQL implement it (src/storage).
+// All calls block; drivers run them on the blocking pool, never on an I/O thread.
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include "core/error.hpp"
+#include "core/model.hpp"
+
+namespace igb::core {
+
+enum class TxMode { read, write };
+
+class Tx {
+ public:
+  virtual ~Tx() = default;  // rolls back unless commit() was called
+  virtual void commit() = 0;
+
+  // Users
+  // Inserts the user, or refreshes username and language of an existing one; returns the stored row.
+  virtual User upsert_user(UserId id, std::string_view username, std::string_view language, Timestamp now) = 0;
+  virtual std::optional<User> find_user(UserId id) = 0;
+  virtual bool set_user_banned(UserId id, bool banned) = 0;
+  virtual bool set_user_blocked_bot(UserId id, bool blocked) = 0;
+  virtual bool set_user_language(UserId id, std::string_view language) = 0;
+  virtual std::int64_t count_users() = 0;
+
+  // API keys
+  virtual void insert_api_key(const ApiKey& key) = 0;
+  virtual std::optional<ApiKey> find_api_key_by_hash(std::string_view key_hash) = 0;
+  virtual std::vector<ApiKey> api_keys_of(UserId user) = 0;
+  virtual bool revoke_api_key(std::string_view key_id, Timestamp at) = 0;  // false if unknown or revoked
+
+  // Subscriptions
+  virtual std::int64_t insert_subscription(const Subscription& s) = 0;  // returns the new id
+  virtual std::vector<Subscription> subscriptions_of(UserId user) = 0;   // newest period first
+  virtual std::optional<Subscription> find_subscription(std::int64_t id) = 0;
+  virtual bool set_subscription_status(std::int64_t id, SubscriptionStatus status) = 0;
+  virtual bool set_subscription_auto_renew(std::int64_t id, bool auto_renew) = 0;
+
+  // Payments ledger
+  virtual bool insert_payment(const Payment& p) = 0;  // false if the charge id is recorded already
+  virtual std::optional<Payment> find_payment(std::string_view charge_id, bool for_update) = 0;
+  virtual void set_payment_subscription(std::string_view charge_id, std::int64_t subscription_id) = 0;
+  virtual bool mark_payment_refunded(std::string_view charge_id, Timestamp at) = 0;  // false if it was already
+
+  // Quota counters, one row per user and period
+  // Returns the counter, creating it at zero if absent, and holds a row lock on it until the
+  // transaction ends: the serialisation point for reservations of one user.
+  virtual QuotaCounter lock_quota(UserId user, Timestamp period_start) = 0;
+  virtual std::optional<QuotaCounter> find_quota(UserId user, Timestamp period_start) = 0;
+  virtual void adjust_quota(UserId user, Timestamp period_start, int used_delta, int reserved_delta) = 0;
+
+  // Jobs
+  virtual void insert_job(const Job& job) = 0;
+  virtual std::optional<Job> find_job(std::string_view id, bool for_update) = 0;
+  virtual std::vector<Job> find_jobs_by_idempotency_key(UserId user, std::string_view key) = 0;
+  virtual void update_job(const Job& job) = 0;  // writes every mutable field
+  virtual int count_active_jobs(UserId user) = 0;  // queued or running
+  // Takes the queued job with the highest priority, then the oldest, whose run_after has come, marks
+  // it running under `worker` until `lease_until` and counts the attempt. Concurrent claimers never
+  // get the same job (PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite: one writer at a time).
+  virtual std::optional<Job> claim_job(std::string_view worker, Timestamp now, Timestamp lease_until) = 0;
+  // Extends a running job's lease if `worker` still holds it; false means the lease is lost.
+  virtual bool renew_lease(std::string_view job_id, std::string_view worker, Timestamp lease_until,
+                           int progress, Timestamp now) = 0;
+  // Running jobs whose lease ended before `now`, locked for update (skipping ones others hold).
+  virtual std::vector<Job> expired_leases(Timestamp now, int limit) = 0;
+  // How many queued jobs would be claimed before this one.
+  virtual int queue_position(const Job& job) = 0;
+  virtual std::int64_t count_jobs(JobStatus status) = 0;
+  virtual std::vector<Job> jobs_of(UserId user, int limit) = 0;  // newest first
+
+  // Images (metadata; the bytes live in the image store)
+  virtual void insert_image(const Image& image) = 0;  // no-op if the id exists
+  virtual std::optional<Image> find_image(std::string_view id) = 0;
+  virtual bool set_image_file_id(std::string_view id, std::string_view file_id) = 0;
+
+  // Notification log: true the first time (user, kind, ref) is recorded, false after.
+  virtual bool record_notification(UserId user, std::string_view kind, std::string_view ref, Timestamp at) = 0;
+
+  // Small durable settings (the Telegram polling offset, …)
+  virtual std::optional<std::string> get_setting(std::string_view key) = 0;
+  virtual void put_setting(std::string_view key, std::string_view value) = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+  virtual std::unique_ptr<Tx> begin(TxMode mode) = 0;
+};
+
+template <class T>
+struct IsResult : std::false_type {};
+template <class T>
+struct IsResult<Result<T>> : std::true_type {};
+
+// Runs fn(Tx&) in one transaction. Commits when fn returns, unless it returns a failed Result;
+// rolls back on a failed Result or an exception.
+template <class F>
+auto transact(Store& store, TxMode mode, F&& fn) -> std::invoke_result_t<F, Tx&> {
+  auto tx = store.begin(mode);
+  using R = std::invoke_result_t<F, Tx&>;
+  if constexpr (std::is_void_v<R>) {
+    fn(*tx);
+    tx->commit();
+  } else {
+    R r = fn(*tx);
+    if constexpr (IsResult<R>::value) {
+      if (!r.ok()) return r;
+    }
+    tx->commit();
+    return r;
+  }
+}
+
+}  // namespace igb::core

@@ -1,0 +1,77 @@
+#include <filesystem>
+
+#include "storage/migrations.hpp"
+#include "storage/postgres/pg_connection.hpp"
+#include "storage/sql_tx.hpp"
+#include "storage/sqlite/sqlite_connection.hpp"
+#include "storage/store.hpp"
+
+namespace igb::storage {
+
+DatabaseTarget parse_database_url(const std::string& url) {
+  constexpr std::string_view kSqlite = "sqlite://";
+  if (url.starts_with(kSqlite)) {
+    std::string path = url.substr(kSqlite.size());
+    if (path.empty()) throw std::invalid_argument("DATABASE_URL: sqlite:// needs a file path");
+    return {Dialect::sqlite, path};
+  }
+  if (url.starts_with("postgresql://") || url.starts_with("postgres://")) return {Dialect::postgres, url};
+  throw std::invalid_argument("DATABASE_URL: expected sqlite://PATH or postgresql://…");
+}
+
+std::unique_ptr<Connection> open_connection(const DatabaseTarget& target) {
+  if (target.dialect == Dialect::postgres) return PgConnection::open(target.location);
+  std::filesystem::path path(target.location);
+  if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
+  return SqliteConnection::open(target.location);
+}
+
+namespace {
+
+class SqlStore final : public core::Store {
+ public:
+  SqlStore(DatabaseTarget target, int pool_size)
+      : pool_([target] { return open_connection(target); }, pool_size) {}
+  std::unique_ptr<core::Tx> begin(core::TxMode mode) override {
+    return std::make_unique<SqlTx>(pool_.acquire(), mode);
+  }
+  ConnectionPool& pool() { return pool_; }
+
+ private:
+  ConnectionPool pool_;
+};
+
+}  // namespace
+
+std::unique_ptr<core::Store> open_store(const StoreOptions& options) {
+  auto store = std::make_unique<SqlStore>(parse_database_url(options.database_url), options.pool_size);
+  auto conn = store->pool().acquire();
+  if (options.migrate) migrate(*conn);
+  return store;
+}
+
+SqlTx::SqlTx(ConnectionPool::Lease conn, core::TxMode mode) : conn_(std::move(conn)), dialect_(conn_->dialect()) {
+  // A SQLite write transaction takes the write lock up front: upgrading a read lock later can fail
+  // with SQLITE_BUSY without waiting, which would surface as spurious errors under load.
+  if (mode == core::TxMode::write && !pg()) {
+    conn_->execute_script("BEGIN IMMEDIATE");
+  } else {
+    conn_->execute_script("BEGIN");
+  }
+}
+
+SqlTx::~SqlTx() {
+  if (done_) return;
+  try {
+    conn_->execute_script("ROLLBACK");
+  } catch (...) {
+    // The connection reports itself unhealthy if it is broken; the pool then drops it.
+  }
+}
+
+void SqlTx::commit() {
+  conn_->execute_script("COMMIT");
+  done_ = true;
+}
+
+}  // namespace igb::storage

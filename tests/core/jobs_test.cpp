@@ -1,0 +1,257 @@
+// The generation queue and the quota it reserves, commits and releases.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "support/store_fixture.hpp"
+
+namespace igb::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using core::ErrorCode;
+using core::JobStatus;
+using core::QuotaState;
+
+class Jobs : public ServiceTest {
+ protected:
+  void SetUp() override {
+    ServiceTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    accounts_->ensure_user(1, "u1", "en");
+    accounts_->ensure_user(2, "u2", "en");
+  }
+  // The free plan with room for many jobs at once, so quota is the only limit.
+  void allow_parallel_jobs() {
+    auto p = core::default_plans();
+    p[0].max_concurrent_jobs = 100;
+    plans_ = core::PlanCatalog::create(p).value();
+  }
+  core::Job submit_one(core::UserId user) {
+    auto r = jobs_->submit(request(user));
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().public_message);
+    return r->jobs.at(0);
+  }
+  core::QuotaStatus quota(core::UserId user) { return quota_->status(user); }
+  core::Image image(char fill) {
+    return core::Image{.id = std::string(64, fill), .mime = "image/png", .size_bytes = 100, .width = 512,
+                       .height = 512, .created_at = now()};
+  }
+};
+
+TEST_P(Jobs, SubmitReservesQuotaAndQueues) {
+  auto r = jobs_->submit(request(1));
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->jobs.size(), 1u);
+  const auto& job = r->jobs[0];
+  EXPECT_EQ(job.status, JobStatus::queued);
+  EXPECT_EQ(job.priority, 0);
+  EXPECT_EQ(job.quota_state, QuotaState::reserved);
+  EXPECT_EQ(r->quota.plan.id, "free");
+  EXPECT_EQ(r->quota.reserved, 1);
+  EXPECT_EQ(r->quota.remaining(), 9);
+  EXPECT_EQ(r->quota.resets_at, now() + 24h);  // the fixture's clock stands at midnight UTC
+  EXPECT_FALSE(r->replayed);
+  auto st = quota(1);
+  EXPECT_EQ(st.reserved, 1);
+  EXPECT_EQ(st.used, 0);
+  EXPECT_EQ(jobs_->get(job.id, 1)->params.prompt, "a fox in snow");
+}
+
+TEST_P(Jobs, ValidationListsEveryBadField) {
+  auto req = request(1, "   ");
+  req.params.width = 100;
+  req.params.height = 520;  // in range, not a multiple of 16
+  req.params.steps = 9;
+  req.params.seed = -1;
+  req.count = 2;
+  auto r = jobs_->submit(req);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::invalid_argument);
+  std::vector<std::string> fields;
+  for (const auto& f : r.error().field_errors) fields.push_back(f.field);
+  EXPECT_EQ(fields, (std::vector<std::string>{"prompt", "width", "height", "steps", "seed", "n"}));
+  EXPECT_EQ(quota(1).reserved, 0);  // nothing reserved, nothing queued
+  EXPECT_EQ(store().begin(core::TxMode::read)->count_active_jobs(1), 0);
+
+  req = request(1, std::string("\xff\xfe", 2));
+  EXPECT_EQ(jobs_->submit(req).error().field_errors.at(0).type, "value_error.encoding");
+  req = request(1, std::string(2001, 'a'));
+  EXPECT_EQ(jobs_->submit(req).error().field_errors.at(0).field, "prompt");
+  req = request(1);
+  req.params.width = req.params.height = 1024 + 16;  // beyond the free plan's 1024 side
+  EXPECT_EQ(jobs_->submit(req).error().field_errors.size(), 2u);
+}
+
+TEST_P(Jobs, PlanLimitsPixelsAndConcurrency) {
+  submit_one(1);
+  auto second = jobs_->submit(request(1));
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error().code, ErrorCode::too_many_jobs);
+  EXPECT_TRUE(second.error().retry_after);
+  EXPECT_EQ(quota(1).reserved, 1);
+  EXPECT_TRUE(jobs_->submit(request(2)).ok());  // another user is not affected
+}
+
+TEST_P(Jobs, QuotaExhaustedAfterTheDailyLimitAndResetsNextDay) {
+  allow_parallel_jobs();
+  for (int i = 0; i < 10; ++i) submit_one(1);
+  auto r = jobs_->submit(request(1));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::quota_exhausted);
+  EXPECT_EQ(r.error().retry_after, 24h);
+  clock_.advance(24h);
+  EXPECT_TRUE(jobs_->submit(request(1)).ok());
+  EXPECT_EQ(quota(1).reserved, 1);
+}
+
+TEST_P(Jobs, SuccessCommitsQuota) {
+  auto job = submit_one(1);
+  auto claimed = jobs_->claim("w1");
+  ASSERT_TRUE(claimed);
+  EXPECT_EQ(claimed->id, job.id);
+  EXPECT_TRUE(jobs_->heartbeat(job.id, "w1", 50));
+  EXPECT_EQ(jobs_->get(job.id, 1)->progress, 50);
+  ASSERT_TRUE(jobs_->succeed(job.id, "w1", image('c')).ok());
+  auto done = jobs_->get(job.id, 1);
+  EXPECT_EQ(done->status, JobStatus::succeeded);
+  EXPECT_EQ(done->progress, 100);
+  EXPECT_EQ(done->image_id, std::string(64, 'c'));
+  EXPECT_EQ(done->quota_state, QuotaState::committed);
+  EXPECT_FALSE(done->lease_owner);
+  auto st = quota(1);
+  EXPECT_EQ(st.used, 1);
+  EXPECT_EQ(st.reserved, 0);
+  // A second report changes nothing.
+  EXPECT_EQ(jobs_->succeed(job.id, "w1", image('x')).error().code, ErrorCode::conflict);
+  EXPECT_EQ(quota(1).used, 1);
+}
+
+TEST_P(Jobs, FinalFailureReleasesQuota) {
+  auto job = submit_one(1);
+  jobs_->claim("w1");
+  ASSERT_TRUE(jobs_->fail(job.id, "w1", "The provider refused the prompt.", std::nullopt).ok());
+  auto failed = jobs_->get(job.id, 1);
+  EXPECT_EQ(failed->status, JobStatus::failed);
+  EXPECT_EQ(failed->public_error, "The provider refused the prompt.");
+  EXPECT_EQ(failed->quota_state, QuotaState::released);
+  auto st = quota(1);
+  EXPECT_EQ(st.used, 0);
+  EXPECT_EQ(st.reserved, 0);
+  EXPECT_EQ(st.remaining(), 10);
+}
+
+TEST_P(Jobs, RetryableFailureRequeuesAfterDelayUntilAttemptsRunOut) {
+  auto job = submit_one(1);
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    auto c = jobs_->claim("w1");
+    ASSERT_TRUE(c) << "attempt " << attempt;
+    EXPECT_EQ(c->attempts, attempt);
+    ASSERT_TRUE(jobs_->fail(job.id, "w1", "busy", 10s).ok());
+    if (attempt < 3) {
+      EXPECT_EQ(jobs_->get(job.id, 1)->status, JobStatus::queued);
+      EXPECT_FALSE(jobs_->claim("w1"));  // not before the delay
+      clock_.advance(10s);
+    }
+  }
+  auto j = jobs_->get(job.id, 1);
+  EXPECT_EQ(j->status, JobStatus::failed);
+  EXPECT_EQ(j->quota_state, QuotaState::released);
+  EXPECT_EQ(quota(1).reserved, 0);
+}
+
+TEST_P(Jobs, ExpiredLeaseIsReclaimedByAnotherWorker) {
+  auto job = submit_one(1);
+  ASSERT_TRUE(jobs_->claim("crashed-worker"));
+  clock_.advance(59s);
+  EXPECT_EQ(jobs_->reap_expired_leases(), 0);
+  clock_.advance(2s);
+  EXPECT_EQ(jobs_->reap_expired_leases(), 1);
+  EXPECT_EQ(jobs_->get(job.id, 1)->status, JobStatus::queued);
+  auto again = jobs_->claim("w2");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->id, job.id);
+  EXPECT_EQ(again->attempts, 2);
+  // The first worker's late report is refused: the job is not its own any more.
+  EXPECT_FALSE(jobs_->heartbeat(job.id, "crashed-worker", 10));
+  EXPECT_EQ(jobs_->succeed(job.id, "crashed-worker", image('x')).error().code, ErrorCode::conflict);
+  ASSERT_TRUE(jobs_->succeed(job.id, "w2", image('d')).ok());
+  EXPECT_EQ(quota(1).used, 1);
+}
+
+TEST_P(Jobs, ExpiredLeaseWithoutAttemptsLeftFailsAndReleases) {
+  auto job = submit_one(1);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(jobs_->claim("w"));
+    clock_.advance(61s);
+    EXPECT_EQ(jobs_->reap_expired_leases(), 1);
+  }
+  auto j = jobs_->get(job.id, 1);
+  EXPECT_EQ(j->status, JobStatus::failed);
+  EXPECT_FALSE(j->public_error.empty());
+  EXPECT_EQ(quota(1).reserved, 0);
+}
+
+TEST_P(Jobs, CancelReleasesQueuedAndRunningJobsOnlyForTheOwner) {
+  allow_parallel_jobs();
+  auto a = submit_one(1);
+  auto b = submit_one(1);
+  EXPECT_EQ(jobs_->cancel(a.id, 2).error().code, ErrorCode::not_found);
+  ASSERT_TRUE(jobs_->cancel(a.id, 1).ok());
+  EXPECT_EQ(jobs_->cancel(a.id, 1).error().code, ErrorCode::conflict);
+  auto running = jobs_->claim("w1");
+  ASSERT_TRUE(running);
+  EXPECT_EQ(running->id, b.id);
+  ASSERT_TRUE(jobs_->cancel(b.id, 1).ok());
+  EXPECT_FALSE(jobs_->heartbeat(b.id, "w1", 90));  // the worker learns to stop
+  EXPECT_EQ(jobs_->succeed(b.id, "w1", image('x')).error().code, ErrorCode::conflict);
+  auto st = quota(1);
+  EXPECT_EQ(st.used, 0);
+  EXPECT_EQ(st.reserved, 0);
+  EXPECT_EQ(jobs_->get(a.id, 1)->status, JobStatus::canceled);
+}
+
+TEST_P(Jobs, OtherUsersJobsAreInvisible) {
+  auto job = submit_one(1);
+  EXPECT_TRUE(jobs_->get(job.id, 1).ok());
+  EXPECT_EQ(jobs_->get(job.id, 2).error().code, ErrorCode::not_found);
+  EXPECT_EQ(jobs_->get("nope", 1).error().code, ErrorCode::not_found);
+}
+
+TEST_P(Jobs, IdempotencyKeyReturnsTheFirstAnswer) {
+  auto req = request(1);
+  req.idempotency_key = "req-123";
+  auto first = jobs_->submit(req);
+  ASSERT_TRUE(first.ok());
+  auto second = jobs_->submit(req);  // would be too_many_jobs if it queued again
+  ASSERT_TRUE(second.ok());
+  EXPECT_TRUE(second->replayed);
+  EXPECT_EQ(second->jobs.at(0).id, first->jobs.at(0).id);
+  EXPECT_EQ(quota(1).reserved, 1);
+}
+
+TEST_P(Jobs, PaidPlanPriorityAndSeveralImagesPerRequest) {
+  auto bought = payments_->apply_payment({.charge_id = "c1", .user_id = 2, .plan_id = "pro", .amount = 500,
+                                          .currency = "XTR", .at = now()});
+  ASSERT_TRUE(bought.ok());
+  auto free_job = submit_one(1);
+  auto req = request(2);
+  req.count = 3;
+  auto pro = jobs_->submit(req);
+  ASSERT_TRUE(pro.ok()) << pro.error().public_message;
+  EXPECT_EQ(pro->jobs.size(), 3u);
+  EXPECT_EQ(pro->quota.plan.id, "pro");
+  EXPECT_EQ(pro->quota.limit, 1500);
+  EXPECT_EQ(pro->quota.reserved, 3);
+  EXPECT_EQ(pro->quota.resets_at, now() + std::chrono::days(30));
+  EXPECT_EQ(jobs_->queue_position(free_job), 3);
+  std::set<int> positions;
+  for (const auto& j : pro->jobs) positions.insert(jobs_->queue_position(j));
+  EXPECT_EQ(positions, (std::set<int>{0, 1, 2}));
+  EXPECT_EQ(jobs_->claim("w")->user_id, 2);  // the paid user's job goes first
+}
+
+IGB_ON_BOTH_DATABASES(Jobs);
+
+}  // namespace
+}  // namespace igb::testing

@@ -1,0 +1,299 @@
+// The repository contract: the same assertions on SQLite and on PostgreSQL.
+#include <gtest/gtest.h>
+
+#include "storage/migrations.hpp"
+#include "support/store_fixture.hpp"
+
+namespace igb::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using core::JobStatus;
+
+class StoreContract : public StoreTest {
+ protected:
+  core::Job make_job(std::string id, core::UserId user, int priority, core::Timestamp created) {
+    core::Job j;
+    j.id = std::move(id);
+    j.user_id = user;
+    j.priority = priority;
+    j.max_attempts = 3;
+    j.run_after = created;
+    j.params = {.prompt = "p", .width = 512, .height = 512, .steps = 4, .seed = 7, .style = "anime"};
+    j.quota_period_start = created;
+    j.source = "test";
+    j.meta = R"({"chat":1})";
+    j.created_at = j.updated_at = created;
+    return j;
+  }
+};
+
+TEST_P(StoreContract, MigratingTwiceIsHarmless) {
+  auto conn = storage::open_connection(storage::parse_database_url(db_->url()));
+  EXPECT_EQ(storage::migrate(*conn), 0);  // open_store applied them already
+  EXPECT_EQ(storage::schema_version(*conn), storage::embedded_migrations(GetParam()).back().version);
+}
+
+TEST_P(StoreContract, UpsertUserKeepsChosenLanguageAndKnownUsername) {
+  auto tx = write();
+  auto u = tx->upsert_user(42, "alice", "en", now());
+  EXPECT_EQ(u.id, 42);
+  EXPECT_EQ(u.username, "alice");
+  EXPECT_EQ(u.language, "en");
+  EXPECT_FALSE(u.banned);
+  EXPECT_TRUE(tx->set_user_language(42, "ru"));
+  u = tx->upsert_user(42, "", "de", now() + 1h);
+  EXPECT_EQ(u.username, "alice");
+  EXPECT_EQ(u.language, "ru");
+  EXPECT_EQ(u.created_at, now());
+  u = tx->upsert_user(42, "alice2", "", now());
+  EXPECT_EQ(u.username, "alice2");
+  EXPECT_TRUE(tx->set_user_banned(42, true));
+  EXPECT_TRUE(tx->set_user_blocked_bot(42, true));
+  EXPECT_FALSE(tx->set_user_banned(43, true));
+  auto found = tx->find_user(42);
+  ASSERT_TRUE(found);
+  EXPECT_TRUE(found->banned);
+  EXPECT_TRUE(found->blocked_bot);
+  EXPECT_FALSE(tx->find_user(43));
+  EXPECT_EQ(tx->count_users(), 1);
+  // Telegram ids go beyond 32 bits.
+  EXPECT_EQ(tx->upsert_user(7'000'000'000LL, "", "", now()).id, 7'000'000'000LL);
+  tx->commit();
+}
+
+TEST_P(StoreContract, RollbackOnDestructionWithoutCommit) {
+  { write()->upsert_user(1, "a", "en", now()); }
+  EXPECT_FALSE(store().begin(core::TxMode::read)->find_user(1));
+}
+
+TEST_P(StoreContract, ApiKeysByHashAndRevocation) {
+  auto tx = write();
+  tx->upsert_user(1, "", "", now());
+  tx->insert_api_key({.id = "k1", .user_id = 1, .key_hash = "h1", .prefix = "igb_ab", .name = "ci",
+                      .created_at = now()});
+  tx->insert_api_key({.id = "k2", .user_id = 1, .key_hash = "h2", .prefix = "igb_cd", .created_at = now() + 1s});
+  auto k = tx->find_api_key_by_hash("h1");
+  ASSERT_TRUE(k);
+  EXPECT_EQ(k->id, "k1");
+  EXPECT_EQ(k->name, "ci");
+  EXPECT_FALSE(k->revoked_at);
+  EXPECT_FALSE(tx->find_api_key_by_hash("nope"));
+  EXPECT_TRUE(tx->revoke_api_key("k1", now()));
+  EXPECT_FALSE(tx->revoke_api_key("k1", now()));
+  EXPECT_EQ(tx->find_api_key_by_hash("h1")->revoked_at, now());
+  auto keys = tx->api_keys_of(1);
+  ASSERT_EQ(keys.size(), 2u);
+  EXPECT_EQ(keys[0].id, "k1");
+  EXPECT_THROW(tx->insert_api_key({.id = "k3", .user_id = 1, .key_hash = "h2", .prefix = "x", .created_at = now()}),
+               storage::DbError);
+}
+
+TEST_P(StoreContract, PaymentsAreUniqueByChargeId) {
+  auto tx = write();
+  tx->upsert_user(1, "", "", now());
+  core::Payment p{.charge_id = "ch1", .user_id = 1, .plan_id = "basic", .amount = 150, .currency = "XTR",
+                  .is_recurring = true, .created_at = now()};
+  EXPECT_TRUE(tx->insert_payment(p));
+  EXPECT_FALSE(tx->insert_payment(p));
+  auto id = tx->insert_subscription({.user_id = 1, .plan_id = "basic", .period_start = now(),
+                                     .period_end = now() + std::chrono::days(30), .auto_renew = true,
+                                     .charge_id = "ch1", .created_at = now()});
+  tx->set_payment_subscription("ch1", id);
+  auto found = tx->find_payment("ch1", true);
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->subscription_id, id);
+  EXPECT_TRUE(found->is_recurring);
+  EXPECT_EQ(found->amount, 150);
+  EXPECT_TRUE(tx->mark_payment_refunded("ch1", now()));
+  EXPECT_FALSE(tx->mark_payment_refunded("ch1", now()));
+  EXPECT_FALSE(tx->find_payment("ch2", false));
+  tx->commit();
+}
+
+TEST_P(StoreContract, SubscriptionsNewestPeriodFirst) {
+  auto tx = write();
+  tx->upsert_user(1, "", "", now());
+  auto a = tx->insert_subscription({.user_id = 1, .plan_id = "basic", .period_start = now(),
+                                    .period_end = now() + 24h, .source = core::SubscriptionSource::admin,
+                                    .created_at = now()});
+  auto b = tx->insert_subscription({.user_id = 1, .plan_id = "pro", .period_start = now() + 24h,
+                                    .period_end = now() + 48h, .created_at = now()});
+  EXPECT_NE(a, b);
+  auto subs = tx->subscriptions_of(1);
+  ASSERT_EQ(subs.size(), 2u);
+  EXPECT_EQ(subs[0].id, b);
+  EXPECT_EQ(subs[1].source, core::SubscriptionSource::admin);
+  EXPECT_FALSE(subs[1].charge_id);
+  EXPECT_TRUE(tx->set_subscription_status(a, core::SubscriptionStatus::refunded));
+  EXPECT_TRUE(tx->set_subscription_auto_renew(b, true));
+  EXPECT_EQ(tx->find_subscription(a)->status, core::SubscriptionStatus::refunded);
+  EXPECT_TRUE(tx->find_subscription(b)->auto_renew);
+  EXPECT_TRUE(tx->subscriptions_of(2).empty());
+}
+
+TEST_P(StoreContract, QuotaCounterCreatedLockedAndAdjusted) {
+  auto tx = write();
+  tx->upsert_user(1, "", "", now());
+  EXPECT_FALSE(tx->find_quota(1, now()));
+  auto c = tx->lock_quota(1, now());
+  EXPECT_EQ(c.used, 0);
+  EXPECT_EQ(c.reserved, 0);
+  tx->adjust_quota(1, now(), 0, 3);
+  tx->adjust_quota(1, now(), 1, -1);
+  c = tx->lock_quota(1, now());
+  EXPECT_EQ(c.used, 1);
+  EXPECT_EQ(c.reserved, 2);
+  EXPECT_FALSE(tx->find_quota(1, now() + 24h));
+  tx->commit();
+}
+
+TEST_P(StoreContract, JobRoundTripsEveryField) {
+  auto tx = write();
+  tx->upsert_user(1, "", "", now());
+  auto j = make_job("j1", 1, 5, now());
+  j.idempotency_key = "idem";
+  tx->insert_job(j);
+  auto f = tx->find_job("j1", true);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->status, JobStatus::queued);
+  EXPECT_EQ(f->priority, 5);
+  EXPECT_EQ(f->params.prompt, "p");
+  EXPECT_EQ(f->params.seed, 7);
+  EXPECT_EQ(f->params.style, "anime");
+  EXPECT_EQ(f->meta, R"({"chat":1})");
+  EXPECT_EQ(f->idempotency_key, "idem");
+  EXPECT_EQ(f->quota_state, core::QuotaState::reserved);
+  EXPECT_FALSE(f->lease_owner);
+  f->status = JobStatus::failed;
+  f->public_error = "provider down";
+  f->finished_at = now() + 5s;
+  f->quota_state = core::QuotaState::released;
+  tx->update_job(*f);
+  auto g = tx->find_job("j1", false);
+  EXPECT_EQ(g->status, JobStatus::failed);
+  EXPECT_EQ(g->public_error, "provider down");
+  EXPECT_EQ(g->finished_at, now() + 5s);
+  EXPECT_EQ(g->quota_state, core::QuotaState::released);
+  EXPECT_EQ(tx->find_jobs_by_idempotency_key(1, "idem").size(), 1u);
+  EXPECT_TRUE(tx->find_jobs_by_idempotency_key(2, "idem").empty());
+  EXPECT_FALSE(tx->find_job("nope", false));
+}
+
+TEST_P(StoreContract, ClaimTakesHighestPriorityThenOldestAndRespectsRunAfter) {
+  auto tx = write();
+  tx->upsert_user(1, "", "", now());
+  tx->insert_job(make_job("old-low", 1, 0, now()));
+  tx->insert_job(make_job("new-high", 1, 10, now() + 2s));
+  tx->insert_job(make_job("old-high", 1, 10, now() + 1s));
+  auto later = make_job("later", 1, 99, now());
+  later.run_after = now() + 1h;
+  tx->insert_job(later);
+  EXPECT_EQ(tx->queue_position(*tx->find_job("old-low", false)), 3);  // counts 'later' too: it waits in the queue
+  EXPECT_EQ(tx->queue_position(*tx->find_job("new-high", false)), 2);
+  EXPECT_EQ(tx->count_active_jobs(1), 4);
+
+  const auto t = now() + 10s;
+  auto a = tx->claim_job("w1", t, t + 60s);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->id, "old-high");
+  EXPECT_EQ(a->status, JobStatus::running);
+  EXPECT_EQ(a->attempts, 1);
+  EXPECT_EQ(a->lease_owner, "w1");
+  EXPECT_EQ(a->lease_expires_at, t + 60s);
+  EXPECT_EQ(a->started_at, t);
+  EXPECT_EQ(tx->claim_job("w1", t, t + 60s)->id, "new-high");
+  EXPECT_EQ(tx->claim_job("w1", t, t + 60s)->id, "old-low");
+  EXPECT_FALSE(tx->claim_job("w1", t, t + 60s));  // 'later' is not due
+  EXPECT_EQ(tx->claim_job("w1", now() + 2h, now() + 3h)->id, "later");
+  EXPECT_EQ(tx->count_jobs(JobStatus::running), 4);
+  EXPECT_EQ(tx->count_jobs(JobStatus::queued), 0);
+}
+
+TEST_P(StoreContract, LeaseRenewalOnlyByHolderAndExpiry) {
+  auto tx = write();
+  tx->upsert_user(1, "", "", now());
+  tx->insert_job(make_job("j1", 1, 0, now()));
+  tx->insert_job(make_job("j2", 1, 0, now() + 1ms));
+  tx->claim_job("w1", now(), now() + 30s);
+  tx->claim_job("w2", now() + 1ms, now() + 90s);
+  EXPECT_TRUE(tx->renew_lease("j1", "w1", now() + 60s, 40, now() + 1s));
+  EXPECT_FALSE(tx->renew_lease("j1", "w2", now() + 60s, 40, now() + 1s));
+  EXPECT_EQ(tx->find_job("j1", false)->progress, 40);
+  EXPECT_TRUE(tx->expired_leases(now() + 59s, 10).empty());
+  auto expired = tx->expired_leases(now() + 61s, 10);
+  ASSERT_EQ(expired.size(), 1u);
+  EXPECT_EQ(expired[0].id, "j1");
+  EXPECT_EQ(tx->expired_leases(now() + 100s, 10).size(), 2u);
+  EXPECT_EQ(tx->expired_leases(now() + 100s, 1).size(), 1u);
+}
+
+TEST_P(StoreContract, JobsOfNewestFirst) {
+  auto tx = write();
+  tx->upsert_user(1, "", "", now());
+  for (int i = 0; i < 5; ++i) tx->insert_job(make_job("j" + std::to_string(i), 1, 0, now() + std::chrono::seconds(i)));
+  auto jobs = tx->jobs_of(1, 3);
+  ASSERT_EQ(jobs.size(), 3u);
+  EXPECT_EQ(jobs[0].id, "j4");
+  EXPECT_EQ(jobs[2].id, "j2");
+}
+
+TEST_P(StoreContract, ImagesAreContentAddressedAndKeepTheirFileId) {
+  auto tx = write();
+  core::Image img{.id = std::string(64, 'a'), .mime = "image/png", .size_bytes = 1234, .width = 512,
+                  .height = 768, .created_at = now()};
+  tx->insert_image(img);
+  tx->insert_image(img);  // the same content again: no error
+  EXPECT_TRUE(tx->set_image_file_id(img.id, "AgACAgIAAxk"));
+  auto f = tx->find_image(img.id);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->height, 768);
+  EXPECT_EQ(f->size_bytes, 1234);
+  EXPECT_EQ(f->telegram_file_id, "AgACAgIAAxk");
+  EXPECT_FALSE(tx->find_image("b"));
+}
+
+TEST_P(StoreContract, NotificationsRecordedOnceAndSettingsOverwrite) {
+  auto tx = write();
+  EXPECT_TRUE(tx->record_notification(1, "expires_in_3d", "sub-7", now()));
+  EXPECT_FALSE(tx->record_notification(1, "expires_in_3d", "sub-7", now() + 1s));
+  EXPECT_TRUE(tx->record_notification(1, "expires_in_1d", "sub-7", now()));
+  EXPECT_TRUE(tx->record_notification(2, "expires_in_3d", "sub-7", now()));
+  EXPECT_FALSE(tx->get_setting("telegram.offset"));
+  tx->put_setting("telegram.offset", "100");
+  tx->put_setting("telegram.offset", "101");
+  EXPECT_EQ(tx->get_setting("telegram.offset"), "101");
+  tx->commit();
+}
+
+TEST_P(StoreContract, DurableAcrossReopen) {
+  {
+    auto tx = write();
+    tx->upsert_user(5, "bob", "en", now());
+    tx->put_setting("k", "v");
+    tx->commit();
+  }
+  store_.reset();
+  store_ = storage::open_store({.database_url = db_->url(), .pool_size = 2});
+  auto tx = store().begin(core::TxMode::read);
+  EXPECT_EQ(tx->find_user(5)->username, "bob");
+  EXPECT_EQ(tx->get_setting("k"), "v");
+}
+
+IGB_ON_BOTH_DATABASES(StoreContract);
+
+TEST(DatabaseUrl, ParsesBothSchemesAndRejectsOthersWithoutEchoingThem) {
+  EXPECT_EQ(storage::parse_database_url("sqlite://./data/x.db").location, "./data/x.db");
+  EXPECT_EQ(storage::parse_database_url("sqlite:///var/lib/x.db").location, "/var/lib/x.db");
+  EXPECT_EQ(storage::parse_database_url("postgresql://u:p@h/db").dialect, storage::Dialect::postgres);
+  EXPECT_EQ(storage::parse_database_url("postgres://u:p@h/db").dialect, storage::Dialect::postgres);
+  try {
+    (void)storage::parse_database_url("mysql://user:hunter2@host/db");
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_EQ(std::string(e.what()).find("hunter2"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace igb::testing
