@@ -1,0 +1,23 @@
+#pragma once
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+
+#include "app/wiring.hpp"
+
+namespace igb::app {
+
+// Operator commands. Each prints its result to `out` and returns the exit code; expected failures
+// (unknown user, bad plan) print a one-line reason to `err` and return 1.
+int admin_user_show(Services& s, std::int64_t user, std::ostream& out, std::ostream& err);
+int admin_user_ban(Services& s, std::int64_t user, bool banned, std::ostream& out, std::ostream& err);
+int admin_user_grant(Services& s, std::int64_t user, const std::string& plan, int days, std::ostream& out,
+                     std::ostream& err);
+int admin_apikey_create(Services& s, std::int64_t user, const std::string& name, std::ostream& out,
+                        std::ostream& err);
+int admin_apikey_revoke(Services& s, std::int64_t user, const std::string& key_id, std::ostream& out,
+                        std::ostream& err);
+int admin_apikey_list(Services& s, std::int64_t user, std::ostream& out, std::ostream& err);
+int admin_stats(Services& s, std::ostream& out);
+
+}  // namespace igb::app

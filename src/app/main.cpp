@@ -1,0 +1,121 @@
+// imggenbot: the one executable. Parses the command line, loads configuration, wires the services
+// and runs the chosen role or operator command. Exceptions end here (exit 1) with a log line.
+#include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+
+#include "app/admin.hpp"
+#include "app/serve.hpp"
+#include "app/wiring.hpp"
+#include "storage/migrations.hpp"
+#include "storage/store.hpp"
+
+namespace {
+
+using namespace igb;
+
+void setup_logging(const std::string& level) {
+  auto logger = spdlog::stderr_color_mt("imggenbot");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(level));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App cli{"ImgGenBot: text-to-image generation through a Telegram bot and an HTTP API", "imggenbot"};
+  cli.require_subcommand(1);
+  cli.set_version_flag("--version", "imggenbot 0.1.0");
+  std::string config_file;
+  std::string env_file = ".env";
+  cli.add_option("--config", config_file, "TOML configuration file (else IMGGENBOT_CONFIG)");
+  cli.add_option("--env-file", env_file, "File of KEY=value settings read before the environment")
+      ->capture_default_str();
+
+  auto* serve_cmd = cli.add_subcommand("serve", "Run every role in one process: HTTP API, Telegram bot, workers");
+  auto* api_cmd = cli.add_subcommand("api", "Run the HTTP API only");
+  auto* bot_cmd = cli.add_subcommand("bot", "Run the Telegram bot only");
+  auto* worker_cmd = cli.add_subcommand("worker", "Run generation workers only");
+  auto* migrate_cmd = cli.add_subcommand("migrate", "Apply pending database migrations and exit");
+  auto* config_cmd = cli.add_subcommand("config", "Print the effective configuration (secrets redacted)");
+  auto* stats_cmd = cli.add_subcommand("stats", "Print user and job counts");
+
+  std::int64_t telegram_id = 0;
+  std::string plan, name, key_id;
+  int days = 30;
+  auto* user_cmd = cli.add_subcommand("user", "Operator commands on a user")->require_subcommand(1);
+  auto* user_show = user_cmd->add_subcommand("show", "Plan, quota and flags of a user");
+  auto* user_ban = user_cmd->add_subcommand("ban", "Ban a user from generating");
+  auto* user_unban = user_cmd->add_subcommand("unban", "Lift a ban");
+  auto* user_grant = user_cmd->add_subcommand("grant", "Give a user a paid plan for some days");
+  for (auto* c : {user_show, user_ban, user_unban, user_grant}) {
+    c->add_option("--telegram-id", telegram_id, "The user's Telegram id")->required();
+  }
+  user_grant->add_option("--plan", plan, "Plan id, e.g. basic or pro")->required();
+  user_grant->add_option("--days", days, "Length of the grant")->capture_default_str();
+
+  auto* key_cmd = cli.add_subcommand("apikey", "Issue, revoke and list HTTP API keys")->require_subcommand(1);
+  auto* key_create = key_cmd->add_subcommand("create", "Print a new API key for a user (shown once)");
+  auto* key_revoke = key_cmd->add_subcommand("revoke", "Revoke one of a user's keys");
+  auto* key_list = key_cmd->add_subcommand("list", "List a user's keys (never the secrets)");
+  for (auto* c : {key_create, key_revoke, key_list}) {
+    c->add_option("--telegram-id", telegram_id, "The owner's Telegram id")->required();
+  }
+  key_create->add_option("--name", name, "A label for the key");
+  key_revoke->add_option("--key-id", key_id, "The key's id (k_…)")->required();
+
+  CLI11_PARSE(cli, argc, argv);
+
+  auto loaded = config::load_config(config::process_environment(),
+                                    {.toml_path = config_file.empty() ? std::nullopt : std::optional(config_file),
+                                     .dotenv_path = env_file});
+  if (!loaded) {
+    std::cerr << "imggenbot: configuration error: " << loaded.error().public_message << "\n";
+    return 2;
+  }
+  auto plans = core::PlanCatalog::create(loaded->plans);
+  if (!plans) {
+    std::cerr << "imggenbot: configuration error: " << plans.error().public_message << "\n";
+    return 2;
+  }
+  setup_logging(loaded->log_level);
+
+  if (config_cmd->parsed()) {
+    for (const auto& [k, v] : config::describe(*loaded)) std::cout << k << "=" << v << "\n";
+    return 0;
+  }
+  for (auto* role : {api_cmd, bot_cmd, worker_cmd}) {
+    if (role->parsed()) {
+      std::cerr << "imggenbot " << role->get_name()
+                << ": this role is not in this build yet; `imggenbot serve` runs what exists\n";
+      return 2;
+    }
+  }
+
+  try {
+    if (migrate_cmd->parsed()) {
+      auto conn = storage::open_connection(storage::parse_database_url(loaded->database_url));
+      int applied = storage::migrate(*conn);
+      std::cout << "applied " << applied << " migration(s); schema version " << storage::schema_version(*conn) << "\n";
+      return 0;
+    }
+    for (const auto& [k, v] : config::describe(*loaded)) spdlog::debug("setting {}={}", k, v);
+    auto services = app::wire(std::move(*loaded), std::move(*plans));
+    if (serve_cmd->parsed()) return app::serve(*services, {});
+    if (stats_cmd->parsed()) return app::admin_stats(*services, std::cout);
+    if (user_show->parsed()) return app::admin_user_show(*services, telegram_id, std::cout, std::cerr);
+    if (user_ban->parsed()) return app::admin_user_ban(*services, telegram_id, true, std::cout, std::cerr);
+    if (user_unban->parsed()) return app::admin_user_ban(*services, telegram_id, false, std::cout, std::cerr);
+    if (user_grant->parsed()) return app::admin_user_grant(*services, telegram_id, plan, days, std::cout, std::cerr);
+    if (key_create->parsed()) return app::admin_apikey_create(*services, telegram_id, name, std::cout, std::cerr);
+    if (key_revoke->parsed()) return app::admin_apikey_revoke(*services, telegram_id, key_id, std::cout, std::cerr);
+    if (key_list->parsed()) return app::admin_apikey_list(*services, telegram_id, std::cout, std::cerr);
+  } catch (const std::exception& e) {
+    spdlog::critical("{}", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,30 @@
+#pragma once
+// The composition root: the one place that builds concrete adapters and hands them to the core.
+#include <memory>
+
+#include "config/config.hpp"
+#include "core/accounts.hpp"
+#include "core/clock.hpp"
+#include "core/jobs.hpp"
+#include "core/payments.hpp"
+#include "core/plans.hpp"
+#include "core/quota.hpp"
+#include "core/store.hpp"
+
+namespace igb::app {
+
+struct Services {
+  config::Config config;
+  core::SystemClock clock;
+  core::PlanCatalog plans;
+  std::unique_ptr<core::Store> store;
+  std::unique_ptr<core::AccountService> accounts;
+  std::unique_ptr<core::QuotaService> quota;
+  std::unique_ptr<core::JobService> jobs;
+  std::unique_ptr<core::PaymentService> payments;
+};
+
+// Opens (and migrates) the database and builds the services. Throws on a broken database.
+std::unique_ptr<Services> wire(config::Config config, core::PlanCatalog plans);
+
+}  // namespace igb::app

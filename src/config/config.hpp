@@ -1,0 +1,86 @@
+#pragma once
+// Service configuration: built-in defaults < TOML file < .env file < process environment.
+#include <cstdint>
+#include <iosfwd>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/error.hpp"
+#include "core/jobs.hpp"
+#include "core/model.hpp"
+#include "core/plans.hpp"
+
+namespace igb::config {
+
+// A credential. It has no operator<< and no formatter on purpose: read it with value() where it is
+// used, log it with redacted().
+class Secret {
+ public:
+  Secret() = default;
+  explicit Secret(std::string value) : value_(std::move(value)) {}
+
+  const std::string& value() const { return value_; }
+  bool empty() const { return value_.empty(); }
+  std::string_view redacted() const { return value_.empty() ? "(not set)" : "(set)"; }
+
+  // googletest prints a value without operator<< as raw bytes; this keeps test failures redacted.
+  friend void PrintTo(const Secret& secret, std::ostream* os);
+
+ private:
+  std::string value_;
+};
+
+struct Listen {
+  std::string host;
+  std::uint16_t port = 0;  // 0: any free port
+};
+
+struct Config {
+  std::string database_url = "sqlite://./data/imggenbot.db";  // may carry a password: log via describe()
+  std::string data_dir = "./data";
+  Listen http_listen{.host = "127.0.0.1", .port = 8080};
+
+  Secret telegram_bot_token;
+  std::string telegram_api_base = "https://api.telegram.org";  // without a trailing '/'
+  std::string telegram_webhook_url;                           // empty: long polling
+
+  Secret hf_token;
+  std::string hf_api_base = "https://router.huggingface.co";  // without a trailing '/'
+  std::string hf_model = "black-forest-labs/FLUX.1-schnell";
+
+  std::vector<std::int64_t> admin_telegram_ids;
+  std::string log_level = "info";  // trace, debug, info, warn, error, critical, off
+  int db_pool_size = 8;
+  int worker_concurrency = 4;  // 0: this process runs no generation
+  int shutdown_grace_seconds = 20;
+  Secret payload_secret;  // HMAC key for invoice payloads
+
+  core::JobOptions jobs;
+  std::vector<core::Plan> plans = core::default_plans();  // checked by PlanCatalog::create, free first
+};
+
+struct LoadOptions {
+  std::optional<std::string> toml_path;  // else IMGGENBOT_CONFIG from the environment or .env
+  std::string dotenv_path = ".env";      // a missing file is fine; empty: do not read one
+};
+
+// Errors are invalid_argument with a public_message that names the setting (and the file, if the
+// value came from one). Values of secret settings never appear in a message.
+[[nodiscard]] core::Result<Config> load_config(const std::map<std::string, std::string>& environment,
+                                               const LoadOptions& options = {});
+
+std::map<std::string, std::string> process_environment();
+
+// (setting, printable value) in .env.example order, for a start-up log line. Secrets are redacted
+// and DATABASE_URL is shown without credentials or query parameters.
+std::vector<std::pair<std::string, std::string>> describe(const Config& config);
+
+// "postgresql://user:pw@host:5432/db?sslmode=require" -> "postgresql://host:5432/db";
+// sqlite URLs are returned unchanged.
+std::string redact_database_url(std::string_view url);
+
+}  // namespace igb::config
