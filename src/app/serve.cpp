@@ -25,6 +25,8 @@ net::awaitable<void> maintenance_loop(core::JobService& jobs, runtime::BlockingP
                                       std::chrono::milliseconds period) {
   net::steady_timer timer(co_await net::this_coro::executor);
   while (true) {
+    int reaped = co_await pool.run([&jobs] { return jobs.reap_expired_leases(); });
+    if (reaped > 0) spdlog::info("requeued or failed {} job(s) whose worker stopped", reaped);
     timer.expires_after(period);
     const auto due = std::chrono::steady_clock::now() + period;
     co_await timer.async_wait(net::use_awaitable);
@@ -33,8 +35,6 @@ net::awaitable<void> maintenance_loop(core::JobService& jobs, runtime::BlockingP
       spdlog::warn("maintenance timer fired {} ms late: the I/O thread was blocked",
                    std::chrono::duration_cast<std::chrono::milliseconds>(late).count());
     }
-    int reaped = co_await pool.run([&jobs] { return jobs.reap_expired_leases(); });
-    if (reaped > 0) spdlog::info("requeued or failed {} job(s) whose worker stopped", reaped);
   }
 }
 

@@ -1,0 +1,181 @@
+// End-to-end tests of the real `imggenbot` binary: start-up, configuration errors, migrations,
+// operator commands and a clean stop on SIGINT/SIGTERM, on SQLite and PostgreSQL.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "support/process.hpp"
+#include "support/store_fixture.hpp"
+#include "util/crypto.hpp"
+
+namespace igb::testing {
+namespace {
+
+class TempDir {
+ public:
+  TempDir() : path_(std::filesystem::temp_directory_path() / ("igb-cli-" + util::random_hex(6))) {
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+ProcessResult imggenbot(std::vector<std::string> args, std::map<std::string, std::string> env,
+                        const std::filesystem::path& cwd) {
+  args.insert(args.begin(), IMGGENBOT_BIN);
+  return run_process({.argv = std::move(args), .env = std::move(env), .cwd = cwd});
+}
+
+TEST(Cli, HelpListsEveryRole) {
+  TempDir dir;
+  auto r = imggenbot({"--help"}, {}, dir.path());
+  EXPECT_EQ(r.exit_code, 0);
+  for (const char* role : {"serve", "api", "bot", "worker", "migrate", "user", "apikey", "stats"}) {
+    EXPECT_NE(r.out.find(std::string("\n  ") + role + " "), std::string::npos) << role << "\n" << r.out;
+  }
+}
+
+TEST(Cli, InvalidSettingStopsStartUpNamingItWithoutTheSecret) {
+  TempDir dir;
+  auto r = imggenbot({"serve"}, {{"HTTP_LISTEN", "nonsense"}}, dir.path());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("HTTP_LISTEN"), std::string::npos) << r.err;
+
+  const std::string token = "12345:this-is-not-valid because of spaces";
+  r = imggenbot({"serve"}, {{"TELEGRAM_BOT_TOKEN", token}}, dir.path());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("TELEGRAM_BOT_TOKEN"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("this-is-not-valid"), std::string::npos) << r.err;
+
+  r = imggenbot({"migrate"}, {{"DATABASE_URL", "mysql://root:hunter2@db/x"}}, dir.path());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("DATABASE_URL"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("hunter2"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "data"));  // nothing was created
+}
+
+TEST(Cli, DotEnvFileIsRead) {
+  TempDir dir;
+  {
+    std::ofstream env(dir.path() / ".env");
+    env << "DATABASE_URL=sqlite://./elsewhere/x.db\n";
+  }
+  auto r = imggenbot({"migrate"}, {}, dir.path());
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(std::filesystem::exists(dir.path() / "elsewhere" / "x.db"));
+}
+
+TEST(Cli, ConfigCommandRedactsSecrets) {
+  TempDir dir;
+  const std::string token = "123456:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA-secret";
+  auto r = imggenbot({"config"}, {{"TELEGRAM_BOT_TOKEN", token}, {"HF_TOKEN", "hf_supersecretvalue"}}, dir.path());
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("TELEGRAM_BOT_TOKEN="), std::string::npos);
+  EXPECT_EQ(r.out.find("secret"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("supersecret"), std::string::npos) << r.out;
+}
+
+class CliOnDatabase : public StoreTest {
+ protected:
+  std::map<std::string, std::string> env() const { return {{"DATABASE_URL", db_->url()}, {"LOG_LEVEL", "info"}}; }
+  TempDir dir_;
+};
+
+TEST_P(CliOnDatabase, MigrateTwiceIsHarmless) {
+  auto r = imggenbot({"migrate"}, env(), dir_.path());
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("applied 0 migration(s)"), std::string::npos) << r.out;  // the fixture migrated already
+  EXPECT_NE(r.out.find("schema version 1"), std::string::npos) << r.out;
+}
+
+TEST_P(CliOnDatabase, ServeRunsUntilSignalledThenExitsCleanly) {
+  for (int signo : {SIGINT, SIGTERM}) {
+    ChildProcess p({.argv = {IMGGENBOT_BIN, "serve"}, .env = env(), .cwd = dir_.path()});
+    ASSERT_TRUE(p.wait_for_output("imggenbot is up")) << p.err_so_far();
+    EXPECT_TRUE(p.running());
+    p.send(signo);
+    auto r = p.wait();
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find("stopped"), std::string::npos) << r.err;
+  }
+}
+
+TEST_P(CliOnDatabase, ServeRequeuesJobsOfACrashedWorker) {
+  core::JobService jobs(store(), clock_, plans_);
+  {
+    auto tx = write();
+    tx->upsert_user(5, "", "", now());
+    tx->commit();
+  }
+  // Queued and claimed long ago by a worker that never came back: its lease has run out.
+  core::ManualClock past(core::from_unix_ms(1'000'000'000'000));
+  core::JobService old_jobs(store(), past, plans_);
+  auto job = old_jobs.submit(core::SubmitRequest{.user = 5, .params = {.prompt = "x", .width = 512, .height = 512}});
+  ASSERT_TRUE(job.ok());
+  ASSERT_TRUE(old_jobs.claim("gone-worker"));
+
+  ChildProcess p({.argv = {IMGGENBOT_BIN, "serve"}, .env = env(), .cwd = dir_.path()});
+  ASSERT_TRUE(p.wait_for_output("requeued or failed 1 job")) << p.err_so_far();
+  p.send(SIGTERM);
+  EXPECT_EQ(p.wait().exit_code, 0);
+  auto after = jobs.get(job->jobs[0].id, 5);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->status, core::JobStatus::queued);
+  EXPECT_FALSE(after->lease_owner);
+}
+
+TEST_P(CliOnDatabase, OperatorCommands) {
+  {
+    auto tx = write();
+    tx->upsert_user(77, "carol", "en", now());
+    tx->commit();
+  }
+  auto created = imggenbot({"apikey", "create", "--telegram-id", "77", "--name", "ci"}, env(), dir_.path());
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  const std::string secret = created.out.substr(0, created.out.find('\n'));
+  EXPECT_TRUE(secret.starts_with("igb_")) << created.out;
+  EXPECT_EQ(created.err.find(secret), std::string::npos);  // the log side never shows it
+
+  core::AccountService accounts(store(), clock_);
+  auto user = accounts.authenticate(secret);
+  ASSERT_TRUE(user.ok());
+  EXPECT_EQ(user->id, 77);
+
+  auto listed = imggenbot({"apikey", "list", "--telegram-id", "77"}, env(), dir_.path());
+  EXPECT_EQ(listed.exit_code, 0);
+  EXPECT_EQ(listed.out.find(secret), std::string::npos);
+  const std::string key_id = listed.out.substr(0, listed.out.find(' '));
+  EXPECT_TRUE(key_id.starts_with("k_")) << listed.out;
+  auto revoked = imggenbot({"apikey", "revoke", "--telegram-id", "77", "--key-id", key_id}, env(), dir_.path());
+  EXPECT_EQ(revoked.exit_code, 0) << revoked.err;
+  EXPECT_FALSE(accounts.authenticate(secret).ok());
+
+  auto granted = imggenbot({"user", "grant", "--telegram-id", "77", "--plan", "pro", "--days", "10"}, env(), dir_.path());
+  EXPECT_EQ(granted.exit_code, 0) << granted.err;
+  auto shown = imggenbot({"user", "show", "--telegram-id", "77"}, env(), dir_.path());
+  EXPECT_NE(shown.out.find("plan pro"), std::string::npos) << shown.out;
+
+  auto bad_plan = imggenbot({"user", "grant", "--telegram-id", "77", "--plan", "gold"}, env(), dir_.path());
+  EXPECT_EQ(bad_plan.exit_code, 1);
+  EXPECT_NE(bad_plan.err.find("gold"), std::string::npos);
+
+  EXPECT_EQ(imggenbot({"user", "ban", "--telegram-id", "77"}, env(), dir_.path()).exit_code, 0);
+  EXPECT_TRUE(accounts.get_user(77)->banned);
+  EXPECT_EQ(imggenbot({"user", "show", "--telegram-id", "78"}, env(), dir_.path()).exit_code, 1);
+
+  auto stats = imggenbot({"stats"}, env(), dir_.path());
+  EXPECT_NE(stats.out.find("users 1"), std::string::npos) << stats.out;
+}
+
+IGB_ON_BOTH_DATABASES(CliOnDatabase);
+
+}  // namespace
+}  // namespace igb::testing
