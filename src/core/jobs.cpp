@@ -1,8 +1,11 @@
 #include "core/jobs.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <string>
 
 #include "core/quota.hpp"
+#include "core/styles.hpp"
 #include "util/crypto.hpp"
 #include "util/strings.hpp"
 
@@ -43,7 +46,11 @@ std::vector<FieldError> JobService::validate(const SubmitRequest& r, const Plan&
   if (p.seed && (*p.seed < 0 || *p.seed > 4294967295LL)) {
     add("seed", "must be between 0 and 4294967295", "value_error.range");
   }
-  if (p.style.size() > 32) add("style", "must be at most 32 characters", "value_error.too_long");
+  if (!p.style.empty() && find_style(p.style) == nullptr) {
+    std::string names;
+    for (const auto& st : kStyles) names += (names.empty() ? "" : ", ") + std::string(st.name);
+    add("style", "must be one of: " + names, "value_error.enum");
+  }
   if (r.count < 1 || r.count > plan.images_per_request) {
     add("n", "must be between 1 and " + std::to_string(plan.images_per_request) + " on the " + plan.id + " plan",
         "value_error.range");
@@ -52,6 +59,23 @@ std::vector<FieldError> JobService::validate(const SubmitRequest& r, const Plan&
     add("idempotency_key", "must be 1 to 128 characters", "value_error.length");
   }
   return errors;
+}
+
+std::optional<std::string> cache_key(const JobParams& p) {
+  if (!p.seed) return std::nullopt;  // without an explicit seed every generation is new
+  std::string prompt;
+  bool space = false;
+  for (char c : util::trim(p.prompt)) {
+    if (std::isspace(static_cast<unsigned char>(c))) {
+      space = true;
+      continue;
+    }
+    if (space && !prompt.empty()) prompt += ' ';
+    space = false;
+    prompt += c;
+  }
+  return util::sha256_hex(p.model + '\n' + prompt + '\n' + std::to_string(p.width) + 'x' + std::to_string(p.height) +
+                          '\n' + std::to_string(p.steps) + '\n' + std::to_string(*p.seed) + '\n' + p.style);
 }
 
 Result<SubmitOutcome> JobService::submit(const SubmitRequest& r) {
@@ -98,6 +122,7 @@ Result<SubmitOutcome> JobService::submit(const SubmitRequest& r) {
       job.source = r.source;
       job.meta = r.meta;
       job.idempotency_key = r.idempotency_key;
+      job.cache_key = cache_key(r.params);
       job.created_at = job.updated_at = now;
       tx.insert_job(job);
       out.jobs.push_back(std::move(job));
@@ -149,7 +174,8 @@ Result<Job> held_job(Tx& tx, std::string_view job_id, std::string_view worker) {
 
 }  // namespace
 
-Status JobService::succeed(std::string_view job_id, std::string_view worker, const Image& image) {
+Status JobService::succeed(std::string_view job_id, std::string_view worker, const Image& image,
+                           std::optional<std::int64_t> seed_used) {
   const auto now = clock_.now();
   return transact(store_, TxMode::write, [&](Tx& tx) -> Status {
     auto held = held_job(tx, job_id, worker);
@@ -159,6 +185,7 @@ Status JobService::succeed(std::string_view job_id, std::string_view worker, con
     job.progress = 100;
     tx.insert_image(image);
     job.image_id = image.id;
+    if (seed_used) job.params.seed = seed_used;
     job.public_error.clear();
     if (job.quota_state == QuotaState::reserved) {
       tx.adjust_quota(job.user_id, job.quota_period_start, 1, -1);
@@ -190,6 +217,29 @@ Status JobService::fail(std::string_view job_id, std::string_view worker, std::s
     tx.update_job(job);
     return Ok{};
   });
+}
+
+Status JobService::hand_back(std::string_view job_id, std::string_view worker) {
+  const auto now = clock_.now();
+  return transact(store_, TxMode::write, [&](Tx& tx) -> Status {
+    auto held = held_job(tx, job_id, worker);
+    if (!held) return std::move(held).error();
+    Job& job = *held;
+    job.status = JobStatus::queued;
+    job.lease_owner.reset();
+    job.lease_expires_at.reset();
+    job.attempts = std::max(0, job.attempts - 1);  // the attempt was interrupted, not failed
+    job.run_after = now;
+    job.updated_at = now;
+    tx.update_job(job);
+    return Ok{};
+  });
+}
+
+std::optional<Image> JobService::cached_image(const Job& job) {
+  if (!job.cache_key) return std::nullopt;
+  auto tx = store_.begin(TxMode::read);
+  return tx->find_cached_image(*job.cache_key);
 }
 
 Status JobService::cancel(std::string_view job_id, UserId owner) {

@@ -37,6 +37,10 @@ struct SubmitOutcome {
 
 // The generation queue. Quota is reserved when jobs are queued, committed when one succeeds and
 // released when one fails for good or is canceled: a user never pays for a failed image.
+// The key under which an exact repeat finds an earlier image: set only when the seed is explicit.
+// The prompt is trimmed and its inner white space collapsed.
+std::optional<std::string> cache_key(const JobParams& params);
+
 class JobService {
  public:
   JobService(Store& store, const Clock& clock, const PlanCatalog& plans, JobOptions options = {})
@@ -52,7 +56,14 @@ class JobService {
   // (canceled, or re-claimed after the lease ran out): stop working on it.
   bool heartbeat(std::string_view job_id, std::string_view worker, int progress);
   // Records the image (content-addressed, so a repeat is harmless) and finishes the job with it.
-  Status succeed(std::string_view job_id, std::string_view worker, const Image& image);
+  // seed_used: the seed the worker picked when the request had none, so the user can repeat it.
+  Status succeed(std::string_view job_id, std::string_view worker, const Image& image,
+                 std::optional<std::int64_t> seed_used = std::nullopt);
+  // A worker that stops (shutdown) gives its job back to the queue without counting the attempt.
+  Status hand_back(std::string_view job_id, std::string_view worker);
+  // An earlier result of exactly the same request (same model, prompt, size, steps, explicit seed,
+  // style), if one exists.
+  std::optional<Image> cached_image(const Job& job);
   // A failed attempt. With retry_in and attempts left, the job is queued again after that delay;
   // otherwise it fails for good with `public_error` and its quota is released.
   Status fail(std::string_view job_id, std::string_view worker, std::string_view public_error,

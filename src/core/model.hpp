@@ -155,6 +155,7 @@ struct Job {
   std::string source;  // "bot", "api", "cli": who asked
   std::string meta;    // opaque to the core: the driver's delivery data (chat id, message id…)
   std::optional<std::string> idempotency_key;
+  std::optional<std::string> cache_key;  // see core::cache_key
   Timestamp created_at{};
   std::optional<Timestamp> started_at;
   std::optional<Timestamp> finished_at;

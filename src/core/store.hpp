@@ -60,7 +60,9 @@ class Tx {
   virtual void insert_job(const Job& job) = 0;
   virtual std::optional<Job> find_job(std::string_view id, bool for_update) = 0;
   virtual std::vector<Job> find_jobs_by_idempotency_key(UserId user, std::string_view key) = 0;
-  virtual void update_job(const Job& job) = 0;  // writes every mutable field
+  virtual void update_job(const Job& job) = 0;  // writes every mutable field (and the seed)
+  // The image of a succeeded job with this cache key, if any.
+  virtual std::optional<Image> find_cached_image(std::string_view cache_key) = 0;
   virtual int count_active_jobs(UserId user) = 0;  // queued or running
   // Takes the queued job with the highest priority, then the oldest, whose run_after has come, marks
   // it running under `worker` until `lease_until` and counts the attempt. Concurrent claimers never

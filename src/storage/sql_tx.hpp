@@ -44,6 +44,7 @@ class SqlTx final : public core::Tx {
   std::optional<core::Job> find_job(std::string_view id, bool for_update) override;
   std::vector<core::Job> find_jobs_by_idempotency_key(core::UserId user, std::string_view key) override;
   void update_job(const core::Job& job) override;
+  std::optional<core::Image> find_cached_image(std::string_view cache_key) override;
   int count_active_jobs(core::UserId user) override;
   std::optional<core::Job> claim_job(std::string_view worker, core::Timestamp now,
                                      core::Timestamp lease_until) override;

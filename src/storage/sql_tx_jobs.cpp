@@ -7,7 +7,7 @@ namespace {
 #define IGB_JOB_COLS                                                                                        \
   "id, user_id, status, priority, attempts, max_attempts, lease_owner, lease_expires_at, run_after, "      \
   "progress, public_error, prompt, width, height, steps, seed, style, model, image_id, quota_period_start, " \
-  "quota_state, source, meta, idempotency_key, created_at, started_at, finished_at, updated_at"
+  "quota_state, source, meta, idempotency_key, created_at, started_at, finished_at, updated_at, cache_key"
 
 core::Job to_job(const Row& r) {
   auto status = core::job_status_from(r.text(2));
@@ -38,6 +38,7 @@ core::Job to_job(const Row& r) {
   j.started_at = opt_ts(r, 25);
   j.finished_at = opt_ts(r, 26);
   j.updated_at = ts(r, 27);
+  j.cache_key = r.opt_text(28);
   return j;
 }
 
@@ -80,14 +81,14 @@ void SqlTx::adjust_quota(core::UserId user, core::Timestamp period_start, int us
 
 void SqlTx::insert_job(const core::Job& j) {
   q("INSERT INTO jobs (" IGB_JOB_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, "
-    "$16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)",
+    "$16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)",
     {text(j.id), num(j.user_id), text(core::to_string(j.status)), num(j.priority), num(j.attempts),
      num(j.max_attempts), opt_text(j.lease_owner), opt_ms(j.lease_expires_at), ms(j.run_after), num(j.progress),
      text(j.public_error), text(j.params.prompt), num(j.params.width), num(j.params.height), num(j.params.steps),
      j.params.seed ? num(*j.params.seed) : SqlParam(nullptr), text(j.params.style), text(j.params.model),
      opt_text(j.image_id), ms(j.quota_period_start), text(core::to_string(j.quota_state)), text(j.source),
      text(j.meta), opt_text(j.idempotency_key), ms(j.created_at), opt_ms(j.started_at), opt_ms(j.finished_at),
-     ms(j.updated_at)});
+     ms(j.updated_at), opt_text(j.cache_key)});
 }
 
 std::optional<core::Job> SqlTx::find_job(std::string_view id, bool for_update) {
@@ -107,11 +108,17 @@ std::vector<core::Job> SqlTx::find_jobs_by_idempotency_key(core::UserId user, st
 void SqlTx::update_job(const core::Job& j) {
   q("UPDATE jobs SET status = $2, attempts = $3, lease_owner = $4, lease_expires_at = $5, run_after = $6, "
     "progress = $7, public_error = $8, image_id = $9, quota_state = $10, meta = $11, started_at = $12, "
-    "finished_at = $13, updated_at = $14 WHERE id = $1",
+    "finished_at = $13, updated_at = $14, seed = $15 WHERE id = $1",
     {text(j.id), text(core::to_string(j.status)), num(j.attempts), opt_text(j.lease_owner),
      opt_ms(j.lease_expires_at), ms(j.run_after), num(j.progress), text(j.public_error), opt_text(j.image_id),
      text(core::to_string(j.quota_state)), text(j.meta), opt_ms(j.started_at), opt_ms(j.finished_at),
-     ms(j.updated_at)});
+     ms(j.updated_at), j.params.seed ? num(*j.params.seed) : SqlParam(nullptr)});
+}
+
+std::optional<core::Image> SqlTx::find_cached_image(std::string_view cache_key) {
+  auto r = q("SELECT image_id FROM jobs WHERE cache_key = $1 AND status = 'succeeded' LIMIT 1", {text(cache_key)});
+  if (r.rows.empty() || r.rows[0].is_null(0)) return std::nullopt;
+  return find_image(r.rows[0].text(0));
 }
 
 int SqlTx::count_active_jobs(core::UserId user) {

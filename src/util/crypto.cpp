@@ -76,6 +76,22 @@ std::string base64url(std::string_view bytes) {
   return out;
 }
 
+std::optional<std::string> base64_decode(std::string_view text) {
+  std::string out(text.size() / 4 * 3 + 3, '\0');
+  EVP_ENCODE_CTX* ctx = EVP_ENCODE_CTX_new();
+  if (ctx == nullptr) throw std::runtime_error("EVP_ENCODE_CTX_new failed");
+  EVP_DecodeInit(ctx);
+  int len = 0, tail = 0;
+  auto* dst = reinterpret_cast<unsigned char*>(out.data());
+  int rc = EVP_DecodeUpdate(ctx, dst, &len, reinterpret_cast<const unsigned char*>(text.data()),
+                            static_cast<int>(text.size()));
+  int rc2 = rc < 0 ? -1 : EVP_DecodeFinal(ctx, dst + len, &tail);
+  EVP_ENCODE_CTX_free(ctx);
+  if (rc < 0 || rc2 < 0) return std::nullopt;
+  out.resize(static_cast<std::size_t>(len + tail));
+  return out;
+}
+
 bool constant_time_equal(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;

@@ -1,5 +1,6 @@
 #pragma once
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -15,6 +16,8 @@ std::string random_bytes(std::size_t n);
 std::string random_hex(std::size_t n);
 // URL-safe base64 without padding.
 std::string base64url(std::string_view bytes);
+// Standard base64 (RFC 4648, with padding; line breaks allowed); nullopt if malformed.
+std::optional<std::string> base64_decode(std::string_view text);
 std::string to_hex(std::string_view bytes);
 // Compares without early exit, so the time taken does not reveal the matching prefix.
 bool constant_time_equal(std::string_view a, std::string_view b);

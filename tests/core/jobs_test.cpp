@@ -1,6 +1,7 @@
 // The generation queue and the quota it reserves, commits and releases.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <set>
 
 #include "support/store_fixture.hpp"
@@ -64,13 +65,14 @@ TEST_P(Jobs, ValidationListsEveryBadField) {
   req.params.height = 520;  // in range, not a multiple of 16
   req.params.steps = 9;
   req.params.seed = -1;
+  req.params.style = "bogus";
   req.count = 2;
   auto r = jobs_->submit(req);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::invalid_argument);
   std::vector<std::string> fields;
   for (const auto& f : r.error().field_errors) fields.push_back(f.field);
-  EXPECT_EQ(fields, (std::vector<std::string>{"prompt", "width", "height", "steps", "seed", "n"}));
+  EXPECT_EQ(fields, (std::vector<std::string>{"prompt", "width", "height", "steps", "seed", "style", "n"}));
   EXPECT_EQ(quota(1).reserved, 0);  // nothing reserved, nothing queued
   EXPECT_EQ(store().begin(core::TxMode::read)->count_active_jobs(1), 0);
 
@@ -249,6 +251,64 @@ TEST_P(Jobs, PaidPlanPriorityAndSeveralImagesPerRequest) {
   for (const auto& j : pro->jobs) positions.insert(jobs_->queue_position(j));
   EXPECT_EQ(positions, (std::set<int>{0, 1, 2}));
   EXPECT_EQ(jobs_->claim("w")->user_id, 2);  // the paid user's job goes first
+}
+
+TEST_P(Jobs, ExactRepeatWithExplicitSeedFindsTheEarlierImage) {
+  auto req = request(1, "  a   fox in\tsnow ");
+  req.params.seed = 42;
+  req.params.style = "anime";
+  auto first = jobs_->submit(req);
+  ASSERT_TRUE(first.ok());
+  EXPECT_TRUE(first->jobs[0].cache_key);
+  EXPECT_FALSE(jobs_->cached_image(first->jobs[0]));
+  jobs_->claim("w");
+  ASSERT_TRUE(jobs_->succeed(first->jobs[0].id, "w", image('f')).ok());
+
+  auto again = request(1, "a fox in snow");  // the same words, spaced differently
+  again.params.seed = 42;
+  again.params.style = "anime";
+  auto second = jobs_->submit(again);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->jobs[0].cache_key, first->jobs[0].cache_key);
+  auto cached = jobs_->cached_image(second->jobs[0]);
+  ASSERT_TRUE(cached);
+  EXPECT_EQ(cached->id, std::string(64, 'f'));
+}
+
+TEST(CacheKey, OnlyForExplicitSeedsAndEveryParameterCounts) {
+  core::JobParams p{.prompt = "fox", .width = 512, .height = 512, .steps = 4};
+  EXPECT_FALSE(core::cache_key(p));
+  p.seed = 1;
+  auto base = core::cache_key(p);
+  ASSERT_TRUE(base);
+  for (auto change : std::vector<std::function<void(core::JobParams&)>>{
+           [](auto& q) { q.prompt = "Fox"; }, [](auto& q) { q.width = 768; }, [](auto& q) { q.height = 768; },
+           [](auto& q) { q.steps = 2; }, [](auto& q) { q.seed = 2; }, [](auto& q) { q.style = "anime"; },
+           [](auto& q) { q.model = "other/model"; }}) {
+    auto q = p;
+    change(q);
+    EXPECT_NE(core::cache_key(q), base);
+  }
+}
+
+TEST_P(Jobs, SucceedRecordsTheSeedTheWorkerPicked) {
+  auto job = submit_one(1);
+  EXPECT_FALSE(job.params.seed);
+  jobs_->claim("w");
+  ASSERT_TRUE(jobs_->succeed(job.id, "w", image('a'), 123456).ok());
+  EXPECT_EQ(jobs_->get(job.id, 1)->params.seed, 123456);
+}
+
+TEST_P(Jobs, HandBackRequeuesWithoutCountingTheAttempt) {
+  auto job = submit_one(1);
+  ASSERT_TRUE(jobs_->claim("w"));
+  ASSERT_TRUE(jobs_->hand_back(job.id, "w").ok());
+  auto j = jobs_->get(job.id, 1);
+  EXPECT_EQ(j->status, JobStatus::queued);
+  EXPECT_EQ(j->attempts, 0);
+  EXPECT_FALSE(j->lease_owner);
+  EXPECT_EQ(quota(1).reserved, 1);  // still reserved: it will run again
+  EXPECT_EQ(jobs_->hand_back(job.id, "w").error().code, ErrorCode::conflict);
 }
 
 IGB_ON_BOTH_DATABASES(Jobs);

@@ -180,6 +180,28 @@ TEST_P(StoreContract, JobRoundTripsEveryField) {
   EXPECT_FALSE(tx->find_job("nope", false));
 }
 
+TEST_P(StoreContract, CachedImageOnlyFromSucceededJobs) {
+  auto tx = write();
+  tx->upsert_user(1, "", "", now());
+  core::Image img{.id = std::string(64, 'e'), .mime = "image/png", .size_bytes = 10, .width = 512, .height = 512,
+                  .created_at = now()};
+  tx->insert_image(img);
+  auto a = make_job("a", 1, 0, now());
+  a.cache_key = "key1";
+  tx->insert_job(a);
+  EXPECT_FALSE(tx->find_cached_image("key1"));  // queued: no image yet
+  a.status = JobStatus::succeeded;
+  a.image_id = img.id;
+  a.params.seed = 99;
+  tx->update_job(a);
+  auto cached = tx->find_cached_image("key1");
+  ASSERT_TRUE(cached);
+  EXPECT_EQ(cached->id, img.id);
+  EXPECT_EQ(tx->find_job("a", false)->params.seed, 99);
+  EXPECT_EQ(tx->find_job("a", false)->cache_key, "key1");
+  EXPECT_FALSE(tx->find_cached_image("key2"));
+}
+
 TEST_P(StoreContract, ClaimTakesHighestPriorityThenOldestAndRespectsRunAfter) {
   auto tx = write();
   tx->upsert_user(1, "", "", now());

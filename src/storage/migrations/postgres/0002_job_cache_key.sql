@@ -1,0 +1,3 @@
+-- Exact repeats (same model, prompt, size, steps, explicit seed, style) are served from the image store.
+ALTER TABLE jobs ADD COLUMN cache_key TEXT;
+CREATE INDEX jobs_cache ON jobs(cache_key) WHERE cache_key IS NOT NULL AND status = 'succeeded';
