@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "app/admin.hpp"
+#include "app/generate_command.hpp"
 #include "app/serve.hpp"
 #include "app/wiring.hpp"
 #include "storage/migrations.hpp"
@@ -39,6 +40,15 @@ int main(int argc, char** argv) {
   auto* api_cmd = cli.add_subcommand("api", "Run the HTTP API only");
   auto* bot_cmd = cli.add_subcommand("bot", "Run the Telegram bot only");
   auto* worker_cmd = cli.add_subcommand("worker", "Run generation workers only");
+  app::GenerateCommand gen_cmd_opts;
+  auto* generate_cmd = cli.add_subcommand("generate", "Make one image through the configured backends, to a file");
+  generate_cmd->add_option("prompt", gen_cmd_opts.prompt, "What to draw")->required();
+  generate_cmd->add_option("-o,--output", gen_cmd_opts.output, "Output file")->capture_default_str();
+  generate_cmd->add_option("--width", gen_cmd_opts.width, "Width in pixels (multiple of 16)")->capture_default_str();
+  generate_cmd->add_option("--height", gen_cmd_opts.height, "Height in pixels (multiple of 16)")->capture_default_str();
+  generate_cmd->add_option("--steps", gen_cmd_opts.steps, "Inference steps (FLUX.1-schnell: 1-4)")->capture_default_str();
+  generate_cmd->add_option("--seed", gen_cmd_opts.seed, "Seed (random if not given)");
+  generate_cmd->add_option("--style", gen_cmd_opts.style, "Style preset");
   auto* migrate_cmd = cli.add_subcommand("migrate", "Apply pending database migrations and exit");
   auto* config_cmd = cli.add_subcommand("config", "Print the effective configuration (secrets redacted)");
   auto* stats_cmd = cli.add_subcommand("stats", "Print user and job counts");
@@ -87,7 +97,7 @@ int main(int argc, char** argv) {
     for (const auto& [k, v] : config::describe(*loaded)) std::cout << k << "=" << v << "\n";
     return 0;
   }
-  for (auto* role : {api_cmd, bot_cmd, worker_cmd}) {
+  for (auto* role : {api_cmd, bot_cmd}) {
     if (role->parsed()) {
       std::cerr << "imggenbot " << role->get_name()
                 << ": this role is not in this build yet; `imggenbot serve` runs what exists\n";
@@ -105,6 +115,8 @@ int main(int argc, char** argv) {
     for (const auto& [k, v] : config::describe(*loaded)) spdlog::debug("setting {}={}", k, v);
     auto services = app::wire(std::move(*loaded), std::move(*plans));
     if (serve_cmd->parsed()) return app::serve(*services, {});
+    if (worker_cmd->parsed()) return app::serve(*services, {.api = false, .bot = false, .workers = true});
+    if (generate_cmd->parsed()) return app::run_generate(*services, gen_cmd_opts);
     if (stats_cmd->parsed()) return app::admin_stats(*services, std::cout);
     if (user_show->parsed()) return app::admin_user_show(*services, telegram_id, std::cout, std::cerr);
     if (user_ban->parsed()) return app::admin_user_ban(*services, telegram_id, true, std::cout, std::cerr);

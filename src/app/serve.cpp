@@ -10,8 +10,15 @@
 #include <chrono>
 #include <csignal>
 
+#include <unistd.h>
+
+#include <optional>
+
+#include "app/generation.hpp"
 #include "runtime/blocking_pool.hpp"
 #include "runtime/supervisor.hpp"
+#include "util/crypto.hpp"
+#include "worker/worker.hpp"
 
 namespace igb::app {
 namespace {
@@ -38,6 +45,12 @@ net::awaitable<void> maintenance_loop(core::JobService& jobs, runtime::BlockingP
   }
 }
 
+std::string worker_id() {
+  char host[256] = {};
+  gethostname(host, sizeof(host) - 1);
+  return std::string(host) + "-" + std::to_string(getpid()) + "-" + util::random_hex(3);
+}
+
 }  // namespace
 
 int serve(Services& s, const ServeOptions& options) {
@@ -45,6 +58,9 @@ int serve(Services& s, const ServeOptions& options) {
   runtime::BlockingPool pool(static_cast<std::size_t>(s.config.db_pool_size));
   runtime::Supervisor supervisor(io.get_executor());
   int exit_code = 0;
+
+  std::optional<GenerationStack> generation;
+  std::optional<worker::Worker> workers;
 
   net::signal_set signals(io, SIGINT, SIGTERM);
   net::steady_timer grace_timer(io);
@@ -54,15 +70,26 @@ int serve(Services& s, const ServeOptions& options) {
     stopping = true;
     spdlog::info("shutting down ({})", why);
     signals.cancel();
-    supervisor.cancel_all();
-    // Whatever has not finished when the grace period ends is abandoned; jobs it held come back
-    // to the queue when their lease runs out.
+    if (workers) {
+      // Workers finish the job in hand (within the grace period) and claim nothing new; the other
+      // tasks stop now.
+      workers->drain();
+      supervisor.cancel_all_except("worker-slot-");
+    } else {
+      supervisor.cancel_all();
+    }
+    // Whatever has not finished when the grace period ends is canceled; a worker hands its job
+    // back to the queue.
     grace_timer.expires_after(std::chrono::seconds(s.config.shutdown_grace_seconds));
     grace_timer.async_wait([&](const boost::system::error_code& ec) {
       if (ec) return;
-      spdlog::warn("{} task(s) still running after the grace period; exiting anyway", supervisor.running());
-      exit_code = 1;
-      io.stop();
+      spdlog::warn("{} task(s) still running after the grace period; handing their jobs back", supervisor.running());
+      supervisor.cancel_all();
+      // A task that ignores cancellation cannot hold the process: stop hard shortly after.
+      grace_timer.expires_after(std::chrono::seconds(2));
+      grace_timer.async_wait([&](const boost::system::error_code& ec2) {
+        if (!ec2) io.stop();
+      });
     });
   };
   supervisor.on_idle([&] {
@@ -77,14 +104,22 @@ int serve(Services& s, const ServeOptions& options) {
   });
 
   supervisor.spawn("maintenance", maintenance_loop(*s.jobs, pool, 5s));
-  // The HTTP API, the Telegram bot and the generation workers join here as they are built.
+
+  if (options.workers && s.config.worker_concurrency > 0) {
+    generation = build_generation(s, io.get_executor());
+    workers.emplace(*s.jobs, pool, *generation->router, *generation->images, s.clock,
+                   worker::WorkerOptions{.id = worker_id()});
+    for (int i = 0; i < s.config.worker_concurrency; ++i) {
+      supervisor.spawn("worker-slot-" + std::to_string(i), workers->run_slot());
+    }
+    spdlog::info("worker {}: {} generation slot(s) over {} backend(s)", workers->id(), s.config.worker_concurrency,
+                 s.config.backends.size());
+  }
+  // The HTTP API and the Telegram bot join here as they are built.
   std::vector<std::string> missing;
   if (options.api) missing.emplace_back("api");
   if (options.bot) missing.emplace_back("bot");
-  if (options.workers) missing.emplace_back("worker");
-  if (!missing.empty()) {
-    spdlog::warn("roles not in this build yet: {}; running the queue maintenance only", fmt::join(missing, ", "));
-  }
+  if (!missing.empty()) spdlog::warn("roles not in this build yet: {}", fmt::join(missing, ", "));
   spdlog::info("imggenbot is up (database {}); Ctrl-C to stop", config::redact_database_url(s.config.database_url));
 
   io.run();

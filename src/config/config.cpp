@@ -198,18 +198,25 @@ Status apply_hf_api_base(const Raw& raw, Config& c) {
   return core::Ok{};
 }
 
-Status apply_hf_model(const Raw& raw, Config& c) {
-  auto s = util::trim(raw.text);
+bool is_hf_model(std::string_view s) {
   auto slash = s.find('/');
   auto name_char = [](char ch) {
     return std::isalnum(static_cast<unsigned char>(ch)) != 0 || ch == '-' || ch == '_' || ch == '.';
   };
-  bool ok = slash != std::string_view::npos && slash > 0 && slash + 1 < s.size() &&
-            std::all_of(s.begin(), s.begin() + static_cast<std::ptrdiff_t>(slash), name_char) &&
-            std::all_of(s.begin() + static_cast<std::ptrdiff_t>(slash) + 1, s.end(), name_char);
-  if (!ok) return invalid(raw, "expected owner/name, got " + shown(raw.text));
+  return slash != std::string_view::npos && slash > 0 && slash + 1 < s.size() &&
+         std::all_of(s.begin(), s.begin() + static_cast<std::ptrdiff_t>(slash), name_char) &&
+         std::all_of(s.begin() + static_cast<std::ptrdiff_t>(slash) + 1, s.end(), name_char);
+}
+
+Status apply_hf_model(const Raw& raw, Config& c) {
+  auto s = util::trim(raw.text);
+  if (!is_hf_model(s)) return invalid(raw, "expected owner/name, got " + shown(raw.text));
   c.hf_model = std::string(s);
   return core::Ok{};
+}
+
+Status apply_provider_timeout_seconds(const Raw& raw, Config& c) {
+  return parse_int_into(raw, 1, 600, c.provider_timeout_seconds);
 }
 
 Status apply_admin_telegram_ids(const Raw& raw, Config& c) {
@@ -278,6 +285,7 @@ constexpr Setting kSettings[] = {
     {"HF_TOKEN", TomlType::string, true, apply_hf_token},
     {"HF_API_BASE", TomlType::string, false, apply_hf_api_base},
     {"HF_MODEL", TomlType::string, false, apply_hf_model},
+    {"PROVIDER_TIMEOUT_SECONDS", TomlType::integer, false, apply_provider_timeout_seconds},
     {"ADMIN_TELEGRAM_IDS", TomlType::integer_list, false, apply_admin_telegram_ids},
     {"LOG_LEVEL", TomlType::string, false, apply_log_level},
     {"DB_POOL_SIZE", TomlType::integer, false, apply_db_pool_size},
@@ -369,7 +377,8 @@ Error unknown_key(std::string_view key, const toml::source_region& where, const 
                  std::to_string(where.begin.line) + ")");
 }
 
-bool is_plan_id(std::string_view id) {
+// Plan ids and backend names.
+bool is_short_id(std::string_view id) {
   return !id.empty() && id.size() <= 32 && std::all_of(id.begin(), id.end(), [](char ch) {
     return std::isalnum(static_cast<unsigned char>(ch)) != 0 || ch == '_' || ch == '-';
   });
@@ -433,7 +442,7 @@ Status apply_plans(const toml::node& node, const std::string& path, std::vector<
     std::string id(key.str());
     const auto* fields = value.as_table();
     if (fields == nullptr) return invalid("plans." + id, "expected a table [plans." + id + "]", path);
-    if (!is_plan_id(id)) return invalid("plans." + id, "a plan id is 1 to 32 of A-Z a-z 0-9 _ -", path);
+    if (!is_short_id(id)) return invalid("plans." + id, "a plan id is 1 to 32 of A-Z a-z 0-9 _ -", path);
     bool exists = std::any_of(plans.begin(), plans.end(), [&](const core::Plan& p) { return p.id == id; });
     (exists ? overrides : additions).push_back(Entry{id, fields, key.source().begin.line});
   }
@@ -463,6 +472,216 @@ Status apply_plans(const toml::node& node, const std::string& path, std::vector<
 const std::string* non_empty(const std::map<std::string, std::string>& m, std::string_view key) {
   auto it = m.find(std::string(key));
   return it == m.end() || it->second.empty() ? nullptr : &it->second;
+}
+
+// A provider key is read from the process environment, then .env; an empty value counts as not set.
+struct KeySources {
+  const std::map<std::string, std::string>& environment;
+  const std::map<std::string, std::string>& dotenv;
+
+  std::string lookup(std::string_view name) const {
+    if (const auto* v = non_empty(environment, name)) return *v;
+    if (const auto* v = non_empty(dotenv, name)) return *v;
+    return {};
+  }
+};
+
+bool is_env_name(std::string_view s) {
+  return !s.empty() && !(s.front() >= '0' && s.front() <= '9') && std::all_of(s.begin(), s.end(), [](char ch) {
+    return std::isalnum(static_cast<unsigned char>(ch)) != 0 || ch == '_';
+  });
+}
+
+// Settings of this service that api_key_env must not name: sending, say, the bot token to an image
+// provider would leak it. HF_TOKEN is the one that is meant to be sent.
+bool is_own_setting(std::string_view name) {
+  if (name == "HF_TOKEN") return false;
+  if (name == kConfigPathVariable) return true;
+  return std::any_of(std::begin(kSettings), std::end(kSettings), [&](const Setting& s) { return s.env == name; });
+}
+
+// One [[backends]] table, for reading its fields with errors that name them.
+struct BackendItem {
+  const toml::table& table;
+  std::string prefix;  // "backends[1]"
+  const std::string& path;
+
+  std::string field(std::string_view key) const { return prefix + "." + std::string(key); }
+  std::string where(const toml::node& node) const {
+    return path + ", line " + std::to_string(node.source().begin.line);
+  }
+  Error bad(std::string_view key, std::string_view what) const {
+    const auto* node = table.get(key);
+    return invalid(field(key), what, where(node != nullptr ? *node : table));
+  }
+  Error missing(std::string_view key, std::string_view what) const { return invalid(field(key), what, where(table)); }
+
+  core::Result<std::optional<std::string>> string_at(std::string_view key) const {
+    const auto* node = table.get(key);
+    if (node == nullptr) return std::optional<std::string>();
+    const auto* s = node->as_string();
+    if (s == nullptr) return bad(key, "expected a string");
+    return std::optional<std::string>(s->get());
+  }
+
+  Status int_at(std::string_view key, long long low, long long high, int& out) const {
+    const auto* node = table.get(key);
+    if (node == nullptr) return core::Ok{};
+    const auto* i = node->as_integer();
+    auto range = "an integer from " + std::to_string(low) + " to " + std::to_string(high);
+    if (i == nullptr) return bad(key, "expected " + range);
+    if (i->get() < low || i->get() > high) return bad(key, "expected " + range + ", got " + std::to_string(i->get()));
+    out = static_cast<int>(i->get());
+    return core::Ok{};
+  }
+};
+
+// An http(s) base URL that paths can be appended to.
+Status check_base_url(const BackendItem& item, const std::string& url) {
+  constexpr std::string_view kKey = "base_url";
+  if (!is_http_url(url, false)) return item.bad(kKey, "expected an http:// or https:// URL, got " + shown(url));
+  auto rest = std::string_view(url).substr(url.find("://") + 3);
+  if (rest.substr(0, rest.find_first_of("/?#")).find('@') != std::string_view::npos) {
+    return item.bad(kKey, "must not contain credentials; name the key's variable with api_key_env (value not shown)");
+  }
+  if (url.find_first_of("?#") != std::string::npos) {
+    return item.bad(kKey, "expected a URL without query or fragment, got " + shown(url));
+  }
+  return core::Ok{};
+}
+
+core::Result<BackendConfig> read_backend(const BackendItem& item, const Config& config, const KeySources& keys) {
+  static constexpr std::string_view kKeys[] = {"name",   "kind",            "base_url",    "model",          "api_key_env",
+                                               "flavor", "timeout_seconds", "concurrency", "rate_per_minute"};
+  for (auto&& [key, node] : item.table) {
+    if (key.str() == "api_key") {
+      return invalid(item.field("api_key"),
+                     "a key is not written in the file: set api_key_env to the name of the environment variable "
+                     "that holds it (value not shown)",
+                     item.where(node));
+    }
+    if (std::find(std::begin(kKeys), std::end(kKeys), key.str()) == std::end(kKeys)) {
+      return unknown_key(item.field(key.str()), key.source(), item.path);
+    }
+  }
+
+  BackendConfig b;
+  b.timeout_seconds = config.provider_timeout_seconds;
+
+  auto kind = item.string_at("kind");
+  if (!kind) return std::move(kind).error();
+  if (!*kind) return item.missing("kind", "required: \"hf\" or \"openai\"");
+  if (**kind != "hf" && **kind != "openai") return item.bad("kind", "expected \"hf\" or \"openai\", got " + shown(**kind));
+  b.kind = **kind;
+  const bool hf = b.kind == "hf";
+
+  auto name = item.string_at("name");
+  if (!name) return std::move(name).error();
+  if (!*name) return item.missing("name", "required: 1 to 32 of A-Z a-z 0-9 _ -");
+  if (!is_short_id(**name)) return item.bad("name", "expected 1 to 32 of A-Z a-z 0-9 _ -, got " + shown(**name));
+  b.name = **name;
+
+  auto base_url = item.string_at("base_url");
+  if (!base_url) return std::move(base_url).error();
+  if (*base_url) {
+    if (auto s = check_base_url(item, **base_url); !s) return std::move(s).error();
+    b.base_url = without_trailing_slashes(**base_url);
+  } else if (hf) {
+    b.base_url = config.hf_api_base;
+  } else {
+    return item.missing("base_url", "required for kind \"openai\"");
+  }
+
+  auto model = item.string_at("model");
+  if (!model) return std::move(model).error();
+  if (*model) {
+    auto m = util::trim(**model);
+    if (hf && !is_hf_model(m)) return item.bad("model", "expected owner/name, got " + shown(**model));
+    if (m.empty() || has_space_or_control(m)) {
+      return item.bad("model", "expected a model name without spaces, got " + shown(**model));
+    }
+    b.model = std::string(m);
+  } else if (hf) {
+    b.model = config.hf_model;
+  } else {
+    return item.missing("model", "required for kind \"openai\"");
+  }
+
+  auto key_env = item.string_at("api_key_env");
+  if (!key_env) return std::move(key_env).error();
+  b.api_key_env = key_env->value_or(hf ? "HF_TOKEN" : "");
+  if (!b.api_key_env.empty()) {
+    if (!is_env_name(b.api_key_env)) {
+      return item.bad("api_key_env", "expected an environment variable name (A-Z a-z 0-9 _, not starting with a "
+                                     "digit) or \"\" for no key, got " + shown(b.api_key_env));
+    }
+    if (is_own_setting(b.api_key_env)) {
+      return item.bad("api_key_env", shown(b.api_key_env) + " is a setting of ImgGenBot, not a provider key");
+    }
+    // HF_TOKEN may also come from the TOML file's hf_token, and has been checked already.
+    std::string value = b.api_key_env == "HF_TOKEN" ? config.hf_token.value() : keys.lookup(b.api_key_env);
+    if (has_space_or_control(value)) {  // it goes into an HTTP header
+      return item.bad("api_key_env", "the value of " + b.api_key_env +
+                                         " must not contain whitespace or control characters (value not shown)");
+    }
+    b.api_key = Secret(std::move(value));
+  }
+
+  auto flavor = item.string_at("flavor");
+  if (!flavor) return std::move(flavor).error();
+  if (*flavor) {
+    if (hf) return item.bad("flavor", "only for kind \"openai\"");
+    if (**flavor != "openai" && **flavor != "together") {
+      return item.bad("flavor", "expected \"openai\" or \"together\", got " + shown(**flavor));
+    }
+    b.flavor = **flavor;
+  }
+
+  if (auto s = item.int_at("timeout_seconds", 1, 600, b.timeout_seconds); !s) return std::move(s).error();
+  if (auto s = item.int_at("concurrency", 1, 256, b.concurrency); !s) return std::move(s).error();
+  if (auto s = item.int_at("rate_per_minute", 0, 100000, b.rate_per_minute); !s) return std::move(s).error();
+  return b;
+}
+
+// [[backends]] tables, in the file's order, replace the default list.
+core::Result<std::vector<BackendConfig>> read_backends(const toml::node& node, const std::string& path,
+                                                       const Config& config, const KeySources& keys) {
+  const auto* array = node.as_array();
+  if (array == nullptr || (!array->empty() && !array->is_array_of_tables())) {
+    return invalid("backends", "expected [[backends]] tables", path);
+  }
+  if (array->empty()) {
+    return invalid("backends", "expected at least one [[backends]] table (WORKER_CONCURRENCY=0 runs no generation)",
+                   path);
+  }
+  std::vector<BackendConfig> out;
+  for (std::size_t i = 0; i < array->size(); ++i) {
+    BackendItem item{.table = *array->get(i)->as_table(), .prefix = "backends[" + std::to_string(i) + "]", .path = path};
+    auto backend = read_backend(item, config, keys);
+    if (!backend) return std::move(backend).error();
+    for (std::size_t j = 0; j < out.size(); ++j) {
+      if (out[j].name == backend->name) {
+        return item.bad("name", shown(backend->name) + " is already the name of backends[" + std::to_string(j) + "]");
+      }
+    }
+    out.push_back(std::move(backend).value());
+  }
+  return out;
+}
+
+// The values of the variables the [[backends]] tables name, read before anything is checked so that
+// no error message can repeat them.
+std::vector<std::string> backend_key_values(const toml::table& document, const KeySources& keys) {
+  std::vector<std::string> out;
+  const auto* array = document.get_as<toml::array>("backends");
+  if (array == nullptr) return out;
+  for (const auto& element : *array) {
+    const auto* table = element.as_table();
+    const auto* env = table != nullptr ? table->get_as<std::string>("api_key_env") : nullptr;
+    if (env == nullptr || !is_env_name(env->get()) || is_own_setting(env->get())) continue;
+    if (auto value = keys.lookup(env->get()); !value.empty()) out.push_back(std::move(value));
+  }
+  return out;
 }
 
 }  // namespace
@@ -513,7 +732,7 @@ core::Result<Config> load_config(const std::map<std::string, std::string>& envir
                      std::to_string(e.source().begin.column) + ": " + std::string(e.description()));
     }
     for (auto&& [key, node] : *document) {
-      if (key.str() == "plans") continue;
+      if (key.str() == "plans" || key.str() == "backends") continue;
       const auto* setting = find_setting_by_toml_key(key.str());
       if (setting == nullptr) return unknown_key(key.str(), key.source(), *toml_path);
       auto text_value = toml_text(node, setting->toml_type);
@@ -529,6 +748,10 @@ core::Result<Config> load_config(const std::map<std::string, std::string>& envir
   std::vector<std::string> secrets;
   for (const auto& s : kSettings) {
     if (auto it = raw.find(s.env); s.secret && it != raw.end()) secrets.push_back(it->second.text);
+  }
+  const KeySources keys{.environment = environment, .dotenv = dotenv};
+  if (document) {
+    for (auto& value : backend_key_values(*document, keys)) secrets.push_back(std::move(value));
   }
 
   Config config;
@@ -551,6 +774,23 @@ core::Result<Config> load_config(const std::map<std::string, std::string>& envir
     return scrubbed(std::move(error), secrets);
   }
   config.plans = catalog->all();
+
+  // After the environment: the default backend and the defaults of "hf" ones follow HF_* and
+  // PROVIDER_TIMEOUT_SECONDS.
+  const toml::node* backends = document ? document->get("backends") : nullptr;
+  if (backends != nullptr) {
+    auto list = read_backends(*backends, *toml_path, config, keys);
+    if (!list) return scrubbed(std::move(list).error(), secrets);
+    config.backends = std::move(list).value();
+  } else {
+    config.backends = {BackendConfig{.name = "hf",
+                                     .kind = "hf",
+                                     .base_url = config.hf_api_base,
+                                     .model = config.hf_model,
+                                     .api_key = config.hf_token,
+                                     .api_key_env = "HF_TOKEN",
+                                     .timeout_seconds = config.provider_timeout_seconds}};
+  }
   return config;
 }
 
@@ -592,6 +832,15 @@ std::vector<std::pair<std::string, std::string>> describe(const Config& c) {
              (p.period == core::PeriodKind::daily ? "/day" : "/30d");
     if (p.price_stars > 0) plans += ", " + std::to_string(p.price_stars) + " stars";
   }
+  std::string backends;
+  for (const auto& b : c.backends) {
+    if (!backends.empty()) backends += "; ";
+    std::string kind = b.kind == "openai" && b.flavor != "openai" ? b.kind + "/" + b.flavor : b.kind;
+    std::string key = !b.api_key.empty()      ? "key set"
+                      : b.api_key_env.empty() ? "no key"
+                                              : "key " + b.api_key_env + " (not set)";
+    backends += b.name + "(" + kind + ", " + b.base_url + ", " + b.model + ", " + key + ")";
+  }
 
   std::vector<std::pair<std::string, std::string>> out = {
       {"DATABASE_URL", redact_database_url(c.database_url)},
@@ -603,6 +852,8 @@ std::vector<std::pair<std::string, std::string>> describe(const Config& c) {
       {"HF_TOKEN", std::string(c.hf_token.redacted())},
       {"HF_API_BASE", c.hf_api_base},
       {"HF_MODEL", c.hf_model},
+      {"PROVIDER_TIMEOUT_SECONDS", std::to_string(c.provider_timeout_seconds)},
+      {"backends", backends.empty() ? std::string("(none)") : backends},
       {"ADMIN_TELEGRAM_IDS", admins.empty() ? std::string("(none)") : admins},
       {"LOG_LEVEL", c.log_level},
       {"DB_POOL_SIZE", std::to_string(c.db_pool_size)},
@@ -616,6 +867,7 @@ std::vector<std::pair<std::string, std::string>> describe(const Config& c) {
   };
   // A token pasted into, say, the webhook path must not reach the log through that value.
   std::vector<std::string> secrets = {c.telegram_bot_token.value(), c.hf_token.value(), c.payload_secret.value()};
+  for (const auto& b : c.backends) secrets.push_back(b.api_key.value());
   for (auto& [name, value] : out) scrub(value, secrets);
   return out;
 }

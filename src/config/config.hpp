@@ -39,6 +39,22 @@ struct Listen {
   std::uint16_t port = 0;  // 0: any free port
 };
 
+// One image-generation provider. Its key is never written in the TOML file: api_key is read from the
+// environment variable (process environment, then .env) that api_key_env names.
+struct BackendConfig {
+  std::string name;         // unique; used in logs and metrics; [A-Za-z0-9_-]{1,32}
+  std::string kind;         // "hf" (Hugging Face Inference) or "openai" (OpenAI-compatible images API)
+  std::string base_url;     // http(s) URL without trailing '/', query, fragment or credentials
+  std::string model;        // non-empty; owner/name for kind "hf"
+  Secret api_key;           // empty: none named, or the named variable is not set
+  std::string api_key_env;  // empty: the backend needs no key (a self-hosted server)
+  std::string flavor = "openai";  // kind "openai" only: "openai" (response_format b64_json) or "together"
+                                  // (adds steps, response_format base64)
+  int timeout_seconds = 120;  // 1-600; PROVIDER_TIMEOUT_SECONDS unless the backend gives its own
+  int concurrency = 4;        // 1-256 requests in flight to this backend from one process
+  int rate_per_minute = 0;    // 0: unlimited; else 1-100000
+};
+
 struct Config {
   std::string database_url = "sqlite://./data/imggenbot.db";  // may carry a password: log via describe()
   std::string data_dir = "./data";
@@ -51,6 +67,17 @@ struct Config {
   Secret hf_token;
   std::string hf_api_base = "https://router.huggingface.co";  // without a trailing '/'
   std::string hf_model = "black-forest-labs/FLUX.1-schnell";
+  int provider_timeout_seconds = 120;  // for backends that give no timeout_seconds
+
+  // In order of preference. Without [[backends]] in the TOML file: this one backend, built from the
+  // settings above once the environment has been applied (so Config{} matches load_config({})).
+  std::vector<BackendConfig> backends = {BackendConfig{.name = "hf",
+                                                       .kind = "hf",
+                                                       .base_url = hf_api_base,
+                                                       .model = hf_model,
+                                                       .api_key = hf_token,
+                                                       .api_key_env = "HF_TOKEN",
+                                                       .timeout_seconds = provider_timeout_seconds}};
 
   std::vector<std::int64_t> admin_telegram_ids;
   std::string log_level = "info";  // trace, debug, info, warn, error, critical, off

@@ -46,4 +46,10 @@ void Supervisor::cancel_all() {
   for (auto& t : tasks_) t.signal.emit(net::cancellation_type::terminal);
 }
 
+void Supervisor::cancel_all_except(std::string_view prefix) {
+  for (auto& t : tasks_) {
+    if (!t.name.starts_with(prefix)) t.signal.emit(net::cancellation_type::terminal);
+  }
+}
+
 }  // namespace igb::runtime

@@ -22,6 +22,8 @@ class Supervisor {
   void spawn(std::string name, net::awaitable<void> task, bool critical = true);
   // Asks every task to stop (terminal cancellation of its pending operation).
   void cancel_all();
+  // Cancels the tasks whose name does not start with `prefix`.
+  void cancel_all_except(std::string_view prefix);
   std::size_t running() const { return tasks_.size(); }
   void on_failure(std::function<void(const std::string&)> cb) { on_failure_ = std::move(cb); }
   // Called whenever the last running task has ended.

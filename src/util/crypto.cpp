@@ -49,31 +49,35 @@ std::string random_bytes(std::size_t n) {
 
 std::string random_hex(std::size_t n) { return to_hex(random_bytes(n)); }
 
-std::string base64url(std::string_view bytes) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+namespace {
+
+std::string encode_base64(std::string_view bytes, const char* alphabet, bool pad) {
   std::string out;
-  out.reserve((bytes.size() * 4 + 2) / 3);
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  auto b = [&](std::size_t k) { return static_cast<unsigned>(static_cast<unsigned char>(bytes[k])); };
   std::size_t i = 0;
-  auto b = [&](std::size_t k) { return static_cast<unsigned char>(bytes[k]); };
   for (; i + 2 < bytes.size(); i += 3) {
     unsigned v = (b(i) << 16) | (b(i + 1) << 8) | b(i + 2);
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
-    out += kAlphabet[v & 63];
+    out += {alphabet[(v >> 18) & 63], alphabet[(v >> 12) & 63], alphabet[(v >> 6) & 63], alphabet[v & 63]};
   }
-  if (i + 1 == bytes.size()) {
-    unsigned v = b(i) << 16;
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-  } else if (i + 2 == bytes.size()) {
-    unsigned v = (b(i) << 16) | (b(i + 1) << 8);
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
+  const std::size_t rest = bytes.size() - i;
+  if (rest > 0) {
+    unsigned v = (b(i) << 16) | (rest == 2 ? b(i + 1) << 8 : 0);
+    out += {alphabet[(v >> 18) & 63], alphabet[(v >> 12) & 63]};
+    if (rest == 2) out += alphabet[(v >> 6) & 63];
+    if (pad) out.append(3 - rest, '=');
   }
   return out;
+}
+
+}  // namespace
+
+std::string base64url(std::string_view bytes) {
+  return encode_base64(bytes, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", false);
+}
+
+std::string base64(std::string_view bytes) {
+  return encode_base64(bytes, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", true);
 }
 
 std::optional<std::string> base64_decode(std::string_view text) {

@@ -16,6 +16,8 @@ std::string random_bytes(std::size_t n);
 std::string random_hex(std::size_t n);
 // URL-safe base64 without padding.
 std::string base64url(std::string_view bytes);
+// Standard base64 (RFC 4648) with padding.
+std::string base64(std::string_view bytes);
 // Standard base64 (RFC 4648, with padding; line breaks allowed); nullopt if malformed.
 std::optional<std::string> base64_decode(std::string_view text);
 std::string to_hex(std::string_view bytes);

@@ -124,7 +124,9 @@ TEST_P(CliOnDatabase, ServeRequeuesJobsOfACrashedWorker) {
   ASSERT_TRUE(job.ok());
   ASSERT_TRUE(old_jobs.claim("gone-worker"));
 
-  ChildProcess p({.argv = {IMGGENBOT_BIN, "serve"}, .env = env(), .cwd = dir_.path()});
+  auto no_workers = env();
+  no_workers["WORKER_CONCURRENCY"] = "0";  // nobody takes the job again: it stays queued for the check
+  ChildProcess p({.argv = {IMGGENBOT_BIN, "serve"}, .env = no_workers, .cwd = dir_.path()});
   ASSERT_TRUE(p.wait_for_output("requeued or failed 1 job")) << p.err_so_far();
   p.send(SIGTERM);
   EXPECT_EQ(p.wait().exit_code, 0);
