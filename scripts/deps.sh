@@ -10,6 +10,7 @@ build_pkgs=(
   libssl-dev libsqlite3-dev libpq-dev
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
   libpng-dev libjpeg62-turbo-dev libwebp-dev
+  prometheus-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # test and benchmark tools: a real PostgreSQL server, python for fake servers, wrk and nginx
   postgresql python3 wrk nginx-light docker-compose

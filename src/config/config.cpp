@@ -242,6 +242,8 @@ Status apply_log_level(const Raw& raw, Config& c) {
 
 Status apply_db_pool_size(const Raw& raw, Config& c) { return parse_int_into(raw, 1, 256, c.db_pool_size); }
 Status apply_worker_concurrency(const Raw& raw, Config& c) { return parse_int_into(raw, 0, 256, c.worker_concurrency); }
+Status apply_api_rate(const Raw& raw, Config& c) { return parse_int_into(raw, 1, 1'000'000, c.api_rate_per_minute); }
+Status apply_api_burst(const Raw& raw, Config& c) { return parse_int_into(raw, 1, 100'000, c.api_rate_burst); }
 Status apply_shutdown_grace_seconds(const Raw& raw, Config& c) {
   return parse_int_into(raw, 1, 3600, c.shutdown_grace_seconds);
 }
@@ -290,6 +292,8 @@ constexpr Setting kSettings[] = {
     {"LOG_LEVEL", TomlType::string, false, apply_log_level},
     {"DB_POOL_SIZE", TomlType::integer, false, apply_db_pool_size},
     {"WORKER_CONCURRENCY", TomlType::integer, false, apply_worker_concurrency},
+    {"API_RATE_PER_MINUTE", TomlType::integer, false, apply_api_rate},
+    {"API_RATE_BURST", TomlType::integer, false, apply_api_burst},
     {"SHUTDOWN_GRACE_SECONDS", TomlType::integer, false, apply_shutdown_grace_seconds},
     {"PAYMENT_PAYLOAD_SECRET", TomlType::string, true, apply_payload_secret},
     {"JOB_MAX_ATTEMPTS", TomlType::integer, false, apply_job_max_attempts},
@@ -858,6 +862,8 @@ std::vector<std::pair<std::string, std::string>> describe(const Config& c) {
       {"LOG_LEVEL", c.log_level},
       {"DB_POOL_SIZE", std::to_string(c.db_pool_size)},
       {"WORKER_CONCURRENCY", std::to_string(c.worker_concurrency)},
+      {"API_RATE_PER_MINUTE", std::to_string(c.api_rate_per_minute)},
+      {"API_RATE_BURST", std::to_string(c.api_rate_burst)},
       {"SHUTDOWN_GRACE_SECONDS", std::to_string(c.shutdown_grace_seconds)},
       {"PAYMENT_PAYLOAD_SECRET", std::string(c.payload_secret.redacted())},
       {"JOB_MAX_ATTEMPTS", std::to_string(c.jobs.max_attempts)},

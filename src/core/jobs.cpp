@@ -287,6 +287,16 @@ Result<Job> JobService::get(std::string_view job_id, UserId owner) {
   return std::move(*job);
 }
 
+Result<JobService::JobView> JobService::view(std::string_view job_id, UserId owner) {
+  auto tx = store_.begin(TxMode::read);
+  auto job = tx->find_job(job_id, false);
+  if (!job || job->user_id != owner) return make_error(ErrorCode::not_found, "no such job");
+  JobView v{.job = std::move(*job)};
+  if (v.job.status == JobStatus::queued) v.queue_position = tx->queue_position(v.job);
+  if (v.job.image_id) v.image = tx->find_image(*v.job.image_id);
+  return v;
+}
+
 int JobService::queue_position(const Job& job) {
   if (job.status != JobStatus::queued) return 0;
   auto tx = store_.begin(TxMode::read);

@@ -74,6 +74,13 @@ class JobService {
 
   // The job, if `owner` owns it (anyone else gets not_found, as if it did not exist).
   Result<Job> get(std::string_view job_id, UserId owner);
+  struct JobView {
+    Job job;
+    int queue_position = 0;     // while queued
+    std::optional<Image> image;  // once succeeded
+  };
+  // The job with its queue position and image, read in one transaction (the status endpoint).
+  Result<JobView> view(std::string_view job_id, UserId owner);
   int queue_position(const Job& job);
 
   const JobOptions& options() const { return options_; }

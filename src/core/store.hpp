@@ -81,6 +81,8 @@ class Tx {
   // Images (metadata; the bytes live in the image store)
   virtual void insert_image(const Image& image) = 0;  // no-op if the id exists
   virtual std::optional<Image> find_image(std::string_view id) = 0;
+  // Whether one of the user's jobs produced this image.
+  virtual bool image_owned_by(std::string_view image_id, UserId user) = 0;
   virtual bool set_image_file_id(std::string_view id, std::string_view file_id) = 0;
 
   // Notification log: true the first time (user, kind, ref) is recorded, false after.

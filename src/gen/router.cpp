@@ -110,7 +110,12 @@ net::awaitable<GenerationOutcome> Router::generate(GenerationRequest request, Pr
         if (trial) s.trial_in_flight = false;
       }
     } release{s, trial};
+    const auto started = std::chrono::steady_clock::now();
     auto outcome = co_await s.backend->generate(request, progress);
+    if (observer_) {
+      const auto* f = std::get_if<GenerationFailure>(&outcome);
+      observer_(s.backend->name(), f ? to_string(f->kind) : "ok", std::chrono::steady_clock::now() - started);
+    }
     if (std::holds_alternative<GeneratedImage>(outcome)) {
       record_success(s);
       co_return outcome;

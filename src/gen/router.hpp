@@ -3,6 +3,7 @@
 // rate limit, or whose circuit breaker is open, and fails over on provider-side failures.
 // Used from one executor (one thread): its counters are not synchronised.
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -43,6 +44,9 @@ class Router {
   net::awaitable<GenerationOutcome> generate(GenerationRequest request, ProgressFn progress = {});
 
   std::vector<BackendHealth> health() const;
+  // Called after every provider call with the backend, "ok" or the failure kind, and the time taken.
+  using CallObserver = std::function<void(const std::string&, const std::string&, std::chrono::nanoseconds)>;
+  void observe(CallObserver observer) { observer_ = std::move(observer); }
   // At least one backend whose circuit is not open.
   bool any_usable() const;
   bool empty() const { return slots_.empty(); }
@@ -67,6 +71,7 @@ class Router {
   const core::Clock& clock_;
   RouterOptions options_;
   std::vector<std::unique_ptr<Slot>> slots_;
+  CallObserver observer_;
 };
 
 }  // namespace igb::gen

@@ -57,6 +57,7 @@ class SqlTx final : public core::Tx {
 
   void insert_image(const core::Image& image) override;
   std::optional<core::Image> find_image(std::string_view id) override;
+  bool image_owned_by(std::string_view image_id, core::UserId user) override;
   bool set_image_file_id(std::string_view id, std::string_view file_id) override;
 
   bool record_notification(core::UserId user, std::string_view kind, std::string_view ref,

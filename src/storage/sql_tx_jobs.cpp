@@ -186,6 +186,11 @@ std::optional<core::Image> SqlTx::find_image(std::string_view id) {
                      .telegram_file_id = row.opt_text(5), .created_at = ts(row, 6)};
 }
 
+bool SqlTx::image_owned_by(std::string_view image_id, core::UserId user) {
+  return !q("SELECT 1 FROM jobs WHERE user_id = $1 AND image_id = $2 LIMIT 1", {num(user), text(image_id)})
+              .rows.empty();
+}
+
 bool SqlTx::set_image_file_id(std::string_view id, std::string_view file_id) {
   return q("UPDATE images SET telegram_file_id = $2 WHERE id = $1", {text(id), text(file_id)}).affected == 1;
 }

@@ -50,3 +50,39 @@ TEST(PlanCatalog, RejectsBrokenPlansNamingThem) {
 
 }  // namespace
 }  // namespace igb::core
+
+#include "core/dimensions.hpp"
+
+namespace igb::core {
+namespace {
+
+TEST(Dimensions, AspectRatiosParseAndStayWithinThePlan) {
+  EXPECT_EQ(parse_aspect_ratio("16:9"), (std::pair{16, 9}));
+  for (auto bad : {"", "16", "16:", ":9", "0:1", "a:b", "22:1", "5:1", "16:9:1", "-1:1"}) {
+    EXPECT_FALSE(parse_aspect_ratio(bad)) << bad;
+  }
+  for (auto [ratio, max_pixels, max_side] :
+       std::vector<std::tuple<std::pair<int, int>, int, int>>{{{1, 1}, 1024 * 1024, 1024},
+                                                              {{16, 9}, 1024 * 1024, 1024},
+                                                              {{9, 16}, 1440 * 1440, 1440},
+                                                              {{4, 1}, 1024 * 1024, 1024},
+                                                              {{21, 9}, 2048 * 1024, 2048}}) {
+    auto d = dimensions_for(ratio, max_pixels, max_side);
+    EXPECT_EQ(d.width % 16, 0);
+    EXPECT_EQ(d.height % 16, 0);
+    EXPECT_LE(static_cast<long long>(d.width) * d.height, max_pixels);
+    EXPECT_LE(d.width, max_side);
+    EXPECT_LE(d.height, max_side);
+    EXPECT_GE(d.width, 256);
+    EXPECT_GE(d.height, 256);
+    const double want = static_cast<double>(ratio.first) / ratio.second;
+    const double got = static_cast<double>(d.width) / d.height;
+    if (ratio.first <= 2 * ratio.second && ratio.second <= 2 * ratio.first) EXPECT_NEAR(got, want, 0.05 * want);
+  }
+  EXPECT_EQ(dimensions_for({1, 1}, 1024 * 1024, 1024).width, 1024);
+  auto wide = dimensions_for({16, 9}, 1024 * 1024, 1024);
+  EXPECT_GT(wide.width, wide.height);
+}
+
+}  // namespace
+}  // namespace igb::core

@@ -199,6 +199,9 @@ TEST_P(StoreContract, CachedImageOnlyFromSucceededJobs) {
   EXPECT_EQ(cached->id, img.id);
   EXPECT_EQ(tx->find_job("a", false)->params.seed, 99);
   EXPECT_EQ(tx->find_job("a", false)->cache_key, "key1");
+  EXPECT_TRUE(tx->image_owned_by(img.id, 1));
+  EXPECT_FALSE(tx->image_owned_by(img.id, 2));
+  EXPECT_FALSE(tx->image_owned_by("other", 1));
   EXPECT_FALSE(tx->find_cached_image("key2"));
 }
 
