@@ -1,11 +1,5 @@
 #include "support/fake_http_server.hpp"
 
-// GCC 12 at -O1 (the asan preset) misreads the coroutine frame's class-specific operator delete
-// in serve() as mismatched with its allocation: a false positive.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
