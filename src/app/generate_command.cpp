@@ -25,7 +25,7 @@ int run_generate(Services& s, const GenerateCommand& c) {
   const std::int64_t seed = c.seed.value_or(static_cast<std::int64_t>(std::random_device{}() % 4294967296ULL));
   gen::GenerationRequest request{.prompt = core::apply_style(c.prompt, c.style), .width = c.width,
                                  .height = c.height, .steps = c.steps, .seed = seed};
-  auto future = boost::asio::co_spawn(io, stack.router->generate(request), boost::asio::use_future);
+  auto future = boost::asio::co_spawn(io, stack.router->generate(request, {}), boost::asio::use_future);
   io.run();
   auto outcome = future.get();
   if (auto* f = std::get_if<gen::GenerationFailure>(&outcome)) {

@@ -97,7 +97,7 @@ int main(int argc, char** argv) {
     for (const auto& [k, v] : config::describe(*loaded)) std::cout << k << "=" << v << "\n";
     return 0;
   }
-  for (auto* role : {api_cmd, bot_cmd}) {
+  for (auto* role : {bot_cmd}) {
     if (role->parsed()) {
       std::cerr << "imggenbot " << role->get_name()
                 << ": this role is not in this build yet; `imggenbot serve` runs what exists\n";
@@ -116,6 +116,7 @@ int main(int argc, char** argv) {
     auto services = app::wire(std::move(*loaded), std::move(*plans));
     if (serve_cmd->parsed()) return app::serve(*services, {});
     if (worker_cmd->parsed()) return app::serve(*services, {.api = false, .bot = false, .workers = true});
+    if (api_cmd->parsed()) return app::serve(*services, {.api = true, .bot = false, .workers = false});
     if (generate_cmd->parsed()) return app::run_generate(*services, gen_cmd_opts);
     if (stats_cmd->parsed()) return app::admin_stats(*services, std::cout);
     if (user_show->parsed()) return app::admin_user_show(*services, telegram_id, std::cout, std::cerr);

@@ -2,6 +2,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <fmt/format.h>
@@ -14,7 +15,15 @@
 
 #include <optional>
 
+#include <thread>
+
+#include "api/api.hpp"
+#include "api/auth.hpp"
+#include "api/metrics.hpp"
 #include "app/generation.hpp"
+#include "server/server.hpp"
+#include "storage/migrations.hpp"
+#include "storage/store.hpp"
 #include "runtime/blocking_pool.hpp"
 #include "runtime/supervisor.hpp"
 #include "util/crypto.hpp"
@@ -32,7 +41,8 @@ net::awaitable<void> maintenance_loop(core::JobService& jobs, runtime::BlockingP
                                       std::chrono::milliseconds period) {
   net::steady_timer timer(co_await net::this_coro::executor);
   while (true) {
-    int reaped = co_await pool.run([&jobs] { return jobs.reap_expired_leases(); });
+    auto reap = [&jobs] { return jobs.reap_expired_leases(); };
+    int reaped = co_await pool.run(reap);
     if (reaped > 0) spdlog::info("requeued or failed {} job(s) whose worker stopped", reaped);
     timer.expires_after(period);
     const auto due = std::chrono::steady_clock::now() + period;
@@ -45,6 +55,14 @@ net::awaitable<void> maintenance_loop(core::JobService& jobs, runtime::BlockingP
   }
 }
 
+// "" when the database answers and has every migration this binary knows.
+std::string database_problem(Services& s) {
+  auto conn = storage::open_connection(storage::parse_database_url(s.config.database_url));
+  const int have = storage::schema_version(*conn);
+  const int want = storage::embedded_migrations(conn->dialect()).back().version;
+  return have == want ? "" : "schema version " + std::to_string(have) + ", expected " + std::to_string(want);
+}
+
 std::string worker_id() {
   char host[256] = {};
   gethostname(host, sizeof(host) - 1);
@@ -55,15 +73,22 @@ std::string worker_id() {
 
 int serve(Services& s, const ServeOptions& options) {
   net::io_context io;
+  // Supervision, signals, workers and the provider router live on one strand; HTTP connections run
+  // on strands of their own, so the API can use several threads.
+  auto control = net::make_strand(io);
   runtime::BlockingPool pool(static_cast<std::size_t>(s.config.db_pool_size));
-  runtime::Supervisor supervisor(io.get_executor());
+  runtime::Supervisor supervisor(control);
   int exit_code = 0;
 
   std::optional<GenerationStack> generation;
   std::optional<worker::Worker> workers;
+  std::unique_ptr<api::Metrics> metrics;
+  std::unique_ptr<imaging::ImageStore> api_images;  // an API-only process reads images too
+  std::optional<api::ApiContext> api_ctx;
+  std::unique_ptr<server::Server> http_server;
 
-  net::signal_set signals(io, SIGINT, SIGTERM);
-  net::steady_timer grace_timer(io);
+  net::signal_set signals(control, SIGINT, SIGTERM);
+  net::steady_timer grace_timer(control);
   bool stopping = false;
   auto shutdown = [&](const std::string& why) {
     if (stopping) return;
@@ -77,6 +102,9 @@ int serve(Services& s, const ServeOptions& options) {
       supervisor.cancel_all_except("worker-slot-");
     } else {
       supervisor.cancel_all();
+    }
+    if (http_server) {
+      supervisor.spawn("http-shutdown", http_server->shutdown(std::chrono::seconds(s.config.shutdown_grace_seconds)));
     }
     // Whatever has not finished when the grace period ends is canceled; a worker hands its job
     // back to the queue.
@@ -106,7 +134,7 @@ int serve(Services& s, const ServeOptions& options) {
   supervisor.spawn("maintenance", maintenance_loop(*s.jobs, pool, 5s));
 
   if (options.workers && s.config.worker_concurrency > 0) {
-    generation = build_generation(s, io.get_executor());
+    generation = build_generation(s, control);
     workers.emplace(*s.jobs, pool, *generation->router, *generation->images, s.clock,
                    worker::WorkerOptions{.id = worker_id()});
     for (int i = 0; i < s.config.worker_concurrency; ++i) {
@@ -115,14 +143,46 @@ int serve(Services& s, const ServeOptions& options) {
     spdlog::info("worker {}: {} generation slot(s) over {} backend(s)", workers->id(), s.config.worker_concurrency,
                  s.config.backends.size());
   }
-  // The HTTP API and the Telegram bot join here as they are built.
-  std::vector<std::string> missing;
-  if (options.api) missing.emplace_back("api");
-  if (options.bot) missing.emplace_back("bot");
-  if (!missing.empty()) spdlog::warn("roles not in this build yet: {}", fmt::join(missing, ", "));
+  if (options.api) {
+    metrics = std::make_unique<api::Metrics>();
+    if (!generation) api_images = imaging::make_file_image_store(s.config.data_dir);
+    if (generation) {
+      generation->router->observe([m = metrics.get()](const std::string& backend, const std::string& outcome,
+                                                      std::chrono::nanoseconds took) {
+        m->record_provider_call(backend, outcome, took);
+      });
+    }
+    api_ctx.emplace(api::ApiContext{
+        .accounts = *s.accounts, .jobs = *s.jobs, .quota = *s.quota, .payments = *s.payments, .plans = s.plans,
+        .store = *s.store, .clock = s.clock, .pool = pool, .images = generation ? *generation->images : *api_images, .metrics = *metrics,
+        .router = generation ? generation->router.get() : nullptr,
+        .job_queued = [&control, &workers] {
+          if (workers) net::post(control, [&workers] { workers->notify(); });
+        },
+        .keys = std::make_shared<api::KeyCache>(),
+        .limiter = std::make_shared<api::RateLimiter>(s.config.api_rate_per_minute, s.config.api_rate_burst)});
+    auto routes = api::build_routes(*api_ctx, [&s] { return database_problem(s); });
+    http_server = std::make_unique<server::Server>(
+        io.get_executor(),
+        server::ServerOptions{.host = s.config.http_listen.host, .port = s.config.http_listen.port,
+                              .on_request = [m = metrics.get()](const server::RequestRecord& r) { m->record_request(r); }},
+        routes);
+    http_server->start();
+    spdlog::info("HTTP API on http://{}:{}", s.config.http_listen.host.find(':') == std::string::npos
+                                                 ? s.config.http_listen.host
+                                                 : "[" + s.config.http_listen.host + "]",
+                 http_server->port());
+  }
+  if (options.bot) spdlog::warn("the Telegram bot is not in this build yet");
   spdlog::info("imggenbot is up (database {}); Ctrl-C to stop", config::redact_database_url(s.config.database_url));
 
+  // With workers in the process everything stays on one thread (the router and the worker are
+  // single-threaded); an API-only process uses every core.
+  const unsigned threads = workers ? 1 : std::max(1u, std::thread::hardware_concurrency());
+  std::vector<std::thread> extra;
+  for (unsigned i = 1; i < threads; ++i) extra.emplace_back([&io] { io.run(); });
   io.run();
+  for (auto& t : extra) t.join();
   pool.stop();
   spdlog::info("stopped");
   return exit_code;

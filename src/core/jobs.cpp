@@ -46,6 +46,10 @@ std::vector<FieldError> JobService::validate(const SubmitRequest& r, const Plan&
   if (p.seed && (*p.seed < 0 || *p.seed > 4294967295LL)) {
     add("seed", "must be between 0 and 4294967295", "value_error.range");
   }
+  if (p.model.size() > 128 || p.model.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._/-") !=
+                                  std::string::npos) {
+    add("model", "must be a model id like owner/name", "value_error.format");
+  }
   if (!p.style.empty() && find_style(p.style) == nullptr) {
     std::string names;
     for (const auto& st : kStyles) names += (names.empty() ? "" : ", ") + std::string(st.name);

@@ -41,7 +41,7 @@ class Router {
   Router(const core::Clock& clock, RouterOptions options = {}) : clock_(clock), options_(options) {}
   void add(std::unique_ptr<Backend> backend, SlotLimits limits);
 
-  net::awaitable<GenerationOutcome> generate(GenerationRequest request, ProgressFn progress = {});
+  net::awaitable<GenerationOutcome> generate(GenerationRequest request, ProgressFn progress);
 
   std::vector<BackendHealth> health() const;
   // Called after every provider call with the backend, "ok" or the failure kind, and the time taken.

@@ -20,8 +20,11 @@ class BlockingPool {
   explicit BlockingPool(std::size_t threads) : pool_(threads) {}
   ~BlockingPool() { stop(); }
 
-  template <class F, class R = std::invoke_result_t<F>>
-  net::awaitable<R> run(F fn) {
+  // `fn` must be a named callable that outlives the co_await: GCC 12 destroys a non-trivial
+  // temporary created inside a co_await expression twice (a lambda capturing a std::string, say),
+  // so temporaries are refused at compile time.
+  template <class F, class R = std::invoke_result_t<F&>>
+  net::awaitable<R> run(F& fn) {
     auto caller = co_await net::this_coro::executor;
     co_await net::post(pool_.get_executor(), net::use_awaitable);
     std::exception_ptr error;

@@ -1,6 +1,8 @@
 #include "worker/worker.hpp"
 
-#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -12,7 +14,19 @@
 
 namespace igb::worker {
 
-using namespace net::experimental::awaitable_operators;
+namespace {
+
+bool is_operation_aborted(const std::exception_ptr& e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const boost::system::system_error& se) {
+    return se.code() == net::error::operation_aborted;
+  } catch (...) {
+    return false;
+  }
+}
+
+}  // namespace
 
 const char* to_string(JobOutcome o) {
   switch (o) {
@@ -54,7 +68,22 @@ void Worker::notify() {
 net::awaitable<void> Worker::run_slot() {
   net::steady_timer idle(co_await net::this_coro::executor);
   while (!draining_) {
-    if (co_await process_next()) continue;
+    // One job's trouble (a broken answer that throws, the database gone for a moment) must not stop
+    // the slot: log it, pause, and go on. Cancellation (shutdown) ends the slot.
+    std::exception_ptr error;
+    try {
+      if (co_await process_next()) continue;
+    } catch (...) {
+      error = std::current_exception();
+    }
+    if (error) {
+      if (is_operation_aborted(error)) std::rethrow_exception(error);
+      try {
+        std::rethrow_exception(error);
+      } catch (const std::exception& e) {
+        spdlog::error("worker {}: {}", options_.id, e.what());
+      }
+    }
     idle.expires_after(options_.idle_poll);
     idle_timers_.push_back(&idle);
     boost::system::error_code ec;  // operation_aborted: notify() or drain() woke us
@@ -67,9 +96,31 @@ net::awaitable<void> Worker::run_slot() {
 }
 
 net::awaitable<std::optional<JobOutcome>> Worker::process_next() {
-  auto job = co_await pool_.run([this] { return jobs_.claim(options_.id); });
+  auto claim = [this] { return jobs_.claim(options_.id); };
+  auto job = co_await pool_.run(claim);
   if (!job) co_return std::nullopt;
-  co_return co_await process(std::move(*job));
+  const std::string job_id = job->id;
+  const int attempts = job->attempts;
+  std::exception_ptr error;
+  try {
+    co_return co_await process(std::move(*job));
+  } catch (...) {
+    error = std::current_exception();
+  }
+  if (is_operation_aborted(error)) std::rethrow_exception(error);
+  // A bug or an infrastructure failure while handling this job: count the attempt and let the job
+  // come back later (or fail for good, releasing its quota) instead of waiting for the lease.
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    spdlog::error("job {} attempt {} failed unexpectedly: {}", job_id, attempts, e.what());
+  }
+  const auto delay = std::chrono::duration_cast<core::Millis>(retry_delay(attempts, std::nullopt));
+  auto record_failure = [&] {
+    return jobs_.fail(job_id, options_.id, gen::public_message(gen::FailureKind::permanent), delay);
+  };
+  auto st = co_await pool_.run(record_failure);
+  co_return st.ok() ? JobOutcome::retrying : JobOutcome::lease_lost;
 }
 
 net::awaitable<bool> Worker::keep_lease(std::string job_id, std::int64_t* progress) {
@@ -78,13 +129,25 @@ net::awaitable<bool> Worker::keep_lease(std::string job_id, std::int64_t* progre
     timer.expires_after(options_.heartbeat);
     co_await timer.async_wait(net::use_awaitable);
     const int p = static_cast<int>(*progress);
-    bool held = co_await pool_.run([&, p] { return jobs_.heartbeat(job_id, options_.id, p); });
+    auto renew = [&, p] { return jobs_.heartbeat(job_id, options_.id, p); };
+    bool held = co_await pool_.run(renew);
     if (!held) co_return false;
   }
 }
 
 net::awaitable<Worker::Generated> Worker::generate(gen::GenerationRequest request, std::int64_t* progress) {
-  co_return Generated{co_await router_.generate(std::move(request), [progress](int p) { *progress = p; })};
+  // Await into a local first: GCC 12 miscompiles a co_await inside a braced initializer
+  // (`Generated{co_await …}`): the awaited outcome's strings are freed while still in use.
+  gen::ProgressFn on_progress = [progress](int p) { *progress = p; };
+  auto outcome = co_await router_.generate(std::move(request), std::move(on_progress));
+  co_return Generated{std::move(outcome)};
+}
+
+net::awaitable<JobOutcome> Worker::record_success(std::string job_id, core::Image image,
+                                                  std::optional<std::int64_t> seed) {
+  auto succeed = [&] { return jobs_.succeed(job_id, options_.id, image, seed); };
+  auto st = co_await pool_.run(succeed);
+  co_return st.ok() ? JobOutcome::succeeded : JobOutcome::lease_lost;
 }
 
 net::awaitable<JobOutcome> Worker::process(core::Job job) {
@@ -92,18 +155,15 @@ net::awaitable<JobOutcome> Worker::process(core::Job job) {
   auto elapsed_ms = [&] {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
   };
-  auto finish_ok = [&](const core::Image& image, std::optional<std::int64_t> seed) -> net::awaitable<JobOutcome> {
-    auto st = co_await pool_.run([&] { return jobs_.succeed(job.id, options_.id, image, seed); });
-    co_return st.ok() ? JobOutcome::succeeded : JobOutcome::lease_lost;
-  };
 
   if (job.cache_key) {
-    auto cached = co_await pool_.run([&] {
+    auto find_cached = [&] {
       auto img = jobs_.cached_image(job);
       return img && images_.exists(*img) ? img : std::nullopt;
-    });
+    };
+    auto cached = co_await pool_.run(find_cached);
     if (cached) {
-      auto outcome = co_await finish_ok(*cached, std::nullopt);
+      auto outcome = co_await record_success(job.id, *cached, std::nullopt);
       spdlog::info("job {} served from the image cache", job.id);
       co_return outcome == JobOutcome::succeeded ? JobOutcome::cached : outcome;
     }
@@ -115,34 +175,40 @@ net::awaitable<JobOutcome> Worker::process(core::Job job) {
                                  .width = job.params.width, .height = job.params.height,
                                  .steps = job.params.steps, .seed = seed, .model = job.params.model};
   std::int64_t progress = 0;
-  // The generation races the lease keeper: whichever ends first cancels the other.
-  std::variant<Generated, bool> raced;
-  bool interrupted = false;
-  try {
-    raced = co_await (generate(request, &progress) || keep_lease(job.id, &progress));
-  } catch (const boost::system::system_error& e) {
-    if (e.code() != net::error::operation_aborted) throw;
-    interrupted = true;
-  }
+  // The generation races the lease keeper: whichever ends first, with a value or an exception,
+  // cancels the other. Not operator||: in Boost 1.81 it waits for one side to *succeed*, so an
+  // exception from the generation left the keeper renewing the lease for ever, and a shutdown that
+  // cancels both sides came out as multiple_exceptions instead of operation_aborted.
+  const auto executor = co_await net::this_coro::executor;
+  auto raced = co_await net::experimental::make_parallel_group(
+                   net::co_spawn(executor, generate(request, &progress), net::deferred),
+                   net::co_spawn(executor, keep_lease(job.id, &progress), net::deferred))
+                   .async_wait(net::experimental::wait_for_one(), net::use_awaitable);
+  const bool generation_first = std::get<0>(raced)[0] == 0;
+  const std::exception_ptr error = generation_first ? std::get<1>(raced) : std::get<3>(raced);
+  const bool interrupted = error && is_operation_aborted(error);
+  if (error && !interrupted) std::rethrow_exception(error);
   if (interrupted) {
     // Shutting down mid-generation: give the job back so another worker runs it now, not after
     // the lease runs out.
     co_await net::this_coro::reset_cancellation_state();
-    auto st = co_await pool_.run([&] { return jobs_.hand_back(job.id, options_.id); });
+    auto hand_back = [&] { return jobs_.hand_back(job.id, options_.id); };
+    auto st = co_await pool_.run(hand_back);
     spdlog::info("job {} handed back on shutdown ({})", job.id, st.ok() ? "ok" : st.error().public_message);
     throw boost::system::system_error(net::error::operation_aborted);
   }
-  if (raced.index() == 1) {
+  if (!generation_first) {
     spdlog::info("job {} is no longer ours (canceled or lease lost); dropped its generation", job.id);
     co_return JobOutcome::lease_lost;
   }
-  auto outcome = std::get<0>(std::move(raced)).outcome;
+  auto outcome = std::move(std::get<2>(raced).outcome);
 
   gen::GenerationFailure failure;
   if (auto* image = std::get_if<gen::GeneratedImage>(&outcome)) {
-    auto stored = co_await pool_.run([&] { return images_.put(image->bytes, clock_.now()); });
+    auto store_image = [&] { return images_.put(image->bytes, clock_.now()); };
+    auto stored = co_await pool_.run(store_image);
     if (stored) {
-      auto result = co_await finish_ok(*stored, job.params.seed ? std::nullopt : std::optional(seed));
+      auto result = co_await record_success(job.id, *stored, job.params.seed ? std::nullopt : std::optional(seed));
       spdlog::info("job {} {} in {} ms ({}x{}, {} bytes)", job.id, to_string(result), elapsed_ms(), stored->width,
                    stored->height, stored->size_bytes);
       co_return result;
@@ -159,10 +225,11 @@ net::awaitable<JobOutcome> Worker::process(core::Job job) {
   spdlog::warn("job {} attempt {}/{} failed via {} ({}): {}; {}", job.id, job.attempts, job.max_attempts,
                failure.backend.empty() ? "-" : failure.backend, gen::to_string(failure.kind), failure.detail,
                will_retry ? "retrying in " + std::to_string(delay.count()) + " ms" : std::string("giving up"));
-  auto st = co_await pool_.run([&] {
+  auto record_failure = [&] {
     return jobs_.fail(job.id, options_.id, gen::public_message(failure.kind),
                       retryable ? std::optional(std::chrono::duration_cast<core::Millis>(delay)) : std::nullopt);
-  });
+  };
+  auto st = co_await pool_.run(record_failure);
   if (!st.ok()) co_return JobOutcome::lease_lost;
   co_return will_retry ? JobOutcome::retrying : JobOutcome::failed;
 }

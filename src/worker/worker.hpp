@@ -50,12 +50,13 @@ class Worker {
   std::chrono::milliseconds retry_delay(int attempt, std::optional<std::chrono::milliseconds> hint);
 
  private:
-  // Wraps the outcome so that operator|| does not flatten its variant into the race's.
+  // Wraps the outcome so that the race's result keeps the outcome's variant as one alternative.
   struct Generated {
     gen::GenerationOutcome outcome;
   };
   net::awaitable<Generated> generate(gen::GenerationRequest request, std::int64_t* progress);
   net::awaitable<JobOutcome> process(core::Job job);
+  net::awaitable<JobOutcome> record_success(std::string job_id, core::Image image, std::optional<std::int64_t> seed);
   net::awaitable<bool> keep_lease(std::string job_id, std::int64_t* progress);
 
   core::JobService& jobs_;

@@ -76,6 +76,9 @@ TEST_P(Jobs, ValidationListsEveryBadField) {
   EXPECT_EQ(quota(1).reserved, 0);  // nothing reserved, nothing queued
   EXPECT_EQ(store().begin(core::TxMode::read)->count_active_jobs(1), 0);
 
+  req = request(1);
+  req.params.model = "owner/name with space";
+  EXPECT_EQ(jobs_->submit(req).error().field_errors.at(0).field, "model");
   req = request(1, std::string("\xff\xfe", 2));
   EXPECT_EQ(jobs_->submit(req).error().field_errors.at(0).type, "value_error.encoding");
   req = request(1, std::string(2001, 'a'));

@@ -237,7 +237,7 @@ class RouterTest : public ::testing::Test {
     router_.add(std::move(a), {.concurrency = 2});
     router_.add(std::move(b), {.concurrency = 2});
   }
-  gen::GenerationOutcome generate() { return run_async(io_, router_.generate(fox())); }
+  gen::GenerationOutcome generate() { return run_async(io_, router_.generate(fox(), {})); }
   std::string from() { return std::get<gen::GeneratedImage>(generate()).bytes; }
 
   boost::asio::io_context io_;
@@ -329,7 +329,7 @@ TEST(RouterRateLimit, SkipsABackendOverItsRate) {
   auto* pa = a.get();
   router.add(std::move(a), {.concurrency = 4, .rate_per_minute = 6});  // one token at a time
   router.add(std::move(b), {.concurrency = 4});
-  auto from = [&] { return std::get<gen::GeneratedImage>(run_async(io, router.generate(fox()))).bytes; };
+  auto from = [&] { return std::get<gen::GeneratedImage>(run_async(io, router.generate(fox(), {}))).bytes; };
   EXPECT_EQ(from(), "img-from-a");
   EXPECT_EQ(from(), "img-from-b");
   clock.advance(10s);  // 6 a minute: a token every 10 seconds

@@ -1,0 +1,62 @@
+#include "api/auth.hpp"
+
+#include <algorithm>
+
+#include "util/strings.hpp"
+
+namespace igb::api {
+
+std::optional<core::User> KeyCache::find(const std::string& key_hash, core::Timestamp now) {
+  std::lock_guard lock(mutex_);
+  auto it = entries_.find(key_hash);
+  if (it == entries_.end() || it->second.expires <= now) return std::nullopt;
+  return it->second.user;
+}
+
+void KeyCache::put(const std::string& key_hash, const core::User& user, core::Timestamp expires) {
+  std::lock_guard lock(mutex_);
+  if (entries_.size() > 100'000) entries_.clear();  // bounded; refilled from the database
+  entries_[key_hash] = Entry{user, expires};
+}
+
+std::optional<std::chrono::milliseconds> RateLimiter::take(const std::string& key, core::Timestamp now) {
+  std::lock_guard lock(mutex_);
+  if (buckets_.size() > 100'000) buckets_.clear();
+  auto [it, fresh] = buckets_.try_emplace(key, Bucket{static_cast<double>(burst_), now});
+  auto& b = it->second;
+  const double refill = std::chrono::duration<double, std::ratio<60>>(now - b.at).count() * per_minute_;
+  b.tokens = std::min<double>(burst_, b.tokens + refill);
+  b.at = now;
+  if (b.tokens >= 1.0) {
+    b.tokens -= 1.0;
+    return std::nullopt;
+  }
+  const double wait_min = (1.0 - b.tokens) / per_minute_;
+  return std::chrono::milliseconds(static_cast<long long>(wait_min * 60'000) + 1);
+}
+
+boost::asio::awaitable<core::Result<core::User>> authenticate(ApiContext& ctx, const server::Request& request) {
+  const auto header = request.header("Authorization");
+  auto unauthenticated = core::make_error(core::ErrorCode::unauthenticated, "invalid or missing API key");
+  if (header.size() < 8 || util::to_lower(header.substr(0, 7)) != "bearer ") co_return unauthenticated;
+  const std::string secret(util::trim(std::string_view(header).substr(7)));
+  if (secret.empty()) co_return unauthenticated;
+  const auto hash = core::AccountService::hash_secret(secret);
+  const auto now = ctx.clock.now();
+  std::optional<core::User> user = ctx.keys->find(hash, now);
+  if (!user) {
+    auto lookup = [&ctx, secret] { return ctx.accounts.authenticate(secret); };
+    auto found = co_await ctx.pool.run(lookup);
+    if (!found) co_return std::move(found).error();
+    ctx.keys->put(hash, *found, now + ctx.options.key_cache_ttl);
+    user = std::move(*found);
+  }
+  if (auto wait = ctx.limiter->take(hash, now)) {
+    core::Error e = core::make_error(core::ErrorCode::rate_limited, "too many requests for this API key");
+    e.retry_after = *wait;
+    co_return e;
+  }
+  co_return *user;
+}
+
+}  // namespace igb::api

@@ -1,0 +1,73 @@
+#include "api/errors.hpp"
+
+#include <boost/json.hpp>
+
+#include "util/strings.hpp"
+
+namespace igb::api {
+
+namespace json = boost::json;
+
+int http_status(core::ErrorCode code) {
+  switch (code) {
+    case core::ErrorCode::invalid_argument: return 422;
+    case core::ErrorCode::unauthenticated: return 401;
+    case core::ErrorCode::forbidden: return 403;
+    case core::ErrorCode::not_found: return 404;
+    case core::ErrorCode::conflict: return 409;
+    case core::ErrorCode::quota_exhausted: return 402;
+    case core::ErrorCode::too_many_jobs: return 429;
+    case core::ErrorCode::rate_limited: return 429;
+    case core::ErrorCode::payment_invalid: return 400;
+    case core::ErrorCode::unavailable: return 503;
+    case core::ErrorCode::internal: return 500;
+  }
+  return 500;
+}
+
+namespace {
+
+const char* title_of(int status) {
+  switch (status) {
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 402: return "Payment Required";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 409: return "Conflict";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Content";
+    case 429: return "Too Many Requests";
+    case 503: return "Service Unavailable";
+    default: return "Internal Server Error";
+  }
+}
+
+}  // namespace
+
+server::Response validation_error(const std::vector<core::FieldError>& errors) {
+  json::array list;
+  for (const auto& e : errors) {
+    json::array loc{"body"};
+    for (const auto& part : util::split(e.field, '.')) loc.emplace_back(part);
+    list.push_back(json::object{{"loc", std::move(loc)}, {"msg", e.message}, {"type", e.type}});
+  }
+  return server::Response::problem(422, "Unprocessable Content", "the request has invalid fields",
+                                   "\"errors\":" + json::serialize(list));
+}
+
+server::Response error_response(const core::Error& error, std::string_view extra_members) {
+  if (error.code == core::ErrorCode::invalid_argument && !error.field_errors.empty()) {
+    return validation_error(error.field_errors);
+  }
+  const int status = http_status(error.code);
+  auto res = server::Response::problem(status, title_of(status), error.public_message, extra_members);
+  if (error.retry_after) {
+    auto secs = std::chrono::duration_cast<std::chrono::seconds>(*error.retry_after + std::chrono::milliseconds(999));
+    res.headers.emplace_back("Retry-After", std::to_string(std::max<long long>(1, secs.count())));
+  }
+  if (status == 401) res.headers.emplace_back("WWW-Authenticate", "Bearer");
+  return res;
+}
+
+}  // namespace igb::api

@@ -1,0 +1,212 @@
+// POST /v1/generate, GET /v1/status/{job_id}, GET /v1/status/{job_id}/events
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+
+#include "api/auth.hpp"
+#include "api/errors.hpp"
+#include "api/routes/routes.hpp"
+#include "api/views.hpp"
+#include "core/dimensions.hpp"
+#include "util/strings.hpp"
+
+namespace igb::api {
+namespace {
+
+namespace json = boost::json;
+namespace net = boost::asio;
+
+// Reads optional typed fields of a JSON object, collecting one error per bad field. Unknown fields
+// are ignored; null is the same as absent.
+class FieldReader {
+ public:
+  explicit FieldReader(const json::object& obj) : obj_(obj) {}
+  std::optional<std::int64_t> integer(const char* name) {
+    const auto* v = obj_.if_contains(name);
+    if (v == nullptr || v->is_null()) return std::nullopt;
+    if (v->is_int64()) return v->as_int64();
+    if (v->is_uint64() && v->as_uint64() <= static_cast<std::uint64_t>(INT64_MAX)) return static_cast<std::int64_t>(v->as_uint64());
+    if (v->is_double() && v->as_double() == static_cast<double>(static_cast<std::int64_t>(v->as_double()))) {
+      return static_cast<std::int64_t>(v->as_double());
+    }
+    errors.push_back({name, "value is not a valid integer", "type_error.integer"});
+    return std::nullopt;
+  }
+  std::optional<std::string> string(const char* name) {
+    const auto* v = obj_.if_contains(name);
+    if (v == nullptr || v->is_null()) return std::nullopt;
+    if (v->is_string()) return std::string(v->as_string());
+    errors.push_back({name, "value is not a valid string", "type_error.str"});
+    return std::nullopt;
+  }
+  std::vector<core::FieldError> errors;
+
+ private:
+  const json::object& obj_;
+};
+
+int clamp_int(std::int64_t v) { return static_cast<int>(std::clamp<std::int64_t>(v, INT32_MIN, INT32_MAX)); }
+
+net::awaitable<server::Response> generate(ApiContext* ctx, server::Request& req) {
+  auto user = co_await authenticate(*ctx, req);
+  if (!user) co_return error_response(user.error());
+  const auto content_type = util::to_lower(req.header("Content-Type"));
+  if (!content_type.starts_with("application/json")) {
+    co_return server::Response::problem(415, "Unsupported Media Type", "send the body as application/json");
+  }
+  boost::system::error_code ec;
+  auto doc = json::parse(req.body, ec);
+  if (ec) {
+    co_return validation_error({{"", "JSON decode error: " + ec.message(), "value_error.jsondecode"}});
+  }
+  if (!doc.is_object()) co_return validation_error({{"", "the body must be a JSON object", "type_error.dict"}});
+  FieldReader in(doc.as_object());
+  core::SubmitRequest r{.user = user->id, .source = "api"};
+  auto prompt = in.string("prompt");
+  if (!prompt && !doc.as_object().contains("prompt")) {
+    in.errors.push_back({"prompt", "field required", "value_error.missing"});
+  }
+  r.params.prompt = prompt.value_or("");
+  auto width = in.integer("width");
+  auto height = in.integer("height");
+  auto steps = in.integer("steps");
+  auto seed = in.integer("seed");
+  auto n = in.integer("n");
+  auto style = in.string("style");
+  auto aspect = in.string("aspect_ratio");
+  if (steps) r.params.steps = clamp_int(*steps);
+  r.params.seed = seed;
+  r.params.style = style.value_or("");
+  r.count = n ? clamp_int(*n) : 1;
+  if (auto key = req.header("Idempotency-Key"); !key.empty()) r.idempotency_key = key;
+  if (aspect && (width || height)) {
+    in.errors.push_back({"aspect_ratio", "give either aspect_ratio or width and height", "value_error.conflict"});
+  } else if (aspect) {
+    auto ratio = core::parse_aspect_ratio(*aspect);
+    if (!ratio) {
+      in.errors.push_back({"aspect_ratio", "must look like 16:9 (each side 1 to 21, at most 4:1)", "value_error.format"});
+    } else {
+      auto read_quota = [ctx, id = user->id] { return ctx->quota.status(id); };
+      auto quota = co_await ctx->pool.run(read_quota);
+      auto d = core::dimensions_for(*ratio, quota.plan.max_pixels, quota.plan.max_side);
+      r.params.width = d.width;
+      r.params.height = d.height;
+    }
+  } else {
+    if (width) r.params.width = clamp_int(*width);
+    if (height) r.params.height = clamp_int(*height);
+  }
+  if (!in.errors.empty()) co_return validation_error(in.errors);
+
+  auto submit = [ctx, r] { return ctx->jobs.submit(r); };
+  auto submitted = co_await ctx->pool.run(submit);
+  if (!submitted) {
+    const auto& e = submitted.error();
+    if (e.code == core::ErrorCode::quota_exhausted) {
+      json::array upgrades;
+      for (const auto& p : ctx->plans.paid()) upgrades.push_back(plan_json(p));
+      co_return error_response(e, "\"plans\":" + json::serialize(upgrades));
+    }
+    co_return error_response(e);
+  }
+  if (!submitted->replayed && ctx->job_queued) ctx->job_queued();
+  json::array ids;
+  for (const auto& j : submitted->jobs) ids.emplace_back(j.id);
+  const auto& first = submitted->jobs.front().id;
+  json::object body{{"job_id", first},
+                    {"job_ids", std::move(ids)},
+                    {"status_url", status_url(ctx->options, first)},
+                    {"quota", quota_json(submitted->quota)}};
+  auto res = server::Response::json(202, json::serialize(body));
+  res.headers.emplace_back("Location", status_url(ctx->options, first));
+  if (submitted->replayed) res.headers.emplace_back("Idempotent-Replayed", "true");
+  co_return res;
+}
+
+net::awaitable<server::Response> status(ApiContext* ctx, server::Request& req) {
+  auto user = co_await authenticate(*ctx, req);
+  if (!user) co_return error_response(user.error());
+  auto read_view = [ctx, id = req.params.at("job_id"), owner = user->id] { return ctx->jobs.view(id, owner); };
+  auto view = co_await ctx->pool.run(read_view);
+  if (!view) co_return error_response(view.error());
+  co_return server::Response::json(200, json::serialize(job_json(*view, ctx->options)));
+}
+
+// One event per change of state, progress or queue position, until the job ends.
+net::awaitable<void> stream_job(ApiContext* ctx, std::string job_id, core::UserId owner, server::EventStream& out) {
+  net::steady_timer timer(co_await net::this_coro::executor);
+  std::string last;
+  auto since_ping = std::chrono::milliseconds(0);
+  while (true) {
+    auto read_view = [ctx, job_id, owner] { return ctx->jobs.view(job_id, owner); };
+    auto view = co_await ctx->pool.run(read_view);
+    if (!view) co_return;
+    auto data = json::serialize(job_json(*view, ctx->options));
+    if (data != last) {
+      if (!co_await out.send("status", data)) co_return;
+      last = std::move(data);
+      since_ping = {};
+    }
+    if (core::is_terminal(view->job.status)) co_return;
+    if (since_ping >= ctx->options.events_ping) {
+      if (!co_await out.comment("ping")) co_return;
+      since_ping = {};
+    }
+    timer.expires_after(ctx->options.events_poll);
+    co_await timer.async_wait(net::use_awaitable);
+    since_ping += ctx->options.events_poll;
+  }
+}
+
+net::awaitable<server::Response> events(ApiContext* ctx, server::Request& req) {
+  auto user = co_await authenticate(*ctx, req);
+  if (!user) co_return error_response(user.error());
+  const auto job_id = req.params.at("job_id");
+  auto check_owner = [ctx, job_id, owner = user->id] { return ctx->jobs.view(job_id, owner); };
+  auto view = co_await ctx->pool.run(check_owner);
+  if (!view) co_return error_response(view.error());
+  server::Response res;
+  res.stream = [ctx, job_id, owner = user->id](server::EventStream& out) { return stream_job(ctx, job_id, owner, out); };
+  co_return res;
+}
+
+}  // namespace
+
+void add_generation_routes(server::RouteTable& routes, ApiContext& ctx) {
+  routes.add("POST", "/v1/generate", [&ctx](server::Request& r) { return generate(&ctx, r); },
+             {.summary = "Queue an image generation",
+              .operation_id = "generate",
+              .tag = "generation",
+              .auth = true,
+              .request_schema = R"({"type":"object","required":["prompt"],"properties":{)"
+                                R"("prompt":{"type":"string","minLength":1,"maxLength":2000},)"
+                                R"("width":{"type":"integer","multipleOf":16,"minimum":256},)"
+                                R"("height":{"type":"integer","multipleOf":16,"minimum":256},)"
+                                R"("aspect_ratio":{"type":"string","example":"16:9"},)"
+                                R"("steps":{"type":"integer","minimum":1,"maximum":4},)"
+                                R"("seed":{"type":"integer","minimum":0,"maximum":4294967295},)"
+                                R"("style":{"type":"string","enum":["photo","cinematic","anime","watercolor","pixel","3d","sketch"]},)"
+                                R"("n":{"type":"integer","minimum":1}}})",
+              .responses = {{202, "Queued: job_id, status_url and the quota after the reservation"},
+                            {401, "Missing or wrong API key"},
+                            {402, "No images left in this period; the plans one could move to"},
+                            {415, "The body is not JSON"},
+                            {422, "Invalid fields, each as {loc, msg, type}"},
+                            {429, "Too many jobs in flight for the plan, or too many requests (Retry-After)"}}});
+  routes.add("GET", "/v1/status/{job_id}", [&ctx](server::Request& r) { return status(&ctx, r); },
+             {.summary = "State, queue position, progress and result of a job",
+              .operation_id = "getStatus",
+              .tag = "generation",
+              .auth = true,
+              .responses = {{200, "The job"}, {401, "Missing or wrong API key"}, {404, "No such job (or not yours)"}}});
+  routes.add("GET", "/v1/status/{job_id}/events", [&ctx](server::Request& r) { return events(&ctx, r); },
+             {.summary = "Server-Sent Events: one `status` event per change until the job ends",
+              .operation_id = "streamStatus",
+              .tag = "generation",
+              .auth = true,
+              .responses = {{200, "text/event-stream of status events"}, {404, "No such job (or not yours)"}},
+              .response_content_type = "text/event-stream"});
+}
+
+}  // namespace igb::api

@@ -1,0 +1,18 @@
+#pragma once
+// The JSON shapes the API answers with, built in one place so the routes and the OpenAPI schemas
+// agree.
+#include <boost/json/object.hpp>
+
+#include "api/context.hpp"
+#include "core/jobs.hpp"
+#include "core/model.hpp"
+
+namespace igb::api {
+
+std::string iso8601(core::Timestamp t);
+boost::json::object plan_json(const core::Plan& plan);
+boost::json::object quota_json(const core::QuotaStatus& q);
+boost::json::object job_json(const core::JobService::JobView& v, const ApiOptions& options);
+std::string status_url(const ApiOptions& options, std::string_view job_id);
+
+}  // namespace igb::api

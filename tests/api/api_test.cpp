@@ -1,0 +1,378 @@
+// End-to-end tests of the HTTP API: the real `imggenbot` binary on real sockets, on SQLite and
+// PostgreSQL, with a fake Hugging Face server behind it.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <boost/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+
+#include "http/client.hpp"
+#include "imaging/decode.hpp"
+#include "imaging/encode.hpp"
+#include "support/async.hpp"
+#include "support/fake_http_server.hpp"
+#include "support/process.hpp"
+#include "support/store_fixture.hpp"
+#include "util/crypto.hpp"
+
+namespace igb::testing {
+namespace {
+
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+class Api : public StoreTest {
+ protected:
+  void TearDown() override {
+    if (process_) {
+      process_->send(SIGTERM);
+      auto r = process_->wait();
+      EXPECT_EQ(r.exit_code, 0) << r.err;
+    }
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+  // Starts `imggenbot <role>` with a fake provider and returns its base URL.
+  void start(std::map<std::string, std::string> extra = {}, std::string role = "serve") {
+    std::filesystem::create_directories(dir_);
+    std::map<std::string, std::string> env{{"DATABASE_URL", db_->url()},
+                                           {"DATA_DIR", (dir_ / "data").string()},
+                                           {"HTTP_LISTEN", "127.0.0.1:0"},
+                                           {"HF_API_BASE", provider_.base_url()},
+                                           {"HF_TOKEN", "hf_test_secret_token"},
+                                           {"WORKER_CONCURRENCY", "2"},
+                                           {"SHUTDOWN_GRACE_SECONDS", "1"},
+                                           {"LOG_LEVEL", "info"}};
+    for (auto& [k, v] : extra) env[k] = v;
+    process_ = std::make_unique<ChildProcess>(ChildProcess::Options{.argv = {IMGGENBOT_BIN, role}, .env = env, .cwd = dir_});
+    ASSERT_TRUE(process_->wait_for_output("imggenbot is up")) << process_->err_so_far();
+    std::smatch m;
+    auto err = process_->err_so_far();
+    ASSERT_TRUE(std::regex_search(err, m, std::regex("HTTP API on (http://127\\.0\\.0\\.1:[0-9]+)"))) << err;
+    base_ = m[1];
+  }
+
+  std::string new_key(core::UserId user) {
+    core::AccountService accounts(store(), clock_);
+    accounts.ensure_user(user, "u" + std::to_string(user), "en");
+    return accounts.create_api_key(user, "test")->secret;
+  }
+
+  http::Response call(std::string method, std::string path, std::string key = {}, std::string body = {},
+                      http::Headers headers = {}) {
+    http::Request req{.method = std::move(method), .url = base_ + path, .headers = std::move(headers),
+                      .body = std::move(body), .timeout = 30s};
+    if (!key.empty()) req.headers.emplace_back("Authorization", "Bearer " + key);
+    if (!req.body.empty() && !std::any_of(req.headers.begin(), req.headers.end(),
+                                          [](auto& h) { return h.first == "Content-Type"; })) {
+      req.headers.emplace_back("Content-Type", "application/json");
+    }
+    auto client = http::make_client(io_.get_executor());
+    return run_async(io_, client->send(std::move(req)));
+  }
+  static json::object body(const http::Response& r) { return json::parse(r.body).as_object(); }
+
+  json::object wait_until_done(const std::string& key, const std::string& job_id) {
+    for (int i = 0; i < 600; ++i) {
+      auto r = call("GET", "/v1/status/" + job_id, key);
+      auto b = body(r);
+      auto st = std::string(b.at("status").as_string());
+      if (st == "succeeded" || st == "failed" || st == "canceled") return b;
+      std::this_thread::sleep_for(50ms);
+    }
+    ADD_FAILURE() << "job " << job_id << " did not finish";
+    return {};
+  }
+
+  std::filesystem::path dir_ = std::filesystem::temp_directory_path() / ("igb-api-" + util::random_hex(6));
+  FakeHttpServer provider_{[](const FakeRequest&) {
+    return FakeResponse{.headers = {{"Content-Type", "image/png"}}, .body = imaging::make_png(64, 64)};
+  }};
+  std::unique_ptr<ChildProcess> process_;
+  std::string base_;
+  boost::asio::io_context io_;
+};
+
+TEST_P(Api, GenerateStatusEventsAndImage) {
+  start();
+  const auto key = new_key(100);
+  auto r = call("POST", "/v1/generate", key, R"({"prompt":"a red fox in the snow","width":512,"height":512,"seed":7})");
+  ASSERT_EQ(r.status, 202) << r.body;
+  auto b = body(r);
+  const std::string job_id(b.at("job_id").as_string());
+  EXPECT_EQ(b.at("status_url").as_string(), "/v1/status/" + job_id);
+  auto quota = b.at("quota").as_object();
+  EXPECT_EQ(quota.at("used").as_int64(), 1);
+  EXPECT_EQ(quota.at("limit").as_int64(), 10);
+  EXPECT_EQ(quota.at("remaining").as_int64(), 9);
+  EXPECT_TRUE(quota.contains("resets_at"));
+
+  // The event stream ends when the job does; every event is a full status document.
+  auto events = call("GET", "/v1/status/" + job_id + "/events", key);
+  ASSERT_EQ(events.status, 200);
+  EXPECT_TRUE(events.header("Content-Type").starts_with("text/event-stream"));
+  std::vector<std::string> states;
+  std::regex data_line("data: (.*)");
+  for (auto it = std::sregex_iterator(events.body.begin(), events.body.end(), data_line); it != std::sregex_iterator(); ++it) {
+    states.emplace_back(json::parse((*it)[1].str()).as_object().at("status").as_string());
+  }
+  ASSERT_FALSE(states.empty()) << events.body;
+  EXPECT_EQ(states.back(), "succeeded");
+  EXPECT_NE(events.body.find("event: status"), std::string::npos);
+
+  auto done = wait_until_done(key, job_id);
+  EXPECT_EQ(done.at("status").as_string(), "succeeded");
+  EXPECT_TRUE(done.at("error").is_null());
+  auto result = done.at("result").as_object();
+  EXPECT_EQ(result.at("width").as_int64(), 64);
+  EXPECT_EQ(result.at("seed").as_int64(), 7);
+  const std::string image_url(result.at("image_url").as_string());
+
+  auto image = call("GET", image_url, key);
+  ASSERT_EQ(image.status, 200);
+  EXPECT_EQ(image.header("Content-Type"), "image/png");
+  EXPECT_TRUE(imaging::inspect(image.body).ok());
+  const auto etag = image.header("ETag");
+  EXPECT_FALSE(etag.empty());
+  EXPECT_NE(image.header("Cache-Control").find("private"), std::string::npos);
+  auto again = call("GET", image_url, key, {}, {{"If-None-Match", etag}});
+  EXPECT_EQ(again.status, 304);
+  EXPECT_TRUE(again.body.empty());
+
+  auto sub = body(call("GET", "/v1/subscription", key));
+  EXPECT_EQ(sub.at("plan").as_object().at("id").as_string(), "free");
+  EXPECT_EQ(sub.at("quota").as_object().at("used").as_int64(), 1);
+
+  // The provider saw what the Hugging Face API expects.
+  auto sent = provider_.requests().at(0);
+  EXPECT_EQ(sent.header("Authorization"), "Bearer hf_test_secret_token");
+  EXPECT_EQ(json::parse(sent.body).as_object().at("parameters").as_object().at("seed").as_int64(), 7);
+  // The provider token never reaches the log.
+  EXPECT_EQ(process_->err_so_far().find("hf_test_secret_token"), std::string::npos);
+  EXPECT_EQ(process_->err_so_far().find(key), std::string::npos);
+}
+
+TEST_P(Api, AnotherUsersJobIsInvisible) {
+  start();
+  const auto alice = new_key(1), bob = new_key(2);
+  auto job_id = std::string(body(call("POST", "/v1/generate", alice, R"({"prompt":"mine"})")).at("job_id").as_string());
+  auto done = wait_until_done(alice, job_id);
+  const std::string image_url(done.at("result").as_object().at("image_url").as_string());
+  for (const auto& path : {"/v1/status/" + job_id, "/v1/status/" + job_id + "/events", image_url}) {
+    auto r = call("GET", path, bob);
+    EXPECT_EQ(r.status, 404) << path;
+    EXPECT_EQ(r.header("Content-Type"), "application/problem+json");
+  }
+  EXPECT_EQ(call("GET", "/v1/status/jnonexistent", alice).status, 404);
+}
+
+TEST_P(Api, IdempotencyKeyReturnsTheFirstAnswer) {
+  provider_.set_handler([](const FakeRequest&) { return FakeResponse{.no_response_hang = true}; });
+  start();
+  const auto key = new_key(3);
+  auto first = call("POST", "/v1/generate", key, R"({"prompt":"once"})", {{"Idempotency-Key", "abc-123"}});
+  ASSERT_EQ(first.status, 202) << first.body;
+  auto second = call("POST", "/v1/generate", key, R"({"prompt":"once"})", {{"Idempotency-Key", "abc-123"}});
+  ASSERT_EQ(second.status, 202) << second.body;  // not 429, although the plan allows one job at a time
+  EXPECT_EQ(body(first).at("job_id"), body(second).at("job_id"));
+  EXPECT_EQ(second.header("Idempotent-Replayed"), "true");
+}
+
+TEST_P(Api, AuthenticationErrorsSayNothingMore) {
+  start();
+  for (auto key : {std::string(), std::string("igb_wrong")}) {
+    auto r = call("GET", "/v1/subscription", key);
+    EXPECT_EQ(r.status, 401);
+    EXPECT_EQ(r.header("Content-Type"), "application/problem+json");
+    EXPECT_EQ(r.header("WWW-Authenticate"), "Bearer");
+    auto b = body(r);
+    EXPECT_EQ(b.at("status").as_int64(), 401);
+    EXPECT_EQ(b.at("detail").as_string(), "invalid or missing API key");
+  }
+  auto r = call("GET", "/v1/subscription", "", {}, {{"Authorization", "Basic dXNlcjpwYXNz"}});
+  EXPECT_EQ(r.status, 401);
+}
+
+TEST_P(Api, QuotaExhaustedIs402WithThePlans) {
+  std::filesystem::create_directories(dir_);
+  std::ofstream(dir_ / "config.toml") << "[plans.free]\nimages_per_period = 1\nmax_concurrent_jobs = 5\n";
+  start({{"IMGGENBOT_CONFIG", (dir_ / "config.toml").string()}});
+  const auto key = new_key(4);
+  EXPECT_EQ(call("POST", "/v1/generate", key, R"({"prompt":"one"})").status, 202);
+  auto r = call("POST", "/v1/generate", key, R"({"prompt":"two"})");
+  ASSERT_EQ(r.status, 402) << r.body;
+  auto b = body(r);
+  EXPECT_EQ(b.at("title").as_string(), "Payment Required");
+  auto plans = b.at("plans").as_array();
+  ASSERT_EQ(plans.size(), 2u);
+  EXPECT_EQ(plans[0].as_object().at("id").as_string(), "basic");
+  EXPECT_GT(plans[0].as_object().at("price_stars").as_int64(), 0);
+  EXPECT_FALSE(r.header("Retry-After").empty());
+}
+
+TEST_P(Api, TooManyJobsAndTooManyRequestsAre429WithRetryAfter) {
+  provider_.set_handler([](const FakeRequest&) { return FakeResponse{.no_response_hang = true}; });
+  start({{"API_RATE_PER_MINUTE", "1"}, {"API_RATE_BURST", "2"}});
+  const auto key = new_key(5);
+  EXPECT_EQ(call("POST", "/v1/generate", key, R"({"prompt":"first"})").status, 202);
+  auto busy = call("POST", "/v1/generate", key, R"({"prompt":"second"})");  // the free plan runs one at a time
+  EXPECT_EQ(busy.status, 429);
+  EXPECT_FALSE(busy.header("Retry-After").empty());
+  auto limited = call("GET", "/v1/subscription", key);  // the third request, over the burst of two
+  EXPECT_EQ(limited.status, 429);
+  EXPECT_FALSE(limited.header("Retry-After").empty());
+  EXPECT_EQ(body(limited).at("detail").as_string(), "too many requests for this API key");
+}
+
+TEST_P(Api, ValidationListsEveryBadField) {
+  start();
+  const auto key = new_key(6);
+  auto r = call("POST", "/v1/generate", key, R"({"width":"wide","height":100,"steps":9,"style":"bogus","seed":-5})");
+  ASSERT_EQ(r.status, 422) << r.body;
+  EXPECT_EQ(r.header("Content-Type"), "application/problem+json");
+  std::map<std::string, std::string> by_field;
+  auto problem = body(r);
+  for (const auto& e : problem.at("errors").as_array()) {
+    const auto& loc = e.as_object().at("loc").as_array();
+    EXPECT_EQ(loc.at(0).as_string(), "body");
+    by_field[std::string(loc.at(1).as_string())] = std::string(e.as_object().at("type").as_string());
+    EXPECT_FALSE(e.as_object().at("msg").as_string().empty());
+  }
+  EXPECT_EQ(by_field["prompt"], "value_error.missing");
+  EXPECT_EQ(by_field["width"], "type_error.integer");
+  EXPECT_EQ(by_field.size(), 2u);  // type errors first; the values are checked once the types are right
+
+  r = call("POST", "/v1/generate", key, R"({"prompt":"x","height":100,"steps":9,"style":"bogus","seed":-5})");
+  ASSERT_EQ(r.status, 422);
+  by_field.clear();
+  problem = body(r);
+  for (const auto& e : problem.at("errors").as_array()) {
+    by_field[std::string(e.as_object().at("loc").as_array().at(1).as_string())] = "";
+  }
+  for (auto f : {"height", "steps", "style", "seed"}) EXPECT_TRUE(by_field.count(f)) << f << " " << r.body;
+
+  EXPECT_EQ(call("POST", "/v1/generate", key, R"({"prompt":"x","aspect_ratio":"16:9","width":512})").status, 422);
+  auto wide = call("POST", "/v1/generate", key, R"({"prompt":"x","aspect_ratio":"16:9"})");
+  ASSERT_EQ(wide.status, 202) << wide.body;
+
+  auto malformed = call("POST", "/v1/generate", key, R"({"prompt": "x",)");
+  EXPECT_EQ(malformed.status, 422);
+  EXPECT_NE(malformed.body.find("jsondecode"), std::string::npos);
+  EXPECT_EQ(call("POST", "/v1/generate", key, "[1,2]").status, 422);
+  auto text = call("POST", "/v1/generate", key, "prompt=x", {{"Content-Type", "text/plain"}});
+  EXPECT_EQ(text.status, 415);
+  auto bad_utf8 = call("POST", "/v1/generate", key, "{\"prompt\":\"\xff\xfe\"}");
+  EXPECT_EQ(bad_utf8.status / 100, 4);
+}
+
+TEST_P(Api, UnknownRouteWrongMethodAndOversizedBody) {
+  start();
+  const auto key = new_key(7);
+  auto missing = call("GET", "/v1/nope", key);
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(missing.header("Content-Type"), "application/problem+json");
+  auto wrong = call("DELETE", "/v1/generate", key);
+  EXPECT_EQ(wrong.status, 405);
+  EXPECT_NE(wrong.header("Allow").find("POST"), std::string::npos);
+  auto big = call("POST", "/v1/generate", key, R"({"prompt":")" + std::string(2 * 1024 * 1024, 'a') + R"("})");
+  EXPECT_EQ(big.status, 413);
+  EXPECT_EQ(call("GET", "/healthz").status, 200);  // still serving
+}
+
+TEST_P(Api, OperationsEndpoints) {
+  start();
+  EXPECT_EQ(body(call("GET", "/healthz")).at("status").as_string(), "ok");
+  auto ready = call("GET", "/readyz");
+  EXPECT_EQ(ready.status, 200) << ready.body;
+  EXPECT_EQ(body(ready).at("checks").as_object().at("database").as_string(), "ok");
+  auto plans = body(call("GET", "/v1/plans"));
+  EXPECT_EQ(plans.at("plans").as_array().size(), 3u);
+  call("GET", "/v1/nope");
+  auto metrics = call("GET", "/metrics");
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_NE(metrics.body.find("imggenbot_http_requests_total{"), std::string::npos);
+  EXPECT_NE(metrics.body.find("route=\"/v1/plans\""), std::string::npos);
+  EXPECT_NE(metrics.body.find("imggenbot_http_request_duration_seconds_bucket"), std::string::npos);
+  EXPECT_NE(metrics.body.find("imggenbot_jobs{state=\"queued\"}"), std::string::npos);
+  EXPECT_EQ(call("GET", "/docs").header("Content-Type"), "text/html; charset=utf-8");
+}
+
+TEST_P(Api, ReadinessFailsWhenNoBackendIsUsable) {
+  provider_.set_handler([](const FakeRequest&) { return FakeResponse::json(R"({"error":"out of credits"})", 402); });
+  start();
+  const auto key = new_key(8);
+  auto job = std::string(body(call("POST", "/v1/generate", key, R"({"prompt":"x"})")).at("job_id").as_string());
+  ASSERT_TRUE(provider_.wait_for_requests(1));
+  for (int i = 0; i < 200 && call("GET", "/readyz").status == 200; ++i) std::this_thread::sleep_for(20ms);
+  auto ready = call("GET", "/readyz");
+  EXPECT_EQ(ready.status, 503) << ready.body;
+  EXPECT_NE(ready.body.find("\"open\""), std::string::npos);
+}
+
+IGB_ON_BOTH_DATABASES(Api);
+
+// The OpenAPI document is generated from the route table; this snapshot shows every change to the
+// public API in review. Regenerate with UPDATE_GOLDEN=1.
+TEST(OpenApi, MatchesTheSnapshot) {
+  auto db = make_test_database(storage::Dialect::sqlite);
+  const auto dir = std::filesystem::temp_directory_path() / ("igb-openapi-" + util::random_hex(6));
+  std::filesystem::create_directories(dir);
+  ChildProcess p({.argv = {IMGGENBOT_BIN, "api"},
+                  .env = {{"DATABASE_URL", db->url()}, {"HTTP_LISTEN", "127.0.0.1:0"}, {"DATA_DIR", dir.string()}},
+                  .cwd = dir});
+  ASSERT_TRUE(p.wait_for_output("imggenbot is up")) << p.err_so_far();
+  std::smatch m;
+  auto err = p.err_so_far();
+  ASSERT_TRUE(std::regex_search(err, m, std::regex("HTTP API on (http://127\\.0\\.0\\.1:[0-9]+)")));
+  boost::asio::io_context io;
+  auto client = http::make_client(io.get_executor());
+  auto r = run_async(io, client->send(http::Request{.url = m[1].str() + "/openapi.json"}));
+  p.send(SIGTERM);
+  EXPECT_EQ(p.wait().exit_code, 0);
+  std::filesystem::remove_all(dir);
+  ASSERT_EQ(r.status, 200);
+  auto doc = json::parse(r.body);
+  EXPECT_EQ(doc.at("openapi").as_string(), "3.1.0");
+
+  const auto golden = std::filesystem::path(IMGGENBOT_SOURCE_DIR_PATH) / "tests/api/openapi.golden.json";
+  // One member per line, so a diff of the snapshot reads like a diff of the API.
+  std::string pretty;
+  std::function<void(const json::value&, int)> print = [&](const json::value& v, int depth) {
+    const std::string pad(2 * (depth + 1), ' '), close(2 * depth, ' ');
+    if (v.is_object() && !v.as_object().empty()) {
+      pretty += "{\n";
+      bool first = true;
+      for (const auto& [k, child] : v.as_object()) {
+        pretty += (first ? "" : ",\n") + pad + json::serialize(json::string(k)) + ": ";
+        print(child, depth + 1);
+        first = false;
+      }
+      pretty += "\n" + close + "}";
+    } else if (v.is_array() && !v.as_array().empty()) {
+      pretty += "[\n";
+      bool first = true;
+      for (const auto& child : v.as_array()) {
+        pretty += (first ? "" : ",\n") + pad;
+        print(child, depth + 1);
+        first = false;
+      }
+      pretty += "\n" + close + "]";
+    } else {
+      pretty += json::serialize(v);
+    }
+  };
+  print(doc, 0);
+  pretty += "\n";
+  if (std::getenv("UPDATE_GOLDEN") != nullptr) std::ofstream(golden) << pretty;
+  std::ifstream in(golden);
+  std::stringstream expected;
+  expected << in.rdbuf();
+  EXPECT_EQ(pretty, expected.str()) << "the OpenAPI document changed: review it, then run with UPDATE_GOLDEN=1";
+}
+
+}  // namespace
+}  // namespace igb::testing
