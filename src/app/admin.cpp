@@ -52,6 +52,12 @@ int admin_user_grant(Services& s, std::int64_t user, const std::string& plan, in
 
 int admin_apikey_create(Services& s, std::int64_t user, const std::string& name, std::ostream& out,
                         std::ostream& err) {
+  if (user <= 0) {
+    err << "error: --telegram-id must be a positive Telegram user id\n";
+    return 1;
+  }
+  // An API-first user may not have talked to the bot yet: the account is created here.
+  if (!s.accounts->get_user(user)) s.accounts->ensure_user(user, "", "");
   auto r = s.accounts->create_api_key(user, name);
   if (!r) return fail(err, r.error());
   // The secret goes to stdout only: it is shown this once and never logged.
