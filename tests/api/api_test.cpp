@@ -182,6 +182,22 @@ TEST_P(Api, IdempotencyKeyReturnsTheFirstAnswer) {
   EXPECT_EQ(second.header("Idempotent-Replayed"), "true");
 }
 
+TEST_P(Api, CancelGivesTheQuotaBack) {
+  provider_.set_handler([](const FakeRequest&) { return FakeResponse{.no_response_hang = true}; });
+  start();
+  const auto key = new_key(9), other = new_key(10);
+  auto job = std::string(body(call("POST", "/v1/generate", key, R"({"prompt":"never mind"})")).at("job_id").as_string());
+  EXPECT_EQ(call("POST", "/v1/jobs/" + job + "/cancel", other).status, 404);
+  auto r = call("POST", "/v1/jobs/" + job + "/cancel", key);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(body(r).at("status").as_string(), "canceled");
+  auto again = call("POST", "/v1/jobs/" + job + "/cancel", key);
+  EXPECT_EQ(again.status, 409);
+  auto quota = body(call("GET", "/v1/subscription", key)).at("quota").as_object();
+  EXPECT_EQ(quota.at("used").as_int64(), 0);
+  EXPECT_EQ(quota.at("remaining").as_int64(), 10);
+}
+
 TEST_P(Api, AuthenticationErrorsSayNothingMore) {
   start();
   for (auto key : {std::string(), std::string("igb_wrong")}) {

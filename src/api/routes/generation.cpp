@@ -171,6 +171,19 @@ net::awaitable<server::Response> events(ApiContext* ctx, server::Request& req) {
   co_return res;
 }
 
+net::awaitable<server::Response> cancel(ApiContext* ctx, server::Request& req) {
+  auto user = co_await authenticate(*ctx, req);
+  if (!user) co_return error_response(user.error());
+  auto cancel_and_read = [ctx, job_id = req.params.at("job_id"), owner = user->id]()
+      -> core::Result<core::JobService::JobView> {
+    if (auto st = ctx->jobs.cancel(job_id, owner); !st) return std::move(st).error();
+    return ctx->jobs.view(job_id, owner);
+  };
+  auto view = co_await ctx->pool.run(cancel_and_read);
+  if (!view) co_return error_response(view.error());
+  co_return server::Response::json(200, json::serialize(job_json(*view, ctx->options)));
+}
+
 }  // namespace
 
 void add_generation_routes(server::RouteTable& routes, ApiContext& ctx) {
@@ -200,6 +213,15 @@ void add_generation_routes(server::RouteTable& routes, ApiContext& ctx) {
               .tag = "generation",
               .auth = true,
               .responses = {{200, "The job"}, {401, "Missing or wrong API key"}, {404, "No such job (or not yours)"}}});
+  routes.add("POST", "/v1/jobs/{job_id}/cancel", [&ctx](server::Request& r) { return cancel(&ctx, r); },
+             {.summary = "Cancel a queued or running job; its quota is given back",
+              .operation_id = "cancelJob",
+              .tag = "generation",
+              .auth = true,
+              .responses = {{200, "The canceled job"},
+                            {401, "Missing or wrong API key"},
+                            {404, "No such job (or not yours)"},
+                            {409, "The job has already ended"}}});
   routes.add("GET", "/v1/status/{job_id}/events", [&ctx](server::Request& r) { return events(&ctx, r); },
              {.summary = "Server-Sent Events: one `status` event per change until the job ends",
               .operation_id = "streamStatus",
