@@ -86,7 +86,10 @@ TEST(Cli, ConfigCommandRedactsSecrets) {
 
 class CliOnDatabase : public StoreTest {
  protected:
-  std::map<std::string, std::string> env() const { return {{"DATABASE_URL", db_->url()}, {"LOG_LEVEL", "info"}}; }
+  std::map<std::string, std::string> env() const {
+    return {{"DATABASE_URL", db_->url()}, {"LOG_LEVEL", "info"}, {"HTTP_LISTEN", "127.0.0.1:0"},
+            {"DATA_DIR", (dir_.path() / "data").string()}};
+  }
   TempDir dir_;
 };
 
