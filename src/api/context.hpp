@@ -4,6 +4,10 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
 
 #include "core/accounts.hpp"
 #include "core/jobs.hpp"
@@ -19,15 +23,36 @@ class Router;
 
 namespace igb::api {
 
+// Recent GET /v1/status answers by job id, with their owner. Thread-safe; bounded.
+class StatusCache {
+ public:
+  std::optional<std::string> find(const std::string& job_id, core::UserId owner, core::Timestamp now);
+  void put(const std::string& job_id, core::UserId owner, std::string body, core::Timestamp expires);
+  void erase(const std::string& job_id);
+
+ private:
+  struct Entry {
+    core::UserId owner;
+    std::string body;
+    core::Timestamp expires;
+  };
+  std::mutex mutex_;
+  std::unordered_map<std::string, Entry> entries_;
+};
+
 class Metrics;
 class KeyCache;
 class RateLimiter;
+class StatusCache;
 
 struct ApiOptions {
   int rate_per_minute = 120;  // per API key, token bucket
   int burst = 20;
   std::chrono::milliseconds key_cache_ttl{10'000};  // a revoked key stops working within this
   std::chrono::milliseconds events_poll{250};       // how often an SSE stream looks for changes
+  // GET /v1/status answers from memory for this long after a read (a job that has ended: for an hour,
+  // its answer no longer changes), so a client polling hard costs one database read per interval.
+  std::chrono::milliseconds status_cache_ttl{250};
   std::chrono::milliseconds events_ping{15'000};
   std::string public_base_url;  // prefix for image_url/status_url; empty: relative URLs
 };
@@ -48,6 +73,7 @@ struct ApiContext {
   ApiOptions options;
   std::shared_ptr<KeyCache> keys;
   std::shared_ptr<RateLimiter> limiter;
+  std::shared_ptr<StatusCache> statuses = std::make_shared<StatusCache>();
 };
 
 }  // namespace igb::api

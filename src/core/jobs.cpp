@@ -106,7 +106,10 @@ Result<SubmitOutcome> JobService::submit(const SubmitRequest& r) {
       e.retry_after = std::chrono::duration_cast<Millis>(quota.resets_at - now);
       return e;
     }
-    if (tx.count_active_jobs(r.user) + r.count > quota.plan.max_concurrent_jobs) {
+    // Every queued or running job of this period holds one reservation, so `reserved` is the number
+    // of jobs in flight: no need to count them. (Jobs still in flight from the previous period are
+    // not included: right after the period turns, a user may briefly run that many more.)
+    if (quota.reserved + r.count > quota.plan.max_concurrent_jobs) {
       Error e = make_error(ErrorCode::too_many_jobs,
                            "too many generations in progress; the plan allows " +
                                std::to_string(quota.plan.max_concurrent_jobs) + " at a time");

@@ -1,4 +1,5 @@
 #include <filesystem>
+#include <mutex>
 
 #include "storage/migrations.hpp"
 #include "storage/postgres/pg_connection.hpp"
@@ -31,14 +32,21 @@ namespace {
 class SqlStore final : public core::Store {
  public:
   SqlStore(DatabaseTarget target, int pool_size)
-      : pool_([target] { return open_connection(target); }, pool_size) {}
+      : dialect_(target.dialect), pool_([target] { return open_connection(target); }, pool_size) {}
   std::unique_ptr<core::Tx> begin(core::TxMode mode) override {
-    return std::make_unique<SqlTx>(pool_.acquire(), mode);
+    // SQLite has one writer at a time. Writers of this process queue on a mutex, which wakes the
+    // next one as soon as the lock is free; only other processes are left to SQLite's busy handler,
+    // which sleeps in growing steps (and made in-process write latency jump to tens of ms).
+    std::unique_lock<std::mutex> writer;
+    if (mode == core::TxMode::write && dialect_ == Dialect::sqlite) writer = std::unique_lock(writer_mutex_);
+    return std::make_unique<SqlTx>(pool_.acquire(), mode, std::move(writer));
   }
   ConnectionPool& pool() { return pool_; }
 
  private:
+  Dialect dialect_;
   ConnectionPool pool_;
+  std::mutex writer_mutex_;
 };
 
 }  // namespace
@@ -50,7 +58,8 @@ std::unique_ptr<core::Store> open_store(const StoreOptions& options) {
   return store;
 }
 
-SqlTx::SqlTx(ConnectionPool::Lease conn, core::TxMode mode) : conn_(std::move(conn)), dialect_(conn_->dialect()) {
+SqlTx::SqlTx(ConnectionPool::Lease conn, core::TxMode mode, std::unique_lock<std::mutex> writer)
+    : writer_(std::move(writer)), conn_(std::move(conn)), dialect_(conn_->dialect()) {
   // A SQLite write transaction takes the write lock up front: upgrading a read lock later can fail
   // with SQLITE_BUSY without waiting, which would surface as spurious errors under load.
   if (mode == core::TxMode::write && !pg()) {
@@ -72,6 +81,7 @@ SqlTx::~SqlTx() {
 void SqlTx::commit() {
   conn_->execute_script("COMMIT");
   done_ = true;
+  if (writer_.owns_lock()) writer_.unlock();
 }
 
 }  // namespace igb::storage

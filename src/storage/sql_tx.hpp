@@ -1,6 +1,8 @@
 #pragma once
 // The one implementation of core::Tx over a Connection, shared by SQLite and PostgreSQL. The few
 // dialect differences (row locks) are spelled out where they occur.
+#include <mutex>
+
 #include "core/store.hpp"
 #include "storage/pool.hpp"
 
@@ -8,7 +10,8 @@ namespace igb::storage {
 
 class SqlTx final : public core::Tx {
  public:
-  SqlTx(ConnectionPool::Lease conn, core::TxMode mode);
+  // `writer` is held for the whole transaction (SQLite write transactions of this process).
+  SqlTx(ConnectionPool::Lease conn, core::TxMode mode, std::unique_lock<std::mutex> writer = {});
   ~SqlTx() override;
   void commit() override;
 
@@ -71,6 +74,7 @@ class SqlTx final : public core::Tx {
   const char* row_lock(bool for_update) const { return for_update && pg() ? " FOR UPDATE" : ""; }
   QueryResult q(std::string_view sql, std::initializer_list<SqlParam> params = {}) { return conn_->query(sql, params); }
 
+  std::unique_lock<std::mutex> writer_;  // released after the connection has ended the transaction
   ConnectionPool::Lease conn_;
   Dialect dialect_;
   bool done_ = false;

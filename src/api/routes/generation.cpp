@@ -127,10 +127,17 @@ net::awaitable<server::Response> generate(ApiContext* ctx, server::Request& req)
 net::awaitable<server::Response> status(ApiContext* ctx, server::Request& req) {
   auto user = co_await authenticate(*ctx, req);
   if (!user) co_return error_response(user.error());
-  auto read_view = [ctx, id = req.params.at("job_id"), owner = user->id] { return ctx->jobs.view(id, owner); };
+  const auto& job_id = req.params.at("job_id");
+  const auto now = ctx->clock.now();
+  if (auto cached = ctx->statuses->find(job_id, user->id, now)) co_return server::Response::json(200, std::move(*cached));
+  auto read_view = [ctx, job_id, owner = user->id] { return ctx->jobs.view(job_id, owner); };
   auto view = co_await ctx->pool.run(read_view);
   if (!view) co_return error_response(view.error());
-  co_return server::Response::json(200, json::serialize(job_json(*view, ctx->options)));
+  auto body = json::serialize(job_json(*view, ctx->options));
+  const auto ttl = core::is_terminal(view->job.status) ? std::chrono::milliseconds(std::chrono::hours(1))
+                                                       : ctx->options.status_cache_ttl;
+  ctx->statuses->put(job_id, user->id, body, now + ttl);
+  co_return server::Response::json(200, std::move(body));
 }
 
 // One event per change of state, progress or queue position, until the job ends.
@@ -180,6 +187,7 @@ net::awaitable<server::Response> cancel(ApiContext* ctx, server::Request& req) {
     return ctx->jobs.view(job_id, owner);
   };
   auto view = co_await ctx->pool.run(cancel_and_read);
+  ctx->statuses->erase(req.params.at("job_id"));
   if (!view) co_return error_response(view.error());
   co_return server::Response::json(200, json::serialize(job_json(*view, ctx->options)));
 }
