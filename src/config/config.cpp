@@ -242,8 +242,8 @@ Status apply_log_level(const Raw& raw, Config& c) {
 
 Status apply_db_pool_size(const Raw& raw, Config& c) { return parse_int_into(raw, 1, 256, c.db_pool_size); }
 Status apply_worker_concurrency(const Raw& raw, Config& c) { return parse_int_into(raw, 0, 256, c.worker_concurrency); }
-Status apply_api_rate(const Raw& raw, Config& c) { return parse_int_into(raw, 1, 1'000'000, c.api_rate_per_minute); }
-Status apply_api_burst(const Raw& raw, Config& c) { return parse_int_into(raw, 1, 100'000, c.api_rate_burst); }
+Status apply_api_rate(const Raw& raw, Config& c) { return parse_int_into(raw, 1, 1'000'000'000, c.api_rate_per_minute); }
+Status apply_api_burst(const Raw& raw, Config& c) { return parse_int_into(raw, 1, 1'000'000'000, c.api_rate_burst); }
 Status apply_shutdown_grace_seconds(const Raw& raw, Config& c) {
   return parse_int_into(raw, 1, 3600, c.shutdown_grace_seconds);
 }

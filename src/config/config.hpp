@@ -83,8 +83,8 @@ struct Config {
   std::string log_level = "info";  // trace, debug, info, warn, error, critical, off
   int db_pool_size = 8;
   int worker_concurrency = 4;  // 0: this process runs no generation
-  int api_rate_per_minute = 120;  // per API key (token bucket), 1-1000000
-  int api_rate_burst = 20;        // requests a key may make at once, 1-100000
+  int api_rate_per_minute = 120;  // per API key (token bucket), 1-1000000000
+  int api_rate_burst = 20;        // requests a key may make at once, 1-1000000000
   int shutdown_grace_seconds = 20;
   Secret payload_secret;  // HMAC key for invoice payloads
 
