@@ -9,25 +9,11 @@
 #include "storage/migrations.hpp"
 #include "support/process.hpp"
 #include "support/store_fixture.hpp"
+#include "support/temp_dir.hpp"
 #include "util/crypto.hpp"
 
 namespace igb::testing {
 namespace {
-
-class TempDir {
- public:
-  TempDir() : path_(std::filesystem::temp_directory_path() / ("igb-cli-" + util::random_hex(6))) {
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 ProcessResult imggenbot(std::vector<std::string> args, std::map<std::string, std::string> env,
                         const std::filesystem::path& cwd) {

@@ -25,30 +25,13 @@
 
 #include "imaging/encode.hpp"
 #include "support/fake_http_server.hpp"
+#include "support/temp_dir.hpp"
 #include "util/crypto.hpp"
 
 namespace igb::testing {
 
 inline constexpr const char* kHfModel = "black-forest-labs/FLUX.1-schnell";
 inline constexpr const char* kHfToken = "hf_worker_test_9f3c2a7b1d";
-
-class TempDir {
- public:
-  explicit TempDir(const std::string& prefix = "igb-worker-")
-      : path_(std::filesystem::temp_directory_path() / (prefix + util::random_hex(6))) {
-    std::filesystem::create_directories(path_);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 // Every regular file under <data_dir>/images, temp files included: a test that expects one image
 // expects one file.
