@@ -35,6 +35,7 @@
 #include "core/plans.hpp"
 #include "core/store.hpp"
 #include "storage/store.hpp"
+#include "support/test_db.hpp"
 #include "util/crypto.hpp"
 
 namespace {
@@ -52,43 +53,10 @@ struct Options {
   bool markdown = false;
 };
 
-// A database that exists for one measurement.
-class BenchDatabase {
- public:
-  explicit BenchDatabase(const Options& o) {
-    if (o.database_url.starts_with("postgres")) {
-      base_ = o.database_url;
-      schema_ = "bench_" + util::random_hex(6);
-      storage::open_connection(storage::parse_database_url(base_))->execute_script("CREATE SCHEMA " + schema_);
-      // libpq's `options` parameter selects the schema for every connection of the pool.
-      url_ = base_ + (base_.find('?') == std::string::npos ? "?" : "&") + "options=-c%20search_path%3D" + schema_;
-    } else {
-      auto parent = o.sqlite_dir.empty() ? std::filesystem::temp_directory_path() : std::filesystem::path(o.sqlite_dir);
-      dir_ = parent / ("igb-bench-" + util::random_hex(6));
-      std::filesystem::create_directories(dir_);
-      url_ = "sqlite://" + std::filesystem::absolute(dir_ / "bench.db").string();
-    }
-  }
-  BenchDatabase(const BenchDatabase&) = delete;
-  BenchDatabase& operator=(const BenchDatabase&) = delete;
-  ~BenchDatabase() {
-    try {
-      if (!schema_.empty()) {
-        storage::open_connection(storage::parse_database_url(base_))->execute_script("DROP SCHEMA " + schema_ +
-                                                                                      " CASCADE");
-      }
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "bench: could not drop schema %s: %s\n", schema_.c_str(), e.what());
-    }
-    std::error_code ec;
-    if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
-  }
-  const std::string& url() const { return url_; }
-
- private:
-  std::string base_, schema_, url_;
-  std::filesystem::path dir_;
-};
+// A database that exists for one measurement: a fresh schema on PostgreSQL, a temp file for SQLite.
+std::unique_ptr<testing::TestDatabase> scratch_database(const Options& o) {
+  return testing::make_scratch_database(o.database_url, o.sqlite_dir);
+}
 
 // A free plan without practical limits, so every submission is accepted and only the database
 // (and the per-user lock) decides the pace.
@@ -217,7 +185,7 @@ struct Bench {
   core::SystemClock clock;
   core::PlanCatalog plans = bench_plans();
 
-  std::unique_ptr<core::Store> open(const BenchDatabase& db) {
+  std::unique_ptr<core::Store> open(const testing::TestDatabase& db) {
     // One connection per thread and one for the checks: the pool is not what is measured.
     return storage::open_store({.database_url = db.url(), .pool_size = o.threads + 1});
   }
@@ -225,7 +193,8 @@ struct Bench {
   // Each thread submits for users of its own (thread t: users t+1, t+1+threads, …), so threads never
   // wait for each other's quota row.
   Row reserve_distinct_users() {
-    BenchDatabase db(o);
+    auto scratch = scratch_database(o);
+    const auto& db = *scratch;
     auto store = open(db);
     const int per_thread = 250;
     create_users(*store, per_thread * o.threads, clock.now());
@@ -244,7 +213,8 @@ struct Bench {
   }
 
   Row reserve_one_user() {
-    BenchDatabase db(o);
+    auto scratch = scratch_database(o);
+    const auto& db = *scratch;
     auto store = open(db);
     create_users(*store, 1, clock.now());
     core::JobService jobs(*store, clock, plans);
@@ -259,7 +229,8 @@ struct Bench {
   }
 
   Row claim() {
-    BenchDatabase db(o);
+    auto scratch = scratch_database(o);
+    const auto& db = *scratch;
     auto store = open(db);
     const int users = 1000;
     create_users(*store, users, clock.now());
@@ -282,7 +253,8 @@ struct Bench {
   }
 
   Row claim_and_succeed() {
-    BenchDatabase db(o);
+    auto scratch = scratch_database(o);
+    const auto& db = *scratch;
     auto store = open(db);
     const int users = 1000;
     create_users(*store, users, clock.now());

@@ -65,6 +65,7 @@
 #include "runtime/blocking_pool.hpp"
 #include "storage/store.hpp"
 #include "support/fake_http_server.hpp"
+#include "support/test_db.hpp"
 #include "support/process.hpp"
 #include "util/crypto.hpp"
 #include "worker/worker.hpp"
@@ -119,39 +120,10 @@ class ScratchDir {
   std::filesystem::path path_;
 };
 
-// A database that exists for one measurement (as in imggenbot-bench-core).
-class BenchDatabase {
- public:
-  explicit BenchDatabase(const Options& o) {
-    if (o.database_url.starts_with("postgres")) {
-      base_ = o.database_url;
-      schema_ = "bench_" + util::random_hex(6);
-      storage::open_connection(storage::parse_database_url(base_))->execute_script("CREATE SCHEMA " + schema_);
-      // libpq's `options` parameter selects the schema for every connection, the service's too.
-      url_ = base_ + (base_.find('?') == std::string::npos ? "?" : "&") + "options=-c%20search_path%3D" + schema_;
-    } else {
-      dir_.emplace("igb-bench-");
-      url_ = "sqlite://" + std::filesystem::absolute(dir_->path() / "bench.db").string();
-    }
-  }
-  BenchDatabase(const BenchDatabase&) = delete;
-  BenchDatabase& operator=(const BenchDatabase&) = delete;
-  ~BenchDatabase() {
-    try {
-      if (!schema_.empty()) {
-        storage::open_connection(storage::parse_database_url(base_))->execute_script("DROP SCHEMA " + schema_ +
-                                                                                      " CASCADE");
-      }
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "bench: could not drop schema %s: %s\n", schema_.c_str(), e.what());
-    }
-  }
-  const std::string& url() const { return url_; }
-
- private:
-  std::string base_, schema_, url_;
-  std::optional<ScratchDir> dir_;
-};
+// A database that exists for one measurement: a fresh schema on PostgreSQL, a temp file for SQLite.
+std::unique_ptr<testing::TestDatabase> scratch_database(const Options& o) {
+  return testing::make_scratch_database(o.database_url, std::filesystem::path());
+}
 
 std::string describe_database(const Options& o) {
   if (!o.database_url.starts_with("postgres")) {
@@ -459,7 +431,8 @@ int users_for(long jobs) { return static_cast<int>(std::clamp(jobs / 4, 1L, 1000
 QueueRun run_queue(Fixture& fx, int slots) {
   const Options& o = fx.o;
   QueueRun run{.slots = slots, .jobs = o.jobs, .users = users_for(o.jobs)};
-  BenchDatabase db(o);
+  auto scratch = scratch_database(o);
+  const auto& db = *scratch;
   ScratchDir data("igb-bench-images-");
   auto store = storage::open_store({.database_url = db.url(), .pool_size = fx.db_pool_size});
   create_users(*store, run.users, fx.clock.now());
@@ -567,7 +540,8 @@ struct Steps {
 
 Steps measure_steps(Fixture& fx, int count) {
   count = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(count), fx.fake.distinct()));  // new images only
-  BenchDatabase db(fx.o);
+  auto scratch = scratch_database(fx.o);
+  const auto& db = *scratch;
   ScratchDir data("igb-bench-images-");
   auto store = storage::open_store({.database_url = db.url(), .pool_size = fx.db_pool_size});
   const int users = users_for(count);
@@ -715,7 +689,8 @@ std::string tail(const std::string& s, std::size_t n = 1500) { return s.size() <
 
 MemoryRow measure_serve(const Options& o, long queued_jobs) {
   MemoryRow row{.submitted = queued_jobs};
-  BenchDatabase db(o);
+  auto scratch = scratch_database(o);
+  const auto& db = *scratch;
   ScratchDir data("igb-bench-serve-");
   core::SystemClock clock;
   {

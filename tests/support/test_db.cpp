@@ -15,10 +15,10 @@ const char* pg_base_url() { return std::getenv("IMGGENBOT_TEST_PG_URL"); }
 
 class SqliteTestDatabase final : public TestDatabase {
  public:
-  SqliteTestDatabase() {
-    dir_ = std::filesystem::temp_directory_path() / ("igb-test-" + util::random_hex(6));
+  explicit SqliteTestDatabase(const std::filesystem::path& parent) {
+    dir_ = (parent.empty() ? std::filesystem::temp_directory_path() : parent) / ("igb-test-" + util::random_hex(6));
     std::filesystem::create_directories(dir_);
-    url_ = "sqlite://" + (dir_ / "test.db").string();
+    url_ = "sqlite://" + std::filesystem::absolute(dir_ / "test.db").string();
     dialect = storage::Dialect::sqlite;
   }
   ~SqliteTestDatabase() override {
@@ -62,10 +62,16 @@ bool allow_no_pg() {
   return allow != nullptr && std::string(allow) == "1";
 }
 
+std::unique_ptr<TestDatabase> make_scratch_database(const std::string& server_url,
+                                                    const std::filesystem::path& sqlite_parent) {
+  if (server_url.starts_with("postgres")) return std::make_unique<PgTestDatabase>(server_url);
+  return std::make_unique<SqliteTestDatabase>(sqlite_parent);
+}
+
 std::unique_ptr<TestDatabase> make_test_database(storage::Dialect dialect) {
-  if (dialect == storage::Dialect::sqlite) return std::make_unique<SqliteTestDatabase>();
+  if (dialect == storage::Dialect::sqlite) return make_scratch_database("sqlite", {});
   if (!pg_configured()) throw std::runtime_error("IMGGENBOT_TEST_PG_URL is not set");
-  return std::make_unique<PgTestDatabase>(pg_base_url());
+  return make_scratch_database(pg_base_url(), {});
 }
 
 std::string dialect_name(storage::Dialect d) { return d == storage::Dialect::sqlite ? "sqlite" : "postgres"; }

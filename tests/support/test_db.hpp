@@ -2,6 +2,7 @@
 // Throwaway databases for tests: a SQLite file in a fresh temp folder, or a fresh schema on the
 // PostgreSQL server that the test script started (IMGGENBOT_TEST_PG_URL). PostgreSQL tests do not
 // skip: without that variable they fail, unless IMGGENBOT_ALLOW_NO_PG=1 is set for a quick local run.
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -19,6 +20,11 @@ class TestDatabase {
 
 // Requires IMGGENBOT_TEST_PG_URL for PostgreSQL.
 std::unique_ptr<TestDatabase> make_test_database(storage::Dialect dialect);
+// A fresh schema on the PostgreSQL server `server_url` (postgres:// or postgresql://), or, for
+// anything else, a SQLite file in a new folder under `sqlite_parent` (empty: the temp directory).
+// Used by the benchmarks too.
+std::unique_ptr<TestDatabase> make_scratch_database(const std::string& server_url,
+                                                    const std::filesystem::path& sqlite_parent);
 
 // For INSTANTIATE_TEST_SUITE_P: "sqlite" / "postgres".
 std::string dialect_name(storage::Dialect d);
