@@ -44,6 +44,7 @@ class Metrics;
 class KeyCache;
 class RateLimiter;
 class StatusCache;
+class SubmitBatcher;
 
 struct ApiOptions {
   int rate_per_minute = 120;  // per API key, token bucket
@@ -74,6 +75,7 @@ struct ApiContext {
   std::shared_ptr<KeyCache> keys;
   std::shared_ptr<RateLimiter> limiter;
   std::shared_ptr<StatusCache> statuses = std::make_shared<StatusCache>();
+  std::shared_ptr<SubmitBatcher> submits;  // group commit of POST /v1/generate
 };
 
 }  // namespace igb::api

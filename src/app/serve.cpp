@@ -20,6 +20,7 @@
 #include "api/api.hpp"
 #include "api/auth.hpp"
 #include "api/metrics.hpp"
+#include "api/submit_batcher.hpp"
 #include "app/generation.hpp"
 #include "server/server.hpp"
 #include "storage/migrations.hpp"
@@ -160,7 +161,8 @@ int serve(Services& s, const ServeOptions& options) {
           if (workers) net::post(control, [&workers] { workers->notify(); });
         },
         .keys = std::make_shared<api::KeyCache>(),
-        .limiter = std::make_shared<api::RateLimiter>(s.config.api_rate_per_minute, s.config.api_rate_burst)});
+        .limiter = std::make_shared<api::RateLimiter>(s.config.api_rate_per_minute, s.config.api_rate_burst),
+        .submits = std::make_shared<api::SubmitBatcher>(*s.jobs, pool)});
     auto routes = api::build_routes(*api_ctx, [&s] { return database_problem(s); });
     http_server = std::make_unique<server::Server>(
         io.get_executor(),

@@ -84,7 +84,31 @@ std::optional<std::string> cache_key(const JobParams& p) {
 
 Result<SubmitOutcome> JobService::submit(const SubmitRequest& r) {
   const auto now = clock_.now();
-  return transact(store_, TxMode::write, [&](Tx& tx) -> Result<SubmitOutcome> {
+  return transact(store_, TxMode::write, [&](Tx& tx) { return submit_in(tx, r, now); });
+}
+
+std::vector<Result<SubmitOutcome>> JobService::submit_many(std::span<const SubmitRequest> requests) {
+  const auto now = clock_.now();
+  std::vector<Result<SubmitOutcome>> out;
+  out.reserve(requests.size());
+  auto tx = store_.begin(TxMode::write);
+  for (const auto& r : requests) {
+    // Each request in its own savepoint: a refused one leaves no trace, the others stay.
+    tx->savepoint();
+    auto result = submit_in(*tx, r, now);
+    if (result.ok()) {
+      tx->release_savepoint();
+    } else {
+      tx->rollback_to_savepoint();
+    }
+    out.push_back(std::move(result));
+  }
+  tx->commit();
+  return out;
+}
+
+Result<SubmitOutcome> JobService::submit_in(Tx& tx, const SubmitRequest& r, Timestamp now) {
+  {
     auto user = tx.find_user(r.user);
     if (!user) return make_error(ErrorCode::not_found, "no such user");
     if (user->banned) return make_error(ErrorCode::forbidden, "this account is suspended");
@@ -138,7 +162,7 @@ Result<SubmitOutcome> JobService::submit(const SubmitRequest& r) {
     quota.reserved += r.count;
     out.quota = std::move(quota);
     return out;
-  });
+  }
 }
 
 std::optional<Job> JobService::claim(std::string_view worker) {

@@ -1,5 +1,6 @@
 #pragma once
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,6 +51,9 @@ class JobService {
   // Errors: invalid_argument (field_errors), not_found (user), forbidden (banned),
   // quota_exhausted, too_many_jobs.
   Result<SubmitOutcome> submit(const SubmitRequest& request);
+  // Several submissions in one transaction (group commit), each with the outcome submit() would
+  // give it; a refused one changes nothing. Throws (and commits nothing) on a database failure.
+  std::vector<Result<SubmitOutcome>> submit_many(std::span<const SubmitRequest> requests);
 
   std::optional<Job> claim(std::string_view worker);
   // Renews the lease and records progress; false means the job is no longer this worker's
@@ -87,6 +91,7 @@ class JobService {
 
  private:
   std::vector<FieldError> validate(const SubmitRequest& request, const Plan& plan) const;
+  Result<SubmitOutcome> submit_in(Tx& tx, const SubmitRequest& request, Timestamp now);
   void release_quota(Tx& tx, Job& job);
 
   Store& store_;

@@ -44,6 +44,12 @@ class BlockingPool {
     if constexpr (!std::is_void_v<R>) co_return std::move(*result);
   }
 
+  // Runs fn on a pool thread, without waiting for it.
+  template <class F>
+  void post(F fn) {
+    net::post(pool_.get_executor(), std::move(fn));
+  }
+
   void stop() {
     pool_.stop();
     pool_.join();

@@ -256,6 +256,32 @@ TEST_P(Jobs, PaidPlanPriorityAndSeveralImagesPerRequest) {
   EXPECT_EQ(jobs_->claim("w")->user_id, 2);  // the paid user's job goes first
 }
 
+TEST_P(Jobs, SubmitManyIsOneTransactionWhereARefusedRequestLeavesNoTrace) {
+  auto p = core::default_plans();
+  p[0].images_per_period = 3;
+  p[0].max_concurrent_jobs = 100;
+  plans_ = core::PlanCatalog::create(p).value();
+  auto keyed = request(1);
+  keyed.idempotency_key = "k1";
+  auto bad = request(1, "");
+  std::vector<core::SubmitRequest> batch{request(1), bad, keyed, keyed, request(2), request(1), request(1), request(99)};
+  auto results = jobs_->submit_many(batch);
+  ASSERT_EQ(results.size(), batch.size());
+  EXPECT_TRUE(results[0].ok());
+  EXPECT_EQ(results[1].error().code, ErrorCode::invalid_argument);
+  ASSERT_TRUE(results[2].ok());
+  ASSERT_TRUE(results[3].ok());
+  EXPECT_TRUE(results[3]->replayed);  // the same key earlier in the same batch
+  EXPECT_EQ(results[3]->jobs.at(0).id, results[2]->jobs.at(0).id);
+  EXPECT_TRUE(results[4].ok());
+  EXPECT_TRUE(results[5].ok());                                      // user 1's third image
+  EXPECT_EQ(results[6].error().code, ErrorCode::quota_exhausted);    // and no fourth
+  EXPECT_EQ(results[7].error().code, ErrorCode::not_found);
+  EXPECT_EQ(quota(1).reserved, 3);
+  EXPECT_EQ(quota(2).reserved, 1);
+  EXPECT_EQ(store().begin(core::TxMode::read)->count_jobs(JobStatus::queued), 4);
+}
+
 TEST_P(Jobs, ExactRepeatWithExplicitSeedFindsTheEarlierImage) {
   auto req = request(1, "  a   fox in\tsnow ");
   req.params.seed = 42;

@@ -7,6 +7,7 @@
 #include "api/auth.hpp"
 #include "api/errors.hpp"
 #include "api/routes/routes.hpp"
+#include "api/submit_batcher.hpp"
 #include "api/views.hpp"
 #include "core/dimensions.hpp"
 #include "util/strings.hpp"
@@ -99,8 +100,7 @@ net::awaitable<server::Response> generate(ApiContext* ctx, server::Request& req)
   }
   if (!in.errors.empty()) co_return validation_error(in.errors);
 
-  auto submit = [ctx, r] { return ctx->jobs.submit(r); };
-  auto submitted = co_await ctx->pool.run(submit);
+  auto submitted = co_await ctx->submits->submit(r);
   if (!submitted) {
     const auto& e = submitted.error();
     if (e.code == core::ErrorCode::quota_exhausted) {
