@@ -65,6 +65,7 @@
 #include "runtime/blocking_pool.hpp"
 #include "storage/store.hpp"
 #include "support/fake_http_server.hpp"
+#include "support/temp_dir.hpp"
 #include "support/test_db.hpp"
 #include "support/process.hpp"
 #include "util/crypto.hpp"
@@ -100,25 +101,6 @@ struct Options {
 double ms_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
 }
-
-// A folder that exists for one measurement.
-class ScratchDir {
- public:
-  explicit ScratchDir(const std::string& prefix)
-      : path_(std::filesystem::temp_directory_path() / (prefix + util::random_hex(6))) {
-    std::filesystem::create_directories(path_);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  ~ScratchDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 // A database that exists for one measurement: a fresh schema on PostgreSQL, a temp file for SQLite.
 std::unique_ptr<testing::TestDatabase> scratch_database(const Options& o) {
@@ -433,7 +415,7 @@ QueueRun run_queue(Fixture& fx, int slots) {
   QueueRun run{.slots = slots, .jobs = o.jobs, .users = users_for(o.jobs)};
   auto scratch = scratch_database(o);
   const auto& db = *scratch;
-  ScratchDir data("igb-bench-images-");
+  testing::TempDir data("igb-bench-images-");
   auto store = storage::open_store({.database_url = db.url(), .pool_size = fx.db_pool_size});
   create_users(*store, run.users, fx.clock.now());
   core::JobService jobs(*store, fx.clock, fx.plans);
@@ -542,7 +524,7 @@ Steps measure_steps(Fixture& fx, int count) {
   count = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(count), fx.fake.distinct()));  // new images only
   auto scratch = scratch_database(fx.o);
   const auto& db = *scratch;
-  ScratchDir data("igb-bench-images-");
+  testing::TempDir data("igb-bench-images-");
   auto store = storage::open_store({.database_url = db.url(), .pool_size = fx.db_pool_size});
   const int users = users_for(count);
   create_users(*store, users, fx.clock.now());
@@ -570,7 +552,7 @@ Steps measure_steps(Fixture& fx, int count) {
 }
 
 int run_throughput(const Options& o) {
-  ScratchDir scratch("igb-bench-worker-");
+  testing::TempDir scratch("igb-bench-worker-");
   setup_logging(scratch.path() / "worker.log");
   // Enough different images for one run; a cap keeps --image-size 1024 runs within memory (then
   // images repeat, and the store skips writing those).
@@ -691,7 +673,7 @@ MemoryRow measure_serve(const Options& o, long queued_jobs) {
   MemoryRow row{.submitted = queued_jobs};
   auto scratch = scratch_database(o);
   const auto& db = *scratch;
-  ScratchDir data("igb-bench-serve-");
+  testing::TempDir data("igb-bench-serve-");
   core::SystemClock clock;
   {
     auto store = storage::open_store({.database_url = db.url(), .pool_size = 2});

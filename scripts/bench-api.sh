@@ -4,6 +4,7 @@
 # ../shared/anchors. Prints markdown. Usage: scripts/bench-api.sh [--seconds N] [--with-fastapi]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/bench-common.sh
 seconds=10
 with_fastapi=0
 while [ $# -gt 0 ]; do
@@ -14,7 +15,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-scripts/build.sh release --target imggenbot >&2
+bench_build imggenbot
 command -v wrk >/dev/null && command -v nginx >/dev/null || scripts/deps.sh >&2
 bin="$PWD/build/release/src/app/imggenbot"
 work=$(mktemp -d)
@@ -122,8 +123,7 @@ args="--seconds $seconds"
 [ "$with_fastapi" = 1 ] && args="$args --with-fastapi"
 echo "## HTTP API (\`scripts/bench-api.sh $args\`)"
 echo
-echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)); $(free -g | awk '/Mem:/ {print $2}') GiB"
-echo "- Load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
+bench_machine_lines "the SQLite file"
 echo "- wrk -t1 -c64 -d${seconds}s on loopback; imggenbot \`api\` role (release build, SQLite WAL), nginx with one worker returning a constant body"
 echo
 echo "| server | request | req/s | of nginx | p50 | p90 | p99 | non-2xx |"

@@ -10,23 +10,16 @@
 # the others still run, and the script then exits with 1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/bench-common.sh
 
 args=("$@")
 [ ${#args[@]} -gt 0 ] || args=(--jobs 2000 --slots 4 --image-size 64)
 
-cmake --preset release >&2
-cmake --build build/release --target imggenbot imggenbot-bench-worker >&2
+bench_build imggenbot imggenbot-bench-worker
 bench=build/release/bench/imggenbot-bench-worker
 
-pg_dir=$(mktemp -d)
-stop_pg() { scripts/pg-test-server.sh stop "$pg_dir" >&2 || true; }
-trap stop_pg EXIT
-trap 'exit 130' INT TERM # so that the EXIT trap stops the server on Ctrl-C too
-pg_url=$(scripts/pg-test-server.sh start "$pg_dir")
+bench_start_pg
 
-cpu=$(grep -m 1 -E '^(model name|Model|cpu model)' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//' || true)
-mem=$(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
-tmpfs=$(df -T "${TMPDIR:-/tmp}" | awk 'NR == 2 { print $2 }')
 
 status=0
 # Prints the command as it is run (the PostgreSQL URL shown as $PG_URL), then runs it.
@@ -40,9 +33,7 @@ run() {
 
 echo "## Generation worker"
 echo
-echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC')"
-echo "- Machine: $(nproc) CPUs ($cpu), $mem RAM, Linux $(uname -r); SQLite files and images on ${TMPDIR:-/tmp} ($tmpfs)"
-echo "- Load average (1/5/15 min) at the start: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews the numbers)"
+bench_machine_lines "SQLite files and images"
 echo "- Script: \`scripts/bench-worker.sh ${args[*]}\` (release build; \$PG_URL is the throwaway server that \`scripts/pg-test-server.sh start\` printed, on the same machine)"
 echo
 echo "### Throughput and worker overhead, SQLite"
