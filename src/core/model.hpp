@@ -20,6 +20,8 @@ struct User {
   Timestamp created_at{};
   bool banned = false;
   bool blocked_bot = false;  // the user blocked the bot: stop sending to them
+  std::string aspect_ratio;  // default for prompts, chosen in /settings ("16:9"); empty: square
+  std::string style;         // default style preset; empty: none
 };
 
 struct ApiKey {
@@ -160,6 +162,14 @@ struct Job {
   std::optional<Timestamp> started_at;
   std::optional<Timestamp> finished_at;
   Timestamp updated_at{};
+};
+
+// A Telegram update received and not yet handled (the bot's durable inbox).
+struct InboxUpdate {
+  std::int64_t update_id = 0;
+  std::int64_t chat_id = 0;  // the chat whose order it belongs to (0: none)
+  std::string body;          // the update's JSON as Telegram sent it
+  Timestamp received_at{};
 };
 
 struct Image {

@@ -32,6 +32,7 @@ class Tx {
   virtual bool set_user_banned(UserId id, bool banned) = 0;
   virtual bool set_user_blocked_bot(UserId id, bool blocked) = 0;
   virtual bool set_user_language(UserId id, std::string_view language) = 0;
+  virtual bool set_user_preferences(UserId id, std::string_view aspect_ratio, std::string_view style) = 0;
   virtual std::int64_t count_users() = 0;
 
   // API keys
@@ -81,6 +82,10 @@ class Tx {
   virtual int queue_position(const Job& job) = 0;
   virtual std::int64_t count_jobs(JobStatus status) = 0;
   virtual std::vector<Job> jobs_of(UserId user, int limit) = 0;  // newest first
+  // Jobs with source "bot" whose outcome the bot has not shown yet, changed at or after `since`,
+  // oldest change first.
+  virtual std::vector<Job> undelivered_bot_jobs(Timestamp since, int limit) = 0;
+  virtual bool set_job_delivered(std::string_view job_id, Timestamp at) = 0;  // false if it was already
 
   // Images (metadata; the bytes live in the image store)
   virtual void insert_image(const Image& image) = 0;  // no-op if the id exists
@@ -91,6 +96,11 @@ class Tx {
 
   // Notification log: true the first time (user, kind, ref) is recorded, false after.
   virtual bool record_notification(UserId user, std::string_view kind, std::string_view ref, Timestamp at) = 0;
+
+  // The bot's inbox of Telegram updates: inserted when received, deleted when handled.
+  virtual bool insert_inbox_update(const InboxUpdate& update) = 0;  // false if the id is there already
+  virtual std::vector<InboxUpdate> inbox_updates(std::int64_t after_update_id, int limit) = 0;  // by id
+  virtual void delete_inbox_update(std::int64_t update_id) = 0;
 
   // Small durable settings (the Telegram polling offset, …)
   virtual std::optional<std::string> get_setting(std::string_view key) = 0;

@@ -27,6 +27,7 @@ class SqlTx final : public core::Tx {
   bool set_user_banned(core::UserId id, bool banned) override;
   bool set_user_blocked_bot(core::UserId id, bool blocked) override;
   bool set_user_language(core::UserId id, std::string_view language) override;
+  bool set_user_preferences(core::UserId id, std::string_view aspect_ratio, std::string_view style) override;
   std::int64_t count_users() override;
 
   void insert_api_key(const core::ApiKey& key) override;
@@ -63,6 +64,8 @@ class SqlTx final : public core::Tx {
   int queue_position(const core::Job& job) override;
   std::int64_t count_jobs(core::JobStatus status) override;
   std::vector<core::Job> jobs_of(core::UserId user, int limit) override;
+  std::vector<core::Job> undelivered_bot_jobs(core::Timestamp since, int limit) override;
+  bool set_job_delivered(std::string_view job_id, core::Timestamp at) override;
 
   void insert_image(const core::Image& image) override;
   std::optional<core::Image> find_image(std::string_view id) override;
@@ -71,6 +74,9 @@ class SqlTx final : public core::Tx {
 
   bool record_notification(core::UserId user, std::string_view kind, std::string_view ref,
                            core::Timestamp at) override;
+  bool insert_inbox_update(const core::InboxUpdate& update) override;
+  std::vector<core::InboxUpdate> inbox_updates(std::int64_t after_update_id, int limit) override;
+  void delete_inbox_update(std::int64_t update_id) override;
   std::optional<std::string> get_setting(std::string_view key) override;
   void put_setting(std::string_view key, std::string_view value) override;
 
@@ -84,6 +90,7 @@ class SqlTx final : public core::Tx {
   ConnectionPool::Lease conn_;
   Dialect dialect_;
   bool done_ = false;
+  bool queued_job_ = false;  // a job became queued: PostgreSQL notifies kJobsChannel on commit
 };
 
 // Parameter helpers shared by the SqlTx files.

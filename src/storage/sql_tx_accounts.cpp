@@ -4,11 +4,13 @@
 namespace igb::storage {
 namespace {
 
-constexpr std::string_view kUserCols = "id, username, language, created_at, banned, blocked_bot";
+constexpr std::string_view kUserCols =
+    "id, username, language, created_at, banned, blocked_bot, aspect_ratio, style";
 
 core::User to_user(const Row& r) {
   return core::User{.id = r.i64(0), .username = r.text(1), .language = r.text(2), .created_at = ts(r, 3),
-                    .banned = r.i64(4) != 0, .blocked_bot = r.i64(5) != 0};
+                    .banned = r.i64(4) != 0, .blocked_bot = r.i64(5) != 0, .aspect_ratio = r.text(6),
+                    .style = r.text(7)};
 }
 
 constexpr std::string_view kKeyCols = "id, user_id, key_hash, prefix, name, created_at, revoked_at";
@@ -78,6 +80,12 @@ bool SqlTx::set_user_blocked_bot(core::UserId id, bool blocked) {
 
 bool SqlTx::set_user_language(core::UserId id, std::string_view language) {
   return q("UPDATE users SET language = $2 WHERE id = $1", {num(id), text(language)}).affected == 1;
+}
+
+bool SqlTx::set_user_preferences(core::UserId id, std::string_view aspect_ratio, std::string_view style) {
+  return q("UPDATE users SET aspect_ratio = $2, style = $3 WHERE id = $1",
+           {num(id), text(aspect_ratio), text(style)})
+             .affected == 1;
 }
 
 std::int64_t SqlTx::count_users() { return q("SELECT COUNT(*) FROM users").rows.at(0).i64(0); }
@@ -172,6 +180,28 @@ bool SqlTx::record_notification(core::UserId user, std::string_view kind, std::s
            "ON CONFLICT (user_id, kind, ref) DO NOTHING",
            {num(user), text(kind), text(ref), ms(at)})
              .affected == 1;
+}
+
+bool SqlTx::insert_inbox_update(const core::InboxUpdate& u) {
+  return q("INSERT INTO telegram_updates (update_id, chat_id, body, received_at) VALUES ($1, $2, $3, $4) "
+           "ON CONFLICT (update_id) DO NOTHING",
+           {num(u.update_id), num(u.chat_id), text(u.body), ms(u.received_at)})
+             .affected == 1;
+}
+
+std::vector<core::InboxUpdate> SqlTx::inbox_updates(std::int64_t after_update_id, int limit) {
+  auto r = q("SELECT update_id, chat_id, body, received_at FROM telegram_updates WHERE update_id > $1 "
+             "ORDER BY update_id LIMIT $2",
+             {num(after_update_id), num(limit)});
+  std::vector<core::InboxUpdate> out;
+  for (const auto& row : r.rows) {
+    out.push_back({.update_id = row.i64(0), .chat_id = row.i64(1), .body = row.text(2), .received_at = ts(row, 3)});
+  }
+  return out;
+}
+
+void SqlTx::delete_inbox_update(std::int64_t update_id) {
+  q("DELETE FROM telegram_updates WHERE update_id = $1", {num(update_id)});
 }
 
 std::optional<std::string> SqlTx::get_setting(std::string_view key) {

@@ -80,6 +80,7 @@ void SqlTx::adjust_quota(core::UserId user, core::Timestamp period_start, int us
 }
 
 void SqlTx::insert_job(const core::Job& j) {
+  if (j.status == core::JobStatus::queued) queued_job_ = true;
   q("INSERT INTO jobs (" IGB_JOB_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, "
     "$16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)",
     {text(j.id), num(j.user_id), text(core::to_string(j.status)), num(j.priority), num(j.attempts),
@@ -106,6 +107,7 @@ std::vector<core::Job> SqlTx::find_jobs_by_idempotency_key(core::UserId user, st
 }
 
 void SqlTx::update_job(const core::Job& j) {
+  if (j.status == core::JobStatus::queued) queued_job_ = true;
   q("UPDATE jobs SET status = $2, attempts = $3, lease_owner = $4, lease_expires_at = $5, run_after = $6, "
     "progress = $7, public_error = $8, image_id = $9, quota_state = $10, meta = $11, started_at = $12, "
     "finished_at = $13, updated_at = $14, seed = $15 WHERE id = $1",
@@ -167,6 +169,17 @@ std::int64_t SqlTx::count_jobs(core::JobStatus status) {
 std::vector<core::Job> SqlTx::jobs_of(core::UserId user, int limit) {
   return to_jobs(q("SELECT " IGB_JOB_COLS " FROM jobs WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
                    {num(user), num(limit)}));
+}
+
+std::vector<core::Job> SqlTx::undelivered_bot_jobs(core::Timestamp since, int limit) {
+  return to_jobs(q("SELECT " IGB_JOB_COLS " FROM jobs WHERE source = 'bot' AND delivered_at IS NULL "
+                   "AND updated_at >= $1 ORDER BY updated_at, id LIMIT $2",
+                   {ms(since), num(limit)}));
+}
+
+bool SqlTx::set_job_delivered(std::string_view job_id, core::Timestamp at) {
+  return q("UPDATE jobs SET delivered_at = $2 WHERE id = $1 AND delivered_at IS NULL", {text(job_id), ms(at)})
+             .affected == 1;
 }
 
 void SqlTx::insert_image(const core::Image& i) {

@@ -291,6 +291,62 @@ TEST_P(StoreContract, NotificationsRecordedOnceAndSettingsOverwrite) {
   tx->commit();
 }
 
+TEST_P(StoreContract, UserPreferencesStoredWithTheUser) {
+  auto tx = write();
+  tx->upsert_user(9, "u", "en", now());
+  EXPECT_EQ(tx->find_user(9)->aspect_ratio, "");
+  EXPECT_TRUE(tx->set_user_preferences(9, "16:9", "anime"));
+  EXPECT_FALSE(tx->set_user_preferences(10, "1:1", ""));
+  auto u = tx->upsert_user(9, "u", "en", now() + 1s);  // a later update keeps them
+  EXPECT_EQ(u.aspect_ratio, "16:9");
+  EXPECT_EQ(u.style, "anime");
+}
+
+TEST_P(StoreContract, UndeliveredBotJobsSinceAChangeUntilDelivered) {
+  auto tx = write();
+  tx->upsert_user(1, "", "", now());
+  auto a = make_job("a", 1, 0, now());
+  a.source = "bot";
+  auto b = make_job("b", 1, 0, now() + 2s);
+  b.source = "bot";
+  auto api = make_job("c", 1, 0, now() + 3s);
+  api.source = "api";
+  tx->insert_job(a);
+  tx->insert_job(b);
+  tx->insert_job(api);
+  auto found = tx->undelivered_bot_jobs(now(), 10);
+  ASSERT_EQ(found.size(), 2u);
+  EXPECT_EQ(found[0].id, "a");
+  EXPECT_EQ(found[1].id, "b");
+  ASSERT_EQ(tx->undelivered_bot_jobs(now() + 1s, 10).size(), 1u);
+  EXPECT_EQ(tx->undelivered_bot_jobs(now(), 1).size(), 1u);
+  EXPECT_TRUE(tx->set_job_delivered("a", now() + 5s));
+  EXPECT_FALSE(tx->set_job_delivered("a", now() + 6s));
+  found = tx->undelivered_bot_jobs(now(), 10);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].id, "b");
+}
+
+TEST_P(StoreContract, InboxKeepsUpdatesOnceInIdOrderUntilDeleted) {
+  auto tx = write();
+  const std::int64_t big = 900'000'000'123;  // update ids and chat ids go beyond 32 bits
+  EXPECT_TRUE(tx->insert_inbox_update({.update_id = big + 2, .chat_id = -100'123'456'789, .body = "{\"b\":2}",
+                                       .received_at = now()}));
+  EXPECT_TRUE(tx->insert_inbox_update({.update_id = big + 1, .chat_id = 7, .body = "{}", .received_at = now()}));
+  EXPECT_FALSE(tx->insert_inbox_update({.update_id = big + 1, .chat_id = 7, .body = "{\"again\":1}",
+                                        .received_at = now()}));
+  auto all = tx->inbox_updates(0, 10);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].update_id, big + 1);
+  EXPECT_EQ(all[0].body, "{}");
+  EXPECT_EQ(all[1].chat_id, -100'123'456'789);
+  EXPECT_EQ(all[1].body, "{\"b\":2}");
+  EXPECT_EQ(tx->inbox_updates(big + 1, 10).size(), 1u);
+  tx->delete_inbox_update(big + 1);
+  ASSERT_EQ(tx->inbox_updates(0, 10).size(), 1u);
+  EXPECT_EQ(tx->inbox_updates(0, 10)[0].update_id, big + 2);
+}
+
 TEST_P(StoreContract, DurableAcrossReopen) {
   {
     auto tx = write();
