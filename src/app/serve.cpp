@@ -22,6 +22,7 @@
 #include "api/metrics.hpp"
 #include "api/submit_batcher.hpp"
 #include "app/generation.hpp"
+#include "app/job_wakeup.hpp"
 #include "server/server.hpp"
 #include "storage/migrations.hpp"
 #include "storage/store.hpp"
@@ -136,10 +137,17 @@ int serve(Services& s, const ServeOptions& options) {
 
   if (options.workers && s.config.worker_concurrency > 0) {
     generation = build_generation(s, control);
+    // On PostgreSQL other processes' jobs arrive by NOTIFY; polling is only the fallback there.
+    const bool listen = storage::parse_database_url(s.config.database_url).dialect == storage::Dialect::postgres;
     workers.emplace(*s.jobs, pool, *generation->router, *generation->images, s.clock,
-                   worker::WorkerOptions{.id = worker_id()});
+                   worker::WorkerOptions{.id = worker_id(), .idle_poll = listen ? 2s : 500ms});
     for (int i = 0; i < s.config.worker_concurrency; ++i) {
       supervisor.spawn("worker-slot-" + std::to_string(i), workers->run_slot());
+    }
+    if (listen) {
+      supervisor.spawn("job-wakeup",
+                       listen_for_jobs({.database_url = s.config.database_url}, pool, [&workers] { workers->notify(); }),
+                       /*critical=*/false);
     }
     spdlog::info("worker {}: {} generation slot(s) over {} backend(s)", workers->id(), s.config.worker_concurrency,
                  s.config.backends.size());

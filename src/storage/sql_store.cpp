@@ -79,7 +79,13 @@ SqlTx::~SqlTx() {
 }
 
 void SqlTx::commit() {
-  conn_->execute_script("COMMIT");
+  // NOTIFY is delivered only if the transaction commits, and one notification per transaction is
+  // enough: a woken worker claims whatever is due. Sent with COMMIT in one round trip.
+  if (queued_job_ && pg()) {
+    conn_->execute_script(std::string("NOTIFY ") + kJobsChannel + "; COMMIT");
+  } else {
+    conn_->execute_script("COMMIT");
+  }
   done_ = true;
   if (writer_.owns_lock()) writer_.unlock();
 }

@@ -7,6 +7,10 @@
 
 namespace igb::storage {
 
+// On PostgreSQL a transaction that queues a job (new, retried, handed back, reaped) sends NOTIFY on
+// this channel as it commits, so idle workers of every process can LISTEN instead of polling hard.
+inline constexpr const char* kJobsChannel = "igb_jobs";
+
 struct DatabaseTarget {
   Dialect dialect;
   std::string location;  // SQLite: a file path; PostgreSQL: the libpq URI as given

@@ -62,6 +62,7 @@ void Worker::drain() {
 }
 
 void Worker::notify() {
+  ++notifications_;
   for (auto* t : idle_timers_) t->cancel();
 }
 
@@ -71,6 +72,7 @@ net::awaitable<void> Worker::run_slot() {
     // One job's trouble (a broken answer that throws, the database gone for a moment) must not stop
     // the slot: log it, pause, and go on. Cancellation (shutdown) ends the slot.
     std::exception_ptr error;
+    const auto notified_before = notifications_;
     try {
       if (co_await process_next()) continue;
     } catch (...) {
@@ -84,6 +86,7 @@ net::awaitable<void> Worker::run_slot() {
         spdlog::error("worker {}: {}", options_.id, e.what());
       }
     }
+    if (notifications_ != notified_before && !error) continue;  // a job was queued while we claimed
     idle.expires_after(options_.idle_poll);
     idle_timers_.push_back(&idle);
     boost::system::error_code ec;  // operation_aborted: notify() or drain() woke us

@@ -43,7 +43,8 @@ class Worker {
   net::awaitable<std::optional<JobOutcome>> process_next();
   // Stop claiming; slots return after their current job.
   void drain();
-  // Wake idle slots now (a job was just queued in this process).
+  // Wake idle slots now (a job was just queued, in this process or, through LISTEN/NOTIFY, another).
+  // A slot that is claiming at that moment claims again instead of going idle.
   void notify();
 
   const std::string& id() const { return options_.id; }
@@ -67,6 +68,7 @@ class Worker {
   WorkerOptions options_;
   bool draining_ = false;
   std::vector<net::steady_timer*> idle_timers_;
+  std::uint64_t notifications_ = 0;
   std::mt19937_64 rng_{std::random_device{}()};
 };
 

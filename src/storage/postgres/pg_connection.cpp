@@ -117,6 +117,21 @@ std::unique_ptr<PgConnection> PgConnection::open(const std::string& url) {
 
 bool PgConnection::healthy() const { return !broken_ && PQstatus(conn_.get()) == CONNECTION_OK; }
 
+int PgConnection::socket() const { return PQsocket(conn_.get()); }
+
+int PgConnection::take_notifications() {
+  if (PQconsumeInput(conn_.get()) == 0 || PQstatus(conn_.get()) != CONNECTION_OK) {
+    broken_ = true;
+    throw DbError(DbError::Kind::connection, "PostgreSQL: " + one_line(PQerrorMessage(conn_.get())));
+  }
+  int count = 0;
+  while (PGnotify* n = PQnotifies(conn_.get())) {
+    PQfreemem(n);
+    ++count;
+  }
+  return count;
+}
+
 void PgConnection::fail(const PGresult* res, std::span<const SqlParam> params) {
   auto kind = DbError::Kind::other;
   std::string state;

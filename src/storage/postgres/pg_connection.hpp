@@ -26,6 +26,13 @@ class PgConnection final : public Connection {
   QueryResult query(std::string_view sql, std::span<const SqlParam> params) override;
   bool healthy() const override;
 
+  // For a connection that LISTENs (asynchronous notification): the socket to wait on for reading,
+  // and, once it is readable, the number of notifications that arrived. take_notifications() reads
+  // only what the socket holds (libpq keeps it non-blocking), so it may run on an I/O thread; it
+  // throws DbError(connection) when the connection is lost.
+  int socket() const;
+  int take_notifications();
+
  private:
   struct ConnDeleter {
     void operator()(pg_conn* conn) const;
