@@ -8,6 +8,7 @@
 
 #include "app/admin.hpp"
 #include "app/generate_command.hpp"
+#include "app/healthcheck.hpp"
 #include "app/serve.hpp"
 #include "app/wiring.hpp"
 #include "storage/migrations.hpp"
@@ -52,6 +53,9 @@ int main(int argc, char** argv) {
   auto* migrate_cmd = cli.add_subcommand("migrate", "Apply pending database migrations and exit");
   auto* config_cmd = cli.add_subcommand("config", "Print the effective configuration (secrets redacted)");
   auto* stats_cmd = cli.add_subcommand("stats", "Print user and job counts");
+  std::string health_url;
+  auto* health_cmd = cli.add_subcommand("healthcheck", "Exit 0 if the HTTP API's /healthz answers (container checks)");
+  health_cmd->add_option("--url", health_url, "URL to check (default: /healthz on HTTP_LISTEN)");
 
   std::int64_t telegram_id = 0;
   std::string plan, name, key_id;
@@ -96,6 +100,10 @@ int main(int argc, char** argv) {
   if (config_cmd->parsed()) {
     for (const auto& [k, v] : config::describe(*loaded)) std::cout << k << "=" << v << "\n";
     return 0;
+  }
+  if (health_cmd->parsed()) {
+    return app::run_healthcheck(health_url.empty() ? app::default_healthcheck_url(loaded->http_listen) : health_url,
+                                std::chrono::seconds(5), std::cerr);
   }
   for (auto* role : {bot_cmd}) {
     if (role->parsed()) {
