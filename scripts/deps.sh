@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs every build, test and run dependency from Debian 12's packages, skipping what is present.
-# Usage: scripts/deps.sh            (build + test dependencies)
-#        IMGGENBOT_DEPS=runtime ... (runtime only, used by the Docker runtime stage)
+# Usage: scripts/deps.sh                     (build + test + benchmark dependencies: CI, development)
+#        IMGGENBOT_DEPS=build scripts/deps.sh (only what compiling the binary needs: the Docker build
+#                                              stage; scripts/build.sh then configures without tests)
+# The Docker runtime stage installs the packages that hold the built binary's shared libraries
+# (scripts/runtime-packages.sh), not a list kept here.
 set -euo pipefail
 
 build_pkgs=(
@@ -11,10 +14,17 @@ build_pkgs=(
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
   libpng-dev libjpeg62-turbo-dev libwebp-dev
   prometheus-cpp-dev
+)
+test_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # test and benchmark tools: a real PostgreSQL server, python for fake servers, wrk and nginx
   postgresql python3 wrk nginx-light docker-compose
 )
+case "${IMGGENBOT_DEPS:-all}" in
+  all) build_pkgs+=("${test_pkgs[@]}") ;;
+  build) ;;
+  *) echo "deps: IMGGENBOT_DEPS must be 'all' or 'build'" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${build_pkgs[@]}"; do
