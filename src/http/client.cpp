@@ -3,10 +3,12 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -15,11 +17,16 @@
 #include <boost/url/url_view.hpp>
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <array>
+#include <cctype>
 #include <cerrno>
+#include <cstdlib>
 #include <deque>
 #include <map>
 #include <optional>
@@ -93,6 +100,123 @@ Target parse_target(const std::string& url) {
   return t;
 }
 
+struct Proxy {
+  enum class Kind { http, socks5, socks5h };
+  Kind kind = Kind::http;
+  std::string host;  // no brackets
+  bool host_is_ip = false;
+  std::uint16_t port = 0;
+  std::string username;  // decoded; secret
+  std::string password;  // decoded; secret
+  std::string name;      // host:port, all that errors show
+  std::string pool_key;  // includes the credentials: never shown
+};
+
+Proxy parse_proxy(std::string url) {
+  if (url.find("://") == std::string::npos) url.insert(0, "http://");
+  auto parsed = urls::parse_uri(url);
+  // Neither the URL nor the parser's message may carry the proxy's password.
+  if (!parsed) throw std::invalid_argument("http: invalid proxy URL: " + parsed.error().message());
+  const urls::url_view& u = *parsed;
+  Proxy p;
+  std::uint16_t default_port = 1080;
+  if (u.scheme_id() == urls::scheme::http) {
+    p.kind = Proxy::Kind::http;
+    default_port = 80;
+  } else if (beast::iequals(u.scheme(), "socks5")) {
+    p.kind = Proxy::Kind::socks5;
+  } else if (beast::iequals(u.scheme(), "socks5h")) {
+    p.kind = Proxy::Kind::socks5h;
+  } else {
+    throw std::invalid_argument("http: unsupported proxy scheme '" + std::string(u.scheme()) + "'");
+  }
+  switch (u.host_type()) {
+    case urls::host_type::name:
+      p.host = u.host_name();
+      break;
+    case urls::host_type::ipv4:
+    case urls::host_type::ipv6:
+      p.host = u.host_address();
+      p.host_is_ip = true;
+      break;
+    default:
+      throw std::invalid_argument("http: unsupported host in proxy URL");
+  }
+  if (p.host.empty()) throw std::invalid_argument("http: proxy URL has no host");
+  p.port = u.has_port() && !u.port().empty() ? u.port_number() : default_port;
+  if (p.port == 0) throw std::invalid_argument("http: invalid port in proxy URL");
+  if (u.has_userinfo()) {
+    p.username = u.user();
+    p.password = u.password();
+  }
+  if (p.kind != Proxy::Kind::http && (p.username.size() > 255 || p.password.size() > 255))
+    throw std::invalid_argument("http: SOCKS5 proxy credentials longer than 255 bytes");
+  p.name = std::string(u.encoded_host()) + ":" + std::to_string(p.port);
+  p.pool_key = std::string(u.scheme()) + "://" + p.username + ":" + p.password + "@" + p.name;
+  return p;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// curl's rules, less CIDR: "*", an address equal to the entry, or a name equal to the entry or ending
+// in "." + entry.
+bool bypasses_proxy(const std::string& no_proxy, const std::string& host) {
+  const std::string h = lower(host);
+  error_code not_ip;
+  net::ip::make_address(host, not_ip);
+  const bool is_ip = !not_ip;  // addresses match exactly, names also by domain suffix
+  std::size_t start = 0;
+  while (start <= no_proxy.size()) {
+    std::size_t end = no_proxy.find(',', start);
+    if (end == std::string::npos) end = no_proxy.size();
+    std::string entry = lower(no_proxy.substr(start, end - start));
+    start = end + 1;
+    auto first = entry.find_first_not_of(" \t");
+    auto last = entry.find_last_not_of(" \t");
+    if (first == std::string::npos) continue;
+    entry = entry.substr(first, last - first + 1);
+    if (entry == "*") return true;
+    if (!entry.empty() && entry.front() == '[') {  // [v6]:port or [v6]
+      auto close = entry.find(']');
+      entry = entry.substr(1, close == std::string::npos ? std::string::npos : close - 1);
+    } else if (std::count(entry.begin(), entry.end(), ':') == 1) {
+      entry.erase(entry.find(':'));  // host:port
+    }
+    while (!entry.empty() && entry.front() == '.') entry.erase(0, 1);
+    if (entry.empty()) continue;
+    if (h == entry) return true;
+    if (!is_ip && h.size() > entry.size() && h.ends_with(entry) && h[h.size() - entry.size() - 1] == '.') return true;
+  }
+  return false;
+}
+
+std::string basic_credentials(const Proxy& p) {
+  const std::string plain = p.username + ":" + p.password;
+  std::string out(4 * ((plain.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(plain.data()), static_cast<int>(plain.size()));
+  out.resize(static_cast<std::size_t>(n));
+  return "Basic " + out;
+}
+
+const char* socks5_reply_text(unsigned char rep) {
+  switch (rep) {
+    case 1: return "general failure";
+    case 2: return "connection not allowed by ruleset";
+    case 3: return "network unreachable";
+    case 4: return "host unreachable";
+    case 5: return "connection refused";
+    case 6: return "TTL expired";
+    case 7: return "command not supported";
+    case 8: return "address type not supported";
+    default: return "unknown reply";
+  }
+}
+
 struct Connection {
   std::unique_ptr<beast::tcp_stream> plain;
   std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls;
@@ -124,6 +248,13 @@ struct Connection {
   throw TransportError(kind, msg);
 }
 
+[[noreturn]] void fail_proxy(TransportError::Kind kind, const Target& t, const Proxy& p, std::string_view what,
+                             const error_code& ec = {}) {
+  std::string msg = t.origin + " via proxy " + p.name + ": " + std::string(what);
+  if (ec) msg += ": " + ec.message();
+  throw TransportError(kind, msg);
+}
+
 // Cancellation of the awaiting coroutine is rethrown as is (see client.hpp).
 [[noreturn]] void throw_canceled() {
   throw boost::system::system_error(net::error::operation_aborted);
@@ -143,6 +274,8 @@ class ClientImpl final : public Client {
   ClientImpl(net::any_io_executor executor, ClientOptions options)
       : executor_(std::move(executor)), options_(std::move(options)) {
     if (!options_.ca_file.empty()) ssl_context();  // a bad file fails now, not on the first request
+    if (!options_.proxy.http.empty()) http_proxy_ = parse_proxy(options_.proxy.http);
+    if (!options_.proxy.https.empty()) https_proxy_ = parse_proxy(options_.proxy.https);
   }
 
   ~ClientImpl() override {
@@ -153,7 +286,18 @@ class ClientImpl final : public Client {
   net::awaitable<Response> send(Request request) override;
 
  private:
-  net::awaitable<std::unique_ptr<Connection>> connect(Target t, Clock::time_point deadline);
+  const Proxy* proxy_for(const Target& t) const {
+    const auto& proxy = t.tls ? https_proxy_ : http_proxy_;
+    if (!proxy || bypasses_proxy(options_.proxy.no_proxy, t.host)) return nullptr;
+    return &*proxy;
+  }
+  // ec is timed_out when the deadline passed first.
+  net::awaitable<std::pair<error_code, tcp::resolver::results_type>> resolve(std::string host, bool host_is_ip,
+                                                                             std::uint16_t port,
+                                                                             Clock::time_point deadline);
+  net::awaitable<std::unique_ptr<Connection>> connect(Target t, const Proxy* proxy, Clock::time_point deadline);
+  net::awaitable<void> http_connect_tunnel(Connection& conn, const Target& t, const Proxy& p);
+  net::awaitable<void> socks5_tunnel(Connection& conn, const Target& t, const Proxy& p, Clock::time_point deadline);
   std::unique_ptr<Connection> take_idle(const std::string& origin);
   void put_idle(const std::string& origin, std::unique_ptr<Connection> conn);
   void prune_idle();
@@ -164,8 +308,10 @@ class ClientImpl final : public Client {
   // Made on the first https request: loading the system CA store costs ~30 ms, which every Client
   // of a plain-HTTP test would pay otherwise.
   std::optional<ssl::context> ssl_ctx_;
-  // Per origin, oldest first; a request takes the most recently used one.
+  // Per origin and proxy (pool_key in send()), oldest first; a request takes the most recently used one.
   std::map<std::string, std::deque<std::unique_ptr<Connection>>> idle_;
+  std::optional<Proxy> http_proxy_;
+  std::optional<Proxy> https_proxy_;
 };
 
 ssl::context& ClientImpl::ssl_context() {
@@ -224,30 +370,45 @@ void ClientImpl::prune_idle() {
   }
 }
 
-net::awaitable<std::unique_ptr<Connection>> ClientImpl::connect(Target t, Clock::time_point deadline) {
+net::awaitable<std::pair<error_code, tcp::resolver::results_type>> ClientImpl::resolve(
+    std::string host, bool host_is_ip, std::uint16_t port, Clock::time_point deadline) {
   using namespace net::experimental::awaitable_operators;
+  if (host_is_ip) {
+    error_code ec;
+    auto address = net::ip::make_address(host, ec);
+    if (ec) co_return std::pair{ec, tcp::resolver::results_type{}};
+    co_return std::pair{error_code{}, tcp::resolver::results_type::create(tcp::endpoint(address, port), host,
+                                                                          std::to_string(port))};
+  }
+  // The resolver has no deadline of its own. Caveat: a cancelled resolve that is already inside
+  // getaddrinfo (a background thread) completes only when getaddrinfo returns.
+  tcp::resolver resolver(executor_);
+  net::steady_timer timer(executor_, deadline);
+  auto raced = co_await (resolver.async_resolve(host, std::to_string(port), kTok) || timer.async_wait(kTok));
+  if (raced.index() == 1) {
+    if (std::get<0>(std::get<1>(raced))) throw_canceled();
+    co_return std::pair{error_code(net::error::timed_out), tcp::resolver::results_type{}};
+  }
+  auto [ec, results] = std::get<0>(std::move(raced));
+  if (ec == net::error::operation_aborted) throw_canceled();
+  co_return std::pair{ec, std::move(results)};
+}
+
+net::awaitable<std::unique_ptr<Connection>> ClientImpl::connect(Target t, const Proxy* proxy,
+                                                                Clock::time_point deadline) {
   using Kind = TransportError::Kind;
 
-  tcp::resolver::results_type endpoints;
-  if (t.host_is_ip) {
-    error_code ec;
-    auto address = net::ip::make_address(t.host, ec);
-    if (ec) fail(Kind::connect, t, "invalid address", ec);
-    endpoints = tcp::resolver::results_type::create(tcp::endpoint(address, t.port), t.host, std::to_string(t.port));
-  } else {
-    // The resolver has no deadline of its own. Caveat: a cancelled resolve that is already inside
-    // getaddrinfo (a background thread) completes only when getaddrinfo returns.
-    tcp::resolver resolver(executor_);
-    net::steady_timer timer(executor_, deadline);
-    auto raced = co_await (resolver.async_resolve(t.host, std::to_string(t.port), kTok) || timer.async_wait(kTok));
-    if (raced.index() == 1) {
-      if (std::get<0>(std::get<1>(raced))) throw_canceled();
-      fail(Kind::timeout, t, "timed out resolving the host", {});
-    }
-    auto [ec, results] = std::get<0>(std::move(raced));
-    if (ec == net::error::operation_aborted) throw_canceled();
-    if (ec) fail(Kind::connect, t, "cannot resolve the host", ec);
-    endpoints = std::move(results);
+  const std::string& host = proxy ? proxy->host : t.host;
+  const bool host_is_ip = proxy ? proxy->host_is_ip : t.host_is_ip;
+  const std::uint16_t port = proxy ? proxy->port : t.port;
+  auto [rec, endpoints] = co_await resolve(host, host_is_ip, port, deadline);
+  if (rec == net::error::timed_out) {
+    if (proxy) fail_proxy(Kind::timeout, t, *proxy, "timed out resolving the proxy");
+    fail(Kind::timeout, t, "timed out resolving the host", {});
+  }
+  if (rec) {
+    if (proxy) fail_proxy(Kind::connect, t, *proxy, "cannot resolve the proxy", rec);
+    fail(Kind::connect, t, "cannot resolve the host", rec);
   }
 
   auto conn = std::make_unique<Connection>();
@@ -259,10 +420,18 @@ net::awaitable<std::unique_ptr<Connection>> ClientImpl::connect(Target t, Clock:
   auto& stream = conn->tcp();
   stream.expires_at(deadline);
   auto [cec, ep] = co_await stream.async_connect(endpoints, kTok);
-  if (cec == beast::error::timeout) fail(Kind::timeout, t, "timed out connecting", {});
+  if (cec == beast::error::timeout) {
+    if (proxy) fail_proxy(Kind::timeout, t, *proxy, "timed out connecting to the proxy");
+    fail(Kind::timeout, t, "timed out connecting", {});
+  }
   if (cec == net::error::operation_aborted) throw_canceled();
-  if (cec) fail(Kind::connect, t, "cannot connect", cec);
+  if (cec) {
+    if (proxy) fail_proxy(Kind::connect, t, *proxy, "cannot connect to the proxy", cec);
+    fail(Kind::connect, t, "cannot connect", cec);
+  }
   stream.socket().set_option(tcp::no_delay(true));
+  if (proxy && proxy->kind == Proxy::Kind::http && t.tls) co_await http_connect_tunnel(*conn, t, *proxy);
+  if (proxy && proxy->kind != Proxy::Kind::http) co_await socks5_tunnel(*conn, t, *proxy, deadline);
 
   if (t.tls) {
     SSL* native = conn->tls->native_handle();
@@ -281,6 +450,119 @@ net::awaitable<std::unique_ptr<Connection>> ClientImpl::connect(Target t, Clock:
     if (hec) fail(Kind::tls, t, "TLS handshake failed", hec);
   }
   co_return conn;
+}
+
+net::awaitable<void> ClientImpl::http_connect_tunnel(Connection& conn, const Target& t, const Proxy& p) {
+  using Kind = TransportError::Kind;
+  const bool v6 = t.host_is_ip && t.host.find(':') != std::string::npos;
+  const std::string authority = (v6 ? "[" + t.host + "]" : t.host) + ":" + std::to_string(t.port);
+  bhttp::request<bhttp::empty_body> req{bhttp::verb::connect, authority, 11};
+  req.set(bhttp::field::host, authority);
+  req.set(bhttp::field::user_agent, options_.user_agent);
+  if (!p.username.empty() || !p.password.empty()) req.set(bhttp::field::proxy_authorization, basic_credentials(p));
+  auto [wec, wn] = co_await bhttp::async_write(conn.tcp(), req, kTok);
+  if (wec == beast::error::timeout) fail_proxy(Kind::timeout, t, p, "timed out sending CONNECT");
+  if (wec == net::error::operation_aborted) throw_canceled();
+  if (wec) fail_proxy(Kind::connect, t, p, "sending CONNECT failed", wec);
+
+  // A 2xx answer to CONNECT has no body whatever its headers say; other answers are not read further.
+  bhttp::response_parser<bhttp::empty_body> parser;
+  parser.header_limit(kMaxHeaderBytes);
+  parser.skip(true);
+  auto [rec, rn] = co_await bhttp::async_read(conn.tcp(), conn.buffer, parser, kTok);
+  if (rec == beast::error::timeout) fail_proxy(Kind::timeout, t, p, "timed out waiting for the CONNECT answer");
+  if (rec == net::error::operation_aborted) throw_canceled();
+  if (rec) fail_proxy(Kind::connect, t, p, "no valid answer to CONNECT", rec);
+  const unsigned status = parser.get().result_int();
+  if (status < 200 || status > 299)
+    fail_proxy(Kind::connect, t, p, "the proxy refused CONNECT with status " + std::to_string(status));
+  // The origin's TLS handshake starts with our ClientHello: nothing may be buffered before it.
+  if (conn.buffer.size() != 0) fail_proxy(Kind::connect, t, p, "unexpected bytes after the CONNECT answer");
+}
+
+net::awaitable<void> ClientImpl::socks5_tunnel(Connection& conn, const Target& t, const Proxy& p,
+                                               Clock::time_point deadline) {
+  using Kind = TransportError::Kind;
+  auto& stream = conn.tcp();
+  auto check = [&](const error_code& ec, std::string_view step) {
+    if (ec == beast::error::timeout) fail_proxy(Kind::timeout, t, p, "timed out in the SOCKS5 " + std::string(step));
+    if (ec == net::error::operation_aborted) throw_canceled();
+    if (ec) fail_proxy(Kind::connect, t, p, "SOCKS5 " + std::string(step) + " failed", ec);
+  };
+  const bool with_auth = !p.username.empty() || !p.password.empty();
+
+  std::vector<unsigned char> out = {5, 1, 0x00};
+  if (with_auth) out = {5, 2, 0x00, 0x02};
+  auto [ec1, n1] = co_await net::async_write(stream, net::buffer(out), kTok);
+  check(ec1, "greeting");
+  std::array<unsigned char, 2> choice{};
+  auto [ec2, n2] = co_await net::async_read(stream, net::buffer(choice), kTok);
+  check(ec2, "greeting");
+  if (choice[0] != 5) fail_proxy(Kind::connect, t, p, "not a SOCKS5 proxy");
+  if (choice[1] == 0x02 && with_auth) {
+    out = {1, static_cast<unsigned char>(p.username.size())};
+    out.insert(out.end(), p.username.begin(), p.username.end());
+    out.push_back(static_cast<unsigned char>(p.password.size()));
+    out.insert(out.end(), p.password.begin(), p.password.end());
+    auto [ec3, n3] = co_await net::async_write(stream, net::buffer(out), kTok);
+    std::fill(out.begin(), out.end(), 0);
+    check(ec3, "authentication");
+    std::array<unsigned char, 2> status{};
+    auto [ec4, n4] = co_await net::async_read(stream, net::buffer(status), kTok);
+    check(ec4, "authentication");
+    if (status[1] != 0) fail_proxy(Kind::connect, t, p, "the SOCKS5 proxy refused the username/password");
+  } else if (choice[1] != 0x00) {
+    fail_proxy(Kind::connect, t, p,
+               with_auth ? "the SOCKS5 proxy accepts none of our authentication methods"
+                         : "the SOCKS5 proxy requires authentication");
+  }
+
+  out = {5, 1, 0};  // CONNECT
+  if (p.kind == Proxy::Kind::socks5h && !t.host_is_ip) {
+    if (t.host.size() > 255) fail_proxy(Kind::connect, t, p, "host name too long for SOCKS5");
+    out.push_back(3);
+    out.push_back(static_cast<unsigned char>(t.host.size()));
+    out.insert(out.end(), t.host.begin(), t.host.end());
+  } else {
+    auto [rec, results] = co_await resolve(t.host, t.host_is_ip, t.port, deadline);
+    if (rec == net::error::timed_out) fail(Kind::timeout, t, "timed out resolving the host", {});
+    if (rec || results.empty()) fail(Kind::connect, t, "cannot resolve the host", rec);
+    net::ip::address address = results.begin()->endpoint().address();
+    for (const auto& entry : results)  // IPv4 first: not every SOCKS proxy reaches IPv6
+      if (entry.endpoint().address().is_v4()) {
+        address = entry.endpoint().address();
+        break;
+      }
+    if (address.is_v4()) {
+      out.push_back(1);
+      auto bytes = address.to_v4().to_bytes();
+      out.insert(out.end(), bytes.begin(), bytes.end());
+    } else {
+      out.push_back(4);
+      auto bytes = address.to_v6().to_bytes();
+      out.insert(out.end(), bytes.begin(), bytes.end());
+    }
+  }
+  out.push_back(static_cast<unsigned char>(t.port >> 8));
+  out.push_back(static_cast<unsigned char>(t.port & 0xff));
+  auto [ec5, n5] = co_await net::async_write(stream, net::buffer(out), kTok);
+  check(ec5, "CONNECT");
+  std::array<unsigned char, 5> head{};  // VER REP RSV ATYP and the first byte of BND.ADDR
+  auto [ec6, n6] = co_await net::async_read(stream, net::buffer(head), kTok);
+  check(ec6, "CONNECT");
+  if (head[0] != 5) fail_proxy(Kind::connect, t, p, "not a SOCKS5 answer");
+  if (head[1] != 0)
+    fail_proxy(Kind::connect, t, p, std::string("SOCKS5 CONNECT refused: ") + socks5_reply_text(head[1]));
+  std::size_t rest = 0;  // of BND.ADDR after its first byte, plus BND.PORT
+  switch (head[3]) {
+    case 1: rest = 3 + 2; break;
+    case 4: rest = 15 + 2; break;
+    case 3: rest = head[4] + 2u; break;
+    default: fail_proxy(Kind::connect, t, p, "SOCKS5 answer with an unknown address type");
+  }
+  std::vector<unsigned char> tail(rest);
+  auto [ec7, n7] = co_await net::async_read(stream, net::buffer(tail), kTok);
+  check(ec7, "CONNECT");
 }
 
 net::awaitable<Response> ClientImpl::send(Request request) {
@@ -311,12 +593,21 @@ net::awaitable<Response> ClientImpl::send(Request request) {
   req.prepare_payload();
   const bool head = verb == bhttp::verb::head;
 
+  const Proxy* proxy = proxy_for(t);
+  if (proxy && proxy->kind == Proxy::Kind::http && !t.tls) {
+    // Plain HTTP through an HTTP proxy: absolute form, no tunnel (proxies often allow CONNECT to 443 only).
+    req.target("http://" + t.host_header + t.target);
+    if (!proxy->username.empty() || !proxy->password.empty())
+      req.set(bhttp::field::proxy_authorization, basic_credentials(*proxy));
+  }
+  const std::string pool_key = proxy ? t.origin + " " + proxy->pool_key : t.origin;
+
   prune_idle();
   for (int attempt = 0;; ++attempt) {
     // Only the first attempt may use a kept-alive connection; the retry always opens a fresh one.
-    std::unique_ptr<Connection> conn = attempt == 0 ? take_idle(t.origin) : nullptr;
+    std::unique_ptr<Connection> conn = attempt == 0 ? take_idle(pool_key) : nullptr;
     const bool reused = conn != nullptr;
-    if (!conn) conn = co_await connect(t, deadline);
+    if (!conn) conn = co_await connect(t, proxy, deadline);
     conn->tcp().expires_at(deadline);
 
     error_code wec;
@@ -362,7 +653,7 @@ net::awaitable<Response> ClientImpl::send(Request request) {
     for (const auto& field : res) out.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     out.body = std::move(res.body());
     if (res.keep_alive() && !parser.need_eof() && conn->buffer.size() == 0)
-      put_idle(t.origin, std::move(conn));
+      put_idle(pool_key, std::move(conn));
     else
       conn->close();
     co_return out;
@@ -370,6 +661,22 @@ net::awaitable<Response> ClientImpl::send(Request request) {
 }
 
 }  // namespace
+
+ProxyOptions proxy_from_env() {
+  auto get = [](const char* lower_name, const char* upper_name) -> std::string {
+    for (const char* name : {lower_name, upper_name})
+      if (const char* v = std::getenv(name); v && *v) return v;
+    return {};
+  };
+  ProxyOptions o;
+  o.https = get("https_proxy", "HTTPS_PROXY");
+  o.http = get("http_proxy", "HTTP_PROXY");
+  const std::string all = get("all_proxy", "ALL_PROXY");
+  if (o.https.empty()) o.https = all;
+  if (o.http.empty()) o.http = all;
+  o.no_proxy = get("no_proxy", "NO_PROXY");
+  return o;
+}
 
 std::unique_ptr<Client> make_client(net::any_io_executor executor, ClientOptions options) {
   return std::make_unique<ClientImpl>(std::move(executor), std::move(options));

@@ -1,7 +1,7 @@
 #pragma once
 // An HTTP/1.1 client for outgoing calls (providers, the Telegram Bot API): Boost.Beast on Asio
 // coroutines, plain HTTP and HTTPS (OpenSSL, certificate and host name verified), per-request timeout,
-// a cap on the response size, kept-alive connections reused per host.
+// a cap on the response size, kept-alive connections reused per host, HTTP and SOCKS5 proxies.
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
@@ -80,6 +80,26 @@ class Client {
 // Threading: a Client is not thread-safe. Use it from one executor that runs on one thread at a time
 // (an io_context with one thread, or a strand); any number of send() calls may be in flight on it.
 // The Client must outlive every send() it started.
+// Proxies, as URLs: http://[user:password@]host[:port] (default port 80), socks5://… or socks5h://…
+// (default port 1080); a value without "://" is taken as http://. Empty: direct.
+//   http proxy, https URL    CONNECT host:port tunnel, then TLS with the origin inside it.
+//   http proxy, http URL     the request goes to the proxy in absolute form (GET http://host/path).
+//   socks5                   RFC 1928 CONNECT with the address resolved here (IPv4 preferred);
+//   socks5h                  … with the host name, resolved by the proxy.
+// Credentials: Proxy-Authorization: Basic for http proxies, RFC 1929 username/password for SOCKS5.
+// They never appear in errors: a TransportError names the proxy by host:port only.
+struct ProxyOptions {
+  std::string http;   // for http:// URLs
+  std::string https;  // for https:// URLs
+  // Hosts reached directly: comma-separated names or addresses; "example.com" and ".example.com" both
+  // match example.com and its subdomains; "*" matches all. No CIDR ranges, ports are ignored.
+  std::string no_proxy;
+};
+
+// The usual environment: https_proxy/HTTPS_PROXY, http_proxy/HTTP_PROXY (lower case wins), then
+// all_proxy/ALL_PROXY for whichever of the two is unset; no_proxy/NO_PROXY.
+ProxyOptions proxy_from_env();
+
 struct ClientOptions {
   std::size_t max_idle_per_host = 8;
   std::chrono::seconds idle_timeout{30};
@@ -87,6 +107,9 @@ struct ClientOptions {
   // A PEM file of CAs trusted besides the system store (tests, private endpoints). Read by
   // make_client, which throws if it cannot be loaded.
   std::string ca_file;
+  // Parsed by make_client: a malformed proxy URL or an unsupported scheme throws
+  // std::invalid_argument (without the URL). Connections are pooled per origin and proxy.
+  ProxyOptions proxy;
 };
 
 std::unique_ptr<Client> make_client(net::any_io_executor executor, ClientOptions options = {});
