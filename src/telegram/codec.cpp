@@ -292,20 +292,11 @@ json::object reply_parameters(std::int64_t message_id) {
 
 }  // namespace
 
-template <class T>
-std::string Decoded<T>::error_text() const {
-  std::string out;
-  for (const auto& e : errors) out += (out.empty() ? "" : "; ") + e;
-  return out;
+Decoded<Update> decode_update(const json::value& v, const std::string& path) {
+  auto d = run<Update>(v, path);
+  if (d.value) d.value->raw_json = json::serialize(v);
+  return d;
 }
-
-template struct Decoded<Update>;
-template struct Decoded<Message>;
-template struct Decoded<User>;
-template struct Decoded<CallbackQuery>;
-template struct Decoded<DecodedUpdates>;
-
-Decoded<Update> decode_update(const json::value& v, const std::string& path) { return run<Update>(v, path); }
 Decoded<Message> decode_message(const json::value& v, const std::string& path) { return run<Message>(v, path); }
 Decoded<User> decode_user(const json::value& v, const std::string& path) { return run<User>(v, path); }
 Decoded<CallbackQuery> decode_callback_query(const json::value& v, const std::string& path) {
@@ -335,6 +326,7 @@ Decoded<DecodedUpdates> decode_updates(const json::value& v, const std::string& 
       d.errors.insert(d.errors.end(), id_errors.begin(), id_errors.end());
       continue;
     }
+    bare.raw_json = json::serialize(a[i]);
     out.updates.push_back(std::move(bare));
     out.skipped.insert(out.skipped.end(), u.errors.begin(), u.errors.end());
   }

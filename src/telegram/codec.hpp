@@ -20,7 +20,11 @@ struct [[nodiscard]] Decoded {
   std::optional<T> value;            // set when errors is empty
   std::vector<std::string> errors;   // "path: problem", in document order
   bool ok() const { return errors.empty() && value.has_value(); }
-  std::string error_text() const;    // errors joined with "; "
+  std::string error_text() const {   // errors joined with "; "
+    std::string out;
+    for (const auto& e : errors) out += (out.empty() ? "" : "; ") + e;
+    return out;
+  }
 };
 
 // `path` names the root in error messages.

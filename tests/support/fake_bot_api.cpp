@@ -507,8 +507,9 @@ struct FakeBotApi::Impl {
   std::map<std::int64_t, ChatState> chats;
   std::map<std::string, StoredFile> files;  // by every file_id
   std::map<std::string, int> file_counters;
-  std::map<std::string, std::int64_t> callback_chat;  // id → chat, erased when answered
+  std::map<std::string, std::int64_t> callback_chat;  // query id → chat
   std::map<std::string, std::int64_t> pre_checkout_chat;
+  std::set<std::string> answered;  // callback and pre-checkout query ids
   std::int64_t next_callback = 1, next_pre_checkout = 1, next_charge = 1, next_invoice_link = 1, next_other = 1;
   std::map<std::string, Charge> charges;
   std::vector<std::string> refunded;
@@ -1004,22 +1005,22 @@ struct FakeBotApi::Impl {
     if (method == "answerCallbackQuery") {
       auto id = str(p, "callback_query_id");
       auto it = callback_chat.find(id);
-      if (it == callback_chat.end())
+      if (it == callback_chat.end() || answered.contains(id))
         return fail(400, "Bad Request: query is too old and response timeout expired or query ID is invalid");
       auto text = str(p, "text");
       chats[it->second].transcript.push_back("< answerCallbackQuery" + (text.empty() ? "" : ": " + text) +
                                              (bool_of(p, "show_alert") ? " (alert)" : ""));
-      callback_chat.erase(it);
+      answered.insert(id);
       return ok(true);
     }
     if (method == "answerPreCheckoutQuery") {
       auto it = pre_checkout_chat.find(str(p, "pre_checkout_query_id"));
-      if (it == pre_checkout_chat.end()) return fail(400, "Bad Request: QUERY_ID_INVALID");
+      if (it == pre_checkout_chat.end() || answered.contains(it->first)) return fail(400, "Bad Request: QUERY_ID_INVALID");
       bool yes = bool_of(p, "ok");
       if (!yes && str(p, "error_message").empty()) return fail(400, "Bad Request: ERROR_MESSAGE_EMPTY");
       chats[it->second].transcript.push_back(yes ? "< answerPreCheckoutQuery ok"
                                                  : "< answerPreCheckoutQuery error: " + str(p, "error_message"));
-      pre_checkout_chat.erase(it);
+      answered.insert(it->first);
       return ok(true);
     }
     if (method == "sendInvoice") {
@@ -1234,6 +1235,7 @@ struct FakeBotApi::Impl {
       timer.expires_at(deadline);
       Poller poller{&timer};
       pollers.push_back(&poller);
+      notify();
       lock.unlock();
       co_await timer.async_wait(kTok);
       lock.lock();
@@ -1514,6 +1516,11 @@ std::vector<std::string> FakeBotApi::allowed_updates() const {
 std::int64_t FakeBotApi::get_updates_count() const {
   std::lock_guard lock(impl_->mutex);
   return impl_->get_updates_answered;
+}
+
+std::size_t FakeBotApi::waiting_get_updates() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->pollers.size();
 }
 
 std::string FakeBotApi::webhook_url() const {

@@ -218,6 +218,7 @@ class FakeBotApi {
   std::size_t pending_update_count() const;  // not yet confirmed by an offset (or a webhook 2xx)
   std::vector<std::string> allowed_updates() const;  // as last set by getUpdates/setWebhook
   std::int64_t get_updates_count() const;            // getUpdates calls answered
+  std::size_t waiting_get_updates() const;           // long polls being held right now
 
   // ---- Webhook. The URL and secret are what the bot set with setWebhook (empty when none).
   std::string webhook_url() const;
