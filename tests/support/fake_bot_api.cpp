@@ -691,7 +691,8 @@ struct FakeBotApi::Impl {
   // 0 when the call may pass now, else the seconds to wait.
   int rate_wait(ChatState* chat) {
     if (!limits) return 0;
-    auto t = now();
+    const auto arrived = now();
+    const auto t = arrived + limits->jitter;
     double wait = 0;
     {
       int n = limits->global_per_second;
@@ -724,8 +725,8 @@ struct FakeBotApi::Impl {
       }
     }
     if (wait <= 0) {
-      global_sent.push_back(t);
-      if (chat) chat->sent.push_back(t);
+      global_sent.push_back(arrived);
+      if (chat) chat->sent.push_back(arrived);
       return 0;
     }
     return std::max(1, static_cast<int>(std::ceil(wait)));

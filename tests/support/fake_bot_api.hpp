@@ -62,6 +62,9 @@ struct FakeTgChat {
 //            So 3 back to back pass, then about one a second (a sender pacing with that bucket never
 //            sees a 429);
 //   group    at most `group_per_minute` messages in any 60-second window per group/supergroup.
+// Every check judges a call as if it had arrived `jitter` later, so a sender that keeps the limits
+// exactly is not refused because of network and scheduling jitter (or clock rounding) between its
+// decision and the call's arrival.
 // A refused call gets 429 "Too Many Requests: retry after X" with parameters.retry_after = X, the
 // whole seconds (rounded up, at least 1) until the call would pass.
 struct FakeRateLimits {
@@ -69,6 +72,7 @@ struct FakeRateLimits {
   int private_burst = 3;
   double private_per_second = 1.0;
   int group_per_minute = 20;
+  std::chrono::milliseconds jitter{100};
   std::vector<std::string> limited_methods = {"sendMessage", "sendPhoto", "sendDocument", "sendInvoice",
                                               "sendAnimation", "sendVideo", "sendAudio", "sendVoice",
                                               "sendSticker", "copyMessage", "forwardMessage"};
@@ -256,7 +260,9 @@ class FakeBotApi {
                  std::optional<int> retry_after = std::nullopt, int times = 1);
 
   // ---- Observation
-  std::vector<FakeTgCall> calls() const;                          // every call, in arrival order
+  // Every call with a known method or a spec violation, in the order they were answered (a held
+  // getUpdates is recorded when it returns); calls with a wrong token are not recorded.
+  std::vector<FakeTgCall> calls() const;
   std::vector<FakeTgCall> calls(const std::string& method) const;  // of one method
   std::size_t count_calls(const std::string& method) const;
   std::vector<FakeSpecViolation> spec_violations() const;
