@@ -66,4 +66,21 @@ bool is_valid_utf8(std::string_view s) {
   return true;
 }
 
+std::size_t utf8_length(std::string_view s) {
+  std::size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+std::string utf8_shorten(std::string_view s, std::size_t max_chars) {
+  if (utf8_length(s) <= max_chars) return std::string(s);
+  if (max_chars == 0) return {};
+  std::size_t kept = 0;
+  std::size_t i = 0;
+  for (; i < s.size(); ++i) {
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80 && kept++ == max_chars - 1) break;
+  }
+  return std::string(trim(s.substr(0, i))) + "\u2026";
+}
+
 }  // namespace igb::util

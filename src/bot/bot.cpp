@@ -1,0 +1,148 @@
+#include "bot/bot.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "bot/context.hpp"
+
+namespace igb::bot {
+
+using telegram::ApiError;
+using telegram::ChatKind;
+
+const std::vector<std::string>& allowed_updates() {
+  static const std::vector<std::string> kAll{"message",      "edited_message", "callback_query",
+                                             "pre_checkout_query", "my_chat_member", "inline_query"};
+  return kAll;
+}
+
+std::int64_t chat_of(const telegram::Update& u) {
+  if (u.message) return u.message->chat.id;
+  if (u.edited_message) return u.edited_message->chat.id;
+  if (u.callback_query) return u.callback_query->message ? u.callback_query->message->chat.id : u.callback_query->from.id;
+  if (u.pre_checkout_query) return u.pre_checkout_query->from.id;
+  if (u.my_chat_member) return u.my_chat_member->chat.id;
+  if (u.inline_query) return u.inline_query->from.id;
+  if (u.subscription) return u.subscription->user.id;
+  return 0;
+}
+
+Bot::Bot(BotDeps deps, BotOptions options)
+    : d_(std::move(deps)),
+      o_(std::move(options)),
+      inbox_wake_(d_.executor),
+      delivery_wake_(d_.executor) {}
+
+Bot::~Bot() = default;
+
+std::string Bot::t(const Ctx& c, std::string_view key, const Args& args) const {
+  return d_.texts.text(c.lang, key, args);
+}
+
+void Bot::wake_inbox() { inbox_wake_.cancel(); }
+void Bot::wake_delivery() { delivery_wake_.cancel(); }
+
+net::awaitable<void> Bot::note_blocked(std::int64_t chat, const ApiError& error) {
+  if (error.kind != ApiError::Kind::blocked || chat <= 0) co_return;
+  // A private chat's id is the user's id.
+  auto mark = [&] { return d_.accounts.set_blocked_bot(chat, true); };
+  auto status = co_await d_.pool.run(mark);
+  (void)status;
+  spdlog::info("bot: user {} blocked the bot; not sending to them any more", chat);
+}
+
+net::awaitable<std::optional<telegram::Message>> Bot::send(std::int64_t chat, bool group, telegram::SendMessage m) {
+  m.chat_id = chat;
+  auto call = [&] { return d_.api.send_message(m); };
+  auto r = co_await d_.scheduler.send(chat, group ? ChatKind::group : ChatKind::private_chat, call);
+  if (r.ok()) co_return std::move(r).value();
+  co_await note_blocked(chat, r.error());
+  if (r.error().kind != ApiError::Kind::blocked) {
+    spdlog::warn("bot: sendMessage to {} failed: {} {}", chat, telegram::to_string(r.error().kind), r.error().description);
+  }
+  co_return std::nullopt;
+}
+
+net::awaitable<std::optional<telegram::Message>> Bot::send_text(const Ctx& c, std::string text,
+                                                                std::optional<std::int64_t> reply_to) {
+  telegram::SendMessage m{.text = std::move(text), .reply_to_message_id = reply_to};
+  auto sent = co_await send(c.chat_id, c.group, std::move(m));
+  co_return sent;
+}
+
+net::awaitable<std::optional<telegram::Message>> Bot::send_menu(const Ctx& c, std::string text,
+                                                                telegram::InlineKeyboardMarkup keyboard) {
+  telegram::SendMessage m{.text = std::move(text), .reply_markup = std::move(keyboard)};
+  auto sent = co_await send(c.chat_id, c.group, std::move(m));
+  co_return sent;
+}
+
+net::awaitable<bool> Bot::edit(std::int64_t chat, bool group, telegram::EditMessageText m) {
+  m.chat_id = chat;
+  auto call = [&] { return d_.api.edit_message_text(m); };
+  auto r = co_await d_.scheduler.send(chat, group ? ChatKind::group : ChatKind::private_chat, call);
+  if (r.ok() || r.error().kind == ApiError::Kind::not_modified) co_return true;
+  co_await note_blocked(chat, r.error());
+  spdlog::warn("bot: editMessageText in {} failed: {} {}", chat, telegram::to_string(r.error().kind), r.error().description);
+  co_return false;
+}
+
+net::awaitable<void> Bot::answer(std::string callback_id, std::string text, bool alert) {
+  telegram::AnswerCallbackQuery a{.callback_query_id = std::move(callback_id), .text = std::move(text), .show_alert = alert};
+  auto r = co_await d_.api.answer_callback_query(std::move(a));
+  if (!r.ok()) spdlog::debug("bot: answerCallbackQuery failed: {}", r.error().description);
+}
+
+net::awaitable<void> Bot::answer_silently(std::string callback_id) {
+  std::string none;
+  co_await answer(std::move(callback_id), std::move(none));
+}
+
+net::awaitable<void> Bot::handle(telegram::Update u) {
+  if (u.message) {
+    const auto& m = *u.message;
+    if (!m.from || m.from->is_bot) co_return;  // channel posts, other bots
+    auto c = co_await Ctx::load(*this, *m.from, m.chat);
+    if (!c) co_return;
+    co_await on_message(*c, m);
+  } else if (u.callback_query) {
+    const auto& q = *u.callback_query;
+    telegram::Chat chat = q.message ? q.message->chat : telegram::Chat{.id = q.from.id, .type = "private"};
+    auto c = co_await Ctx::load(*this, q.from, chat);
+    if (!c) {
+      co_await answer_silently(q.id);
+      co_return;
+    }
+    co_await on_callback(*c, q);
+  } else if (u.my_chat_member) {
+    co_await on_my_chat_member(*u.my_chat_member);
+  } else if (u.pre_checkout_query) {
+    // Payments are not sold yet: refuse politely (Telegram waits at most 10 s for this answer).
+    auto lang = d_.texts.resolve(u.pre_checkout_query->from.language_code);
+    telegram::AnswerPreCheckoutQuery a{.pre_checkout_query_id = u.pre_checkout_query->id, .ok = false,
+                                       .error_message = d_.texts.text(lang, "payments.unavailable")};
+    auto r = co_await d_.api.answer_pre_checkout_query(std::move(a));
+    if (!r.ok()) spdlog::warn("bot: answerPreCheckoutQuery failed: {}", r.error().description);
+  }
+  // edited_message, inline_query, subscription: nothing to do (edits are not new prompts).
+}
+
+net::awaitable<void> Bot::on_my_chat_member(const telegram::ChatMemberUpdated& u) {
+  if (!u.chat.is_private()) co_return;
+  bool blocked = u.new_status == "kicked";
+  auto set = [&] { return d_.accounts.set_blocked_bot(u.from.id, blocked); };
+  auto status = co_await d_.pool.run(set);
+  (void)status;
+}
+
+net::awaitable<void> Bot::register_commands() {
+  static const std::vector<std::string> kCommands{"start", "help", "me", "settings", "lang", "cancel", "history", "apikey"};
+  for (const auto& lang : d_.texts.languages()) {
+    telegram::SetMyCommands s;
+    for (const auto& cmd : kCommands) s.commands.push_back({cmd, d_.texts.text(lang, "commands." + cmd)});
+    s.language_code = lang == "en" ? "" : lang;
+    auto r = co_await d_.api.set_my_commands(std::move(s));
+    if (!r.ok()) spdlog::warn("bot: setMyCommands ({}) failed: {}", lang, r.error().description);
+  }
+}
+
+}  // namespace igb::bot

@@ -1,0 +1,165 @@
+#pragma once
+// The Telegram bot: receives updates into a durable inbox (long polling or webhook), handles each
+// chat's updates in order and different chats concurrently, turns prompts into generation jobs, and
+// shows each job's progress and outcome in its chat. Business rules stay in the core services; this
+// is the driver that speaks to users.
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "bot/codes.hpp"
+#include "bot/i18n.hpp"
+#include "bot/prompt_options.hpp"
+#include "core/accounts.hpp"
+#include "core/jobs.hpp"
+#include "core/plans.hpp"
+#include "core/quota.hpp"
+#include "core/store.hpp"
+#include "imaging/image_store.hpp"
+#include "runtime/blocking_pool.hpp"
+#include "runtime/supervisor.hpp"
+#include "telegram/bot_api.hpp"
+#include "telegram/scheduler.hpp"
+
+namespace igb::bot {
+
+namespace net = boost::asio;
+
+struct BotOptions {
+  std::string bot_username;  // without '@', from getMe; for mentions in groups
+  PromptLimits prompt_limits;
+  std::chrono::milliseconds delivery_poll{300};  // how often to look for job changes
+  std::chrono::milliseconds inbox_poll{1000};    // how often to look for updates others stored
+  std::chrono::seconds position_edit_interval{5};  // a queued job's position is refreshed at most this often
+  std::chrono::seconds chat_action_interval{5};    // "uploading photo…" lasts about 5 s in clients
+  int history_size = 5;
+  std::vector<std::int64_t> admin_ids;
+};
+
+// Updates of every kind the bot handles (getUpdates' and setWebhook's allowed_updates).
+const std::vector<std::string>& allowed_updates();
+// The chat whose order an update belongs to (0 if none).
+std::int64_t chat_of(const telegram::Update& update);
+
+struct BotDeps {
+  net::any_io_executor executor;  // runs the bot (one thread at a time: the Bot API client is not thread-safe)
+  telegram::BotApi& api;
+  telegram::SendScheduler& scheduler;
+  core::Store& store;
+  core::AccountService& accounts;
+  core::QuotaService& quota;
+  core::JobService& jobs;
+  const core::PlanCatalog& plans;
+  imaging::ImageStore& images;
+  runtime::BlockingPool& pool;
+  runtime::Supervisor& supervisor;
+  const core::Clock& clock;
+  const Catalogs& texts;
+  std::function<void()> job_queued;  // wakes this process's workers, if any
+};
+
+class Bot {
+ public:
+  Bot(BotDeps deps, BotOptions options);
+  ~Bot();
+
+  // Learns the bot's username (getMe, retried until Telegram answers), registers the commands, then
+  // sets the webhook (`webhook_url` not empty; updates then arrive through the HTTP route) or runs
+  // long polling until canceled.
+  net::awaitable<void> run_receiving(std::string webhook_url, std::string secret);
+  // Long polling: getUpdates into the inbox (the offset is stored with the updates), until canceled.
+  net::awaitable<void> run_polling();
+  // Handles the inbox: each chat in order, chats concurrently; an update is deleted once handled
+  // (or once its handler failed: it is logged and skipped, never retried forever).
+  net::awaitable<void> run_inbox();
+  // Shows job progress and outcomes in their chats.
+  net::awaitable<void> run_delivery();
+  // Registers the bot's commands in every language (setMyCommands).
+  net::awaitable<void> register_commands();
+
+  // Stores a received update in the inbox and wakes the inbox loop (the webhook route calls this).
+  net::awaitable<bool> receive(telegram::Update update);
+  void wake_inbox();
+  void wake_delivery();
+
+  // One update, now (tests and the inbox loop).
+  net::awaitable<void> handle(telegram::Update update);
+
+ private:
+  struct Ctx;  // the update being handled: who, where, in which language (src/bot/context.hpp)
+  struct Shown;  // what a job's status message shows now
+
+  // Sending: through the scheduler; a 403 marks the user as having blocked the bot.
+  // Pass named values: GCC 12 cannot keep initializer lists or non-trivial temporaries of a co_await
+  // expression (compile error or double destruction).
+  net::awaitable<std::optional<telegram::Message>> send_text(const Ctx& c, std::string text,
+                                                            std::optional<std::int64_t> reply_to = std::nullopt);
+  net::awaitable<std::optional<telegram::Message>> send_menu(const Ctx& c, std::string text,
+                                                            telegram::InlineKeyboardMarkup keyboard);
+  net::awaitable<std::optional<telegram::Message>> send(std::int64_t chat, bool group, telegram::SendMessage m);
+  net::awaitable<bool> edit(std::int64_t chat, bool group, telegram::EditMessageText m);
+  net::awaitable<void> answer(std::string callback_id, std::string text, bool alert = false);
+  net::awaitable<void> answer_silently(std::string callback_id);
+  net::awaitable<void> note_blocked(std::int64_t chat, const telegram::ApiError& error);
+
+  // Handlers (src/bot/handlers/*.cpp)
+  net::awaitable<void> on_message(Ctx& c, const telegram::Message& m);
+  net::awaitable<void> on_command(Ctx& c, const telegram::Message& m, std::string command, std::string args);
+  net::awaitable<void> on_prompt(Ctx& c, const telegram::Message& m, std::string text);
+  net::awaitable<void> on_callback(Ctx& c, const telegram::CallbackQuery& q);
+  net::awaitable<void> on_my_chat_member(const telegram::ChatMemberUpdated& u);
+  net::awaitable<void> cmd_start(Ctx& c);
+  net::awaitable<void> cmd_me(Ctx& c);
+  net::awaitable<void> cmd_cancel(Ctx& c);
+  net::awaitable<void> cmd_history(Ctx& c);
+  net::awaitable<void> cmd_apikey(Ctx& c);
+  // Queues `count` images of `params` for the user and shows the status message.
+  net::awaitable<void> submit(Ctx& c, core::JobParams params, int count, std::optional<std::int64_t> reply_to);
+  net::awaitable<void> show_settings(Ctx& c, std::optional<std::int64_t> edit_message);
+
+  telegram::InlineKeyboardMarkup plan_buttons(const Ctx& c) const;
+  telegram::InlineKeyboardMarkup settings_keyboard(const Ctx& c) const;
+  std::string settings_text(const Ctx& c) const;
+  // A settings submenu ("ar", "st", "lg"): its text and buttons. (Keyboards are built outside
+  // coroutines: GCC 12 cannot keep an initializer list's array in a coroutine frame.)
+  std::optional<std::pair<std::string, telegram::InlineKeyboardMarkup>> settings_menu(const Ctx& c,
+                                                                                      std::string_view which) const;
+  telegram::InlineKeyboardMarkup language_keyboard() const;
+  static telegram::InlineKeyboardMarkup single_button(std::string text, std::string data);
+  telegram::InlineKeyboardMarkup result_keyboard(const Ctx& c, const std::string& job_id) const;
+  std::string t(const Ctx& c, std::string_view key, const Args& args = {}) const;
+
+  // Delivery (src/bot/delivery.cpp)
+  net::awaitable<void> deliver_pass();
+  net::awaitable<void> deliver(core::Job job);
+  // Sends the job's image as a photo (by file_id once Telegram has it) with its caption and buttons.
+  net::awaitable<bool> deliver_photo(const core::Job& job, const JobMeta& meta);
+  net::awaitable<void> deliver_original(const Ctx& c, const core::Job& job);
+  net::awaitable<std::optional<core::Image>> image_of(const core::Job& job);
+
+  // Inbox (src/bot/inbox.cpp)
+  net::awaitable<void> drain_chat(std::int64_t chat);
+
+  BotDeps d_;
+  BotOptions o_;
+  net::steady_timer inbox_wake_;
+  net::steady_timer delivery_wake_;
+  std::int64_t inbox_watermark_ = 0;               // highest update id dispatched
+  std::map<std::int64_t, std::deque<core::InboxUpdate>> chats_;  // chats with updates in hand
+  core::Timestamp delivery_since_{};               // job changes older than this were handled
+  std::map<std::string, std::unique_ptr<Shown>> shown_;  // bot jobs in flight
+  std::set<std::string> delivering_;
+};
+
+}  // namespace igb::bot

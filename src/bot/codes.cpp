@@ -1,0 +1,59 @@
+#include "bot/codes.hpp"
+
+#include "util/strings.hpp"
+
+namespace igb::bot {
+
+std::optional<std::string> encode_callback(std::string_view action, std::string_view argument) {
+  std::string out(action);
+  if (!argument.empty()) {
+    out += ':';
+    out += argument;
+  }
+  if (out.size() > kMaxCallbackData) return std::nullopt;
+  return out;
+}
+
+std::optional<Callback> decode_callback(std::string_view data) {
+  if (data.empty() || data.size() > kMaxCallbackData) return std::nullopt;
+  auto colon = data.find(':');
+  Callback c{.action = std::string(data.substr(0, colon))};
+  if (colon != std::string_view::npos) c.argument = std::string(data.substr(colon + 1));
+  return c;
+}
+
+std::string encode_meta(const JobMeta& m) {
+  return "chat=" + std::to_string(m.chat_id) + ";status=" + std::to_string(m.status_message_id) +
+         ";reply=" + std::to_string(m.reply_to) + ";lang=" + m.lang + ";group=" + (m.group ? "1" : "0");
+}
+
+std::optional<JobMeta> decode_meta(std::string_view text) {
+  JobMeta m;
+  bool has_chat = false;
+  for (const auto& part : util::split(text, ';')) {
+    auto eq = part.find('=');
+    if (eq == std::string::npos) return std::nullopt;
+    auto key = std::string_view(part).substr(0, eq);
+    auto value = std::string_view(part).substr(eq + 1);
+    if (key == "lang") {
+      m.lang = std::string(value);
+      continue;
+    }
+    auto n = util::parse_int(value);
+    if (!n) return std::nullopt;
+    if (key == "chat") {
+      m.chat_id = *n;
+      has_chat = true;
+    } else if (key == "status") {
+      m.status_message_id = *n;
+    } else if (key == "reply") {
+      m.reply_to = *n;
+    } else if (key == "group") {
+      m.group = *n != 0;
+    }
+  }
+  if (!has_chat) return std::nullopt;
+  return m;
+}
+
+}  // namespace igb::bot

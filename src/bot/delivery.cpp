@@ -1,0 +1,245 @@
+// Job progress and outcomes, shown in the chat that asked. The jobs are the source of truth: the loop
+// reads bot jobs that changed and are not yet delivered, edits their status message as they move, and
+// sends the photo (or a friendly failure) once, marking the job delivered after Telegram took it. A
+// restart picks up where it left off; the window between a sent photo and its mark is the only place
+// a photo could be sent twice.
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "bot/context.hpp"
+#include "util/strings.hpp"
+
+namespace igb::bot {
+
+using namespace std::chrono_literals;
+using telegram::ChatKind;
+
+net::awaitable<void> Bot::run_delivery() {
+  // Changes are read from a little before the last one seen: clocks of several processes differ.
+  delivery_since_ = core::Timestamp{};
+  for (;;) {
+    co_await deliver_pass();
+    delivery_wake_.expires_after(o_.delivery_poll);
+    boost::system::error_code ec;
+    co_await delivery_wake_.async_wait(net::redirect_error(net::use_awaitable, ec));
+    if (ec && ec != net::error::operation_aborted) co_return;
+    auto cs = co_await net::this_coro::cancellation_state;
+    if (cs.cancelled() != net::cancellation_type::none) co_return;
+  }
+}
+
+net::awaitable<void> Bot::deliver_pass() {
+  auto since = delivery_since_ - std::chrono::seconds(2);
+  auto read = [&] {
+    auto tx = d_.store.begin(core::TxMode::read);
+    return tx->undelivered_bot_jobs(since, 500);
+  };
+  auto jobs = co_await d_.pool.run(read);
+  for (auto& job : jobs) {
+    delivery_since_ = std::max(delivery_since_, job.updated_at);
+    if (delivering_.contains(job.id)) continue;
+    delivering_.insert(job.id);
+    d_.supervisor.spawn("bot-deliver", deliver(std::move(job)), /*critical=*/false);
+  }
+  // Queued jobs move up the queue without changing: refresh the positions shown now and then.
+  std::vector<std::string> queued;
+  for (const auto& [id, shown] : shown_) {
+    if (shown->status == core::JobStatus::queued && !delivering_.contains(id) &&
+        std::chrono::steady_clock::now() - shown->last_edit >= o_.position_edit_interval) {
+      queued.push_back(id);
+    }
+  }
+  for (const auto& id : queued) {
+    auto find = [&] {
+      auto tx = d_.store.begin(core::TxMode::read);
+      return tx->find_job(id, false);
+    };
+    auto job = co_await d_.pool.run(find);
+    if (!job) {
+      shown_.erase(id);
+      continue;
+    }
+    delivering_.insert(id);
+    d_.supervisor.spawn("bot-deliver", deliver(std::move(*job)), /*critical=*/false);
+  }
+}
+
+net::awaitable<void> Bot::deliver(core::Job job) {
+  struct Done {
+    Bot& bot;
+    std::string id;
+    ~Done() { bot.delivering_.erase(id); }
+  } done{*this, job.id};
+  auto meta = decode_meta(job.meta);
+  auto mark_delivered = [&] {
+    auto tx = d_.store.begin(core::TxMode::write);
+    tx->set_job_delivered(job.id, d_.clock.now());
+    tx->commit();
+  };
+  if (!meta) {
+    spdlog::error("bot: job {} has no delivery data; skipped", job.id);
+    co_await d_.pool.run(mark_delivered);
+    co_return;
+  }
+  auto& shown = shown_[job.id];
+  if (!shown) shown = std::make_unique<Shown>(Shown{.status_message = meta->status_message_id});
+  Ctx c{.chat_id = meta->chat_id, .group = meta->group, .lang = meta->lang};
+  const auto kind = meta->group ? ChatKind::group : ChatKind::private_chat;
+  auto now = std::chrono::steady_clock::now();
+
+  switch (job.status) {
+    case core::JobStatus::queued: {
+      auto position_of = [&] { return d_.jobs.queue_position(job); };
+      int position = co_await d_.pool.run(position_of);
+      if (position == shown->position || meta->status_message_id == 0) co_return;
+      if (shown->position >= 0 && now - shown->last_edit < o_.position_edit_interval) co_return;
+      shown->position = position;
+      shown->last_edit = now;
+      telegram::EditMessageText e{.message_id = meta->status_message_id,
+                                  .text = t(c, "status.queued", {{"position", std::to_string(position + 1)}}),
+                                  .reply_markup = single_button(t(c, "status.cancel"), "c:" + job.id)};
+      co_await edit(c.chat_id, c.group, std::move(e));
+      co_return;
+    }
+    case core::JobStatus::running: {
+      if (shown->status != core::JobStatus::running && meta->status_message_id != 0) {
+        shown->status = core::JobStatus::running;
+        shown->last_edit = now;
+        telegram::EditMessageText e{.message_id = meta->status_message_id, .text = t(c, "status.running")};
+        co_await edit(c.chat_id, c.group, std::move(e));
+      }
+      if (now - shown->last_action >= o_.chat_action_interval) {
+        shown->last_action = now;
+        telegram::SendChatAction a{.chat_id = c.chat_id, .action = "upload_photo"};
+        auto r = co_await d_.api.send_chat_action(std::move(a));
+        if (!r.ok()) co_await note_blocked(c.chat_id, r.error());
+      }
+      co_return;
+    }
+    case core::JobStatus::succeeded: {
+      if (!co_await deliver_photo(job, *meta)) {
+        // Not sent: a blocked user is done with; anything else is tried again on a later pass.
+        auto user_of = [&] { return d_.accounts.get_user(job.user_id); };
+        auto user = co_await d_.pool.run(user_of);
+        if (!user.ok() || !user->blocked_bot) co_return;
+      }
+      co_await d_.pool.run(mark_delivered);
+      // The status message goes once no other job of the same request still reports to it.
+      bool shared = false;
+      for (const auto& [id, other] : shown_) shared |= id != job.id && other->status_message == meta->status_message_id;
+      shown_.erase(job.id);
+      if (!shared && meta->status_message_id != 0) {
+        telegram::DeleteMessage del{.chat_id = c.chat_id, .message_id = meta->status_message_id};
+        auto call = [&] { return d_.api.delete_message(del); };
+        auto r = co_await d_.scheduler.send(c.chat_id, kind, call);
+        (void)r;
+      }
+      co_return;
+    }
+    case core::JobStatus::failed:
+    case core::JobStatus::canceled: {
+      std::string text = job.status == core::JobStatus::canceled
+                             ? t(c, "status.canceled")
+                             : t(c, "failed.text", {{"reason", job.public_error.empty() ? "?" : job.public_error}});
+      bool ok = true;
+      if (meta->status_message_id != 0) {
+        telegram::EditMessageText e{.message_id = meta->status_message_id, .text = std::move(text)};
+        ok = co_await edit(c.chat_id, c.group, std::move(e));
+      } else {
+        ok = co_await send_text(c, std::move(text)) != std::nullopt;
+      }
+      (void)ok;  // an edit that failed (message deleted by the user) is not retried
+      co_await d_.pool.run(mark_delivered);
+      shown_.erase(job.id);
+      co_return;
+    }
+  }
+}
+
+telegram::InlineKeyboardMarkup Bot::result_keyboard(const Ctx& c, const std::string& job_id) const {
+  telegram::InlineKeyboardMarkup kb;
+  kb.inline_keyboard.push_back({{.text = t(c, "result.again"), .callback_data = "a:" + job_id},
+                                {.text = t(c, "result.variations"), .callback_data = "v:" + job_id}});
+  kb.inline_keyboard.push_back({{.text = t(c, "result.original"), .callback_data = "o:" + job_id},
+                                {.text = t(c, "result.settings"), .callback_data = "set"}});
+  return kb;
+}
+
+net::awaitable<std::optional<core::Image>> Bot::image_of(const core::Job& job) {
+  auto find = [&]() -> std::optional<core::Image> {
+    if (!job.image_id) return std::nullopt;
+    auto tx = d_.store.begin(core::TxMode::read);
+    return tx->find_image(*job.image_id);
+  };
+  auto image = co_await d_.pool.run(find);
+  co_return image;
+}
+
+net::awaitable<bool> Bot::deliver_photo(const core::Job& job, const JobMeta& meta) {
+  auto image = co_await image_of(job);
+  if (!image) {
+    spdlog::error("bot: job {} succeeded without a stored image", job.id);
+    co_return false;
+  }
+  Ctx c{.chat_id = meta.chat_id, .group = meta.group, .lang = meta.lang};
+  auto remaining_of = [&] { return d_.quota.status(job.user_id).remaining(); };
+  int remaining = co_await d_.pool.run(remaining_of);
+  telegram::SendPhoto p{.chat_id = meta.chat_id};
+  p.caption = util::utf8_shorten(t(c, "result.caption", {{"prompt", util::utf8_shorten(job.params.prompt, 200)},
+                                                         {"seed", job.params.seed ? std::to_string(*job.params.seed) : "?"},
+                                                         {"width", std::to_string(image->width)},
+                                                         {"height", std::to_string(image->height)},
+                                                         {"remaining", std::to_string(remaining)}}),
+                                 1024);
+  if (meta.reply_to != 0) p.reply_to_message_id = meta.reply_to;
+  p.reply_markup = result_keyboard(c, job.id);
+  if (image->telegram_file_id) {
+    p.photo = telegram::InputFile::existing(*image->telegram_file_id);
+  } else {
+    auto read = [&] { return d_.images.read(*image); };
+    auto bytes = co_await d_.pool.run(read);
+    if (!bytes) {
+      spdlog::error("bot: image {} of job {} is missing from the image store", image->id, job.id);
+      co_return false;
+    }
+    p.photo = telegram::InputFile::upload(job.id + ".png", image->mime, std::move(*bytes));
+  }
+  const auto kind = meta.group ? ChatKind::group : ChatKind::private_chat;
+  auto call = [&] { return d_.api.send_photo(p); };
+  auto r = co_await d_.scheduler.send(meta.chat_id, kind, call);
+  if (!r.ok()) {
+    co_await note_blocked(meta.chat_id, r.error());
+    spdlog::warn("bot: sendPhoto for job {} failed: {} {}", job.id, telegram::to_string(r.error().kind), r.error().description);
+    co_return false;
+  }
+  if (!image->telegram_file_id && !r->photo.empty()) {
+    // The largest size's file_id sends the same photo again without uploading it.
+    auto file_id = r->photo.back().file_id;
+    auto save = [&] {
+      auto tx = d_.store.begin(core::TxMode::write);
+      tx->set_image_file_id(image->id, file_id);
+      tx->commit();
+    };
+    co_await d_.pool.run(save);
+  }
+  co_return true;
+}
+
+net::awaitable<void> Bot::deliver_original(const Ctx& c, const core::Job& job) {
+  auto image = co_await image_of(job);
+  if (!image) co_return;
+  auto read = [&] { return d_.images.read(*image); };
+  auto bytes = co_await d_.pool.run(read);
+  if (!bytes) co_return;
+  auto ext = image->mime == "image/jpeg" ? ".jpg" : image->mime == "image/webp" ? ".webp" : ".png";
+  telegram::SendDocument doc{.chat_id = c.chat_id,
+                             .document = telegram::InputFile::upload(job.id + ext, image->mime, std::move(*bytes))};
+  auto call = [&] { return d_.api.send_document(doc); };
+  auto r = co_await d_.scheduler.send(c.chat_id, c.group ? ChatKind::group : ChatKind::private_chat, call);
+  if (!r.ok()) co_await note_blocked(c.chat_id, r.error());
+}
+
+}  // namespace igb::bot

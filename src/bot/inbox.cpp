@@ -1,0 +1,190 @@
+// Receiving: updates go into the database first (long polling stores the offset in the same
+// transaction; the webhook answers Telegram only after storing), then the inbox loop hands each chat's
+// updates, in order, to one coroutine per chat. Different chats run concurrently.
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "bot/context.hpp"
+#include <boost/json/parse.hpp>
+
+#include "telegram/codec.hpp"
+
+namespace igb::bot {
+
+using namespace std::chrono_literals;
+using telegram::ApiError;
+
+namespace {
+
+constexpr std::string_view kOffsetKey = "telegram.offset";
+
+net::awaitable<bool> sleep_for(std::chrono::steady_clock::duration d) {
+  net::steady_timer timer(co_await net::this_coro::executor, d);
+  boost::system::error_code ec;
+  co_await timer.async_wait(net::redirect_error(net::use_awaitable, ec));
+  auto cs = co_await net::this_coro::cancellation_state;
+  co_return !ec && cs.cancelled() == net::cancellation_type::none;
+}
+
+}  // namespace
+
+net::awaitable<void> Bot::run_receiving(std::string webhook_url, std::string secret) {
+  auto backoff = 1s;
+  for (;;) {
+    auto me = co_await d_.api.get_me();
+    if (me.ok()) {
+      o_.bot_username = me->username;
+      spdlog::info("bot: signed in as @{}", o_.bot_username);
+      break;
+    }
+    spdlog::error("bot: getMe failed ({} {}); retrying in {} s", telegram::to_string(me.error().kind),
+                  me.error().description, backoff.count());
+    if (!co_await sleep_for(backoff)) co_return;
+    backoff = std::min(backoff * 2, std::chrono::seconds(60));
+  }
+  co_await register_commands();
+  if (webhook_url.empty()) {
+    co_await run_polling();
+    co_return;
+  }
+  backoff = 1s;
+  for (;;) {
+    telegram::SetWebhook hook{.url = webhook_url, .secret_token = secret, .allowed_updates = allowed_updates()};
+    auto r = co_await d_.api.set_webhook(hook);
+    if (r.ok()) {
+      spdlog::info("bot: webhook set; Telegram delivers updates to the HTTP API's {}", "/telegram/webhook");
+      co_return;
+    }
+    spdlog::error("bot: setWebhook failed ({}); retrying in {} s", r.error().description, backoff.count());
+    if (!co_await sleep_for(backoff)) co_return;
+    backoff = std::min(backoff * 2, std::chrono::seconds(300));
+  }
+}
+
+net::awaitable<void> Bot::run_polling() {
+  auto read_offset = [&]() -> std::optional<std::int64_t> {
+    auto tx = d_.store.begin(core::TxMode::read);
+    auto v = tx->get_setting(kOffsetKey);
+    if (!v) return std::nullopt;
+    return std::stoll(*v);
+  };
+  std::optional<std::int64_t> offset = co_await d_.pool.run(read_offset);
+  // Long polling and a webhook exclude each other: make sure none is set.
+  telegram::DeleteWebhook no_webhook{};
+  auto deleted = co_await d_.api.delete_webhook(no_webhook);
+  if (!deleted.ok()) spdlog::warn("bot: deleteWebhook failed: {}", deleted.error().description);
+  auto backoff = 1s;
+  for (;;) {
+    telegram::GetUpdates request{.offset = offset, .allowed_updates = allowed_updates()};
+    auto r = co_await d_.api.get_updates(request);
+    if (!r.ok()) {
+      const auto& e = r.error();
+      if (e.kind == ApiError::Kind::conflict) {
+        spdlog::error("bot: getUpdates conflict: {} (another instance polls with this token, or a webhook is set); "
+                      "retrying in {} s", e.description, backoff.count());
+      } else if (e.kind == ApiError::Kind::unauthorized || e.kind == ApiError::Kind::not_found) {
+        spdlog::error("bot: Telegram refused the bot token ({}); check TELEGRAM_BOT_TOKEN", e.description);
+      } else {
+        spdlog::warn("bot: getUpdates failed: {} {}", telegram::to_string(e.kind), e.description);
+      }
+      auto wait = e.retry_after ? std::chrono::duration_cast<std::chrono::seconds>(*e.retry_after) : backoff;
+      if (!co_await sleep_for(wait)) co_return;
+      backoff = std::min(backoff * 2, std::chrono::seconds(60));
+      continue;
+    }
+    backoff = 1s;
+    auto& updates = r.value();
+    if (updates.empty()) continue;
+    auto next = updates.back().update_id + 1;
+    auto store = [&] {
+      auto tx = d_.store.begin(core::TxMode::write);
+      for (const auto& u : updates) {
+        tx->insert_inbox_update({.update_id = u.update_id, .chat_id = chat_of(u), .body = u.raw_json,
+                                 .received_at = d_.clock.now()});
+      }
+      tx->put_setting(kOffsetKey, std::to_string(next));
+      tx->commit();
+    };
+    co_await d_.pool.run(store);
+    offset = next;
+    wake_inbox();
+  }
+}
+
+net::awaitable<bool> Bot::receive(telegram::Update update) {
+  auto store = [&] {
+    auto tx = d_.store.begin(core::TxMode::write);
+    bool fresh = tx->insert_inbox_update({.update_id = update.update_id, .chat_id = chat_of(update),
+                                          .body = update.raw_json, .received_at = d_.clock.now()});
+    tx->commit();
+    return fresh;
+  };
+  bool fresh = co_await d_.pool.run(store);
+  if (fresh) wake_inbox();
+  co_return fresh;
+}
+
+net::awaitable<void> Bot::run_inbox() {
+  for (;;) {
+    auto after = inbox_watermark_;
+    auto read = [&] {
+      auto tx = d_.store.begin(core::TxMode::read);
+      return tx->inbox_updates(after, 500);
+    };
+    auto rows = co_await d_.pool.run(read);
+    for (auto& row : rows) {
+      inbox_watermark_ = std::max(inbox_watermark_, row.update_id);
+      auto& queue = chats_[row.chat_id];
+      bool idle = queue.empty();
+      queue.push_back(std::move(row));
+      if (idle) d_.supervisor.spawn("bot-chat", drain_chat(queue.front().chat_id), /*critical=*/false);
+    }
+    if (rows.size() == 500) continue;
+    inbox_wake_.expires_after(o_.inbox_poll);
+    boost::system::error_code ec;
+    co_await inbox_wake_.async_wait(net::redirect_error(net::use_awaitable, ec));
+    auto cs = co_await net::this_coro::cancellation_state;
+    if (cs.cancelled() != net::cancellation_type::none) co_return;
+  }
+}
+
+net::awaitable<void> Bot::drain_chat(std::int64_t chat) {
+  for (;;) {
+    auto it = chats_.find(chat);
+    if (it == chats_.end() || it->second.empty()) {
+      if (it != chats_.end()) chats_.erase(it);
+      co_return;
+    }
+    const auto row = it->second.front();
+    try {
+      boost::system::error_code ec;
+      auto json = boost::json::parse(row.body, ec);
+      auto decoded = ec ? telegram::Decoded<telegram::Update>{.errors = {"update: not JSON"}}
+                        : telegram::decode_update(json);
+      if (decoded.ok()) {
+        co_await handle(std::move(*decoded.value));
+      } else {
+        spdlog::error("bot: update {} is not valid: {}; skipped", row.update_id, decoded.error_text());
+      }
+    } catch (const boost::system::system_error& e) {
+      if (e.code() == net::error::operation_aborted) throw;  // shutting down: handled again after the restart
+      spdlog::error("bot: update {} failed: {}; skipped", row.update_id, e.what());
+    } catch (const std::exception& e) {
+      spdlog::error("bot: update {} failed: {}; skipped", row.update_id, e.what());
+    }
+    auto forget = [&] {
+      auto tx = d_.store.begin(core::TxMode::write);
+      tx->delete_inbox_update(row.update_id);
+      tx->commit();
+    };
+    co_await d_.pool.run(forget);
+    // The map may have changed while this coroutine waited.
+    it = chats_.find(chat);
+    if (it != chats_.end() && !it->second.empty()) it->second.pop_front();
+  }
+}
+
+}  // namespace igb::bot

@@ -1,0 +1,64 @@
+#include "bot/webhook.hpp"
+
+#include <boost/json/parse.hpp>
+#include <spdlog/spdlog.h>
+
+#include "bot/bot.hpp"
+#include "telegram/codec.hpp"
+#include "util/crypto.hpp"
+
+namespace igb::bot {
+namespace {
+
+net::awaitable<server::Response> receive(WebhookContext* ctx, server::Request& req) {
+  auto read_secret = [ctx] {
+    auto tx = ctx->store.begin(core::TxMode::read);
+    return tx->get_setting(kWebhookSecretKey).value_or("");
+  };
+  auto secret = co_await ctx->pool.run(read_secret);
+  auto given = req.header("X-Telegram-Bot-Api-Secret-Token");
+  if (secret.empty() || !util::constant_time_equal(given, secret)) {
+    co_return server::Response::problem(401, "Unauthorized", "The secret token is missing or wrong.");
+  }
+  boost::system::error_code ec;
+  auto json = boost::json::parse(req.body, ec);
+  auto decoded = ec ? telegram::Decoded<telegram::Update>{.errors = {"update: not JSON"}} : telegram::decode_update(json);
+  if (!decoded.ok()) {
+    // Telegram would resend a refused update for a day: accept and drop what can never be handled.
+    spdlog::error("bot: webhook update is not valid ({}); dropped", decoded.error_text());
+    co_return server::Response::json(200, "{}");
+  }
+  core::InboxUpdate row{.update_id = decoded.value->update_id, .chat_id = chat_of(*decoded.value),
+                        .body = req.body, .received_at = ctx->clock.now()};
+  auto store = [ctx, &row] {
+    auto tx = ctx->store.begin(core::TxMode::write);
+    tx->insert_inbox_update(row);
+    tx->commit();
+  };
+  co_await ctx->pool.run(store);
+  if (ctx->stored) ctx->stored();
+  co_return server::Response::json(200, "{}");
+}
+
+}  // namespace
+
+void add_webhook_route(server::RouteTable& routes, WebhookContext& ctx) {
+  routes.add("POST", std::string(kWebhookPath), [c = &ctx](server::Request& r) { return receive(c, r); },
+             {.summary = "Telegram webhook (Telegram calls it; needs X-Telegram-Bot-Api-Secret-Token)",
+              .operation_id = "telegramWebhook",
+              .tag = "telegram",
+              .responses = {{200, "Stored"}, {401, "Wrong or missing secret token"}}});
+}
+
+std::string webhook_secret(core::Store& store) {
+  auto tx = store.begin(core::TxMode::write);
+  auto secret = tx->get_setting(kWebhookSecretKey);
+  if (!secret) {
+    secret = util::random_hex(24);
+    tx->put_setting(kWebhookSecretKey, *secret);
+  }
+  tx->commit();
+  return *secret;
+}
+
+}  // namespace igb::bot

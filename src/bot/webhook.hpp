@@ -1,0 +1,31 @@
+#pragma once
+// Webhook mode: Telegram POSTs each update to /telegram/webhook. The route checks the secret header
+// (set with setWebhook; every instance reads it from the database), stores the update in the bot's
+// inbox, and only then answers 200, so an update Telegram considers delivered is never lost. Any
+// number of `api` instances behind a load balancer can take it; the bot process handles the inbox.
+#include <functional>
+#include <string>
+
+#include "core/clock.hpp"
+#include "core/store.hpp"
+#include "runtime/blocking_pool.hpp"
+#include "server/server.hpp"
+
+namespace igb::bot {
+
+inline constexpr std::string_view kWebhookSecretKey = "telegram.webhook_secret";
+inline constexpr std::string_view kWebhookPath = "/telegram/webhook";
+
+struct WebhookContext {
+  core::Store& store;
+  runtime::BlockingPool& pool;
+  const core::Clock& clock;
+  std::function<void()> stored;  // an update was stored (wakes this process's bot, if any)
+};
+
+void add_webhook_route(server::RouteTable& routes, WebhookContext& ctx);
+
+// The secret for setWebhook: the stored one, or a new random one stored for every instance.
+std::string webhook_secret(core::Store& store);
+
+}  // namespace igb::bot
