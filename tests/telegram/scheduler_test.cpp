@@ -5,6 +5,7 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -12,7 +13,10 @@
 
 #include <algorithm>
 #include <exception>
+#include <map>
+#include <memory>
 #include <optional>
+#include <random>
 #include <vector>
 
 #include "support/async.hpp"
@@ -331,6 +335,60 @@ TEST(SendScheduler, CancelledWaitersLeaveTheOthersWorking) {
   io.restart();
   io.run();
   EXPECT_EQ(more.grants.size(), 2u);
+}
+
+net::awaitable<void> cancel_later(net::cancellation_signal* signal, Clock::duration delay) {
+  co_await sleep_for(delay);
+  signal->emit(net::cancellation_type::terminal);
+}
+
+// Many chats, callers cancelled at random moments: every caller either gets its turn or sees
+// operation_aborted, and the limits and per-chat order hold for those that got theirs.
+TEST(SendScheduler, RandomCancellationsKeepLimitsAndOrder) {
+  net::io_context io;
+  SendScheduler s(io.get_executor(), {.global_per_second = 400, .chat_per_second = 100, .chat_burst = 2});
+  Recorder r;
+  std::vector<std::unique_ptr<net::cancellation_signal>> signals;
+  std::mt19937 rng(12345);
+  const auto start = Clock::now();
+  constexpr int kChats = 30;
+  constexpr int kPerChat = 10;
+  int index = 0;
+  for (int round = 0; round < kPerChat; ++round) {
+    for (int chat = 0; chat < kChats; ++chat) {
+      if (rng() % 5 == 0) {
+        signals.push_back(std::make_unique<net::cancellation_signal>());
+        spawn_cancellable(io, s, r, index, chat, *signals.back());
+        net::co_spawn(io, cancel_later(signals.back().get(), std::chrono::milliseconds(rng() % 600)), net::detached);
+      } else {
+        spawn_acquire(io, s, r, index, chat);
+      }
+      ++index;
+    }
+  }
+  io.run();
+  EXPECT_EQ(static_cast<int>(r.grants.size()) + r.failures, kChats * kPerChat);
+  EXPECT_GT(r.failures, 0);
+  std::vector<Clock::time_point> times;
+  std::map<std::int64_t, std::vector<const Grant*>> by_chat;
+  for (const auto& g : r.grants) {
+    times.push_back(g.at);
+    by_chat[g.chat].push_back(&g);
+  }
+  std::sort(times.begin(), times.end());
+  for (std::size_t k = 0; k < times.size(); ++k)
+    EXPECT_GE(times[k], start + static_cast<int>(k) * 2500us) << "grant " << k;
+  for (const auto& [chat, grants] : by_chat) {
+    for (std::size_t k = 1; k < grants.size(); ++k) {
+      EXPECT_LT(grants[k - 1]->index, grants[k]->index) << "chat " << chat;
+      EXPECT_GE(grants[k]->at, start + static_cast<int>(k - 1) * 10ms) << "chat " << chat << " grant " << k;
+    }
+  }
+  run_async(io, sleep_for(50ms));
+  spawn_acquire(io, s, r, index, 5);
+  io.restart();
+  io.run();
+  EXPECT_EQ(s.chat_count(), 1u);
 }
 
 TEST(SendScheduler, IdleChatsAreForgotten) {
