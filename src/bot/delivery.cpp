@@ -125,6 +125,9 @@ net::awaitable<void> Bot::deliver(core::Job job) {
         auto user_of = [&] { return d_.accounts.get_user(job.user_id); };
         auto user = co_await d_.pool.run(user_of);
         if (!user.ok() || !user->blocked_bot) co_return;
+        co_await d_.pool.run(mark_delivered);
+        shown_.erase(job.id);
+        co_return;
       }
       co_await d_.pool.run(mark_delivered);
       // The status message goes once no other job of the same request still reports to it.

@@ -1,0 +1,416 @@
+// The bot end to end, over real sockets: the real Bot API client against the fake Bot API server
+// (which checks every call against the Bot API spec), the real database, the real job queue. A fake
+// worker finishes jobs through the core, as a worker process would. What each chat saw is compared
+// with a golden transcript in tests/bot/golden (regenerate with UPDATE_GOLDEN=1 and review the diff).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+
+#include <fstream>
+#include <future>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "bot/bot.hpp"
+#include "bot/webhook.hpp"
+#include "http/client.hpp"
+#include "imaging/encode.hpp"
+#include "support/fake_bot_api.hpp"
+#include "support/store_fixture.hpp"
+#include "support/temp_dir.hpp"
+#include "telegram/bot_api.hpp"
+#include "telegram/scheduler.hpp"
+
+namespace igb::testing {
+namespace {
+
+namespace net = boost::asio;
+using namespace std::chrono_literals;
+using ::testing::IsEmpty;
+
+const FakeTgUser kAnn{.id = 1001, .first_name = "Ann", .username = "ann", .language_code = "en"};
+const FakeTgUser kBoris{.id = 1002, .first_name = "Boris", .username = "boris", .language_code = "ru"};
+
+// The bot with everything it needs, running on its own thread like in `imggenbot serve`.
+struct RunningBot {
+  net::io_context io;
+  std::unique_ptr<http::Client> client;
+  std::unique_ptr<telegram::BotApi> api;
+  std::optional<telegram::SendScheduler> scheduler;
+  runtime::BlockingPool pool{4};
+  runtime::Supervisor supervisor{io.get_executor()};
+  std::unique_ptr<bot::Bot> bot;
+  std::thread thread;
+  std::promise<void> idle;
+
+  ~RunningBot() { stop(); }
+
+  void stop() {
+    if (!thread.joinable()) return;
+    auto done = idle.get_future();
+    net::post(io, [this] {
+      if (supervisor.running() == 0) {
+        idle.set_value();
+        return;
+      }
+      supervisor.on_idle([this] { idle.set_value(); });
+      supervisor.cancel_all();
+    });
+    done.wait_for(20s);
+    io.stop();
+    thread.join();
+    pool.stop();
+  }
+};
+
+class BotDialogue : public ServiceTest {
+ protected:
+  void SetUp() override {
+    ServiceTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    images_ = imaging::make_file_image_store(dir_.path());
+    start();
+  }
+
+  void TearDown() override {
+    running_.reset();
+    EXPECT_THAT(tg_.spec_violations(), IsEmpty());
+  }
+
+  void start(std::string webhook_url = "") {
+    running_ = std::make_unique<RunningBot>();
+    auto& r = *running_;
+    r.client = http::make_client(r.io.get_executor());
+    r.api = telegram::make_http_bot_api(*r.client, {.base_url = tg_.base_url(), .token = tg_.token()});
+    // Limits well above the fake's (which are off unless a test turns them on): tests stay fast.
+    r.scheduler.emplace(r.io.get_executor(), scheduler_options_);
+    r.bot = std::make_unique<bot::Bot>(
+        bot::BotDeps{.executor = r.io.get_executor(), .api = *r.api, .scheduler = *r.scheduler, .store = *store_,
+                     .accounts = *accounts_, .quota = *quota_, .jobs = *jobs_, .plans = plans_, .images = *images_,
+                     .pool = r.pool, .supervisor = r.supervisor, .clock = clock_, .texts = texts_},
+        bot::BotOptions{.delivery_poll = 50ms, .inbox_poll = 100ms, .position_edit_interval = 0s});
+    std::string secret = webhook_url.empty() ? "" : bot::webhook_secret(*store_);
+    net::post(r.io, [&r, webhook_url, secret] {
+      r.supervisor.spawn("bot-receive", r.bot->run_receiving(webhook_url, secret));
+      r.supervisor.spawn("bot-inbox", r.bot->run_inbox());
+      r.supervisor.spawn("bot-delivery", r.bot->run_delivery());
+    });
+    r.thread = std::thread([&r] { r.io.run(); });
+  }
+
+  // What a worker does: takes the next job and finishes it with a small image and a fixed seed.
+  std::string work_one(bool succeed = true) {
+    auto job = jobs_->claim("test-worker");
+    EXPECT_TRUE(job) << "no job queued";
+    if (!job) return "";
+    if (succeed) {
+      auto image = images_->put(imaging::make_png(64, 48, 7), clock_.now());
+      EXPECT_TRUE(image.ok());
+      EXPECT_TRUE(jobs_->succeed(job->id, "test-worker", image.value(), job->params.seed.value_or(1234)).ok());
+    } else {
+      EXPECT_TRUE(jobs_->fail(job->id, "test-worker", "The provider rejected the request.", std::nullopt).ok());
+    }
+    running_->bot->wake_delivery();
+    return job->id;
+  }
+
+  bool wait(const std::function<bool()>& pred) { return tg_.wait_until(pred, 20s); }
+  std::size_t count(const std::string& method) { return tg_.count_calls(method); }
+
+  // The transcript with job ids replaced by <job1>, <job2>… in order of appearance.
+  std::string transcript(std::int64_t chat) {
+    auto text = tg_.transcript(chat);
+    std::regex id("j[0-9a-f]{24}");
+    std::map<std::string, std::string> names;
+    std::string out;
+    auto begin = std::sregex_iterator(text.begin(), text.end(), id);
+    std::size_t last = 0;
+    for (auto it = begin; it != std::sregex_iterator(); ++it) {
+      auto& name = names[it->str()];
+      if (name.empty()) name = "<job" + std::to_string(names.size()) + ">";
+      out += text.substr(last, it->position() - last) + name;
+      last = it->position() + it->length();
+    }
+    return out + text.substr(last);
+  }
+
+  void expect_golden(const std::string& name, std::int64_t chat) { expect_golden_text(name, transcript(chat)); }
+
+  void expect_golden_text(const std::string& name, const std::string& actual) {
+    const char* src = std::getenv("IMGGENBOT_SOURCE_DIR");
+    ASSERT_NE(src, nullptr);
+    auto path = std::filesystem::path(src) / "tests/bot/golden" / (name + ".txt");
+    if (std::getenv("UPDATE_GOLDEN") != nullptr) std::ofstream(path) << actual;
+    std::ifstream in(path);
+    std::stringstream expected;
+    expected << in.rdbuf();
+    EXPECT_EQ(actual, expected.str()) << "what the chat saw changed (" << path
+                                      << "): review it, then run with UPDATE_GOLDEN=1";
+  }
+
+  std::vector<core::Job> jobs_of(core::UserId user) {
+    auto tx = store_->begin(core::TxMode::read);
+    return tx->jobs_of(user, 100);
+  }
+
+  std::optional<core::Job> only_job(core::UserId user) {
+    auto tx = store_->begin(core::TxMode::read);
+    auto jobs = tx->jobs_of(user, 10);
+    if (jobs.size() != 1) return std::nullopt;
+    return jobs[0];
+  }
+
+  FakeBotApi tg_;
+  TempDir dir_;
+  std::unique_ptr<imaging::ImageStore> images_;
+  bot::Catalogs texts_ = bot::Catalogs::embedded();
+  telegram::SchedulerOptions scheduler_options_{.global_per_second = 1000, .chat_per_second = 200, .chat_burst = 20,
+                                                .group_per_minute = 1000};
+  std::unique_ptr<RunningBot> running_;
+};
+
+TEST_P(BotDialogue, FirstUse) {
+  tg_.push_message({.from = kAnn, .text = "/start"});
+  ASSERT_TRUE(wait([&] { return count("sendMessage") == 1; }));
+  tg_.push_message({.from = kAnn, .text = "/help"});
+  ASSERT_TRUE(wait([&] { return count("sendMessage") == 2; }));
+  tg_.push_message({.from = kAnn, .text = "/me"});
+  ASSERT_TRUE(wait([&] { return count("sendMessage") == 3; }));
+  expect_golden("first_use", kAnn.id);
+  // The commands were registered in every language, and polling asked for every update kind used.
+  EXPECT_FALSE(tg_.my_commands("").empty());
+  EXPECT_FALSE(tg_.my_commands("ru").empty());
+  EXPECT_THAT(tg_.allowed_updates(), ::testing::IsSupersetOf({"message", "callback_query", "pre_checkout_query",
+                                                               "my_chat_member"}));
+  auto user = accounts_->get_user(kAnn.id);
+  ASSERT_TRUE(user.ok());
+  EXPECT_EQ(user->language, "en");
+}
+
+TEST_P(BotDialogue, PromptWithOptionsShowsProgressThenThePhoto) {
+  tg_.push_message({.from = kAnn, .text = "a red fox in snow --ar 16:9 --seed 42 --style photo"});
+  ASSERT_TRUE(wait([&] { return only_job(kAnn.id).has_value(); }));
+  auto job = only_job(kAnn.id);
+  EXPECT_EQ(job->params.prompt, "a red fox in snow");
+  EXPECT_EQ(job->params.seed, 42);
+  EXPECT_EQ(job->params.style, "photo");
+  EXPECT_EQ(job->source, "bot");
+  EXPECT_GT(job->params.width, job->params.height);  // 16:9 within the free plan's megapixel
+  ASSERT_TRUE(wait([&] { return count("editMessageText") >= 1; }));  // "queued, position 1"
+  work_one();
+  ASSERT_TRUE(wait([&] { return count("sendPhoto") == 1 && count("deleteMessage") == 1; }));
+  expect_golden("prompt_progress_photo", kAnn.id);
+  // The photo went up once; Telegram's file_id is kept to send it again without uploading.
+  auto photo = tg_.calls("sendPhoto").at(0);
+  ASSERT_EQ(photo.uploads.size(), 1u);
+  EXPECT_EQ(photo.uploads[0].bytes, imaging::make_png(64, 48, 7));
+  auto tx = store_->begin(core::TxMode::read);
+  auto image = tx->find_image(*tx->find_job(job->id, false)->image_id);
+  EXPECT_EQ(image->telegram_file_id, photo.uploads[0].file_id);
+  EXPECT_EQ(quota_->status(kAnn.id).used, 1);
+}
+
+TEST_P(BotDialogue, OriginalFileAndAgainButtons) {
+  tg_.push_message({.from = kAnn, .text = "a lighthouse at dusk"});
+  ASSERT_TRUE(wait([&] { return only_job(kAnn.id).has_value(); }));
+  auto id = work_one();
+  ASSERT_TRUE(wait([&] { return count("sendPhoto") == 1 && count("deleteMessage") == 1; }));
+  auto photo_message = tg_.last_bot_message(kAnn.id)->message_id;
+  tg_.push_callback({.from = kAnn, .message_id = photo_message, .data = "o:" + id});
+  ASSERT_TRUE(wait([&] { return count("sendDocument") == 1; }));
+  EXPECT_EQ(tg_.calls("sendDocument").at(0).uploads.at(0).bytes, imaging::make_png(64, 48, 7));
+  // "Again" queues the same prompt with a new seed.
+  tg_.push_callback({.from = kAnn, .message_id = photo_message, .data = "a:" + id});
+  ASSERT_TRUE(wait([&] {
+    auto tx = store_->begin(core::TxMode::read);
+    return tx->jobs_of(kAnn.id, 10).size() == 2;
+  }));
+  ASSERT_TRUE(wait([&] { return count("editMessageText") == 2; }));
+  work_one();
+  ASSERT_TRUE(wait([&] { return count("sendPhoto") == 2 && count("deleteMessage") == 2; }));
+  // The same bytes again: sent by file_id, not uploaded twice.
+  EXPECT_TRUE(tg_.calls("sendPhoto").at(1).uploads.empty());
+  expect_golden("original_and_again", kAnn.id);
+}
+
+TEST_P(BotDialogue, QuotaExhaustedShowsThePlans) {
+  for (int i = 0; i < 10; ++i) {
+    tg_.push_message({.from = kAnn, .text = "cat number " + std::to_string(i)});
+    ASSERT_TRUE(wait([&] { return jobs_of(kAnn.id).size() == static_cast<std::size_t>(i + 1); }));
+    work_one();
+    ASSERT_TRUE(wait([&] { return count("deleteMessage") == static_cast<std::size_t>(i + 1); }));
+  }
+  tg_.push_message({.from = kAnn, .text = "one more cat"});
+  ASSERT_TRUE(wait([&] { return tg_.last_bot_message(kAnn.id)->text.find("used all") != std::string::npos; }));
+  auto last = tg_.last_bot_message(kAnn.id);
+  EXPECT_FALSE(last->reply_markup.is_null());  // the plans, as buttons
+  EXPECT_EQ(quota_->status(kAnn.id).used, 10);
+  // Pressing a plan: payments are not open yet, and the user is told so.
+  tg_.push_callback({.from = kAnn, .message_id = last->message_id, .data = "buy:basic"});
+  ASSERT_TRUE(wait([&] { return count("answerCallbackQuery") == 1; }));
+  auto t = transcript(kAnn.id);
+  expect_golden_text("quota_exhausted", t.substr(t.rfind("> Ann: one more cat")));
+}
+
+TEST_P(BotDialogue, ProviderFailureSaysTheQuotaWasNotUsed) {
+  tg_.push_message({.from = kBoris, .text = "кот в сапогах"});
+  ASSERT_TRUE(wait([&] { return only_job(kBoris.id).has_value(); }));
+  work_one(/*succeed=*/false);
+  ASSERT_TRUE(wait([&] {
+    auto m = tg_.last_bot_message(kBoris.id);
+    return m && m->text.find("Лимит не израсходован") != std::string::npos;
+  }));
+  EXPECT_EQ(quota_->status(kBoris.id).used, 0);
+  EXPECT_EQ(quota_->status(kBoris.id).reserved, 0);
+  expect_golden("provider_failure_ru", kBoris.id);
+}
+
+TEST_P(BotDialogue, UserWhoBlockedTheBotIsMarkedAndSkipped) {
+  tg_.push_message({.from = kAnn, .text = "a quiet harbour"});
+  ASSERT_TRUE(wait([&] { return only_job(kAnn.id).has_value() && count("editMessageText") == 1; }));
+  tg_.block(kAnn.id);
+  auto id = work_one();
+  ASSERT_TRUE(wait([&] { return accounts_->get_user(kAnn.id)->blocked_bot; }));
+  // The job counts as delivered (nobody to deliver to): no retries against a 403.
+  ASSERT_TRUE(wait([&] {
+    auto tx = store_->begin(core::TxMode::read);
+    return tx->undelivered_bot_jobs(core::Timestamp{}, 10).empty();
+  }));
+  // my_chat_member "member" again (they unblocked) and a new message: served again.
+  tg_.unblock(kAnn.id);
+  tg_.push_message({.from = kAnn, .text = "/me"});
+  ASSERT_TRUE(wait([&] { return !accounts_->get_user(kAnn.id)->blocked_bot && count("sendMessage") == 2; }));
+  expect_golden("blocked_user", kAnn.id);
+  (void)id;
+}
+
+TEST_P(BotDialogue, RestartWhileAJobRunsDeliversThePhotoOnce) {
+  tg_.push_message({.from = kAnn, .text = "a lantern in the rain"});
+  ASSERT_TRUE(wait([&] { return only_job(kAnn.id).has_value() && count("editMessageText") >= 1; }));
+  auto job = jobs_->claim("test-worker");
+  ASSERT_TRUE(job);
+  running_.reset();  // the bot process stops while the job runs
+  auto image = images_->put(imaging::make_png(64, 48, 7), clock_.now());
+  ASSERT_TRUE(jobs_->succeed(job->id, "test-worker", image.value(), 99).ok());
+  start();  // and comes back: the polling offset and the job are in the database
+  ASSERT_TRUE(wait([&] { return count("sendPhoto") == 1; }));
+  std::this_thread::sleep_for(500ms);  // several delivery passes
+  EXPECT_EQ(count("sendPhoto"), 1u);
+  EXPECT_EQ(tg_.pending_update_count(), 0u);
+  // The prompt was handled once: one job, one status message.
+  auto tx = store_->begin(core::TxMode::read);
+  EXPECT_EQ(tx->jobs_of(kAnn.id, 10).size(), 1u);
+  EXPECT_EQ(count("sendMessage"), 1u);
+}
+
+TEST_P(BotDialogue, BadInputGetsHelpfulAnswers) {
+  std::vector<FakeTgPushMessage> inputs{{.from = kAnn, .text = "", .other_content = "sticker"},
+                                        {.from = kAnn, .text = "", .other_content = "photo"},
+                                        {.from = kAnn, .text = "/frobnicate"},
+                                        {.from = kAnn, .text = "a cat --seed banana"},
+                                        {.from = kAnn, .text = "a cat --zoom 3"},
+                                        {.from = kAnn, .text = "an endless " + std::string(1000, 'a')}};
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    tg_.push_message(inputs[i]);
+    ASSERT_TRUE(wait([&] { return count("sendMessage") == i + 1; }));
+  }
+  // A forged button for a job that is not theirs, and garbage data: answered, nothing done.
+  tg_.push_callback({.from = kAnn, .message_id = 1, .data = "a:j000000000000000000000000"});
+  ASSERT_TRUE(wait([&] { return count("answerCallbackQuery") == 1; }));
+  tg_.push_callback({.from = kAnn, .message_id = 1, .data = "zzz"});
+  ASSERT_TRUE(wait([&] { return count("answerCallbackQuery") == 2; }));
+  // Edited messages are not new prompts; other bots are ignored.
+  tg_.push_message({.from = kAnn, .text = "edited into a prompt", .edit_of = 4});
+  tg_.push_message({.from = {.id = 555, .first_name = "Spam", .is_bot = true}, .text = "hello"});
+  tg_.push_message({.from = kAnn, .text = "/cancel"});
+  ASSERT_TRUE(wait([&] { return count("sendMessage") == 7; }));
+  auto tx = store_->begin(core::TxMode::read);
+  EXPECT_TRUE(tx->jobs_of(kAnn.id, 10).empty());
+  expect_golden("bad_input", kAnn.id);
+}
+
+TEST_P(BotDialogue, GroupsOnlyWhenAddressed) {
+  FakeTgChat group{.id = -100500, .type = "supergroup", .title = "Friends"};
+  tg_.push_message({.from = kAnn, .chat = group, .text = "just chatting"});
+  tg_.push_message({.from = kAnn, .chat = group, .text = "/img a castle on a hill"});
+  ASSERT_TRUE(wait([&] { return only_job(kAnn.id).has_value(); }));
+  work_one();
+  ASSERT_TRUE(wait([&] { return count("sendPhoto") == 1 && count("deleteMessage") == 1; }));
+  tg_.push_message({.from = kAnn, .chat = group, .text = "/apikey"});
+  ASSERT_TRUE(wait([&] { return tg_.last_bot_message(group.id)->text.find("private chat") != std::string::npos; }));
+  expect_golden("group", group.id);
+}
+
+TEST_P(BotDialogue, SettingsByButtons) {
+  tg_.push_message({.from = kAnn, .text = "/settings"});
+  ASSERT_TRUE(wait([&] { return count("sendMessage") == 1; }));
+  auto menu = tg_.last_bot_message(kAnn.id)->message_id;
+  int step = 0;
+  for (std::string data : {"set:ar", "ar:9:16", "set:st", "st:anime", "set:lg", "lg:ru"}) {
+    tg_.push_callback({.from = kAnn, .message_id = menu, .data = data});
+    ++step;
+    ASSERT_TRUE(wait([&] { return count("editMessageText") == static_cast<std::size_t>(step); }));
+  }
+  auto user = accounts_->get_user(kAnn.id);
+  EXPECT_EQ(user->aspect_ratio, "9:16");
+  EXPECT_EQ(user->style, "anime");
+  EXPECT_EQ(user->language, "ru");
+  // The defaults apply to the next prompt.
+  tg_.push_message({.from = kAnn, .text = "a tall tower"});
+  ASSERT_TRUE(wait([&] { return only_job(kAnn.id).has_value() && count("editMessageText") == 7; }));
+  auto job = only_job(kAnn.id);
+  EXPECT_LT(job->params.width, job->params.height);
+  EXPECT_EQ(job->params.style, "anime");
+  expect_golden("settings", kAnn.id);
+}
+
+TEST_P(BotDialogue, RateLimitStormLosesNothing) {
+  // Telegram's limits on, and a burst of 429s besides: every user still gets every answer.
+  tg_.enable_rate_limits({.global_per_second = 30, .private_burst = 3, .private_per_second = 1.0});
+  tg_.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", 1, 5);
+  running_.reset();
+  scheduler_options_ = {};  // the real limits
+  start();
+  for (int u = 0; u < 20; ++u) {
+    tg_.push_message({.from = {.id = 2000 + u, .first_name = "U" + std::to_string(u)}, .text = "/help"});
+  }
+  ASSERT_TRUE(wait([&] {
+    int ok = 0;
+    for (const auto& c : tg_.calls("sendMessage")) ok += c.status == 200;
+    return ok == 20;
+  }));
+  for (int u = 0; u < 20; ++u) EXPECT_EQ(tg_.messages(2000 + u).size(), 2u) << "user " << u;
+}
+
+TEST_P(BotDialogue, WebhookTakesOnlyTheSecretAndStoresFirst) {
+  running_.reset();
+  // The webhook route in an HTTP server of its own (the api role's, in production).
+  auto routes = std::make_shared<server::RouteTable>();
+  runtime::BlockingPool pool(2);
+  bot::WebhookContext ctx{.store = *store_, .pool = pool, .clock = clock_, .stored = {}};
+  bot::add_webhook_route(*routes, ctx);
+  net::io_context io;
+  server::Server http(io.get_executor(), {.host = "127.0.0.1", .port = 0}, routes);
+  http.start();
+  std::thread t([&io] { io.run(); });
+  start("http://127.0.0.1:" + std::to_string(http.port()) + "/telegram/webhook");
+  ASSERT_TRUE(wait([&] { return !tg_.webhook_url().empty(); }));
+  EXPECT_FALSE(tg_.webhook_secret().empty());
+  EXPECT_EQ(tg_.deliver_webhook_raw(R"({"update_id":1})", "wrong"), 401);
+  EXPECT_EQ(tg_.deliver_webhook_raw(R"({"update_id":1})", std::nullopt), 401);
+  auto id = tg_.push_message({.from = kAnn, .text = "/start"});
+  EXPECT_EQ(tg_.deliver_webhook(id), 200);
+  ASSERT_TRUE(wait([&] { return count("sendMessage") == 1; }));
+  EXPECT_EQ(tg_.get_updates_count(), 0);  // no polling in webhook mode
+  running_.reset();
+  io.stop();
+  t.join();
+}
+
+IGB_ON_BOTH_DATABASES(BotDialogue);
+
+}  // namespace
+}  // namespace igb::testing

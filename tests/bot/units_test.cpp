@@ -1,0 +1,122 @@
+// The bot's small pieces: texts, prompt options, callback data, job meta.
+#include <gtest/gtest.h>
+
+#include "bot/codes.hpp"
+#include "bot/i18n.hpp"
+#include "bot/prompt_options.hpp"
+
+namespace igb::bot {
+namespace {
+
+TEST(Catalogs, EveryLanguageHasEveryEnglishKey) {
+  auto c = Catalogs::embedded();
+  ASSERT_GE(c.languages().size(), 2u);
+  for (const auto& lang : c.languages()) {
+    EXPECT_TRUE(c.missing_keys(lang).empty()) << lang << " lacks " << c.missing_keys(lang).front();
+  }
+}
+
+TEST(Catalogs, ResolvesClientLanguagesAndFallsBackToEnglish) {
+  auto c = Catalogs::embedded();
+  EXPECT_EQ(c.resolve("ru-RU"), "ru");
+  EXPECT_EQ(c.resolve("RU"), "ru");
+  EXPECT_EQ(c.resolve("de"), "en");
+  EXPECT_EQ(c.resolve(""), "en");
+  EXPECT_EQ(c.text("ru", "lang.set"), "Язык: русский.");
+  EXPECT_EQ(c.text("de", "lang.set"), "Language set to English.");
+  EXPECT_EQ(c.text("en", "cancel.done", {{"count", "2"}}), "Canceled 2 queued image(s). They were not counted.");
+}
+
+TEST(Catalogs, MissingKeysAndBadFilesAreReported) {
+  auto c = Catalogs::from({{"en.toml", "a = \"A {x}\"\n[b]\nc = \"C\"\n"}, {"xx.toml", "a = \"AX\"\n"}});
+  EXPECT_EQ(c.missing_keys("xx"), std::vector<std::string>{"b.c"});
+  EXPECT_EQ(c.text("xx", "b.c"), "C");
+  EXPECT_EQ(c.text("xx", "a", {{"x", "1"}}), "AX");
+  EXPECT_EQ(c.text("en", "a", {{"x", "1"}}), "A 1");
+  EXPECT_EQ(c.text("en", "nope"), "nope");
+  EXPECT_THROW(Catalogs::from({{"en.toml", "a = "}}), std::runtime_error);
+  EXPECT_THROW(Catalogs::from({{"ru.toml", "a = \"x\""}}), std::runtime_error);  // no English
+}
+
+TEST(Format, ReplacesKnownNamesOnly) {
+  EXPECT_EQ(format("{a} and {b} {", {{"a", "1"}}), "1 and {b} {");
+}
+
+PromptRequest ok(std::string_view text) {
+  auto r = parse_prompt(text, {});
+  EXPECT_TRUE(std::holds_alternative<PromptRequest>(r)) << text << ": " << std::get<PromptProblem>(r).key;
+  return std::holds_alternative<PromptRequest>(r) ? std::get<PromptRequest>(r) : PromptRequest{};
+}
+
+PromptProblem bad(std::string_view text, PromptLimits limits = {}) {
+  auto r = parse_prompt(text, limits);
+  EXPECT_TRUE(std::holds_alternative<PromptProblem>(r)) << text;
+  return std::holds_alternative<PromptProblem>(r) ? std::get<PromptProblem>(r) : PromptProblem{};
+}
+
+TEST(PromptOptions, OptionsAfterThePrompt) {
+  auto r = ok("  a fox in snow --ar 16:9 --seed 42 --steps 3 --style anime ");
+  EXPECT_EQ(r.prompt, "a fox in snow");
+  EXPECT_EQ(r.aspect_ratio, "16:9");
+  EXPECT_EQ(r.seed, 42);
+  EXPECT_EQ(r.steps, 3);
+  EXPECT_EQ(r.style, "anime");
+  auto plain = ok("лиса в снегу");
+  EXPECT_EQ(plain.prompt, "лиса в снегу");
+  EXPECT_FALSE(plain.seed);
+  // Phones turn "--" into an em dash.
+  EXPECT_EQ(ok("a cat \xE2\x80\x94seed 7").seed, 7);
+  // "--" inside a word is part of the prompt.
+  EXPECT_EQ(ok("a well--known place").prompt, "a well--known place");
+}
+
+TEST(PromptOptions, WrongOptionsAreExplained) {
+  EXPECT_EQ(bad("").key, "prompt.empty");
+  EXPECT_EQ(bad("--seed 4").key, "prompt.empty");
+  EXPECT_EQ(bad("a cat --size 5").key, "prompt.unknown_option");
+  EXPECT_EQ(bad("a cat --seed").key, "prompt.missing_value");
+  EXPECT_EQ(bad("a cat --seed --ar 1:1").key, "prompt.missing_value");
+  auto seed = bad("a cat --seed x1");
+  EXPECT_EQ(seed.key, "prompt.bad_seed");
+  ASSERT_FALSE(seed.args.empty());
+  EXPECT_EQ(seed.args[0].second, "x1");
+  EXPECT_EQ(bad("a cat --seed -1").key, "prompt.bad_seed");
+  EXPECT_EQ(bad("a cat --seed 4294967296").key, "prompt.bad_seed");
+  EXPECT_EQ(bad("a cat --ar 10:1").key, "prompt.bad_ar");
+  EXPECT_EQ(bad("a cat --steps 9").key, "prompt.bad_steps");
+  EXPECT_EQ(bad("a cat --style vaporwave").key, "prompt.bad_style");
+  EXPECT_EQ(bad("a cat 12", {.max_prompt_chars = 5}).key, "prompt.too_long");
+  EXPECT_EQ(ok("ёжик").prompt, "ёжик");  // 4 characters, 8 bytes
+  EXPECT_EQ(std::get<PromptRequest>(parse_prompt("ёжик", {.max_prompt_chars = 4})).prompt, "ёжик");
+}
+
+TEST(CallbackData, RoundTripsWithin64Bytes) {
+  auto data = encode_callback("a", "j0123456789abcdef01234567");
+  ASSERT_TRUE(data);
+  EXPECT_LE(data->size(), kMaxCallbackData);
+  auto cb = decode_callback(*data);
+  ASSERT_TRUE(cb);
+  EXPECT_EQ(cb->action, "a");
+  EXPECT_EQ(cb->argument, "j0123456789abcdef01234567");
+  EXPECT_EQ(decode_callback("set")->argument, "");
+  EXPECT_FALSE(encode_callback("a", std::string(63, 'x')));
+  EXPECT_FALSE(decode_callback(""));
+  EXPECT_FALSE(decode_callback(std::string(65, 'x')));
+}
+
+TEST(JobMeta, RoundTripsAndRejectsJunk) {
+  JobMeta m{.chat_id = -100123456789012, .status_message_id = 7, .reply_to = 6, .lang = "ru", .group = true};
+  auto back = decode_meta(encode_meta(m));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->chat_id, m.chat_id);
+  EXPECT_EQ(back->status_message_id, 7);
+  EXPECT_EQ(back->reply_to, 6);
+  EXPECT_EQ(back->lang, "ru");
+  EXPECT_TRUE(back->group);
+  EXPECT_FALSE(decode_meta(""));
+  EXPECT_FALSE(decode_meta("status=1"));
+  EXPECT_FALSE(decode_meta("chat=x"));
+}
+
+}  // namespace
+}  // namespace igb::bot
