@@ -105,12 +105,9 @@ int main(int argc, char** argv) {
     return app::run_healthcheck(health_url.empty() ? app::default_healthcheck_url(loaded->http_listen) : health_url,
                                 std::chrono::seconds(5), std::cerr);
   }
-  for (auto* role : {bot_cmd}) {
-    if (role->parsed()) {
-      std::cerr << "imggenbot " << role->get_name()
-                << ": this role is not in this build yet; `imggenbot serve` runs what exists\n";
-      return 2;
-    }
+  if (bot_cmd->parsed() && loaded->telegram_bot_token.empty()) {
+    std::cerr << "imggenbot bot: TELEGRAM_BOT_TOKEN is not set (get one from @BotFather)\n";
+    return 2;
   }
 
   try {
@@ -125,6 +122,7 @@ int main(int argc, char** argv) {
     if (serve_cmd->parsed()) return app::serve(*services, {});
     if (worker_cmd->parsed()) return app::serve(*services, {.api = false, .bot = false, .workers = true});
     if (api_cmd->parsed()) return app::serve(*services, {.api = true, .bot = false, .workers = false});
+    if (bot_cmd->parsed()) return app::serve(*services, {.api = false, .bot = true, .workers = false});
     if (generate_cmd->parsed()) return app::run_generate(*services, gen_cmd_opts);
     if (stats_cmd->parsed()) return app::admin_stats(*services, std::cout);
     if (user_show->parsed()) return app::admin_user_show(*services, telegram_id, std::cout, std::cerr);

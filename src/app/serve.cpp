@@ -21,11 +21,16 @@
 #include "api/auth.hpp"
 #include "api/metrics.hpp"
 #include "api/submit_batcher.hpp"
+#include "bot/bot.hpp"
+#include "bot/webhook.hpp"
+#include "http/client.hpp"
 #include "app/generation.hpp"
 #include "app/job_wakeup.hpp"
 #include "server/server.hpp"
 #include "storage/migrations.hpp"
 #include "storage/store.hpp"
+#include "telegram/bot_api.hpp"
+#include "telegram/scheduler.hpp"
 #include "runtime/blocking_pool.hpp"
 #include "runtime/supervisor.hpp"
 #include "util/crypto.hpp"
@@ -88,6 +93,14 @@ int serve(Services& s, const ServeOptions& options) {
   std::unique_ptr<imaging::ImageStore> api_images;  // an API-only process reads images too
   std::optional<api::ApiContext> api_ctx;
   std::unique_ptr<server::Server> http_server;
+  // The bot: its own HTTP client (proxies from the environment), Bot API client, send scheduler.
+  std::unique_ptr<http::Client> tg_http;
+  std::unique_ptr<telegram::BotApi> tg_api;
+  std::optional<telegram::SendScheduler> tg_scheduler;
+  std::optional<bot::Catalogs> texts;
+  std::unique_ptr<imaging::ImageStore> bot_images;
+  std::unique_ptr<bot::Bot> the_bot;
+  std::optional<bot::WebhookContext> webhook;
 
   net::signal_set signals(control, SIGINT, SIGTERM);
   net::steady_timer grace_timer(control);
@@ -152,6 +165,29 @@ int serve(Services& s, const ServeOptions& options) {
     spdlog::info("worker {}: {} generation slot(s) over {} backend(s)", workers->id(), s.config.worker_concurrency,
                  s.config.backends.size());
   }
+  const bool run_bot = options.bot && !s.config.telegram_bot_token.empty();
+  if (run_bot) {
+    tg_http = http::make_client(control, {.proxy = http::proxy_from_env()});
+    tg_api = telegram::make_http_bot_api(*tg_http, {.base_url = s.config.telegram_api_base,
+                                                    .token = s.config.telegram_bot_token.value()});
+    tg_scheduler.emplace(control, telegram::SchedulerOptions{});
+    texts.emplace(bot::Catalogs::embedded());
+    if (!generation) bot_images = imaging::make_file_image_store(s.config.data_dir);
+    the_bot = std::make_unique<bot::Bot>(
+        bot::BotDeps{.executor = control, .api = *tg_api, .scheduler = *tg_scheduler, .store = *s.store,
+                     .accounts = *s.accounts, .quota = *s.quota, .jobs = *s.jobs, .plans = s.plans,
+                     .images = generation ? *generation->images : *bot_images, .pool = pool,
+                     .supervisor = supervisor, .clock = s.clock, .texts = *texts,
+                     .job_queued = [&workers] { if (workers) workers->notify(); }},
+        bot::BotOptions{.admin_ids = s.config.admin_telegram_ids});
+    std::string secret = s.config.telegram_webhook_url.empty() ? "" : bot::webhook_secret(*s.store);
+    supervisor.spawn("bot-receive", the_bot->run_receiving(s.config.telegram_webhook_url, secret));
+    supervisor.spawn("bot-inbox", the_bot->run_inbox());
+    supervisor.spawn("bot-delivery", the_bot->run_delivery());
+    spdlog::info("Telegram bot: {}", s.config.telegram_webhook_url.empty() ? "long polling" : "webhook");
+  } else if (options.bot && !options.api) {
+    spdlog::warn("TELEGRAM_BOT_TOKEN is not set: the bot does not run");
+  }
   if (options.api) {
     metrics = std::make_unique<api::Metrics>();
     if (!generation) api_images = imaging::make_file_image_store(s.config.data_dir);
@@ -172,6 +208,12 @@ int serve(Services& s, const ServeOptions& options) {
         .limiter = std::make_shared<api::RateLimiter>(s.config.api_rate_per_minute, s.config.api_rate_burst),
         .submits = std::make_shared<api::SubmitBatcher>(*s.jobs, pool)});
     auto routes = api::build_routes(*api_ctx, [&s] { return database_problem(s); });
+    if (!s.config.telegram_webhook_url.empty()) {
+      webhook.emplace(bot::WebhookContext{.store = *s.store, .pool = pool, .clock = s.clock, .stored = [&control, &the_bot] {
+        if (the_bot) net::post(control, [&the_bot] { the_bot->wake_inbox(); });
+      }});
+      bot::add_webhook_route(*routes, *webhook);
+    }
     http_server = std::make_unique<server::Server>(
         io.get_executor(),
         server::ServerOptions{.host = s.config.http_listen.host, .port = s.config.http_listen.port,
@@ -183,7 +225,6 @@ int serve(Services& s, const ServeOptions& options) {
                                                  : "[" + s.config.http_listen.host + "]",
                  http_server->port());
   }
-  if (options.bot) spdlog::warn("the Telegram bot is not in this build yet");
   spdlog::info("imggenbot is up (database {}); Ctrl-C to stop", config::redact_database_url(s.config.database_url));
 
   // With workers in the process everything stays on one thread (the router and the worker are

@@ -2,6 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include "bot/context.hpp"
 
 namespace igb::bot {
@@ -78,8 +82,13 @@ net::awaitable<std::optional<telegram::Message>> Bot::send_menu(const Ctx& c, st
 
 net::awaitable<bool> Bot::edit(std::int64_t chat, bool group, telegram::EditMessageText m) {
   m.chat_id = chat;
-  auto call = [&] { return d_.api.edit_message_text(m); };
-  auto r = co_await d_.scheduler.send(chat, group ? ChatKind::group : ChatKind::private_chat, call);
+  (void)group;
+  auto r = co_await d_.api.edit_message_text(m);
+  for (int i = 0; i < 5 && !r.ok() && r.error().kind == ApiError::Kind::rate_limited; ++i) {
+    net::steady_timer wait(co_await net::this_coro::executor, r.error().retry_after.value_or(std::chrono::seconds(1)));
+    co_await wait.async_wait(net::use_awaitable);
+    r = co_await d_.api.edit_message_text(m);
+  }
   if (r.ok() || r.error().kind == ApiError::Kind::not_modified) co_return true;
   co_await note_blocked(chat, r.error());
   spdlog::warn("bot: editMessageText in {} failed: {} {}", chat, telegram::to_string(r.error().kind), r.error().description);
@@ -90,6 +99,17 @@ net::awaitable<void> Bot::answer(std::string callback_id, std::string text, bool
   telegram::AnswerCallbackQuery a{.callback_query_id = std::move(callback_id), .text = std::move(text), .show_alert = alert};
   auto r = co_await d_.api.answer_callback_query(std::move(a));
   if (!r.ok()) spdlog::debug("bot: answerCallbackQuery failed: {}", r.error().description);
+}
+
+net::awaitable<void> Bot::remove(std::int64_t chat, std::int64_t message_id) {
+  telegram::DeleteMessage del{.chat_id = chat, .message_id = message_id};
+  auto r = co_await d_.api.delete_message(del);
+  for (int i = 0; i < 5 && !r.ok() && r.error().kind == ApiError::Kind::rate_limited; ++i) {
+    net::steady_timer wait(co_await net::this_coro::executor, r.error().retry_after.value_or(std::chrono::seconds(1)));
+    co_await wait.async_wait(net::use_awaitable);
+    r = co_await d_.api.delete_message(del);
+  }
+  if (!r.ok()) spdlog::debug("bot: deleteMessage in {} failed: {}", chat, r.error().description);
 }
 
 net::awaitable<void> Bot::answer_silently(std::string callback_id) {

@@ -41,7 +41,7 @@ struct BotOptions {
   PromptLimits prompt_limits;
   std::chrono::milliseconds delivery_poll{300};  // how often to look for job changes
   std::chrono::milliseconds inbox_poll{1000};    // how often to look for updates others stored
-  std::chrono::seconds position_edit_interval{5};  // a queued job's position is refreshed at most this often
+  std::chrono::seconds position_edit_interval{15};  // a queued job's position is refreshed at most this often
   std::chrono::seconds chat_action_interval{5};    // "uploading photo…" lasts about 5 s in clients
   int history_size = 5;
   std::vector<std::int64_t> admin_ids;
@@ -108,7 +108,10 @@ class Bot {
   net::awaitable<std::optional<telegram::Message>> send_menu(const Ctx& c, std::string text,
                                                             telegram::InlineKeyboardMarkup keyboard);
   net::awaitable<std::optional<telegram::Message>> send(std::int64_t chat, bool group, telegram::SendMessage m);
+  // Edits and deletions are not new messages: Telegram's message limits (and the scheduler) do not
+  // count them; a 429 is still waited out and retried.
   net::awaitable<bool> edit(std::int64_t chat, bool group, telegram::EditMessageText m);
+  net::awaitable<void> remove(std::int64_t chat, std::int64_t message_id);
   net::awaitable<void> answer(std::string callback_id, std::string text, bool alert = false);
   net::awaitable<void> answer_silently(std::string callback_id);
   net::awaitable<void> note_blocked(std::int64_t chat, const telegram::ApiError& error);

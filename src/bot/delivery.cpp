@@ -87,7 +87,6 @@ net::awaitable<void> Bot::deliver(core::Job job) {
   auto& shown = shown_[job.id];
   if (!shown) shown = std::make_unique<Shown>(Shown{.status_message = meta->status_message_id});
   Ctx c{.chat_id = meta->chat_id, .group = meta->group, .lang = meta->lang};
-  const auto kind = meta->group ? ChatKind::group : ChatKind::private_chat;
   auto now = std::chrono::steady_clock::now();
 
   switch (job.status) {
@@ -135,10 +134,7 @@ net::awaitable<void> Bot::deliver(core::Job job) {
       for (const auto& [id, other] : shown_) shared |= id != job.id && other->status_message == meta->status_message_id;
       shown_.erase(job.id);
       if (!shared && meta->status_message_id != 0) {
-        telegram::DeleteMessage del{.chat_id = c.chat_id, .message_id = meta->status_message_id};
-        auto call = [&] { return d_.api.delete_message(del); };
-        auto r = co_await d_.scheduler.send(c.chat_id, kind, call);
-        (void)r;
+        co_await remove(c.chat_id, meta->status_message_id);
       }
       co_return;
     }
