@@ -35,13 +35,13 @@ net::awaitable<void> listen_for_jobs(JobWakeupOptions options, runtime::Blocking
       spdlog::info("workers wake on PostgreSQL NOTIFY {}", storage::kJobsChannel);
       backoff = options.min_backoff;
       wake();
-      // libpq owns the socket: the descriptor only watches it and gives it back, never closes it.
-      net::posix::stream_descriptor socket(executor, conn->socket());
-      struct GiveBack {
-        net::posix::stream_descriptor& socket;
-        ~GiveBack() { socket.release(); }
-      } give_back{socket};
       try {
+        // libpq owns the socket: the descriptor only watches it and gives it back, never closes it.
+        net::posix::stream_descriptor socket(executor, conn->socket());
+        struct GiveBack {
+          net::posix::stream_descriptor& socket;
+          ~GiveBack() { socket.release(); }
+        } give_back{socket};
         while (true) {
           co_await socket.async_wait(net::posix::stream_descriptor::wait_read, net::use_awaitable);
           if (conn->take_notifications() > 0) wake();

@@ -277,9 +277,10 @@ TEST_F(CrashSafety, SigtermUnderLoadExitsZeroInTimeAndLosesNothing) {
   constexpr int kJobs = 100;
   use_free_plan(kJobs);
   // Most generations end within the grace period; every fourth does not, and is handed back.
-  hf_.set_handler(hf_provider({[](const FakeRequest& r) {
+  auto slow = [](const FakeRequest& r) { return decode_hf_call(r).seed % 4 == 0; };
+  hf_.set_handler(hf_provider({[slow](const FakeRequest& r) {
     auto res = hf_png(r);
-    res.delay = decode_hf_call(r).seed % 4 == 0 ? std::chrono::seconds(kGraceSeconds + 2) : 200ms;
+    res.delay = slow(r) ? std::chrono::seconds(kGraceSeconds + 2) : 200ms;
     return res;
   }}));
   auto& api = start("api");
@@ -291,7 +292,13 @@ TEST_F(CrashSafety, SigtermUnderLoadExitsZeroInTimeAndLosesNothing) {
   std::vector<std::string> bodies;
   for (int i = 0; i < kJobs; ++i) bodies.push_back(body(i + 1));
   for (const auto& p : post_generate({url}, new_key(), bodies)) ASSERT_EQ(p.status, 202) << p.job_id;
-  ASSERT_TRUE(hf_.wait_for_requests(12, 60s));  // both workers are busy
+  // Both workers are busy, and at least one slow generation is in progress.
+  ASSERT_TRUE(hf_.wait_for_requests(12, 60s));
+  for (int i = 0; i < 600; ++i) {
+    const auto seen = hf_.requests();
+    if (std::any_of(seen.begin(), seen.end(), slow)) break;
+    std::this_thread::sleep_for(50ms);
+  }
 
   for (auto* p : {&w1, &w2, &api}) p->send(SIGTERM);
   const auto sent = std::chrono::steady_clock::now();
