@@ -1320,7 +1320,8 @@ void FakeBotApi::stop() {
     for (auto* p : impl->pollers) p->timer->cancel();
     closed.set_value();
   });
-  closed.get_future().wait();
+  // Bounded: if the server thread has already left run(), nothing runs the posted handler.
+  closed.get_future().wait_for(std::chrono::seconds(10));
   impl->io.stop();
   impl->thread.join();
 }

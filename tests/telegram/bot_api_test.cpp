@@ -62,10 +62,14 @@ InlineKeyboardMarkup keyboard() {
 }
 
 // A PNG signature and IHDR (640×480), then bytes that look like multipart syntax.
+template <std::size_t N>
+std::string literal_bytes(const char (&s)[N]) {
+  return std::string(s, N - 1);
+}
+
 std::string png_bytes() {
-  std::string b("\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\x02\x80\0\0\x01\xe0\x08\x02\0\0\0", 29);
-  b += std::string("\r\n--boundary\r\n\0\xff\xfe binary tail\r\n--", 38);
-  return b;
+  return literal_bytes("\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\x02\x80\0\0\x01\xe0\x08\x02\0\0\0") +
+         literal_bytes("\r\n--boundary\r\n\0\xff\xfe binary tail\r\n--");
 }
 
 class BotApiTest : public ::testing::Test {
