@@ -42,8 +42,16 @@ std::string Bot::t(const Ctx& c, std::string_view key, const Args& args) const {
   return d_.texts.text(c.lang, key, args);
 }
 
-void Bot::wake_inbox() { inbox_wake_.cancel(); }
-void Bot::wake_delivery() { delivery_wake_.cancel(); }
+// A wake that comes while the loop is busy is remembered, so the loop runs once more before waiting.
+void Bot::wake_inbox() {
+  inbox_woken_ = true;
+  inbox_wake_.cancel();
+}
+
+void Bot::wake_delivery() {
+  delivery_woken_ = true;
+  delivery_wake_.cancel();
+}
 
 net::awaitable<void> Bot::note_blocked(std::int64_t chat, const ApiError& error) {
   if (error.kind != ApiError::Kind::blocked || chat <= 0) co_return;

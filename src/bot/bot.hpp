@@ -88,8 +88,7 @@ class Bot {
   // Registers the bot's commands in every language (setMyCommands).
   net::awaitable<void> register_commands();
 
-  // Stores a received update in the inbox and wakes the inbox loop (the webhook route calls this).
-  net::awaitable<bool> receive(telegram::Update update);
+  // Both must be called on the bot's executor.
   void wake_inbox();
   void wake_delivery();
 
@@ -158,6 +157,8 @@ class Bot {
   BotOptions o_;
   net::steady_timer inbox_wake_;
   net::steady_timer delivery_wake_;
+  bool inbox_woken_ = false;
+  bool delivery_woken_ = false;
   std::int64_t inbox_watermark_ = 0;               // highest update id dispatched
   std::map<std::int64_t, std::deque<core::InboxUpdate>> chats_;  // chats with updates in hand
   core::Timestamp delivery_since_{};               // job changes older than this were handled

@@ -21,7 +21,9 @@ net::awaitable<void> Bot::run_delivery() {
   // Changes are read from a little before the last one seen: clocks of several processes differ.
   delivery_since_ = core::Timestamp{};
   for (;;) {
+    delivery_woken_ = false;
     co_await deliver_pass();
+    if (delivery_woken_) continue;
     delivery_wake_.expires_after(o_.delivery_poll);
     boost::system::error_code ec;
     co_await delivery_wake_.async_wait(net::redirect_error(net::use_awaitable, ec));

@@ -114,21 +114,9 @@ net::awaitable<void> Bot::run_polling() {
   }
 }
 
-net::awaitable<bool> Bot::receive(telegram::Update update) {
-  auto store = [&] {
-    auto tx = d_.store.begin(core::TxMode::write);
-    bool fresh = tx->insert_inbox_update({.update_id = update.update_id, .chat_id = chat_of(update),
-                                          .body = update.raw_json, .received_at = d_.clock.now()});
-    tx->commit();
-    return fresh;
-  };
-  bool fresh = co_await d_.pool.run(store);
-  if (fresh) wake_inbox();
-  co_return fresh;
-}
-
 net::awaitable<void> Bot::run_inbox() {
   for (;;) {
+    inbox_woken_ = false;
     auto after = inbox_watermark_;
     auto read = [&] {
       auto tx = d_.store.begin(core::TxMode::read);
@@ -142,7 +130,7 @@ net::awaitable<void> Bot::run_inbox() {
       queue.push_back(std::move(row));
       if (idle) d_.supervisor.spawn("bot-chat", drain_chat(queue.front().chat_id), /*critical=*/false);
     }
-    if (rows.size() == 500) continue;
+    if (rows.size() == 500 || inbox_woken_) continue;
     inbox_wake_.expires_after(o_.inbox_poll);
     boost::system::error_code ec;
     co_await inbox_wake_.async_wait(net::redirect_error(net::use_awaitable, ec));

@@ -91,7 +91,9 @@ class BotDialogue : public ServiceTest {
         bot::BotDeps{.executor = r.io.get_executor(), .api = *r.api, .scheduler = *r.scheduler, .store = *store_,
                      .accounts = *accounts_, .quota = *quota_, .jobs = *jobs_, .plans = plans_, .images = *images_,
                      .pool = r.pool, .supervisor = r.supervisor, .clock = clock_, .texts = texts_},
-        bot::BotOptions{.delivery_poll = 50ms, .inbox_poll = 100ms, .position_edit_interval = 0s});
+        // Delivery passes run when woken (a prompt queued, the fake worker finished a job), not on a
+        // timer: a pass between the fake worker's claim and its result would make transcripts vary.
+        bot::BotOptions{.delivery_poll = 1h, .inbox_poll = 100ms, .position_edit_interval = 0s});
     std::string secret = webhook_url.empty() ? "" : bot::webhook_secret(*store_);
     net::post(r.io, [&r, webhook_url, secret] {
       r.supervisor.spawn("bot-receive", r.bot->run_receiving(webhook_url, secret));
@@ -113,7 +115,7 @@ class BotDialogue : public ServiceTest {
     } else {
       EXPECT_TRUE(jobs_->fail(job->id, "test-worker", "The provider rejected the request.", std::nullopt).ok());
     }
-    running_->bot->wake_delivery();
+    net::post(running_->io, [b = running_->bot.get()] { b->wake_delivery(); });
     return job->id;
   }
 
@@ -297,7 +299,10 @@ TEST_P(BotDialogue, RestartWhileAJobRunsDeliversThePhotoOnce) {
   ASSERT_TRUE(jobs_->succeed(job->id, "test-worker", image.value(), 99).ok());
   start();  // and comes back: the polling offset and the job are in the database
   ASSERT_TRUE(wait([&] { return count("sendPhoto") == 1; }));
-  std::this_thread::sleep_for(500ms);  // several delivery passes
+  for (int i = 0; i < 5; ++i) {  // several delivery passes
+    net::post(running_->io, [b = running_->bot.get()] { b->wake_delivery(); });
+    std::this_thread::sleep_for(100ms);
+  }
   EXPECT_EQ(count("sendPhoto"), 1u);
   EXPECT_EQ(tg_.pending_update_count(), 0u);
   // The prompt was handled once: one job, one status message.
@@ -408,6 +413,60 @@ TEST_P(BotDialogue, WebhookTakesOnlyTheSecretAndStoresFirst) {
   running_.reset();
   io.stop();
   t.join();
+}
+
+TEST_P(BotDialogue, HistoryCancelAndApiKeys) {
+  tg_.push_message({.from = kAnn, .text = "/history"});
+  ASSERT_TRUE(wait([&] { return count("sendMessage") == 1; }));
+  tg_.push_message({.from = kAnn, .text = "a blue door"});
+  ASSERT_TRUE(wait([&] { return only_job(kAnn.id).has_value() && count("editMessageText") == 1; }));
+  work_one();
+  ASSERT_TRUE(wait([&] { return count("deleteMessage") == 1; }));
+  tg_.push_message({.from = kAnn, .text = "a green door"});
+  ASSERT_TRUE(wait([&] { return jobs_of(kAnn.id).size() == 2 && count("editMessageText") == 2; })) << transcript(kAnn.id);
+  // /cancel takes the queued one back: it is not counted, and its status message says so.
+  tg_.push_message({.from = kAnn, .text = "/cancel"});
+  ASSERT_TRUE(wait([&] { return count("sendMessage") == 4 && count("editMessageText") == 3; }));
+  EXPECT_EQ(quota_->status(kAnn.id).used, 1);
+  EXPECT_EQ(quota_->status(kAnn.id).reserved, 0);
+  // /history re-sends the image by file_id.
+  tg_.push_message({.from = kAnn, .text = "/history"});
+  ASSERT_TRUE(wait([&] { return count("sendPhoto") == 2; }));
+  EXPECT_TRUE(tg_.calls("sendPhoto").at(1).uploads.empty());
+  // An API key from the bot works for the HTTP API's accounts.
+  tg_.push_message({.from = kAnn, .text = "/apikey"});
+  ASSERT_TRUE(wait([&] { return count("sendMessage") == 6; }));
+  tg_.push_callback({.from = kAnn, .message_id = tg_.last_bot_message(kAnn.id)->message_id, .data = "key:new"});
+  ASSERT_TRUE(wait([&] { return count("sendMessage") == 7; }));
+  auto text = tg_.last_bot_message(kAnn.id)->text;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(text, m, std::regex("\\n(\\S{20,})$"))) << text;
+  auto who = accounts_->authenticate(m[1].str());
+  ASSERT_TRUE(who.ok());
+  EXPECT_EQ(who->id, kAnn.id);
+  tg_.push_message({.from = kAnn, .text = "/apikey"});
+  ASSERT_TRUE(wait([&] { return count("sendMessage") == 8; }));
+  tg_.push_callback({.from = kAnn, .message_id = tg_.last_bot_message(kAnn.id)->message_id, .data = "key:del"});
+  ASSERT_TRUE(wait([&] { return count("answerCallbackQuery") == 2; }));
+  EXPECT_FALSE(accounts_->authenticate(m[1].str()).ok());
+}
+
+TEST_P(BotDialogue, OneChatInOrderAndABrokenUpdateIsSkipped) {
+  // An update that does not decode is logged and dropped; the ones after it are handled.
+  tg_.push_raw(boost::json::object{{"message", boost::json::object{{"message_id", "not a number"}}}});
+  for (int i = 0; i < 6; ++i) {
+    tg_.push_message({.from = kAnn, .text = "cat --seed x" + std::to_string(i)});
+  }
+  ASSERT_TRUE(wait([&] { return count("sendMessage") == 6; }));
+  auto sent = tg_.calls("sendMessage");
+  for (int i = 0; i < 6; ++i) {
+    EXPECT_NE(sent[i].params.at("text").as_string().find("x" + std::to_string(i)), std::string::npos)
+        << "reply " << i << " out of order";
+  }
+  ASSERT_TRUE(wait([&] {
+    auto tx = store_->begin(core::TxMode::read);
+    return tx->inbox_updates(0, 10).empty();
+  }));
 }
 
 IGB_ON_BOTH_DATABASES(BotDialogue);
