@@ -177,7 +177,8 @@ int serve(Services& s, const ServeOptions& options) {
         bot::BotDeps{.executor = control, .api = *tg_api, .scheduler = *tg_scheduler, .store = *s.store,
                      .accounts = *s.accounts, .quota = *s.quota, .jobs = *s.jobs, .plans = s.plans,
                      .images = generation ? *generation->images : *bot_images, .pool = pool,
-                     .supervisor = supervisor, .clock = s.clock, .texts = *texts,
+                     .supervisor = supervisor, .clock = s.clock, .texts = *texts, .payments = *s.payments,
+                     .payload_secret = s.config.payload_secret.value(),
                      .job_queued = [&workers] { if (workers) workers->notify(); }},
         bot::BotOptions{.admin_ids = s.config.admin_telegram_ids});
     std::string secret = s.config.telegram_webhook_url.empty() ? "" : bot::webhook_secret(*s.store);

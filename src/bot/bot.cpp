@@ -144,12 +144,7 @@ net::awaitable<void> Bot::handle(telegram::Update u) {
   } else if (u.my_chat_member) {
     co_await on_my_chat_member(*u.my_chat_member);
   } else if (u.pre_checkout_query) {
-    // Payments are not sold yet: refuse politely (Telegram waits at most 10 s for this answer).
-    auto lang = d_.texts.resolve(u.pre_checkout_query->from.language_code);
-    telegram::AnswerPreCheckoutQuery a{.pre_checkout_query_id = u.pre_checkout_query->id, .ok = false,
-                                       .error_message = d_.texts.text(lang, "payments.unavailable")};
-    auto r = co_await d_.api.answer_pre_checkout_query(std::move(a));
-    if (!r.ok()) spdlog::warn("bot: answerPreCheckoutQuery failed: {}", r.error().description);
+    co_await on_pre_checkout(*u.pre_checkout_query);
   }
   // edited_message, inline_query, subscription: nothing to do (edits are not new prompts).
 }
@@ -163,7 +158,8 @@ net::awaitable<void> Bot::on_my_chat_member(const telegram::ChatMemberUpdated& u
 }
 
 net::awaitable<void> Bot::register_commands() {
-  static const std::vector<std::string> kCommands{"start", "help", "me", "settings", "lang", "cancel", "history", "apikey"};
+  static const std::vector<std::string> kCommands{"start", "help", "me", "settings", "lang", "cancel", "history", "apikey",
+                                                     "plans", "paysupport", "terms"};
   for (const auto& lang : d_.texts.languages()) {
     telegram::SetMyCommands s;
     for (const auto& cmd : kCommands) s.commands.push_back({cmd, d_.texts.text(lang, "commands." + cmd)});

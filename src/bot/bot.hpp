@@ -23,6 +23,7 @@
 #include "bot/prompt_options.hpp"
 #include "core/accounts.hpp"
 #include "core/jobs.hpp"
+#include "core/payments.hpp"
 #include "core/plans.hpp"
 #include "core/quota.hpp"
 #include "core/store.hpp"
@@ -66,6 +67,8 @@ struct BotDeps {
   runtime::Supervisor& supervisor;
   const core::Clock& clock;
   const Catalogs& texts;
+  core::PaymentService& payments;
+  std::string payload_secret;        // PAYMENT_PAYLOAD_SECRET; empty: nothing is sold
   std::function<void()> job_queued;  // wakes this process's workers, if any
 };
 
@@ -126,6 +129,16 @@ class Bot {
   net::awaitable<void> cmd_cancel(Ctx& c);
   net::awaitable<void> cmd_history(Ctx& c);
   net::awaitable<void> cmd_apikey(Ctx& c);
+  // Payments (src/bot/handlers/payments.cpp)
+  net::awaitable<void> cmd_plans(Ctx& c);
+  net::awaitable<void> on_buy(Ctx& c, const telegram::CallbackQuery& q, std::string plan_id);
+  net::awaitable<void> on_pre_checkout(const telegram::PreCheckoutQuery& q);
+  net::awaitable<void> on_successful_payment(Ctx& c, const telegram::SuccessfulPayment& p);
+  net::awaitable<void> on_refunded_payment(Ctx& c, const telegram::RefundedPayment& p);
+  // Empty if the query may go on; otherwise why not, in `lang`.
+  std::string pre_checkout_problem(const telegram::PreCheckoutQuery& q, const std::string& lang) const;
+  std::string plans_text(const Ctx& c) const;
+  telegram::InlineKeyboardMarkup pay_button(const Ctx& c, const std::string& url, int stars) const;
   // Queues `count` images of `params` for the user and shows the status message.
   net::awaitable<void> submit(Ctx& c, core::JobParams params, int count, std::optional<std::int64_t> reply_to);
   net::awaitable<void> show_settings(Ctx& c, std::optional<std::int64_t> edit_message);
@@ -144,7 +157,9 @@ class Bot {
 
   // Delivery (src/bot/delivery.cpp)
   net::awaitable<void> deliver_pass();
+  // Shows the job's state; if it changed meanwhile (recheck_), reads it again and shows that.
   net::awaitable<void> deliver(core::Job job);
+  net::awaitable<void> deliver_state(const core::Job& job);
   // Sends the job's image as a photo (by file_id once Telegram has it) with its caption and buttons.
   net::awaitable<bool> deliver_photo(const core::Job& job, const JobMeta& meta);
   net::awaitable<void> deliver_original(const Ctx& c, const core::Job& job);
@@ -164,6 +179,7 @@ class Bot {
   core::Timestamp delivery_since_{};               // job changes older than this were handled
   std::map<std::string, std::unique_ptr<Shown>> shown_;  // bot jobs in flight
   std::set<std::string> delivering_;
+  std::set<std::string> recheck_;
 };
 
 }  // namespace igb::bot

@@ -19,9 +19,11 @@ struct Bot::Ctx {
 };
 
 struct Bot::Shown {
-  std::int64_t status_message = 0;
+  std::int64_t chat = 0;
+  std::int64_t status_message = 0;  // message ids are per chat
   core::JobStatus status = core::JobStatus::queued;
   int position = -1;
+  bool retry = false;  // the outcome could not be shown; try again
   std::chrono::steady_clock::time_point last_edit{};
   std::chrono::steady_clock::time_point last_action{};
 };

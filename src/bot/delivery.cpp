@@ -42,14 +42,18 @@ net::awaitable<void> Bot::deliver_pass() {
   auto jobs = co_await d_.pool.run(read);
   for (auto& job : jobs) {
     delivery_since_ = std::max(delivery_since_, job.updated_at);
-    if (delivering_.contains(job.id)) continue;
+    if (delivering_.contains(job.id)) {
+      recheck_.insert(job.id);  // changed while being shown: looked at again when that is done
+      continue;
+    }
     delivering_.insert(job.id);
     d_.supervisor.spawn("bot-deliver", deliver(std::move(job)), /*critical=*/false);
   }
-  // Queued jobs move up the queue without changing: refresh the positions shown now and then.
+  // Queued jobs move up the queue without changing: refresh the positions shown now and then. Photos
+  // that could not be sent are tried again at the same pace.
   std::vector<std::string> queued;
   for (const auto& [id, shown] : shown_) {
-    if (shown->status == core::JobStatus::queued && !delivering_.contains(id) &&
+    if ((shown->status == core::JobStatus::queued || shown->retry) && !delivering_.contains(id) &&
         std::chrono::steady_clock::now() - shown->last_edit >= o_.position_edit_interval) {
       queued.push_back(id);
     }
@@ -73,8 +77,26 @@ net::awaitable<void> Bot::deliver(core::Job job) {
   struct Done {
     Bot& bot;
     std::string id;
-    ~Done() { bot.delivering_.erase(id); }
+    ~Done() {
+      bot.delivering_.erase(id);
+      bot.recheck_.erase(id);
+    }
   } done{*this, job.id};
+  for (;;) {
+    co_await deliver_state(job);
+    // A terminal state is final: it has been shown (or will be retried by a later pass).
+    if (core::is_terminal(job.status) || !recheck_.erase(job.id)) co_return;
+    auto find = [&] {
+      auto tx = d_.store.begin(core::TxMode::read);
+      return tx->find_job(job.id, false);
+    };
+    auto fresh = co_await d_.pool.run(find);
+    if (!fresh) co_return;
+    job = std::move(*fresh);
+  }
+}
+
+net::awaitable<void> Bot::deliver_state(const core::Job& job) {
   auto meta = decode_meta(job.meta);
   auto mark_delivered = [&] {
     auto tx = d_.store.begin(core::TxMode::write);
@@ -87,7 +109,7 @@ net::awaitable<void> Bot::deliver(core::Job job) {
     co_return;
   }
   auto& shown = shown_[job.id];
-  if (!shown) shown = std::make_unique<Shown>(Shown{.status_message = meta->status_message_id});
+  if (!shown) shown = std::make_unique<Shown>(Shown{.chat = meta->chat_id, .status_message = meta->status_message_id});
   Ctx c{.chat_id = meta->chat_id, .group = meta->group, .lang = meta->lang};
   auto now = std::chrono::steady_clock::now();
 
@@ -125,7 +147,11 @@ net::awaitable<void> Bot::deliver(core::Job job) {
         // Not sent: a blocked user is done with; anything else is tried again on a later pass.
         auto user_of = [&] { return d_.accounts.get_user(job.user_id); };
         auto user = co_await d_.pool.run(user_of);
-        if (!user.ok() || !user->blocked_bot) co_return;
+        if (!user.ok() || !user->blocked_bot) {
+          shown->retry = true;  // tried again by a later pass, after position_edit_interval
+          shown->last_edit = now;
+          co_return;
+        }
         co_await d_.pool.run(mark_delivered);
         shown_.erase(job.id);
         co_return;
@@ -133,7 +159,9 @@ net::awaitable<void> Bot::deliver(core::Job job) {
       co_await d_.pool.run(mark_delivered);
       // The status message goes once no other job of the same request still reports to it.
       bool shared = false;
-      for (const auto& [id, other] : shown_) shared |= id != job.id && other->status_message == meta->status_message_id;
+      for (const auto& [id, other] : shown_) {
+        shared |= id != job.id && other->chat == meta->chat_id && other->status_message == meta->status_message_id;
+      }
       shown_.erase(job.id);
       if (!shared && meta->status_message_id != 0) {
         co_await remove(c.chat_id, meta->status_message_id);
@@ -197,20 +225,29 @@ net::awaitable<bool> Bot::deliver_photo(const core::Job& job, const JobMeta& met
                                  1024);
   if (meta.reply_to != 0) p.reply_to_message_id = meta.reply_to;
   p.reply_markup = result_keyboard(c, job.id);
-  if (image->telegram_file_id) {
-    p.photo = telegram::InputFile::existing(*image->telegram_file_id);
-  } else {
-    auto read = [&] { return d_.images.read(*image); };
-    auto bytes = co_await d_.pool.run(read);
-    if (!bytes) {
-      spdlog::error("bot: image {} of job {} is missing from the image store", image->id, job.id);
-      co_return false;
-    }
-    p.photo = telegram::InputFile::upload(job.id + ".png", image->mime, std::move(*bytes));
-  }
+  // The bytes are read only when the scheduler grants the turn: a burst of waiting photos must not
+  // hold every image in memory.
   const auto kind = meta.group ? ChatKind::group : ChatKind::private_chat;
-  auto call = [&] { return d_.api.send_photo(p); };
-  auto r = co_await d_.scheduler.send(meta.chat_id, kind, call);
+  std::optional<telegram::ApiResult<telegram::Message>> sent;
+  for (int attempt = 0;; ++attempt) {
+    co_await d_.scheduler.acquire(meta.chat_id, kind);
+    if (image->telegram_file_id) {
+      p.photo = telegram::InputFile::existing(*image->telegram_file_id);
+    } else {
+      auto read = [&] { return d_.images.read(*image); };
+      auto bytes = co_await d_.pool.run(read);
+      if (!bytes) {
+        spdlog::error("bot: image {} of job {} is missing from the image store", image->id, job.id);
+        co_return false;
+      }
+      p.photo = telegram::InputFile::upload(job.id + ".png", image->mime, std::move(*bytes));
+    }
+    sent = co_await d_.api.send_photo(p);
+    p.photo = {};
+    if (sent->ok() || sent->error().kind != telegram::ApiError::Kind::rate_limited || attempt >= 10) break;
+    d_.scheduler.rate_limited(meta.chat_id, sent->error().retry_after.value_or(std::chrono::seconds(1)), false);
+  }
+  auto& r = *sent;
   if (!r.ok()) {
     co_await note_blocked(meta.chat_id, r.error());
     spdlog::warn("bot: sendPhoto for job {} failed: {} {}", job.id, telegram::to_string(r.error().kind), r.error().description);

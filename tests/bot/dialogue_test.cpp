@@ -90,7 +90,8 @@ class BotDialogue : public ServiceTest {
     r.bot = std::make_unique<bot::Bot>(
         bot::BotDeps{.executor = r.io.get_executor(), .api = *r.api, .scheduler = *r.scheduler, .store = *store_,
                      .accounts = *accounts_, .quota = *quota_, .jobs = *jobs_, .plans = plans_, .images = *images_,
-                     .pool = r.pool, .supervisor = r.supervisor, .clock = clock_, .texts = texts_},
+                     .pool = r.pool, .supervisor = r.supervisor, .clock = clock_, .texts = texts_,
+                     .payments = *payments_, .payload_secret = payload_secret_},
         // Delivery passes run when woken (a prompt queued, the fake worker finished a job), not on a
         // timer: a pass between the fake worker's claim and its result would make transcripts vary.
         bot::BotOptions{.delivery_poll = 1h, .inbox_poll = 100ms, .position_edit_interval = 0s});
@@ -171,6 +172,7 @@ class BotDialogue : public ServiceTest {
   bot::Catalogs texts_ = bot::Catalogs::embedded();
   telegram::SchedulerOptions scheduler_options_{.global_per_second = 1000, .chat_per_second = 200, .chat_burst = 20,
                                                 .group_per_minute = 1000};
+  std::string payload_secret_ = "test-payload-secret-0123456789";
   std::unique_ptr<RunningBot> running_;
 };
 
@@ -250,9 +252,9 @@ TEST_P(BotDialogue, QuotaExhaustedShowsThePlans) {
   auto last = tg_.last_bot_message(kAnn.id);
   EXPECT_FALSE(last->reply_markup.is_null());  // the plans, as buttons
   EXPECT_EQ(quota_->status(kAnn.id).used, 10);
-  // Pressing a plan: payments are not open yet, and the user is told so.
+  // Pressing a plan gives an invoice to pay.
   tg_.push_callback({.from = kAnn, .message_id = last->message_id, .data = "buy:basic"});
-  ASSERT_TRUE(wait([&] { return count("answerCallbackQuery") == 1; }));
+  ASSERT_TRUE(wait([&] { return tg_.last_bot_message(kAnn.id)->text.find("Tap to pay") != std::string::npos; }));
   auto t = transcript(kAnn.id);
   expect_golden_text("quota_exhausted", t.substr(t.rfind("> Ann: one more cat")));
 }
@@ -467,6 +469,94 @@ TEST_P(BotDialogue, OneChatInOrderAndABrokenUpdateIsSkipped) {
     auto tx = store_->begin(core::TxMode::read);
     return tx->inbox_updates(0, 10).empty();
   }));
+}
+
+TEST_P(BotDialogue, BuyingASubscriptionCreditsOnceRenewsAndRefunds) {
+  tg_.push_message({.from = kAnn, .text = "/plans"});
+  ASSERT_TRUE(wait([&] { return count("sendMessage") == 1; }));
+  tg_.push_callback({.from = kAnn, .message_id = tg_.last_bot_message(kAnn.id)->message_id, .data = "buy:basic"});
+  ASSERT_TRUE(wait([&] { return count("createInvoiceLink") == 1 && count("sendMessage") == 2; }));
+  auto invoice = tg_.calls("createInvoiceLink").at(0).params;
+  EXPECT_EQ(invoice.at("currency").as_string(), "XTR");
+  EXPECT_EQ(invoice.at("subscription_period").as_int64(), 2592000);
+  ASSERT_EQ(invoice.at("prices").as_array().size(), 1u);
+  EXPECT_EQ(invoice.at("prices").as_array()[0].at("amount").as_int64(), 150);
+  EXPECT_TRUE(!invoice.contains("provider_token") || invoice.at("provider_token").as_string().empty());
+  std::string payload(invoice.at("payload").as_string());
+  EXPECT_LE(payload.size(), 128u);
+  EXPECT_FALSE(tg_.last_bot_message(kAnn.id)->reply_markup.is_null());  // the pay button
+
+  // Pre-checkout: answered ok only for the right user, plan, currency and amount.
+  auto answers = [&] { return tg_.calls("answerPreCheckoutQuery"); };
+  tg_.push_pre_checkout({.from = kBoris, .total_amount = 150, .invoice_payload = payload});  // not his invoice
+  tg_.push_pre_checkout({.from = kAnn, .total_amount = 1, .invoice_payload = payload});      // wrong amount
+  tg_.push_pre_checkout({.from = kAnn, .total_amount = 150, .invoice_payload = payload + "x"});  // forged
+  tg_.push_pre_checkout({.from = kAnn, .currency = "USD", .total_amount = 150, .invoice_payload = payload});
+  tg_.push_pre_checkout({.from = kAnn, .total_amount = 150, .invoice_payload = payload});
+  ASSERT_TRUE(wait([&] { return answers().size() == 5; }));
+  std::map<std::string, bool> ok_by_id;
+  for (const auto& a : answers()) {
+    ok_by_id[std::string(a.params.at("pre_checkout_query_id").as_string())] = a.params.at("ok").as_bool();
+    if (!a.params.at("ok").as_bool()) {
+      EXPECT_FALSE(a.params.at("error_message").as_string().empty());
+    }
+  }
+  EXPECT_EQ(ok_by_id, (std::map<std::string, bool>{{"pcq-1", false}, {"pcq-2", false}, {"pcq-3", false},
+                                                   {"pcq-4", false}, {"pcq-5", true}}));
+
+  // The payment, delivered twice: credited once.
+  const auto expires = core::to_unix_ms(clock_.now()) / 1000 + 2592000;
+  FakeTgPushPayment paid{.from = kAnn, .total_amount = 150, .invoice_payload = payload,
+                         .telegram_payment_charge_id = "stxCharge1", .subscription_expiration_date = expires,
+                         .is_recurring = true, .is_first_recurring = true};
+  tg_.push_successful_payment(paid);
+  tg_.push_successful_payment(paid);
+  ASSERT_TRUE(wait([&] { return tg_.pending_update_count() == 0 && count("sendMessage") == 3; }));
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(count("sendMessage"), 3u);
+  EXPECT_NE(tg_.last_bot_message(kAnn.id)->text.find("Basic is active"), std::string::npos);
+  auto q = quota_->status(kAnn.id);
+  EXPECT_EQ(q.plan.id, "basic");
+  EXPECT_EQ(q.limit, 300);
+  auto first_end = q.subscription->period_end;
+
+  // Telegram renews the subscription: another charge extends the period.
+  paid.telegram_payment_charge_id = "stxCharge2";
+  paid.is_first_recurring = false;
+  paid.subscription_expiration_date = expires + 2592000;
+  tg_.push_successful_payment(paid);
+  ASSERT_TRUE(wait([&] { return count("sendMessage") == 4; }));
+  auto subs = [&] {
+    auto tx = store_->begin(core::TxMode::read);
+    return tx->subscriptions_of(kAnn.id);
+  };
+  ASSERT_EQ(subs().size(), 2u);
+  EXPECT_GT(subs()[0].period_end, first_end);
+
+  // A refund of the renewal takes back what it bought.
+  boost::json::object refunded{{"currency", "XTR"}, {"total_amount", 150}, {"invoice_payload", payload},
+                               {"telegram_payment_charge_id", "stxCharge2"}};
+  tg_.push_raw({{"message", boost::json::object{{"message_id", 900}, {"date", 1767225600},
+                                               {"chat", {{"id", kAnn.id}, {"type", "private"}}},
+                                               {"from", {{"id", kAnn.id}, {"is_bot", false}, {"first_name", "Ann"}}},
+                                               {"refunded_payment", refunded}}}});
+  ASSERT_TRUE(wait([&] { return count("sendMessage") == 5; }));
+  EXPECT_NE(tg_.last_bot_message(kAnn.id)->text.find("refunded"), std::string::npos);
+  EXPECT_EQ(subs()[0].status, core::SubscriptionStatus::refunded);
+}
+
+TEST_P(BotDialogue, WithoutAPayloadSecretNothingIsSold) {
+  running_.reset();
+  payload_secret_.clear();
+  start();
+  tg_.push_message({.from = kAnn, .text = "/plans"});
+  ASSERT_TRUE(wait([&] { return count("sendMessage") == 1; }));
+  tg_.push_callback({.from = kAnn, .message_id = tg_.last_bot_message(kAnn.id)->message_id, .data = "buy:pro"});
+  ASSERT_TRUE(wait([&] { return count("answerCallbackQuery") == 1; }));
+  EXPECT_EQ(count("createInvoiceLink"), 0u);
+  tg_.push_pre_checkout({.from = kAnn, .total_amount = 500, .invoice_payload = "p1.1001.pro.000000000000.AAAA"});
+  ASSERT_TRUE(wait([&] { return count("answerPreCheckoutQuery") == 1; }));
+  EXPECT_FALSE(tg_.calls("answerPreCheckoutQuery").at(0).params.at("ok").as_bool());
 }
 
 IGB_ON_BOTH_DATABASES(BotDialogue);

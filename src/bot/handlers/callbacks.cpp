@@ -218,8 +218,8 @@ net::awaitable<void> Bot::on_callback(Ctx& c, const telegram::CallbackQuery& q) 
       alert = true;
     }
   } else if (action == "buy") {
-    reply = t(c, "payments.unavailable");
-    alert = true;
+    co_await on_buy(c, q, arg);
+    co_return;
   } else {
     reply = t(c, "button.stale");
   }

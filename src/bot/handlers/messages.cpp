@@ -58,6 +58,14 @@ net::awaitable<void> Bot::on_message(Ctx& c, const telegram::Message& m) {
     }
     if (text.starts_with("/")) addressed = true;  // whose command it is is checked below
   }
+  if (m.successful_payment) {
+    co_await on_successful_payment(c, *m.successful_payment);
+    co_return;
+  }
+  if (m.refunded_payment) {
+    co_await on_refunded_payment(c, *m.refunded_payment);
+    co_return;
+  }
   if (!addressed) co_return;
 
   if (text.empty()) {
@@ -105,6 +113,12 @@ net::awaitable<void> Bot::on_command(Ctx& c, const telegram::Message& m, std::st
     co_await cmd_history(c);
   } else if (command == "apikey") {
     co_await cmd_apikey(c);
+  } else if (command == "plans" || command == "subscribe") {
+    co_await cmd_plans(c);
+  } else if (command == "paysupport" || command == "terms") {
+    auto text = t(c, "payments." + command);
+    auto sent = co_await send_text(c, std::move(text));
+    (void)sent;
   } else if (command == "img") {
     co_await on_prompt(c, m, std::move(args));
   } else {
