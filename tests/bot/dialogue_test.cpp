@@ -311,6 +311,8 @@ TEST_P(BotDialogue, RestartWhileAJobRunsDeliversThePhotoOnce) {
   auto tx = store_->begin(core::TxMode::read);
   EXPECT_EQ(tx->jobs_of(kAnn.id, 10).size(), 1u);
   EXPECT_EQ(count("sendMessage"), 1u);
+  ASSERT_TRUE(wait([&] { return count("deleteMessage") == 1; }));
+  expect_golden("restart_while_running", kAnn.id);
 }
 
 TEST_P(BotDialogue, BadInputGetsHelpfulAnswers) {
