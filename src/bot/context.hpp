@@ -24,6 +24,7 @@ struct Bot::Shown {
   core::JobStatus status = core::JobStatus::queued;
   int position = -1;
   bool retry = false;  // the outcome could not be shown; try again
+  int failed_sends = 0;
   std::chrono::steady_clock::time_point last_edit{};
   std::chrono::steady_clock::time_point last_action{};
 };

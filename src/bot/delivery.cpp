@@ -17,6 +17,8 @@ namespace igb::bot {
 using namespace std::chrono_literals;
 using telegram::ChatKind;
 
+constexpr int kMaxSendAttempts = 5;  // a photo Telegram keeps refusing (not a 429) is given up
+
 net::awaitable<void> Bot::run_delivery() {
   // Changes are read from a little before the last one seen: clocks of several processes differ.
   delivery_since_ = core::Timestamp{};
@@ -84,8 +86,13 @@ net::awaitable<void> Bot::deliver(core::Job job) {
   } done{*this, job.id};
   for (;;) {
     co_await deliver_state(job);
-    // A terminal state is final: it has been shown (or will be retried by a later pass).
-    if (core::is_terminal(job.status) || !recheck_.erase(job.id)) co_return;
+    if (!recheck_.erase(job.id)) co_return;
+    if (core::is_terminal(job.status)) {
+      // A terminal state does not change; a pass looked while it was being shown: let one look again
+      // (it finds the job only if the outcome could not be shown yet).
+      wake_delivery();
+      co_return;
+    }
     auto find = [&] {
       auto tx = d_.store.begin(core::TxMode::read);
       return tx->find_job(job.id, false);
@@ -147,10 +154,13 @@ net::awaitable<void> Bot::deliver_state(const core::Job& job) {
         // Not sent: a blocked user is done with; anything else is tried again on a later pass.
         auto user_of = [&] { return d_.accounts.get_user(job.user_id); };
         auto user = co_await d_.pool.run(user_of);
-        if (!user.ok() || !user->blocked_bot) {
+        if ((!user.ok() || !user->blocked_bot) && ++shown->failed_sends < kMaxSendAttempts) {
           shown->retry = true;  // tried again by a later pass, after position_edit_interval
           shown->last_edit = now;
           co_return;
+        }
+        if (shown->failed_sends >= kMaxSendAttempts) {
+          spdlog::error("bot: giving up on the photo of job {} after {} attempts", job.id, kMaxSendAttempts);
         }
         co_await d_.pool.run(mark_delivered);
         shown_.erase(job.id);

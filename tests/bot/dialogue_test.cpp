@@ -219,7 +219,7 @@ TEST_P(BotDialogue, PromptWithOptionsShowsProgressThenThePhoto) {
 
 TEST_P(BotDialogue, OriginalFileAndAgainButtons) {
   tg_.push_message({.from = kAnn, .text = "a lighthouse at dusk"});
-  ASSERT_TRUE(wait([&] { return only_job(kAnn.id).has_value(); }));
+  ASSERT_TRUE(wait([&] { return only_job(kAnn.id).has_value() && count("editMessageText") == 1; }));
   auto id = work_one();
   ASSERT_TRUE(wait([&] { return count("sendPhoto") == 1 && count("deleteMessage") == 1; }));
   auto photo_message = tg_.last_bot_message(kAnn.id)->message_id;
@@ -261,7 +261,7 @@ TEST_P(BotDialogue, QuotaExhaustedShowsThePlans) {
 
 TEST_P(BotDialogue, ProviderFailureSaysTheQuotaWasNotUsed) {
   tg_.push_message({.from = kBoris, .text = "кот в сапогах"});
-  ASSERT_TRUE(wait([&] { return only_job(kBoris.id).has_value(); }));
+  ASSERT_TRUE(wait([&] { return only_job(kBoris.id).has_value() && count("editMessageText") == 1; }));
   work_one(/*succeed=*/false);
   ASSERT_TRUE(wait([&] {
     auto m = tg_.last_bot_message(kBoris.id);
@@ -345,7 +345,7 @@ TEST_P(BotDialogue, GroupsOnlyWhenAddressed) {
   FakeTgChat group{.id = -100500, .type = "supergroup", .title = "Friends"};
   tg_.push_message({.from = kAnn, .chat = group, .text = "just chatting"});
   tg_.push_message({.from = kAnn, .chat = group, .text = "/img a castle on a hill"});
-  ASSERT_TRUE(wait([&] { return only_job(kAnn.id).has_value(); }));
+  ASSERT_TRUE(wait([&] { return only_job(kAnn.id).has_value() && count("editMessageText") == 1; }));
   work_one();
   ASSERT_TRUE(wait([&] { return count("sendPhoto") == 1 && count("deleteMessage") == 1; }));
   tg_.push_message({.from = kAnn, .chat = group, .text = "/apikey"});
@@ -559,6 +559,26 @@ TEST_P(BotDialogue, WithoutAPayloadSecretNothingIsSold) {
   tg_.push_pre_checkout({.from = kAnn, .total_amount = 500, .invoice_payload = "p1.1001.pro.000000000000.AAAA"});
   ASSERT_TRUE(wait([&] { return count("answerPreCheckoutQuery") == 1; }));
   EXPECT_FALSE(tg_.calls("answerPreCheckoutQuery").at(0).params.at("ok").as_bool());
+}
+
+TEST_P(BotDialogue, APhotoTelegramKeepsRefusingIsRetriedThenGivenUp) {
+  tg_.push_message({.from = kAnn, .text = "a tiny boat"});
+  ASSERT_TRUE(wait([&] { return only_job(kAnn.id).has_value() && count("editMessageText") == 1; }));
+  tg_.fail_next("sendPhoto", 400, "Bad Request: PHOTO_INVALID_DIMENSIONS", std::nullopt, 100);
+  work_one();
+  for (std::size_t attempt = 1; attempt <= 5; ++attempt) {
+    ASSERT_TRUE(wait([&] { return count("sendPhoto") == attempt; }));
+    net::post(running_->io, [b = running_->bot.get()] { b->wake_delivery(); });
+  }
+  ASSERT_TRUE(wait([&] {
+    auto tx = store_->begin(core::TxMode::read);
+    return tx->undelivered_bot_jobs(core::Timestamp{}, 10).empty();
+  }));
+  for (int i = 0; i < 3; ++i) {
+    net::post(running_->io, [b = running_->bot.get()] { b->wake_delivery(); });
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_EQ(count("sendPhoto"), 5u);
 }
 
 IGB_ON_BOTH_DATABASES(BotDialogue);
