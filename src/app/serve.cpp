@@ -180,7 +180,7 @@ int serve(Services& s, const ServeOptions& options) {
                      .supervisor = supervisor, .clock = s.clock, .texts = *texts, .payments = *s.payments,
                      .payload_secret = s.config.payload_secret.value(),
                      .job_queued = [&workers] { if (workers) workers->notify(); }},
-        bot::BotOptions{.admin_ids = s.config.admin_telegram_ids});
+        bot::BotOptions{});
     std::string secret = s.config.telegram_webhook_url.empty() ? "" : bot::webhook_secret(*s.store);
     supervisor.spawn("bot-receive", the_bot->run_receiving(s.config.telegram_webhook_url, secret));
     supervisor.spawn("bot-inbox", the_bot->run_inbox());

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -37,6 +38,20 @@ Bot::Bot(BotDeps deps, BotOptions options)
       delivery_wake_(d_.executor) {}
 
 Bot::~Bot() = default;
+
+net::awaitable<bool> wait_or_wake(net::steady_timer& timer, std::chrono::steady_clock::duration d) {
+  timer.expires_after(d);
+  boost::system::error_code ec;
+  co_await timer.async_wait(net::redirect_error(net::use_awaitable, ec));
+  auto cs = co_await net::this_coro::cancellation_state;
+  co_return cs.cancelled() == net::cancellation_type::none;
+}
+
+net::awaitable<bool> sleep_for(std::chrono::steady_clock::duration d) {
+  net::steady_timer timer(co_await net::this_coro::executor);
+  bool woke = co_await wait_or_wake(timer, d);
+  co_return woke;
+}
 
 std::string Bot::t(const Ctx& c, std::string_view key, const Args& args) const {
   return d_.texts.text(c.lang, key, args);
@@ -88,15 +103,10 @@ net::awaitable<std::optional<telegram::Message>> Bot::send_menu(const Ctx& c, st
   co_return sent;
 }
 
-net::awaitable<bool> Bot::edit(std::int64_t chat, bool group, telegram::EditMessageText m) {
+net::awaitable<bool> Bot::edit(std::int64_t chat, telegram::EditMessageText m) {
   m.chat_id = chat;
-  (void)group;
-  auto r = co_await d_.api.edit_message_text(m);
-  for (int i = 0; i < 5 && !r.ok() && r.error().kind == ApiError::Kind::rate_limited; ++i) {
-    net::steady_timer wait(co_await net::this_coro::executor, r.error().retry_after.value_or(std::chrono::seconds(1)));
-    co_await wait.async_wait(net::use_awaitable);
-    r = co_await d_.api.edit_message_text(m);
-  }
+  auto call = [&] { return d_.api.edit_message_text(m); };
+  auto r = co_await with_429_retries(call);
   if (r.ok() || r.error().kind == ApiError::Kind::not_modified) co_return true;
   co_await note_blocked(chat, r.error());
   spdlog::warn("bot: editMessageText in {} failed: {} {}", chat, telegram::to_string(r.error().kind), r.error().description);
@@ -111,12 +121,8 @@ net::awaitable<void> Bot::answer(std::string callback_id, std::string text, bool
 
 net::awaitable<void> Bot::remove(std::int64_t chat, std::int64_t message_id) {
   telegram::DeleteMessage del{.chat_id = chat, .message_id = message_id};
-  auto r = co_await d_.api.delete_message(del);
-  for (int i = 0; i < 5 && !r.ok() && r.error().kind == ApiError::Kind::rate_limited; ++i) {
-    net::steady_timer wait(co_await net::this_coro::executor, r.error().retry_after.value_or(std::chrono::seconds(1)));
-    co_await wait.async_wait(net::use_awaitable);
-    r = co_await d_.api.delete_message(del);
-  }
+  auto call = [&] { return d_.api.delete_message(del); };
+  auto r = co_await with_429_retries(call);
   if (!r.ok()) spdlog::debug("bot: deleteMessage in {} failed: {}", chat, r.error().description);
 }
 

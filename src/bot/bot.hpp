@@ -45,7 +45,6 @@ struct BotOptions {
   std::chrono::seconds position_edit_interval{15};  // a queued job's position is refreshed at most this often
   std::chrono::seconds chat_action_interval{5};    // "uploading photo…" lasts about 5 s in clients
   int history_size = 5;
-  std::vector<std::int64_t> admin_ids;
 };
 
 // Updates of every kind the bot handles (getUpdates' and setWebhook's allowed_updates).
@@ -112,7 +111,7 @@ class Bot {
   net::awaitable<std::optional<telegram::Message>> send(std::int64_t chat, bool group, telegram::SendMessage m);
   // Edits and deletions are not new messages: Telegram's message limits (and the scheduler) do not
   // count them; a 429 is still waited out and retried.
-  net::awaitable<bool> edit(std::int64_t chat, bool group, telegram::EditMessageText m);
+  net::awaitable<bool> edit(std::int64_t chat, telegram::EditMessageText m);
   net::awaitable<void> remove(std::int64_t chat, std::int64_t message_id);
   net::awaitable<void> answer(std::string callback_id, std::string text, bool alert = false);
   net::awaitable<void> answer_silently(std::string callback_id);

@@ -7,6 +7,24 @@ namespace igb::bot {
 // "2026-11-26 14:00 UTC"
 std::string format_time(core::Timestamp t);
 
+// Waits `d`, or less if the timer is canceled (a wake). False once this coroutine is canceled.
+net::awaitable<bool> wait_or_wake(net::steady_timer& timer, std::chrono::steady_clock::duration d);
+// Waits `d` on a timer of its own; false if canceled.
+net::awaitable<bool> sleep_for(std::chrono::steady_clock::duration d);
+
+// Calls a Bot API method that the scheduler does not meter (edits, deletions), waiting out up to
+// five 429s.
+template <class F>
+auto with_429_retries(F make_call) -> std::invoke_result_t<F> {
+  auto r = co_await make_call();
+  for (int i = 0; i < 5 && !r.ok() && r.error().kind == telegram::ApiError::Kind::rate_limited; ++i) {
+    bool waited = co_await sleep_for(r.error().retry_after.value_or(std::chrono::seconds(1)));
+    if (!waited) break;
+    r = co_await make_call();
+  }
+  co_return r;
+}
+
 struct Bot::Ctx {
   core::User user;
   std::int64_t chat_id = 0;

@@ -20,22 +20,17 @@ using telegram::ChatKind;
 constexpr int kMaxSendAttempts = 5;  // a photo Telegram keeps refusing (not a 429) is given up
 
 net::awaitable<void> Bot::run_delivery() {
-  // Changes are read from a little before the last one seen: clocks of several processes differ.
-  delivery_since_ = core::Timestamp{};
   for (;;) {
     delivery_woken_ = false;
     co_await deliver_pass();
     if (delivery_woken_) continue;
-    delivery_wake_.expires_after(o_.delivery_poll);
-    boost::system::error_code ec;
-    co_await delivery_wake_.async_wait(net::redirect_error(net::use_awaitable, ec));
-    if (ec && ec != net::error::operation_aborted) co_return;
-    auto cs = co_await net::this_coro::cancellation_state;
-    if (cs.cancelled() != net::cancellation_type::none) co_return;
+    bool go_on = co_await wait_or_wake(delivery_wake_, o_.delivery_poll);
+    if (!go_on) co_return;
   }
 }
 
 net::awaitable<void> Bot::deliver_pass() {
+  // Changes are read from a little before the last one seen: clocks of several processes differ.
   auto since = delivery_since_ - std::chrono::seconds(2);
   auto read = [&] {
     auto tx = d_.store.begin(core::TxMode::read);
@@ -131,7 +126,7 @@ net::awaitable<void> Bot::deliver_state(const core::Job& job) {
       telegram::EditMessageText e{.message_id = meta->status_message_id,
                                   .text = t(c, "status.queued", {{"position", std::to_string(position + 1)}}),
                                   .reply_markup = single_button(t(c, "status.cancel"), "c:" + job.id)};
-      co_await edit(c.chat_id, c.group, std::move(e));
+      co_await edit(c.chat_id, std::move(e));
       co_return;
     }
     case core::JobStatus::running: {
@@ -139,7 +134,7 @@ net::awaitable<void> Bot::deliver_state(const core::Job& job) {
         shown->status = core::JobStatus::running;
         shown->last_edit = now;
         telegram::EditMessageText e{.message_id = meta->status_message_id, .text = t(c, "status.running")};
-        co_await edit(c.chat_id, c.group, std::move(e));
+        co_await edit(c.chat_id, std::move(e));
       }
       if (now - shown->last_action >= o_.chat_action_interval) {
         shown->last_action = now;
@@ -186,7 +181,7 @@ net::awaitable<void> Bot::deliver_state(const core::Job& job) {
       bool ok = true;
       if (meta->status_message_id != 0) {
         telegram::EditMessageText e{.message_id = meta->status_message_id, .text = std::move(text)};
-        ok = co_await edit(c.chat_id, c.group, std::move(e));
+        ok = co_await edit(c.chat_id, std::move(e));
       } else {
         ok = co_await send_text(c, std::move(text)) != std::nullopt;
       }

@@ -21,14 +21,6 @@ namespace {
 
 constexpr std::string_view kOffsetKey = "telegram.offset";
 
-net::awaitable<bool> sleep_for(std::chrono::steady_clock::duration d) {
-  net::steady_timer timer(co_await net::this_coro::executor, d);
-  boost::system::error_code ec;
-  co_await timer.async_wait(net::redirect_error(net::use_awaitable, ec));
-  auto cs = co_await net::this_coro::cancellation_state;
-  co_return !ec && cs.cancelled() == net::cancellation_type::none;
-}
-
 }  // namespace
 
 net::awaitable<void> Bot::run_receiving(std::string webhook_url, std::string secret) {
@@ -131,11 +123,8 @@ net::awaitable<void> Bot::run_inbox() {
       if (idle) d_.supervisor.spawn("bot-chat", drain_chat(queue.front().chat_id), /*critical=*/false);
     }
     if (rows.size() == 500 || inbox_woken_) continue;
-    inbox_wake_.expires_after(o_.inbox_poll);
-    boost::system::error_code ec;
-    co_await inbox_wake_.async_wait(net::redirect_error(net::use_awaitable, ec));
-    auto cs = co_await net::this_coro::cancellation_state;
-    if (cs.cancelled() != net::cancellation_type::none) co_return;
+    bool go_on = co_await wait_or_wake(inbox_wake_, o_.inbox_poll);
+    if (!go_on) co_return;
   }
 }
 

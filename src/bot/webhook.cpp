@@ -11,11 +11,21 @@ namespace igb::bot {
 namespace {
 
 net::awaitable<server::Response> receive(WebhookContext* ctx, server::Request& req) {
-  auto read_secret = [ctx] {
-    auto tx = ctx->store.begin(core::TxMode::read);
-    return tx->get_setting(kWebhookSecretKey).value_or("");
-  };
-  auto secret = co_await ctx->pool.run(read_secret);
+  std::string secret;
+  {
+    std::lock_guard lock(ctx->secret->mutex);
+    secret = ctx->secret->value;
+  }
+  if (secret.empty()) {
+    // Not cached yet; empty also until the bot process has stored it (then every request is refused).
+    auto read_secret = [ctx] {
+      auto tx = ctx->store.begin(core::TxMode::read);
+      return tx->get_setting(kWebhookSecretKey).value_or("");
+    };
+    secret = co_await ctx->pool.run(read_secret);
+    std::lock_guard lock(ctx->secret->mutex);
+    ctx->secret->value = secret;
+  }
   auto given = req.header("X-Telegram-Bot-Api-Secret-Token");
   if (secret.empty() || !util::constant_time_equal(given, secret)) {
     co_return server::Response::problem(401, "Unauthorized", "The secret token is missing or wrong.");

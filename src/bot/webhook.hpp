@@ -4,6 +4,8 @@
 // inbox, and only then answers 200, so an update Telegram considers delivered is never lost. Any
 // number of `api` instances behind a load balancer can take it; the bot process handles the inbox.
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <string>
 
 #include "core/clock.hpp"
@@ -21,6 +23,12 @@ struct WebhookContext {
   runtime::BlockingPool& pool;
   const core::Clock& clock;
   std::function<void()> stored;  // an update was stored (wakes this process's bot, if any)
+  // The secret once read (it is written once, by the bot process, and never changes).
+  struct Secret {
+    std::mutex mutex;
+    std::string value;
+  };
+  std::shared_ptr<Secret> secret = std::make_shared<Secret>();
 };
 
 void add_webhook_route(server::RouteTable& routes, WebhookContext& ctx);

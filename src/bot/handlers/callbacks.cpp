@@ -73,7 +73,7 @@ telegram::InlineKeyboardMarkup Bot::single_button(std::string text, std::string 
 net::awaitable<void> Bot::show_settings(Ctx& c, std::optional<std::int64_t> edit_message) {
   if (edit_message) {
     telegram::EditMessageText e{.message_id = *edit_message, .text = settings_text(c), .reply_markup = settings_keyboard(c)};
-    if (co_await edit(c.chat_id, c.group, std::move(e))) co_return;
+    if (co_await edit(c.chat_id, std::move(e))) co_return;
   }
   auto text = settings_text(c);
   auto kb = settings_keyboard(c);
@@ -144,7 +144,7 @@ net::awaitable<void> Bot::on_callback(Ctx& c, const telegram::CallbackQuery& q) 
     auto kb = std::move(menu->second);
     if (editable) {
       telegram::EditMessageText e{.message_id = *editable, .text = std::move(text), .reply_markup = std::move(kb)};
-      if (co_await edit(c.chat_id, c.group, std::move(e))) co_return;
+      if (co_await edit(c.chat_id, std::move(e))) co_return;
     } else {
       auto sent = co_await send_menu(c, std::move(text), std::move(kb));
       (void)sent;

@@ -71,7 +71,7 @@ net::awaitable<void> Bot::submit(Ctx& c, core::JobParams params, int count, std:
       text = t(c, "error.internal");
   }
   telegram::EditMessageText edit_status{.message_id = sent->message_id, .text = std::move(text), .reply_markup = std::move(kb)};
-  co_await edit(c.chat_id, c.group, std::move(edit_status));
+  co_await edit(c.chat_id, std::move(edit_status));
 }
 
 telegram::InlineKeyboardMarkup Bot::plan_buttons(const Ctx& c) const {
