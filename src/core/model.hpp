@@ -172,6 +172,31 @@ struct InboxUpdate {
   Timestamp received_at{};
 };
 
+// Operator figures (/stats, `imggenbot stats`). "Today" and "this month" are UTC.
+struct Stats {
+  std::int64_t users = 0;
+  std::int64_t reachable_users = 0;  // neither banned nor blocking the bot: a broadcast's audience
+  std::vector<std::pair<std::string, std::int64_t>> subscribers_by_plan;  // paid periods in force now
+  std::int64_t images_today = 0;      // jobs that succeeded today
+  std::int64_t failed_today = 0;      // jobs that failed for good today (provider errors, refused prompts)
+  std::int64_t stars_this_month = 0;  // Stars paid this month, less refunded payments
+  std::int64_t queued = 0;
+  std::int64_t running = 0;
+};
+
+// A message from the operators to every reachable user, sent by the bot in user id order. The
+// cursor makes it resumable: after a restart it goes on after the last user it handled.
+struct Broadcast {
+  std::int64_t id = 0;
+  std::string text;
+  UserId created_by = 0;  // the admin's Telegram id; 0 from the command line
+  Timestamp created_at{};
+  UserId cursor = 0;      // users with an id above this are still to get it
+  std::int64_t sent = 0;
+  std::int64_t failed = 0;
+  std::optional<Timestamp> finished_at;
+};
+
 struct Image {
   std::string id;  // sha256 hex of the bytes
   std::string mime;

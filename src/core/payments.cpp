@@ -20,6 +20,18 @@ void ensure_user_row(Tx& tx, UserId user, Timestamp now) {
   if (!tx.find_user(user)) tx.upsert_user(user, "", "", now);
 }
 
+// The latest Stars period that has not ended: the one Telegram renews next.
+std::optional<Subscription> current_stars(Tx& tx, UserId user, Timestamp now) {
+  std::optional<Subscription> current;
+  for (auto& s : tx.subscriptions_of(user)) {
+    if (s.status == SubscriptionStatus::active && s.source == SubscriptionSource::stars && s.period_end > now &&
+        (!current || s.period_end > current->period_end)) {
+      current = std::move(s);
+    }
+  }
+  return current;
+}
+
 }  // namespace
 
 Result<CreditOutcome> PaymentService::apply_payment(const PaymentEvent& e) {
@@ -96,16 +108,15 @@ Result<Subscription> PaymentService::grant(UserId user, std::string_view plan_id
   });
 }
 
+std::optional<Subscription> PaymentService::current_stars_subscription(UserId user) {
+  auto tx = store_.begin(TxMode::read);
+  return current_stars(*tx, user, clock_.now());
+}
+
 Result<Subscription> PaymentService::set_auto_renew(UserId user, bool auto_renew) {
   const auto now = clock_.now();
   return transact(store_, TxMode::write, [&](Tx& tx) -> Result<Subscription> {
-    std::optional<Subscription> current;
-    for (auto& s : tx.subscriptions_of(user)) {
-      if (s.status == SubscriptionStatus::active && s.source == SubscriptionSource::stars && s.period_end > now &&
-          (!current || s.period_end > current->period_end)) {
-        current = std::move(s);
-      }
-    }
+    auto current = current_stars(tx, user, now);
     if (!current) return make_error(ErrorCode::not_found, "no paid subscription to change");
     tx.set_subscription_auto_renew(current->id, auto_renew);
     current->auto_renew = auto_renew;

@@ -38,7 +38,9 @@ class PaymentService {
   Result<RefundOutcome> refund(std::string_view charge_id);
   // An operator's gift: `days` of `plan_id` from now, or from the end of the same plan's current period.
   Result<Subscription> grant(UserId user, std::string_view plan_id, int days);
-  // Turns auto-renewal of the user's current paid period on or off; returns that period.
+  // The user's latest Stars period that has not ended (the one Telegram would renew), if any.
+  std::optional<Subscription> current_stars_subscription(UserId user);
+  // Turns auto-renewal of the user's current Stars period on or off; returns that period.
   Result<Subscription> set_auto_renew(UserId user, bool auto_renew);
 
  private:

@@ -96,6 +96,19 @@ class Tx {
 
   // Notification log: true the first time (user, kind, ref) is recorded, false after.
   virtual bool record_notification(UserId user, std::string_view kind, std::string_view ref, Timestamp at) = 0;
+  virtual bool has_notification(UserId user, std::string_view kind, std::string_view ref) = 0;
+  // Active subscription periods ending in [from, to), by end.
+  virtual std::vector<Subscription> subscriptions_ending(Timestamp from, Timestamp to) = 0;
+  // Users with a job that succeeded in [from, to).
+  virtual std::vector<UserId> users_with_images(Timestamp from, Timestamp to) = 0;
+
+  // Operators
+  virtual Stats stats(Timestamp day_start, Timestamp month_start, Timestamp now) = 0;
+  virtual std::int64_t insert_broadcast(const Broadcast& b) = 0;  // returns the new id
+  virtual std::optional<Broadcast> next_broadcast() = 0;         // the oldest unfinished one
+  virtual void update_broadcast(const Broadcast& b) = 0;          // cursor, counts, finished_at
+  // Users neither banned nor blocking the bot, with an id above `after`, by id.
+  virtual std::vector<User> reachable_users(UserId after, int limit) = 0;
 
   // The bot's inbox of Telegram updates: inserted when received, deleted when handled.
   virtual bool insert_inbox_update(const InboxUpdate& update) = 0;  // false if the id is there already

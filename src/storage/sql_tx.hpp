@@ -74,6 +74,14 @@ class SqlTx final : public core::Tx {
 
   bool record_notification(core::UserId user, std::string_view kind, std::string_view ref,
                            core::Timestamp at) override;
+  bool has_notification(core::UserId user, std::string_view kind, std::string_view ref) override;
+  std::vector<core::Subscription> subscriptions_ending(core::Timestamp from, core::Timestamp to) override;
+  std::vector<core::UserId> users_with_images(core::Timestamp from, core::Timestamp to) override;
+  core::Stats stats(core::Timestamp day_start, core::Timestamp month_start, core::Timestamp now) override;
+  std::int64_t insert_broadcast(const core::Broadcast& b) override;
+  std::optional<core::Broadcast> next_broadcast() override;
+  void update_broadcast(const core::Broadcast& b) override;
+  std::vector<core::User> reachable_users(core::UserId after, int limit) override;
   bool insert_inbox_update(const core::InboxUpdate& update) override;
   std::vector<core::InboxUpdate> inbox_updates(std::int64_t after_update_id, int limit) override;
   void delete_inbox_update(std::int64_t update_id) override;
