@@ -1,6 +1,8 @@
 #pragma once
 // What the HTTP API's handlers work with: the core services, the blocking pool that runs them, and
 // the process's metrics. Built by the app; tests build it with fakes.
+#include <boost/asio/awaitable.hpp>
+
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -58,6 +60,13 @@ struct ApiOptions {
   std::string public_base_url;  // prefix for image_url/status_url; empty: relative URLs
 };
 
+// Selling plans through Telegram Stars (bot::StarsBilling, wired by the app). Empty functions: this
+// process cannot sell (no TELEGRAM_BOT_TOKEN), and the routes answer 503.
+struct BillingHooks {
+  std::function<boost::asio::awaitable<core::Result<std::string>>(core::UserId, std::string plan)> invoice_link;
+  std::function<boost::asio::awaitable<core::Result<core::Subscription>>(core::UserId, bool on)> set_auto_renew;
+};
+
 struct ApiContext {
   core::AccountService& accounts;
   core::JobService& jobs;
@@ -71,6 +80,7 @@ struct ApiContext {
   Metrics& metrics;
   gen::Router* router = nullptr;       // null when this process runs no workers
   std::function<void()> job_queued;    // wakes this process's workers, if any
+  BillingHooks billing;
   ApiOptions options;
   std::shared_ptr<KeyCache> keys;
   std::shared_ptr<RateLimiter> limiter;

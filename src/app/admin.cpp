@@ -4,10 +4,21 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <optional>
 #include <ostream>
+
+#include "bot/billing.hpp"
+#include "http/client.hpp"
+#include "runtime/blocking_pool.hpp"
+#include "telegram/bot_api.hpp"
 
 namespace igb::app {
 namespace {
+
+namespace net = boost::asio;
 
 std::string iso(core::Timestamp t) {
   return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", std::chrono::time_point_cast<std::chrono::seconds>(t));
@@ -83,11 +94,42 @@ int admin_apikey_list(Services& s, std::int64_t user, std::ostream& out, std::os
 }
 
 int admin_stats(Services& s, std::ostream& out) {
-  auto tx = s.store->begin(core::TxMode::read);
-  fmt::print(out, "users {}\n", tx->count_users());
-  for (auto st : {core::JobStatus::queued, core::JobStatus::running, core::JobStatus::succeeded,
-                  core::JobStatus::failed, core::JobStatus::canceled}) {
-    fmt::print(out, "jobs {} {}\n", core::to_string(st), tx->count_jobs(st));
+  out << core::describe(s.admin->stats());
+  return 0;
+}
+
+int admin_broadcast(Services& s, const std::string& text, std::ostream& out, std::ostream& err) {
+  auto r = s.admin->queue_broadcast(text, 0);
+  if (!r) return fail(err, r.error());
+  fmt::print(out, "broadcast #{} queued; the running bot sends it to every reachable user\n", r->id);
+  return 0;
+}
+
+int admin_refund(Services& s, const std::string& charge_id, std::ostream& out, std::ostream& err) {
+  if (s.config.telegram_bot_token.empty()) {
+    err << "error: TELEGRAM_BOT_TOKEN is not set; Telegram must give the Stars back\n";
+    return 1;
+  }
+  net::io_context io;
+  runtime::BlockingPool pool(1);
+  auto client = http::make_client(io.get_executor(), {.proxy = http::proxy_from_env()});
+  auto api = telegram::make_http_bot_api(*client, {.base_url = s.config.telegram_api_base,
+                                                   .token = s.config.telegram_bot_token.value()});
+  auto texts = bot::Catalogs::embedded();
+  bot::StarsBilling billing(io.get_executor(), *api, *s.store, *s.payments, s.plans, pool, texts,
+                            s.config.payload_secret.value());
+  std::optional<core::Result<core::RefundOutcome>> outcome;
+  auto run = [&]() -> net::awaitable<void> { outcome.emplace(co_await billing.refund(charge_id)); };
+  net::co_spawn(io, run(), [](std::exception_ptr e) {
+    if (e) std::rethrow_exception(e);
+  });
+  io.run();
+  pool.stop();
+  if (!*outcome) return fail(err, outcome->error());
+  if ((*outcome)->duplicate) {
+    fmt::print(out, "payment {} was refunded before; nothing changed\n", charge_id);
+  } else {
+    fmt::print(out, "payment {} refunded{}\n", charge_id, (*outcome)->revoked ? "; the period it bought is revoked" : "");
   }
   return 0;
 }

@@ -19,5 +19,10 @@ int admin_apikey_revoke(Services& s, std::int64_t user, const std::string& key_i
                         std::ostream& err);
 int admin_apikey_list(Services& s, std::int64_t user, std::ostream& out, std::ostream& err);
 int admin_stats(Services& s, std::ostream& out);
+// Queues a broadcast; the running bot sends it to every reachable user.
+int admin_broadcast(Services& s, const std::string& text, std::ostream& out, std::ostream& err);
+// Gives a Telegram Stars payment back (refundStarPayment; needs TELEGRAM_BOT_TOKEN), then revokes
+// what it bought.
+int admin_refund(Services& s, const std::string& charge_id, std::ostream& out, std::ostream& err);
 
 }  // namespace igb::app

@@ -52,7 +52,13 @@ int main(int argc, char** argv) {
   generate_cmd->add_option("--style", gen_cmd_opts.style, "Style preset");
   auto* migrate_cmd = cli.add_subcommand("migrate", "Apply pending database migrations and exit");
   auto* config_cmd = cli.add_subcommand("config", "Print the effective configuration (secrets redacted)");
-  auto* stats_cmd = cli.add_subcommand("stats", "Print user and job counts");
+  auto* stats_cmd = cli.add_subcommand("stats", "Print users, subscribers, images today, revenue this month, queue");
+  std::string broadcast_text, charge_id;
+  auto* broadcast_cmd = cli.add_subcommand("broadcast", "Queue a message to every user; the running bot sends it");
+  broadcast_cmd->add_option("--text", broadcast_text, "The message (up to 4096 characters)")->required();
+  auto* payment_cmd = cli.add_subcommand("payment", "Operator commands on payments")->require_subcommand(1);
+  auto* payment_refund = payment_cmd->add_subcommand("refund", "Give a Stars payment back and revoke what it bought");
+  payment_refund->add_option("--charge-id", charge_id, "telegram_payment_charge_id of the payment")->required();
   std::string health_url;
   auto* health_cmd = cli.add_subcommand("healthcheck", "Exit 0 if the HTTP API's /healthz answers (container checks)");
   health_cmd->add_option("--url", health_url, "URL to check (default: /healthz on HTTP_LISTEN)");
@@ -125,6 +131,8 @@ int main(int argc, char** argv) {
     if (bot_cmd->parsed()) return app::serve(*services, {.api = false, .bot = true, .workers = false});
     if (generate_cmd->parsed()) return app::run_generate(*services, gen_cmd_opts);
     if (stats_cmd->parsed()) return app::admin_stats(*services, std::cout);
+    if (broadcast_cmd->parsed()) return app::admin_broadcast(*services, broadcast_text, std::cout, std::cerr);
+    if (payment_refund->parsed()) return app::admin_refund(*services, charge_id, std::cout, std::cerr);
     if (user_show->parsed()) return app::admin_user_show(*services, telegram_id, std::cout, std::cerr);
     if (user_ban->parsed()) return app::admin_user_ban(*services, telegram_id, true, std::cout, std::cerr);
     if (user_unban->parsed()) return app::admin_user_ban(*services, telegram_id, false, std::cout, std::cerr);

@@ -98,6 +98,7 @@ int serve(Services& s, const ServeOptions& options) {
   std::unique_ptr<telegram::BotApi> tg_api;
   std::optional<telegram::SendScheduler> tg_scheduler;
   std::optional<bot::Catalogs> texts;
+  std::optional<bot::StarsBilling> billing;  // selling plans: the bot and POST/DELETE /v1/subscription
   std::unique_ptr<imaging::ImageStore> bot_images;
   std::unique_ptr<bot::Bot> the_bot;
   std::optional<bot::WebhookContext> webhook;
@@ -166,25 +167,30 @@ int serve(Services& s, const ServeOptions& options) {
                  s.config.backends.size());
   }
   const bool run_bot = options.bot && !s.config.telegram_bot_token.empty();
-  if (run_bot) {
+  if ((run_bot || options.api) && !s.config.telegram_bot_token.empty()) {
     tg_http = http::make_client(control, {.proxy = http::proxy_from_env()});
     tg_api = telegram::make_http_bot_api(*tg_http, {.base_url = s.config.telegram_api_base,
                                                     .token = s.config.telegram_bot_token.value()});
-    tg_scheduler.emplace(control, telegram::SchedulerOptions{});
     texts.emplace(bot::Catalogs::embedded());
+    billing.emplace(control, *tg_api, *s.store, *s.payments, s.plans, pool, *texts, s.config.payload_secret.value());
+  }
+  if (run_bot) {
+    tg_scheduler.emplace(control, telegram::SchedulerOptions{});
     if (!generation) bot_images = imaging::make_file_image_store(s.config.data_dir);
     the_bot = std::make_unique<bot::Bot>(
         bot::BotDeps{.executor = control, .api = *tg_api, .scheduler = *tg_scheduler, .store = *s.store,
                      .accounts = *s.accounts, .quota = *s.quota, .jobs = *s.jobs, .plans = s.plans,
                      .images = generation ? *generation->images : *bot_images, .pool = pool,
                      .supervisor = supervisor, .clock = s.clock, .texts = *texts, .payments = *s.payments,
-                     .payload_secret = s.config.payload_secret.value(),
+                     .billing = *billing, .admin = *s.admin, .notices = *s.notices,
                      .job_queued = [&workers] { if (workers) workers->notify(); }},
-        bot::BotOptions{});
+        bot::BotOptions{.admin_ids = s.config.admin_telegram_ids});
     std::string secret = s.config.telegram_webhook_url.empty() ? "" : bot::webhook_secret(*s.store);
     supervisor.spawn("bot-receive", the_bot->run_receiving(s.config.telegram_webhook_url, secret));
     supervisor.spawn("bot-inbox", the_bot->run_inbox());
     supervisor.spawn("bot-delivery", the_bot->run_delivery());
+    supervisor.spawn("bot-notices", the_bot->run_notices());
+    supervisor.spawn("bot-broadcasts", the_bot->run_broadcasts());
     spdlog::info("Telegram bot: {}", s.config.telegram_webhook_url.empty() ? "long polling" : "webhook");
   } else if (options.bot && !options.api) {
     spdlog::warn("TELEGRAM_BOT_TOKEN is not set: the bot does not run");
@@ -208,6 +214,11 @@ int serve(Services& s, const ServeOptions& options) {
         .keys = std::make_shared<api::KeyCache>(),
         .limiter = std::make_shared<api::RateLimiter>(s.config.api_rate_per_minute, s.config.api_rate_burst),
         .submits = std::make_shared<api::SubmitBatcher>(*s.jobs, pool)});
+    if (billing) {
+      auto* b = &*billing;
+      api_ctx->billing.invoice_link = [b](core::UserId user, std::string plan) { return b->invoice_link(user, std::move(plan)); };
+      api_ctx->billing.set_auto_renew = [b](core::UserId user, bool on) { return b->set_auto_renew(user, on); };
+    }
     auto routes = api::build_routes(*api_ctx, [&s] { return database_problem(s); });
     if (!s.config.telegram_webhook_url.empty()) {
       webhook.emplace(bot::WebhookContext{.store = *s.store, .pool = pool, .clock = s.clock, .stored = [&control, &the_bot] {

@@ -11,6 +11,8 @@ std::unique_ptr<Services> wire(config::Config config, core::PlanCatalog plans) {
   s->quota = std::make_unique<core::QuotaService>(*s->store, s->clock, s->plans);
   s->jobs = std::make_unique<core::JobService>(*s->store, s->clock, s->plans, s->config.jobs);
   s->payments = std::make_unique<core::PaymentService>(*s->store, s->clock, s->plans);
+  s->admin = std::make_unique<core::AdminService>(*s->store, s->clock);
+  s->notices = std::make_unique<core::NoticeService>(*s->store, s->clock, s->plans);
   return s;
 }
 

@@ -6,6 +6,8 @@
 #include "core/accounts.hpp"
 #include "core/clock.hpp"
 #include "core/jobs.hpp"
+#include "core/admin.hpp"
+#include "core/notices.hpp"
 #include "core/payments.hpp"
 #include "core/plans.hpp"
 #include "core/quota.hpp"
@@ -22,6 +24,8 @@ struct Services {
   std::unique_ptr<core::QuotaService> quota;
   std::unique_ptr<core::JobService> jobs;
   std::unique_ptr<core::PaymentService> payments;
+  std::unique_ptr<core::AdminService> admin;
+  std::unique_ptr<core::NoticeService> notices;
 };
 
 // Opens (and migrates) the database and builds the services. Throws on a broken database.

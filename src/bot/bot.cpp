@@ -16,7 +16,9 @@ using telegram::ChatKind;
 
 const std::vector<std::string>& allowed_updates() {
   static const std::vector<std::string> kAll{"message",      "edited_message", "callback_query",
-                                             "pre_checkout_query", "my_chat_member", "inline_query"};
+                                             "pre_checkout_query", "my_chat_member", "inline_query",
+                                             // Bot API 10.2; servers that do not know it ignore it
+                                             "subscription"};
   return kAll;
 }
 
@@ -35,7 +37,9 @@ Bot::Bot(BotDeps deps, BotOptions options)
     : d_(std::move(deps)),
       o_(std::move(options)),
       inbox_wake_(d_.executor),
-      delivery_wake_(d_.executor) {}
+      delivery_wake_(d_.executor),
+      notice_wake_(d_.executor),
+      broadcast_wake_(d_.executor) {}
 
 Bot::~Bot() = default;
 
@@ -66,6 +70,16 @@ void Bot::wake_inbox() {
 void Bot::wake_delivery() {
   delivery_woken_ = true;
   delivery_wake_.cancel();
+}
+
+void Bot::wake_notices() {
+  notices_woken_ = true;
+  notice_wake_.cancel();
+}
+
+void Bot::wake_broadcasts() {
+  broadcasts_woken_ = true;
+  broadcast_wake_.cancel();
 }
 
 net::awaitable<void> Bot::note_blocked(std::int64_t chat, const ApiError& error) {
@@ -151,8 +165,10 @@ net::awaitable<void> Bot::handle(telegram::Update u) {
     co_await on_my_chat_member(*u.my_chat_member);
   } else if (u.pre_checkout_query) {
     co_await on_pre_checkout(*u.pre_checkout_query);
+  } else if (u.subscription) {
+    co_await on_subscription_update(*u.subscription);
   }
-  // edited_message, inline_query, subscription: nothing to do (edits are not new prompts).
+  // edited_message, inline_query: nothing to do (edits are not new prompts).
 }
 
 net::awaitable<void> Bot::on_my_chat_member(const telegram::ChatMemberUpdated& u) {

@@ -18,11 +18,14 @@
 #include <string>
 #include <vector>
 
+#include "bot/billing.hpp"
 #include "bot/codes.hpp"
 #include "bot/i18n.hpp"
 #include "bot/prompt_options.hpp"
 #include "core/accounts.hpp"
+#include "core/admin.hpp"
 #include "core/jobs.hpp"
+#include "core/notices.hpp"
 #include "core/payments.hpp"
 #include "core/plans.hpp"
 #include "core/quota.hpp"
@@ -45,6 +48,10 @@ struct BotOptions {
   std::chrono::seconds position_edit_interval{15};  // a queued job's position is refreshed at most this often
   std::chrono::seconds chat_action_interval{5};    // "uploading photo…" lasts about 5 s in clients
   int history_size = 5;
+  std::vector<std::int64_t> admin_ids;           // ADMIN_TELEGRAM_IDS: who may use /stats, /grant, …
+  std::chrono::milliseconds notice_poll{60'000};  // how often to look for notices due
+  std::chrono::milliseconds broadcast_poll{5'000};  // how often to look for a broadcast to send
+  double broadcast_per_second = 20;  // under the scheduler's 30/s, so users' own messages still go out
 };
 
 // Updates of every kind the bot handles (getUpdates' and setWebhook's allowed_updates).
@@ -67,7 +74,9 @@ struct BotDeps {
   const core::Clock& clock;
   const Catalogs& texts;
   core::PaymentService& payments;
-  std::string payload_secret;        // PAYMENT_PAYLOAD_SECRET; empty: nothing is sold
+  StarsBilling& billing;
+  core::AdminService& admin;
+  core::NoticeService& notices;
   std::function<void()> job_queued;  // wakes this process's workers, if any
 };
 
@@ -87,12 +96,18 @@ class Bot {
   net::awaitable<void> run_inbox();
   // Shows job progress and outcomes in their chats.
   net::awaitable<void> run_delivery();
+  // Sends the notices that are due (subscription ends, quota used), each once.
+  net::awaitable<void> run_notices();
+  // Sends queued broadcasts, resuming after the last user handled.
+  net::awaitable<void> run_broadcasts();
   // Registers the bot's commands in every language (setMyCommands).
   net::awaitable<void> register_commands();
 
   // Both must be called on the bot's executor.
   void wake_inbox();
   void wake_delivery();
+  void wake_notices();
+  void wake_broadcasts();
 
   // One update, now (tests and the inbox loop).
   net::awaitable<void> handle(telegram::Update update);
@@ -134,6 +149,18 @@ class Bot {
   net::awaitable<void> on_pre_checkout(const telegram::PreCheckoutQuery& q);
   net::awaitable<void> on_successful_payment(Ctx& c, const telegram::SuccessfulPayment& p);
   net::awaitable<void> on_refunded_payment(Ctx& c, const telegram::RefundedPayment& p);
+  net::awaitable<void> on_subscription_update(const telegram::SubscriptionUpdate& u);
+  net::awaitable<void> on_renewal_button(Ctx& c, const telegram::CallbackQuery& q, bool on);
+  std::optional<telegram::InlineKeyboardMarkup> renewal_button(const Ctx& c, const core::QuotaStatus& q) const;
+  // Admin commands (src/bot/handlers/admin.cpp): for ADMIN_TELEGRAM_IDS in their private chat;
+  // anyone else gets the unknown-command answer.
+  bool is_admin(const Ctx& c) const;
+  static bool is_admin_command(const std::string& command);
+  net::awaitable<void> on_admin_command(Ctx& c, const std::string& command, std::string args);
+  // Notices and broadcasts (src/bot/notices.cpp)
+  net::awaitable<void> notice_pass();
+  net::awaitable<bool> send_notice(const core::Notice& n);
+  net::awaitable<bool> broadcast_step();
   // Empty if the query may go on; otherwise why not, in `lang`.
   std::string pre_checkout_problem(const telegram::PreCheckoutQuery& q, const std::string& lang) const;
   std::string plans_text(const Ctx& c) const;
@@ -171,8 +198,13 @@ class Bot {
   BotOptions o_;
   net::steady_timer inbox_wake_;
   net::steady_timer delivery_wake_;
+  net::steady_timer notice_wake_;
+  net::steady_timer broadcast_wake_;
   bool inbox_woken_ = false;
   bool delivery_woken_ = false;
+  bool notices_woken_ = false;
+  bool broadcasts_woken_ = false;
+  std::optional<core::Timestamp> images_since_;  // quota notices: images finished before this were looked at
   std::int64_t inbox_watermark_ = 0;               // highest update id dispatched
   std::map<std::int64_t, std::deque<core::InboxUpdate>> chats_;  // chats with updates in hand
   core::Timestamp delivery_since_{};               // job changes older than this were handled

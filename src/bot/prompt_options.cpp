@@ -18,6 +18,10 @@ std::optional<std::string_view> option_name(std::string_view word) {
   return std::nullopt;
 }
 
+PromptProblem problem(std::string key, Args args = {}) { return PromptProblem{std::move(key), std::move(args)}; }
+
+}  // namespace
+
 std::vector<std::string_view> words(std::string_view s) {
   std::vector<std::string_view> out;
   std::size_t i = 0;
@@ -31,10 +35,6 @@ std::vector<std::string_view> words(std::string_view s) {
   }
   return out;
 }
-
-PromptProblem problem(std::string key, Args args = {}) { return PromptProblem{std::move(key), std::move(args)}; }
-
-}  // namespace
 
 std::string style_names() {
   std::string out;

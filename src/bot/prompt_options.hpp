@@ -36,4 +36,7 @@ std::variant<PromptRequest, PromptProblem> parse_prompt(std::string_view text, c
 // "photo, cinematic, anime, …" for messages.
 std::string style_names();
 
+// The white-space separated words of `s` (views into it).
+std::vector<std::string_view> words(std::string_view s);
+
 }  // namespace igb::bot

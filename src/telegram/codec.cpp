@@ -260,8 +260,8 @@ void decode(const json::value& v, const std::string& path, Errors& e, InlineQuer
 void decode(const json::value& v, const std::string& path, Errors& e, SubscriptionUpdate& out) {
   Fields f(v, path, e);
   f.object("user", out.user, [](auto&&... a) { decode(a...); });
+  f.string("invoice_payload", out.invoice_payload, true);
   f.string("state", out.state, true);
-  f.string("telegram_payment_charge_id", out.telegram_payment_charge_id);
 }
 
 void decode(const json::value& v, const std::string& path, Errors& e, Update& out) {

@@ -117,11 +117,11 @@ struct InlineQuery {
   std::string query;
 };
 
-// Bot API 10.2's Update.subscription is not in 10.1's spec; decoded when present.
+// Bot API 10.2's Update.subscription (BotSubscriptionUpdated) is not in 10.1's spec; decoded when present.
 struct SubscriptionUpdate {
   User user;
-  std::string state;  // "canceled", "active", "failed"
-  std::string telegram_payment_charge_id;
+  std::string invoice_payload;  // the payload of the invoice the subscription was bought with
+  std::string state;            // "canceled" (by the user), "active" (re-enabled), "failed" (renewal payment)
 };
 
 struct Update {

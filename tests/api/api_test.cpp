@@ -12,7 +12,9 @@
 #include "http/client.hpp"
 #include "imaging/decode.hpp"
 #include "imaging/encode.hpp"
+#include "core/payments.hpp"
 #include "support/async.hpp"
+#include "support/fake_bot_api.hpp"
 #include "support/fake_http_server.hpp"
 #include "support/process.hpp"
 #include "support/store_fixture.hpp"
@@ -283,6 +285,78 @@ TEST_P(Api, ValidationListsEveryBadField) {
   EXPECT_EQ(text.status, 415);
   auto bad_utf8 = call("POST", "/v1/generate", key, "{\"prompt\":\"\xff\xfe\"}");
   EXPECT_EQ(bad_utf8.status / 100, 4);
+}
+
+TEST_P(Api, SubscriptionIsSoldThroughTelegramAndItsRenewalStopped) {
+  FakeBotApi tg;
+  // An API-only process sells through the Bot API (no bot runs in it).
+  start({{"TELEGRAM_BOT_TOKEN", tg.token()}, {"TELEGRAM_API_BASE", tg.base_url()},
+         {"PAYMENT_PAYLOAD_SECRET", "api-test-payload-secret-0123456789"}},
+        "api");
+  const auto key = new_key(4242);
+  auto loc_of = [&](const http::Response& r) {
+    return json::serialize(body(r).at("errors").as_array().at(0).at("loc"));
+  };
+  auto missing = call("POST", "/v1/subscription", key, "{}");
+  EXPECT_EQ(missing.status, 422);
+  EXPECT_EQ(loc_of(missing), R"(["body","plan"])");
+  auto free_plan = call("POST", "/v1/subscription", key, R"({"plan":"free"})");
+  EXPECT_EQ(free_plan.status, 422);
+  EXPECT_NE(free_plan.body.find("value_error.plan"), std::string::npos) << free_plan.body;
+  EXPECT_EQ(call("POST", "/v1/subscription", key, R"({"plan":5})").status, 422);
+  EXPECT_EQ(call("POST", "/v1/subscription", key, R"({"plan":"basic"})", {{"Content-Type", "text/plain"}}).status, 415);
+  EXPECT_EQ(call("POST", "/v1/subscription", "", R"({"plan":"basic"})").status, 401);
+  EXPECT_EQ(tg.count_calls("createInvoiceLink"), 0u);
+
+  auto bought = call("POST", "/v1/subscription", key, R"({"plan":"basic"})");
+  ASSERT_EQ(bought.status, 201) << bought.body;
+  auto b = body(bought);
+  EXPECT_EQ(b.at("payment_url").as_string(), "https://t.me/$fake-invoice-1");
+  EXPECT_EQ(b.at("price_stars").as_int64(), 150);
+  auto invoice = tg.calls("createInvoiceLink").at(0).params;
+  EXPECT_EQ(invoice.at("currency").as_string(), "XTR");
+  EXPECT_EQ(invoice.at("subscription_period").as_int64(), 2592000);
+  EXPECT_EQ(invoice.at("prices").as_array().at(0).at("amount").as_int64(), 150);
+  const std::string payload(invoice.at("payload").as_string());
+  EXPECT_TRUE(payload.starts_with("p1.4242.basic.")) << payload;  // for this caller's account only
+
+  // Nothing to stop yet.
+  auto none = call("DELETE", "/v1/subscription", key);
+  EXPECT_EQ(none.status, 404) << none.body;
+
+  // The user pays in Telegram; the bot credits it. The API shows it at once.
+  tg.push_successful_payment({.from = {.id = 4242, .first_name = "Api"}, .total_amount = 150, .invoice_payload = payload,
+                              .telegram_payment_charge_id = "stxApi1", .is_recurring = true});
+  core::SystemClock wall;  // the server runs on the real clock
+  core::PaymentService payments(store(), wall, plans_);
+  ASSERT_TRUE(payments.apply_payment({.charge_id = "stxApi1", .user_id = 4242, .plan_id = "basic", .amount = 150,
+                                      .is_recurring = true, .at = wall.now()})
+                  .ok());
+  auto sub = body(call("GET", "/v1/subscription", key));
+  EXPECT_EQ(sub.at("plan").at("id").as_string(), "basic");
+  EXPECT_TRUE(sub.at("auto_renew").as_bool());
+
+  auto stopped = call("DELETE", "/v1/subscription", key);
+  ASSERT_EQ(stopped.status, 200) << stopped.body;
+  EXPECT_FALSE(body(stopped).at("auto_renew").as_bool());
+  EXPECT_EQ(body(stopped).at("plan").at("id").as_string(), "basic");  // to the end of the period
+  auto edit = tg.calls("editUserStarSubscription").at(0).params;
+  EXPECT_EQ(edit.at("user_id").as_int64(), 4242);
+  EXPECT_EQ(edit.at("telegram_payment_charge_id").as_string(), "stxApi1");
+  EXPECT_TRUE(edit.at("is_canceled").as_bool());
+  EXPECT_FALSE(body(call("GET", "/v1/subscription", key)).at("auto_renew").as_bool());
+  EXPECT_EQ(call("DELETE", "/v1/subscription", key).status, 200);  // again: nothing more to ask Telegram
+  EXPECT_EQ(tg.count_calls("editUserStarSubscription"), 1u);
+  // The token never leaks into the log.
+  EXPECT_EQ(process_->err_so_far().find(tg.token()), std::string::npos);
+}
+
+TEST_P(Api, WithoutABotTokenNothingIsSold) {
+  start();
+  const auto key = new_key(4243);
+  auto r = call("POST", "/v1/subscription", key, R"({"plan":"basic"})");
+  EXPECT_EQ(r.status, 503) << r.body;
+  EXPECT_EQ(call("DELETE", "/v1/subscription", key).status, 503);
 }
 
 TEST_P(Api, UnknownRouteWrongMethodAndOversizedBody) {

@@ -6,7 +6,9 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/payments.hpp"
 #include "storage/migrations.hpp"
+#include "support/fake_bot_api.hpp"
 #include "support/process.hpp"
 #include "support/store_fixture.hpp"
 #include "support/temp_dir.hpp"
@@ -25,7 +27,7 @@ TEST(Cli, HelpListsEveryRole) {
   TempDir dir;
   auto r = imggenbot({"--help"}, {}, dir.path());
   EXPECT_EQ(r.exit_code, 0);
-  for (const char* role : {"serve", "api", "bot", "worker", "migrate", "user", "apikey", "stats"}) {
+  for (const char* role : {"serve", "api", "bot", "worker", "migrate", "user", "apikey", "stats", "broadcast", "payment"}) {
     EXPECT_NE(r.out.find(std::string("\n  ") + role + " "), std::string::npos) << role << "\n" << r.out;
   }
 }
@@ -165,7 +167,49 @@ TEST_P(CliOnDatabase, OperatorCommands) {
   EXPECT_EQ(imggenbot({"user", "show", "--telegram-id", "78"}, env(), dir_.path()).exit_code, 1);
 
   auto stats = imggenbot({"stats"}, env(), dir_.path());
-  EXPECT_NE(stats.out.find("users 1"), std::string::npos) << stats.out;
+  EXPECT_NE(stats.out.find("users 1 (0 reachable)"), std::string::npos) << stats.out;  // 77 is banned
+  EXPECT_NE(stats.out.find("subscribers pro=1"), std::string::npos) << stats.out;
+
+  auto queued = imggenbot({"broadcast", "--text", "Maintenance tonight at 22:00 UTC"}, env(), dir_.path());
+  EXPECT_EQ(queued.exit_code, 0) << queued.err;
+  EXPECT_NE(queued.out.find("broadcast #1 queued"), std::string::npos) << queued.out;
+  auto pending = store().begin(core::TxMode::read)->next_broadcast();
+  ASSERT_TRUE(pending);
+  EXPECT_EQ(pending->text, "Maintenance tonight at 22:00 UTC");
+  auto blank = imggenbot({"broadcast", "--text", "   "}, env(), dir_.path());
+  EXPECT_EQ(blank.exit_code, 1);
+  EXPECT_NE(blank.err.find("empty"), std::string::npos) << blank.err;
+}
+
+TEST_P(CliOnDatabase, RefundGivesTheStarsBackThroughTelegramOnce) {
+  auto no_token = imggenbot({"payment", "refund", "--charge-id", "stx1"}, env(), dir_.path());
+  EXPECT_EQ(no_token.exit_code, 1);
+  EXPECT_NE(no_token.err.find("TELEGRAM_BOT_TOKEN"), std::string::npos) << no_token.err;
+
+  FakeBotApi tg;
+  tg.push_successful_payment({.from = {.id = 88}, .total_amount = 150, .invoice_payload = "p",
+                              .telegram_payment_charge_id = "stx1", .is_recurring = true});
+  core::PaymentService payments(store(), clock_, plans_);
+  ASSERT_TRUE(payments.apply_payment({.charge_id = "stx1", .user_id = 88, .plan_id = "basic", .amount = 150,
+                                      .is_recurring = true, .at = now()})
+                  .ok());
+  auto with_tg = env();
+  with_tg["TELEGRAM_BOT_TOKEN"] = tg.token();
+  with_tg["TELEGRAM_API_BASE"] = tg.base_url();
+  auto unknown = imggenbot({"payment", "refund", "--charge-id", "nope"}, with_tg, dir_.path());
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.err.find("No payment has this charge id"), std::string::npos) << unknown.err;
+  auto refunded = imggenbot({"payment", "refund", "--charge-id", "stx1"}, with_tg, dir_.path());
+  EXPECT_EQ(refunded.exit_code, 0) << refunded.err;
+  EXPECT_NE(refunded.out.find("payment stx1 refunded; the period it bought is revoked"), std::string::npos)
+      << refunded.out;
+  EXPECT_EQ(tg.refunded_charges(), std::vector<std::string>{"stx1"});
+  EXPECT_TRUE(store().begin(core::TxMode::read)->find_payment("stx1", false)->refunded_at);
+  auto again = imggenbot({"payment", "refund", "--charge-id", "stx1"}, with_tg, dir_.path());
+  EXPECT_EQ(again.exit_code, 0);
+  EXPECT_NE(again.out.find("refunded before"), std::string::npos) << again.out;
+  EXPECT_EQ(tg.count_calls("refundStarPayment"), 1u);
+  EXPECT_EQ((refunded.out + refunded.err).find(tg.token()), std::string::npos);
 }
 
 IGB_ON_BOTH_DATABASES(CliOnDatabase);

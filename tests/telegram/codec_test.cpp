@@ -156,6 +156,20 @@ TEST(CodecTest, DecodesPaymentsAndMembership) {
   EXPECT_FALSE(unknown_kind.value->message);
 }
 
+TEST(CodecTest, DecodesBotApi102SubscriptionUpdates) {
+  auto u = decode_update(json::parse(R"({"update_id": 3, "subscription": {"user": {"id": 7, "is_bot": false,
+      "first_name": "A"}, "invoice_payload": "p1.7.basic.n.mac", "state": "failed"}})"));
+  ASSERT_TRUE(u.ok()) << u.error_text();
+  ASSERT_TRUE(u.value->subscription);
+  EXPECT_EQ(u.value->subscription->user.id, 7);
+  EXPECT_EQ(u.value->subscription->invoice_payload, "p1.7.basic.n.mac");
+  EXPECT_EQ(u.value->subscription->state, "failed");
+  auto missing = decode_update(json::parse(R"({"update_id": 4, "subscription": {"user": {"id": 7, "is_bot": false,
+      "first_name": "A"}, "state": "canceled"}})"));
+  EXPECT_FALSE(missing.ok());
+  EXPECT_NE(missing.error_text().find("subscription.invoice_payload"), std::string::npos) << missing.error_text();
+}
+
 TEST(CodecTest, ErrorsNameTheirPathAndAreAllCollected) {
   auto u = decode_update(json::parse(R"({"update_id": 1, "message": {"message_id": "1", "date": 1,
       "chat": {"id": "12", "type": "private"}, "from": {"id": 5, "is_bot": false},

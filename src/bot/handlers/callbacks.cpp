@@ -220,6 +220,9 @@ net::awaitable<void> Bot::on_callback(Ctx& c, const telegram::CallbackQuery& q) 
   } else if (action == "buy") {
     co_await on_buy(c, q, arg);
     co_return;
+  } else if (action == "ren" && (arg == "on" || arg == "off")) {
+    co_await on_renewal_button(c, q, arg == "on");
+    co_return;
   } else {
     reply = t(c, "button.stale");
   }

@@ -121,6 +121,8 @@ net::awaitable<void> Bot::on_command(Ctx& c, const telegram::Message& m, std::st
     (void)sent;
   } else if (command == "img") {
     co_await on_prompt(c, m, std::move(args));
+  } else if (is_admin(c) && is_admin_command(command)) {
+    co_await on_admin_command(c, command, std::move(args));
   } else {
     auto text = t(c, "input.unknown_command");
     std::optional<std::int64_t> reply_to;
@@ -156,8 +158,14 @@ net::awaitable<void> Bot::cmd_me(Ctx& c) {
                                {"remaining", std::to_string(q.remaining())},
                                {"limit", std::to_string(q.limit)},
                                {"renewal", renewal}});
-  auto sent = co_await send_text(c, std::move(text));
-  (void)sent;
+  auto kb = renewal_button(c, q);
+  if (kb) {
+    auto sent = co_await send_menu(c, std::move(text), std::move(*kb));
+    (void)sent;
+  } else {
+    auto sent = co_await send_text(c, std::move(text));
+    (void)sent;
+  }
 }
 
 net::awaitable<void> Bot::cmd_cancel(Ctx& c) {

@@ -1,13 +1,12 @@
 // Telegram Stars: plans with buy buttons, invoices (30-day subscriptions), pre-checkout checks,
-// crediting payments exactly once (the ledger is keyed by Telegram's charge id), refunds.
+// crediting payments exactly once (the ledger is keyed by Telegram's charge id), refunds, stopping
+// and resuming the monthly renewal (a button in /me, or the user in Telegram: Update.subscription).
 #include <spdlog/spdlog.h>
 
 #include "bot/context.hpp"
 #include "bot/payload.hpp"
 
 namespace igb::bot {
-
-inline constexpr int kSubscriptionSeconds = 2592000;  // 30 days: the only period Telegram offers
 
 telegram::InlineKeyboardMarkup Bot::pay_button(const Ctx& c, const std::string& url, int stars) const {
   telegram::InlineKeyboardMarkup kb;
@@ -34,21 +33,14 @@ net::awaitable<void> Bot::cmd_plans(Ctx& c) {
 
 net::awaitable<void> Bot::on_buy(Ctx& c, const telegram::CallbackQuery& q, std::string plan_id) {
   const auto* plan = d_.plans.find(plan_id);
-  if (d_.payload_secret.empty() || plan == nullptr || plan->price_stars <= 0) {
+  if (!d_.billing.selling() || plan == nullptr || plan->price_stars <= 0) {
     auto text = t(c, "payments.unavailable");
     co_await answer(q.id, std::move(text), true);
     co_return;
   }
   co_await answer_silently(q.id);
-  telegram::CreateInvoiceLink invoice{
-      .title = plan->title,
-      .description = t(c, "payments.invoice_description", {{"images", std::to_string(plan->images_per_period)}}),
-      .payload = sign_payload({.user_id = c.user.id, .plan_id = plan->id}, d_.payload_secret),
-      .prices = {{.label = plan->title, .amount = plan->price_stars}},
-      .subscription_period = kSubscriptionSeconds};
-  auto link = co_await d_.api.create_invoice_link(std::move(invoice));
+  auto link = co_await d_.billing.invoice_link(c.user.id, plan_id);
   if (!link.ok()) {
-    spdlog::error("bot: createInvoiceLink failed: {}", link.error().description);
     auto text = t(c, "error.internal");
     auto sent = co_await send_text(c, std::move(text));
     (void)sent;
@@ -62,7 +54,7 @@ net::awaitable<void> Bot::on_buy(Ctx& c, const telegram::CallbackQuery& q, std::
 
 // Telegram waits at most 10 seconds for this answer; everything here is local.
 std::string Bot::pre_checkout_problem(const telegram::PreCheckoutQuery& q, const std::string& lang) const {
-  auto payload = verify_payload(q.invoice_payload, d_.payload_secret);
+  auto payload = verify_payload(q.invoice_payload, d_.billing.payload_secret());
   if (!payload || payload->user_id != q.from.id) return d_.texts.text(lang, "payments.error_invoice");
   const auto* plan = d_.plans.find(payload->plan_id);
   if (plan == nullptr || plan->price_stars <= 0) return d_.texts.text(lang, "payments.error_plan");
@@ -80,7 +72,7 @@ net::awaitable<void> Bot::on_pre_checkout(const telegram::PreCheckoutQuery& q) {
 }
 
 net::awaitable<void> Bot::on_successful_payment(Ctx& c, const telegram::SuccessfulPayment& p) {
-  auto payload = verify_payload(p.invoice_payload, d_.payload_secret);
+  auto payload = verify_payload(p.invoice_payload, d_.billing.payload_secret());
   core::PaymentEvent event{.charge_id = p.telegram_payment_charge_id,
                            .provider_charge_id = p.provider_payment_charge_id,
                            .user_id = c.user.id,
@@ -123,6 +115,55 @@ net::awaitable<void> Bot::on_refunded_payment(Ctx& c, const telegram::RefundedPa
   auto text = t(c, "payments.refunded", {{"stars", std::to_string(p.total_amount)}});
   auto sent = co_await send_text(c, std::move(text));
   (void)sent;
+}
+
+std::optional<telegram::InlineKeyboardMarkup> Bot::renewal_button(const Ctx& c, const core::QuotaStatus& q) const {
+  const auto& sub = q.subscription;
+  if (!sub || sub->source != core::SubscriptionSource::stars || !sub->charge_id) return std::nullopt;
+  return sub->auto_renew ? single_button(t(c, "payments.renew_off_button"), "ren:off")
+                         : single_button(t(c, "payments.renew_on_button"), "ren:on");
+}
+
+net::awaitable<void> Bot::on_renewal_button(Ctx& c, const telegram::CallbackQuery& q, bool on) {
+  auto changed = co_await d_.billing.set_auto_renew(c.user.id, on);
+  std::string text;
+  if (changed.ok()) {
+    text = t(c, on ? "payments.renew_on" : "payments.renew_off", {{"until", format_time(changed->period_end)}});
+  } else if (changed.error().code == core::ErrorCode::not_found) {
+    text = t(c, "button.stale");
+  } else {
+    text = t(c, "error.busy");
+  }
+  co_await answer(q.id, std::move(text), changed.ok());
+}
+
+// Bot API 10.2: the user canceled or re-enabled the subscription in Telegram, or its renewal failed.
+net::awaitable<void> Bot::on_subscription_update(const telegram::SubscriptionUpdate& u) {
+  auto payload = verify_payload(u.invoice_payload, d_.billing.payload_secret());
+  if (!payload || payload->user_id != u.user.id) {
+    spdlog::warn("bot: subscription update for user {} with a payload that does not verify; ignored", u.user.id);
+    co_return;
+  }
+  if (u.state == "canceled" || u.state == "active") {
+    // Telegram has already changed the renewal; the ledger follows. The plan stays to the period's end.
+    auto change = [&] { return d_.payments.set_auto_renew(u.user.id, u.state == "active"); };
+    auto changed = co_await d_.pool.run(change);
+    if (!changed.ok()) spdlog::warn("bot: subscription update {} for user {}: {}", u.state, u.user.id, changed.error().public_message);
+  } else if (u.state == "failed") {
+    auto current = [&] { return d_.payments.current_stars_subscription(u.user.id); };
+    auto sub = co_await d_.pool.run(current);
+    if (sub && sub->auto_renew) {
+      // No renewal is coming: the period ends as paid, and the end-of-period notices apply.
+      auto stop = [&] { return d_.payments.set_auto_renew(u.user.id, false); };
+      auto stopped = co_await d_.pool.run(stop);
+      (void)stopped;
+    }
+    auto due = [&] { return d_.notices.renewal_failed(u.user.id, sub); };
+    auto notice = co_await d_.pool.run(due);
+    if (notice) co_await send_notice(*notice);
+  } else {
+    spdlog::info("bot: subscription update with unknown state '{}' ignored", u.state);
+  }
 }
 
 }  // namespace igb::bot

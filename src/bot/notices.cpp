@@ -1,0 +1,143 @@
+// Messages the bot sends on its own: notices (a subscription ends, the quota is nearly or wholly
+// used, a renewal failed), each once per user and occasion, and operators' broadcasts, resumable and
+// paced under the scheduler's overall limit. Both go through the scheduler; blocked users are skipped.
+#include <spdlog/spdlog.h>
+
+#include "bot/context.hpp"
+
+namespace igb::bot {
+
+net::awaitable<void> Bot::run_notices() {
+  for (;;) {
+    notices_woken_ = false;
+    try {
+      co_await notice_pass();
+    } catch (const std::exception& e) {
+      spdlog::error("bot: notices: {}", e.what());
+    }
+    if (notices_woken_) continue;
+    bool go_on = co_await wait_or_wake(notice_wake_, o_.notice_poll);
+    if (!go_on) co_return;
+  }
+}
+
+net::awaitable<void> Bot::notice_pass() {
+  const auto now = d_.clock.now();
+  // After a start, the last day's images are looked at again: what was sent is in the notifications
+  // log. The margin covers clocks of several processes that differ a little.
+  const auto since = images_since_.value_or(now - std::chrono::hours(24)) - std::chrono::seconds(2);
+  auto find = [&] { return d_.notices.due(since); };
+  auto due = co_await d_.pool.run(find);
+  bool all_sent = true;
+  for (const auto& n : due) {
+    bool sent = co_await send_notice(n);
+    all_sent = all_sent && sent;
+  }
+  // A notice that could not be sent (Telegram down) is found again next time.
+  if (all_sent) images_since_ = now;
+}
+
+net::awaitable<bool> Bot::send_notice(const core::Notice& n) {
+  auto load = [&] {
+    auto tx = d_.store.begin(core::TxMode::read);
+    return tx->find_user(n.user);
+  };
+  auto user = co_await d_.pool.run(load);
+  if (!user || user->banned || user->blocked_bot) co_return true;  // nobody to tell
+  Ctx c{.user = *user, .chat_id = user->id, .lang = d_.texts.resolve(user->language)};
+  const auto* plan = d_.plans.find(n.plan_id);
+  auto text = t(c, std::string("notices.") + core::to_string(n.kind),
+                {{"plan", plan ? plan->title : n.plan_id},
+                 {"when", format_time(n.when)},
+                 {"used", std::to_string(n.used)},
+                 {"limit", std::to_string(n.limit)}});
+  const bool offer_plans = n.kind != core::NoticeKind::quota_80;
+  std::optional<telegram::Message> sent;
+  if (offer_plans) {
+    auto kb = plan_buttons(c);
+    sent = co_await send_menu(c, std::move(text), std::move(kb));
+  } else {
+    sent = co_await send_text(c, std::move(text));
+  }
+  if (!sent) co_return false;
+  auto mark = [&] { return d_.notices.mark_sent(n); };
+  auto marked = co_await d_.pool.run(mark);
+  (void)marked;
+  co_return true;
+}
+
+net::awaitable<void> Bot::run_broadcasts() {
+  for (;;) {
+    broadcasts_woken_ = false;
+    bool more = false;
+    try {
+      more = co_await broadcast_step();
+    } catch (const std::exception& e) {
+      spdlog::error("bot: broadcast: {}", e.what());
+    }
+    if (more || broadcasts_woken_) continue;
+    bool go_on = co_await wait_or_wake(broadcast_wake_, o_.broadcast_poll);
+    if (!go_on) co_return;
+  }
+}
+
+// Sends the oldest unfinished broadcast to the next page of users, saving the cursor after each one,
+// so a restart repeats at most the message in flight. True if there may be more to send.
+net::awaitable<bool> Bot::broadcast_step() {
+  struct Page {
+    std::optional<core::Broadcast> broadcast;
+    std::vector<core::User> users;
+  };
+  auto read = [&] {
+    auto tx = d_.store.begin(core::TxMode::read);
+    Page p{.broadcast = tx->next_broadcast()};
+    if (p.broadcast) p.users = tx->reachable_users(p.broadcast->cursor, 100);
+    return p;
+  };
+  auto page = co_await d_.pool.run(read);
+  if (!page.broadcast) co_return false;
+  auto& b = *page.broadcast;
+  auto save = [&] {
+    auto tx = d_.store.begin(core::TxMode::write);
+    tx->update_broadcast(b);
+    tx->commit();
+  };
+  if (page.users.empty()) {
+    b.finished_at = d_.clock.now();
+    co_await d_.pool.run(save);
+    spdlog::info("bot: broadcast #{} finished: {} sent, {} failed", b.id, b.sent, b.failed);
+    if (b.created_by != 0) {
+      auto find_admin = [&] { return d_.accounts.get_user(b.created_by); };
+      auto admin = co_await d_.pool.run(find_admin);
+      if (admin.ok()) {
+        Ctx c{.user = *admin, .chat_id = admin->id, .lang = d_.texts.resolve(admin->language)};
+        auto text = t(c, "admin.broadcast_done", {{"id", std::to_string(b.id)},
+                                                  {"sent", std::to_string(b.sent)},
+                                                  {"failed", std::to_string(b.failed)}});
+        auto sent = co_await send_text(c, std::move(text));
+        (void)sent;
+      }
+    }
+    co_return true;
+  }
+  const auto interval = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+      std::chrono::duration<double>(1.0 / std::max(o_.broadcast_per_second, 0.1)));
+  net::steady_timer pace(d_.executor);
+  auto next_at = std::chrono::steady_clock::now();
+  for (const auto& u : page.users) {
+    telegram::SendMessage m{.text = b.text};
+    auto sent = co_await send(u.id, false, std::move(m));
+    ++(sent ? b.sent : b.failed);
+    b.cursor = u.id;
+    co_await d_.pool.run(save);
+    next_at += interval;
+    const auto now = std::chrono::steady_clock::now();
+    if (next_at > now) {
+      bool go_on = co_await wait_or_wake(pace, next_at - now);
+      if (!go_on) co_return false;
+    }
+  }
+  co_return true;
+}
+
+}  // namespace igb::bot
