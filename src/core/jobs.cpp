@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <string>
 
 #include "core/quota.hpp"
@@ -10,6 +11,22 @@
 #include "util/strings.hpp"
 
 namespace igb::core {
+namespace {
+
+// "j" + 12 hex digits of the Unix time in ms + 12 random hex digits (48 bits): unguessable enough to
+// not be enumerated (ownership is checked anyway), and in time order, so each insert lands at the
+// end of the id index instead of on a random page (fewer dirty pages per commit, less WAL to write
+// and checkpoint).
+std::string new_job_id(Timestamp now) {
+  char stamp[16];
+  std::snprintf(stamp, sizeof stamp, "%012llx", static_cast<unsigned long long>(to_unix_ms(now)) & 0xffffffffffffULL);
+  std::string id = "j";
+  id.append(stamp, 12);
+  id += util::random_hex(6);
+  return id;
+}
+
+}  // namespace
 
 std::vector<FieldError> JobService::validate(const SubmitRequest& r, const Plan& plan) const {
   std::vector<FieldError> errors;
@@ -143,7 +160,7 @@ Result<SubmitOutcome> JobService::submit_in(Tx& tx, const SubmitRequest& r, Time
     SubmitOutcome out;
     for (int i = 0; i < r.count; ++i) {
       Job job;
-      job.id = "j" + util::random_hex(12);
+      job.id = new_job_id(now);
       job.user_id = r.user;
       job.priority = quota.plan.priority;
       job.max_attempts = options_.max_attempts;

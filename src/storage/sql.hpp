@@ -3,6 +3,7 @@
 // rows back as text. Statements are written once with PostgreSQL's $1…$n placeholders; the SQLite
 // connection rewrites them to ?1…?n (SQLite would read $1 as a name).
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -17,6 +18,12 @@ namespace igb::storage {
 enum class Dialect { sqlite, postgres };
 
 using SqlParam = std::variant<std::nullptr_t, std::int64_t, std::string>;
+
+// Lets the statement caches look SQL text up by string_view without building a std::string.
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
 
 class Row {
  public:

@@ -63,9 +63,9 @@ SqlTx::SqlTx(ConnectionPool::Lease conn, core::TxMode mode, std::unique_lock<std
   // A SQLite write transaction takes the write lock up front: upgrading a read lock later can fail
   // with SQLITE_BUSY without waiting, which would surface as spurious errors under load.
   if (mode == core::TxMode::write && !pg()) {
-    conn_->execute_script("BEGIN IMMEDIATE");
+    q("BEGIN IMMEDIATE");
   } else {
-    conn_->execute_script("BEGIN");
+    q("BEGIN");
   }
 }
 
@@ -84,7 +84,7 @@ void SqlTx::commit() {
   if (queued_job_ && pg()) {
     conn_->execute_script(std::string("NOTIFY ") + kJobsChannel + "; COMMIT");
   } else {
-    conn_->execute_script("COMMIT");
+    q("COMMIT");
   }
   done_ = true;
   if (writer_.owns_lock()) writer_.unlock();

@@ -61,14 +61,13 @@ std::string SqliteConnection::rewrite_placeholders(std::string_view sql) {
 }
 
 sqlite3_stmt* SqliteConnection::prepare(std::string_view sql) {
-  std::string key(sql);
-  if (auto it = statements_.find(key); it != statements_.end()) return it->second;
+  if (auto it = statements_.find(sql); it != statements_.end()) return it->second;
   std::string text = rewrite_placeholders(sql);
   sqlite3_stmt* stmt = nullptr;
   int rc = sqlite3_prepare_v3(db_, text.c_str(), static_cast<int>(text.size()), SQLITE_PREPARE_PERSISTENT, &stmt,
                               nullptr);
   if (rc != SQLITE_OK) fail(sqlite3_extended_errcode(db_), "SQLite prepare failed");
-  statements_.emplace(std::move(key), stmt);
+  statements_.emplace(std::string(sql), stmt);
   return stmt;
 }
 

@@ -31,7 +31,7 @@ class SqliteConnection final : public Connection {
   [[noreturn]] void fail(int rc, std::string_view what);
 
   sqlite3* db_;
-  std::unordered_map<std::string, sqlite3_stmt*> statements_;
+  std::unordered_map<std::string, sqlite3_stmt*, StringHash, std::equal_to<>> statements_;
 };
 
 }  // namespace igb::storage
