@@ -56,6 +56,17 @@ server::Response validation_error(const std::vector<core::FieldError>& errors) {
                                    "\"errors\":" + json::serialize(list));
 }
 
+std::variant<json::object, server::Response> json_object_body(const server::Request& req) {
+  if (!util::to_lower(req.header("Content-Type")).starts_with("application/json")) {
+    return server::Response::problem(415, "Unsupported Media Type", "send the body as application/json");
+  }
+  boost::system::error_code ec;
+  auto doc = json::parse(req.body, ec);
+  if (ec) return validation_error({{"", "JSON decode error: " + ec.message(), "value_error.jsondecode"}});
+  if (!doc.is_object()) return validation_error({{"", "the body must be a JSON object", "type_error.dict"}});
+  return std::move(doc.as_object());
+}
+
 server::Response error_response(const core::Error& error, std::string_view extra_members) {
   if (error.code == core::ErrorCode::invalid_argument && !error.field_errors.empty()) {
     return validation_error(error.field_errors);

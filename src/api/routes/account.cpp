@@ -5,7 +5,6 @@
 #include "api/errors.hpp"
 #include "api/routes/routes.hpp"
 #include "api/views.hpp"
-#include "util/strings.hpp"
 
 namespace igb::api {
 namespace {
@@ -38,14 +37,9 @@ server::Response payments_unavailable() {
 net::awaitable<server::Response> subscribe(ApiContext* ctx, server::Request& req) {
   auto user = co_await authenticate(*ctx, req);
   if (!user) co_return error_response(user.error());
-  if (!util::to_lower(req.header("Content-Type")).starts_with("application/json")) {
-    co_return server::Response::problem(415, "Unsupported Media Type", "send the body as application/json");
-  }
-  boost::system::error_code ec;
-  auto doc = json::parse(req.body, ec);
-  if (ec) co_return validation_error({{"", "JSON decode error: " + ec.message(), "value_error.jsondecode"}});
-  if (!doc.is_object()) co_return validation_error({{"", "the body must be a JSON object", "type_error.dict"}});
-  const auto* plan = doc.as_object().if_contains("plan");
+  auto parsed = json_object_body(req);
+  if (auto* refused = std::get_if<server::Response>(&parsed)) co_return std::move(*refused);
+  const auto* plan = std::get<json::object>(parsed).if_contains("plan");
   if (plan == nullptr || plan->is_null()) co_return validation_error({{"plan", "field required", "value_error.missing"}});
   if (!plan->is_string()) co_return validation_error({{"plan", "value is not a valid string", "type_error.str"}});
   std::string plan_id(plan->as_string());

@@ -10,7 +10,6 @@
 #include "api/submit_batcher.hpp"
 #include "api/views.hpp"
 #include "core/dimensions.hpp"
-#include "util/strings.hpp"
 
 namespace igb::api {
 namespace {
@@ -52,20 +51,13 @@ int clamp_int(std::int64_t v) { return static_cast<int>(std::clamp<std::int64_t>
 net::awaitable<server::Response> generate(ApiContext* ctx, server::Request& req) {
   auto user = co_await authenticate(*ctx, req);
   if (!user) co_return error_response(user.error());
-  const auto content_type = util::to_lower(req.header("Content-Type"));
-  if (!content_type.starts_with("application/json")) {
-    co_return server::Response::problem(415, "Unsupported Media Type", "send the body as application/json");
-  }
-  boost::system::error_code ec;
-  auto doc = json::parse(req.body, ec);
-  if (ec) {
-    co_return validation_error({{"", "JSON decode error: " + ec.message(), "value_error.jsondecode"}});
-  }
-  if (!doc.is_object()) co_return validation_error({{"", "the body must be a JSON object", "type_error.dict"}});
-  FieldReader in(doc.as_object());
+  auto parsed = json_object_body(req);
+  if (auto* refused = std::get_if<server::Response>(&parsed)) co_return std::move(*refused);
+  const auto& obj = std::get<json::object>(parsed);
+  FieldReader in(obj);
   core::SubmitRequest r{.user = user->id, .source = "api"};
   auto prompt = in.string("prompt");
-  if (!prompt && !doc.as_object().contains("prompt")) {
+  if (!prompt && !obj.contains("prompt")) {
     in.errors.push_back({"prompt", "field required", "value_error.missing"});
   }
   r.params.prompt = prompt.value_or("");
