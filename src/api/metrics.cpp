@@ -6,6 +6,10 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include <mutex>
+#include <shared_mutex>
+#include <unordered_map>
+
 namespace igb::api {
 
 namespace {
@@ -36,15 +40,37 @@ struct Metrics::Impl {
                                                     .Name("imggenbot_jobs")
                                                     .Help("Jobs in the database by state (queued = queue depth)")
                                                     .Register(registry);
+
+  // The metrics of each route, method and status, looked up once: Family::Add builds a label map
+  // and takes the family's lock on every call. Metrics live as long as their family.
+  struct RequestMetrics {
+    prometheus::Counter* count;
+    prometheus::Histogram* latency;
+  };
+  std::shared_mutex request_metrics_mutex;
+  std::unordered_map<std::string, RequestMetrics> request_metrics;
+
+  RequestMetrics request_metrics_for(const server::RequestRecord& r) {
+    const std::string key = r.route + ' ' + r.method + ' ' + std::to_string(r.status);
+    {
+      std::shared_lock lock(request_metrics_mutex);
+      if (auto it = request_metrics.find(key); it != request_metrics.end()) return it->second;
+    }
+    RequestMetrics m{&requests.Add({{"route", r.route}, {"method", r.method}, {"status", std::to_string(r.status)}}),
+                     &latency.Add({{"route", r.route}}, kHttpBuckets)};
+    std::unique_lock lock(request_metrics_mutex);
+    request_metrics.emplace(key, m);
+    return m;
+  }
 };
 
 Metrics::Metrics() : impl_(std::make_unique<Impl>()) {}
 Metrics::~Metrics() = default;
 
 void Metrics::record_request(const server::RequestRecord& r) {
-  impl_->requests.Add({{"route", r.route}, {"method", r.method}, {"status", std::to_string(r.status)}}).Increment();
-  impl_->latency.Add({{"route", r.route}}, kHttpBuckets)
-      .Observe(std::chrono::duration<double>(r.duration).count());
+  auto m = impl_->request_metrics_for(r);
+  m.count->Increment();
+  m.latency->Observe(std::chrono::duration<double>(r.duration).count());
 }
 
 void Metrics::record_provider_call(const std::string& backend, const std::string& outcome,
