@@ -123,8 +123,12 @@ net::awaitable<void> Bot::deliver_state(const core::Job& job) {
       if (shown->position >= 0 && now - shown->last_edit < o_.position_edit_interval) co_return;
       shown->position = position;
       shown->last_edit = now;
+      // Positions are counted up to core::kMaxQueuePosition ahead: beyond that, "1000+".
+      const std::string shown_position = position >= core::kMaxQueuePosition
+                                             ? std::to_string(core::kMaxQueuePosition) + "+"
+                                             : std::to_string(position + 1);
       telegram::EditMessageText e{.message_id = meta->status_message_id,
-                                  .text = t(c, "status.queued", {{"position", std::to_string(position + 1)}}),
+                                  .text = t(c, "status.queued", {{"position", shown_position}}),
                                   .reply_markup = single_button(t(c, "status.cancel"), "c:" + job.id)};
       co_await edit(c.chat_id, std::move(e));
       co_return;

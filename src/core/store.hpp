@@ -16,6 +16,8 @@ namespace igb::core {
 
 enum class TxMode { read, write };
 
+inline constexpr int kMaxQueuePosition = 1000;
+
 class Tx {
  public:
   virtual ~Tx() = default;  // rolls back unless commit() was called
@@ -78,7 +80,8 @@ class Tx {
                            int progress, Timestamp now) = 0;
   // Running jobs whose lease ended before `now`, locked for update (skipping ones others hold).
   virtual std::vector<Job> expired_leases(Timestamp now, int limit) = 0;
-  // How many queued jobs would be claimed before this one.
+  // How many queued jobs would be claimed before this one, counted up to kMaxQueuePosition (that
+  // figure means "that many or more"): the count reads every job ahead, so it is bounded.
   virtual int queue_position(const Job& job) = 0;
   virtual std::int64_t count_jobs(JobStatus status) = 0;
   virtual std::vector<Job> jobs_of(UserId user, int limit) = 0;  // newest first

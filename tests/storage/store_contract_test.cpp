@@ -205,6 +205,22 @@ TEST_P(StoreContract, CachedImageOnlyFromSucceededJobs) {
   EXPECT_FALSE(tx->find_cached_image("key2"));
 }
 
+TEST_P(StoreContract, QueuePositionCountsTiesByIdAndStopsAtTheCap) {
+  auto tx = write();
+  tx->upsert_user(1, "", "", now());
+  // Same priority and time: the id decides.
+  tx->insert_job(make_job("b", 1, 0, now()));
+  tx->insert_job(make_job("a", 1, 0, now()));
+  EXPECT_EQ(tx->queue_position(*tx->find_job("a", false)), 0);
+  EXPECT_EQ(tx->queue_position(*tx->find_job("b", false)), 1);
+  for (int i = 0; i < core::kMaxQueuePosition + 5; ++i) {
+    tx->insert_job(make_job("q" + std::to_string(100000 + i), 1, 0, now() - 1s));
+  }
+  EXPECT_EQ(tx->queue_position(*tx->find_job("a", false)), core::kMaxQueuePosition);  // "that many or more"
+  tx->insert_job(make_job("urgent", 1, 50, now() + 1h));
+  EXPECT_EQ(tx->queue_position(*tx->find_job("urgent", false)), 0);
+}
+
 TEST_P(StoreContract, ClaimTakesHighestPriorityThenOldestAndRespectsRunAfter) {
   auto tx = write();
   tx->upsert_user(1, "", "", now());
@@ -216,6 +232,8 @@ TEST_P(StoreContract, ClaimTakesHighestPriorityThenOldestAndRespectsRunAfter) {
   tx->insert_job(later);
   EXPECT_EQ(tx->queue_position(*tx->find_job("old-low", false)), 3);  // counts 'later' too: it waits in the queue
   EXPECT_EQ(tx->queue_position(*tx->find_job("new-high", false)), 2);
+  EXPECT_EQ(tx->queue_position(*tx->find_job("old-high", false)), 1);
+  EXPECT_EQ(tx->queue_position(*tx->find_job("later", false)), 0);
   EXPECT_EQ(tx->count_active_jobs(1), 4);
 
   const auto t = now() + 10s;
