@@ -36,6 +36,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "report.hpp"
 #include "imaging/encode.hpp"
 #include "support/fake_bot_api.hpp"
 #include "support/fake_http_server.hpp"
@@ -76,51 +77,9 @@ std::string fixed(double v, int digits) {
 
 std::string tail(const std::string& s, std::size_t n = 2000) { return s.size() <= n ? s : s.substr(s.size() - n); }
 
-// kB from /proc/<pid>/status; -1 if absent (the process is gone).
-std::map<std::string, long> proc_status(pid_t pid) {
-  std::map<std::string, long> out;
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    for (const char* key : {"VmRSS", "VmHWM"}) {
-      if (line.starts_with(std::string(key) + ":")) out[key] = std::stol(line.substr(std::string(key).size() + 1));
-    }
-  }
-  return out;
-}
 
 std::string mib(long kb) { return kb < 0 ? "?" : fixed(static_cast<double>(kb) / 1024, 1); }
 
-void print_table(bool markdown, const std::vector<std::string>& head, const std::vector<std::vector<std::string>>& rows) {
-  if (markdown) {
-    std::string line = "|", rule = "|";
-    for (std::size_t c = 0; c < head.size(); ++c) {
-      line += " " + head[c] + " |";
-      rule += c == 0 ? "---|" : "---:|";
-    }
-    std::printf("%s\n%s\n", line.c_str(), rule.c_str());
-    for (const auto& r : rows) {
-      line = "|";
-      for (const auto& cell : r) line += " " + cell + " |";
-      std::printf("%s\n", line.c_str());
-    }
-    return;
-  }
-  std::vector<std::size_t> width(head.size());
-  for (std::size_t c = 0; c < head.size(); ++c) width[c] = head[c].size();
-  for (const auto& r : rows)
-    for (std::size_t c = 0; c < r.size() && c < width.size(); ++c) width[c] = std::max(width[c], r[c].size());
-  auto print_row = [&](const std::vector<std::string>& r) {
-    std::string line;
-    for (std::size_t c = 0; c < r.size(); ++c) {
-      const auto pad = std::string(width[c] - std::min(width[c], r[c].size()), ' ');
-      line += c == 0 ? r[c] + pad : "  " + pad + r[c];
-    }
-    std::printf("%s\n", line.c_str());
-  };
-  print_row(head);
-  for (const auto& r : rows) print_row(r);
-}
 
 // The least time, from the first message, in which `per_chat` rate-limited messages to each of
 // `chats` private chats can all be accepted under `l`:
@@ -151,10 +110,9 @@ Percentiles percentiles(std::vector<double> v) {
   Percentiles p;
   if (v.empty()) return p;
   std::sort(v.begin(), v.end());
-  auto at = [&](double q) { return v[std::min(v.size() - 1, static_cast<std::size_t>(q * static_cast<double>(v.size() - 1) + 0.5))]; };
-  p.p50 = at(0.5);
-  p.p90 = at(0.9);
-  p.p99 = at(0.99);
+  p.p50 = bench::percentile(v, 0.5);
+  p.p90 = bench::percentile(v, 0.9);
+  p.p99 = bench::percentile(v, 0.99);
   p.max = v.back();
   return p;
 }
@@ -180,7 +138,7 @@ class RssSampler {
   void run(pid_t pid, std::chrono::milliseconds every) {
     std::unique_lock lock(mutex_);
     while (!stop_) {
-      auto s = proc_status(pid);
+      auto s = bench::proc_status(pid);
       if (auto it = s.find("VmRSS"); it != s.end()) {
         if (samples_.fetch_add(1) == 0) first_kb_ = it->second;
         peak_kb_ = std::max(peak_kb_.load(), it->second);
@@ -253,7 +211,7 @@ int run(const Options& o) {
     return 1;
   }
   const long rss_idle = [&] {
-    auto s = proc_status(serve.pid());
+    auto s = bench::proc_status(serve.pid());
     return s.contains("VmRSS") ? s["VmRSS"] : -1L;
   }();
 
@@ -287,7 +245,7 @@ int run(const Options& o) {
   }
   const auto done_seen = Clock::now();
   sampler.stop();
-  const auto status_end = proc_status(serve.pid());
+  const auto status_end = bench::proc_status(serve.pid());
   const long hwm_kb = status_end.contains("VmHWM") ? status_end.at("VmHWM") : -1;
   const long rss_end = status_end.contains("VmRSS") ? status_end.at("VmRSS") : -1;
 
@@ -372,7 +330,7 @@ int run(const Options& o) {
               fixed(minimum.seconds, 0).c_str(),
               all && minimum.seconds > 0 ? (fixed(measured / minimum.seconds, 3) + "×").c_str() : "—", h,
               static_cast<long long>(rate_limited), h);
-  print_table(o.markdown, {"measure", "value"},
+  bench::print_table(o.markdown, {"measure", "value"},
               {{"users (one prompt each, own private chat)", std::to_string(o.users)},
                {"pushing the prompts took", fixed(seconds_between(t0, pushed) * 1000, 1) + " ms"},
                {"users with a photo (sendPhoto answered 200)", std::to_string(first_photo.size())},
@@ -410,7 +368,7 @@ int run(const Options& o) {
     total += m.total;
   }
   rows.push_back({"all", std::to_string(total), "", "", ""});
-  print_table(o.markdown, {"method", "calls", "200", "429", "other"}, rows);
+  bench::print_table(o.markdown, {"method", "calls", "200", "429", "other"}, rows);
   std::printf("\nMinimum: every user gets a status message and a photo, 2 × %d = %ld messages through the rate-limited "
               "methods. Overall at most %d in any 1-second window: the best schedule sends %d at t = 0, %d at "
               "t = 1 s, …, so the last of %ld messages goes at ceil(%ld / %d) − 1 = %s s. A private chat allows a "

@@ -30,6 +30,7 @@
 #include <thread>
 #include <vector>
 
+#include "report.hpp"
 #include "core/clock.hpp"
 #include "core/jobs.hpp"
 #include "core/plans.hpp"
@@ -126,13 +127,8 @@ Row measure(const Options& o, long max_ops, Op op) {
   std::vector<double> all;
   for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
   std::sort(all.begin(), all.end());
-  auto pct = [&](double p) {
-    if (all.empty()) return 0.0;
-    auto i = static_cast<std::size_t>(p * static_cast<double>(all.size() - 1) + 0.5);
-    return all[std::min(i, all.size() - 1)];
-  };
-  return Row{.threads = o.threads, .ops = static_cast<long>(all.size()), .seconds = elapsed, .p50_ms = pct(0.50),
-             .p99_ms = pct(0.99), .errors = errors.load()};
+  return Row{.threads = o.threads, .ops = static_cast<long>(all.size()), .seconds = elapsed,
+             .p50_ms = bench::percentile(all, 0.50), .p99_ms = bench::percentile(all, 0.99), .errors = errors.load()};
 }
 
 // Users 1..n, inserted in a few transactions.

@@ -51,6 +51,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "report.hpp"
 #include "config/config.hpp"
 #include "core/clock.hpp"
 #include "core/jobs.hpp"
@@ -147,12 +148,8 @@ Stats stats_of(std::vector<double> v) {
   if (v.empty()) return s;
   std::sort(v.begin(), v.end());
   s.mean = std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
-  auto pct = [&](double p) {
-    auto i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
-    return v[std::min(i, v.size() - 1)];
-  };
-  s.p50 = pct(0.50);
-  s.p99 = pct(0.99);
+  s.p50 = bench::percentile(v, 0.50);
+  s.p99 = bench::percentile(v, 0.99);
   return s;
 }
 
@@ -162,37 +159,6 @@ std::string fmt_ms(double ms) {
   return buf;
 }
 
-// A table printed as markdown or as aligned text.
-void print_table(bool markdown, const std::vector<std::string>& head, const std::vector<std::vector<std::string>>& rows) {
-  if (markdown) {
-    std::string line = "|", rule = "|";
-    for (std::size_t c = 0; c < head.size(); ++c) {
-      line += " " + head[c] + " |";
-      rule += c == 0 ? "---|" : "---:|";
-    }
-    std::printf("%s\n%s\n", line.c_str(), rule.c_str());
-    for (const auto& r : rows) {
-      line = "|";
-      for (const auto& cell : r) line += " " + cell + " |";
-      std::printf("%s\n", line.c_str());
-    }
-    return;
-  }
-  std::vector<std::size_t> width(head.size());
-  for (std::size_t c = 0; c < head.size(); ++c) width[c] = head[c].size();
-  for (const auto& r : rows)
-    for (std::size_t c = 0; c < r.size() && c < width.size(); ++c) width[c] = std::max(width[c], r[c].size());
-  auto print_row = [&](const std::vector<std::string>& r) {
-    std::string line;
-    for (std::size_t c = 0; c < r.size(); ++c) {
-      const auto pad = std::string(width[c] - std::min(width[c], r[c].size()), ' ');
-      line += c == 0 ? r[c] + pad : "  " + pad + r[c];
-    }
-    std::printf("%s\n", line.c_str());
-  };
-  print_row(head);
-  for (const auto& r : rows) print_row(r);
-}
 
 // The fake Hugging Face server: answers every request at once with one of `distinct` different PNGs
 // (made beforehand, so the answer costs the fake nothing), in turn. Distinct images matter: the
@@ -599,14 +565,14 @@ int run_throughput(const Options& o) {
                     fmt_ms(r.latency.mean), fmt_ms(r.latency.p50), fmt_ms(r.latency.p99), fmt_ms(r.provider.mean),
                     fmt_ms(r.worker_share.mean), fmt_ms(r.worker_share.p50), fmt_ms(r.worker_share.p99)});
   }
-  print_table(o.markdown,
+  bench::print_table(o.markdown,
               {"slots", "jobs / users", "seconds", "jobs/s", "claim→succeeded ms: mean", "p50", "p99",
                "provider call ms: mean", "claim→succeeded − provider call ms: mean", "p50", "p99"},
               rows);
 
   const QueueRun& one_slot = runs.front();
   std::printf("\n%sTime a worker adds around a provider call%s (1 slot, %ld jobs):\n\n", h, h, one_slot.jobs);
-  print_table(o.markdown, {"per job", "mean ms", "p50 ms", "p99 ms"},
+  bench::print_table(o.markdown, {"per job", "mean ms", "p50 ms", "p99 ms"},
               {{"cycle: one provider call's start to the next's", fmt_ms(one_slot.cycle.mean),
                 fmt_ms(one_slot.cycle.p50), fmt_ms(one_slot.cycle.p99)},
                {"provider call inside the run", fmt_ms(one_slot.provider.mean), fmt_ms(one_slot.provider.p50),
@@ -623,7 +589,7 @@ int run_throughput(const Options& o) {
   auto step_row = [](const char* what, const Stats& s) {
     return std::vector<std::string>{what, fmt_ms(s.mean), fmt_ms(s.p50), fmt_ms(s.p99)};
   };
-  print_table(o.markdown, {"step", "mean ms", "p50 ms", "p99 ms"},
+  bench::print_table(o.markdown, {"step", "mean ms", "p50 ms", "p99 ms"},
               {step_row("JobService::claim", steps.claim),
                step_row("ImageStore::put (check, hash, write, fsync, rename)", steps.put),
                step_row("JobService::succeed", steps.succeed), step_row("the three in a row", steps.sum)});
@@ -654,18 +620,6 @@ struct MemoryRow {
   std::string problem;
 };
 
-// VmRSS / VmHWM in kB from /proc/<pid>/status; -1 if not found.
-std::map<std::string, long> proc_status(pid_t pid) {
-  std::map<std::string, long> out;
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    for (const char* key : {"VmRSS", "VmHWM"}) {
-      if (line.starts_with(std::string(key) + ":")) out[key] = std::stol(line.substr(std::string(key).size() + 1));
-    }
-  }
-  return out;
-}
 
 std::string tail(const std::string& s, std::size_t n = 1500) { return s.size() <= n ? s : s.substr(s.size() - n); }
 
@@ -713,7 +667,7 @@ MemoryRow measure_serve(const Options& o, long queued_jobs) {
     row.problem = "imggenbot serve stopped by itself: " + tail(serve.err_so_far());
     return row;
   }
-  auto status = proc_status(serve.pid());
+  auto status = bench::proc_status(serve.pid());
   row.rss_kb = status.contains("VmRSS") ? status["VmRSS"] : -1;
   row.hwm_kb = status.contains("VmHWM") ? status["VmHWM"] : -1;
   {
@@ -758,7 +712,7 @@ int run_memory(const Options& o) {
     table.push_back({std::to_string(r.submitted), std::to_string(r.queued), std::to_string(r.running), mb(r.rss_kb),
                      mb(r.hwm_kb), stop, std::to_string(r.exit_code)});
   }
-  print_table(o.markdown,
+  bench::print_table(o.markdown,
               {"jobs submitted", "queued at the reading", "running", "VmRSS MiB", "VmHWM MiB", "SIGTERM to exit s",
                "exit code"},
               table);

@@ -43,7 +43,10 @@ Bot::Bot(BotDeps deps, BotOptions options)
 
 Bot::~Bot() = default;
 
-net::awaitable<bool> wait_or_wake(net::steady_timer& timer, std::chrono::steady_clock::duration d) {
+namespace {
+
+// Waits `d`, or less if the timer is canceled. False once the calling coroutine is canceled.
+net::awaitable<bool> wait_on(net::steady_timer& timer, std::chrono::steady_clock::duration d) {
   timer.expires_after(d);
   boost::system::error_code ec;
   co_await timer.async_wait(net::redirect_error(net::use_awaitable, ec));
@@ -51,36 +54,29 @@ net::awaitable<bool> wait_or_wake(net::steady_timer& timer, std::chrono::steady_
   co_return cs.cancelled() == net::cancellation_type::none;
 }
 
+}  // namespace
+
+net::awaitable<bool> Wakeup::wait(std::chrono::steady_clock::duration d) {
+  if (woken_) d = std::chrono::steady_clock::duration::zero();
+  bool go_on = co_await wait_on(timer_, d);
+  woken_ = false;
+  co_return go_on;
+}
+
 net::awaitable<bool> sleep_for(std::chrono::steady_clock::duration d) {
   net::steady_timer timer(co_await net::this_coro::executor);
-  bool woke = co_await wait_or_wake(timer, d);
-  co_return woke;
+  bool go_on = co_await wait_on(timer, d);
+  co_return go_on;
 }
 
 std::string Bot::t(const Ctx& c, std::string_view key, const Args& args) const {
   return d_.texts.text(c.lang, key, args);
 }
 
-// A wake that comes while the loop is busy is remembered, so the loop runs once more before waiting.
-void Bot::wake_inbox() {
-  inbox_woken_ = true;
-  inbox_wake_.cancel();
-}
-
-void Bot::wake_delivery() {
-  delivery_woken_ = true;
-  delivery_wake_.cancel();
-}
-
-void Bot::wake_notices() {
-  notices_woken_ = true;
-  notice_wake_.cancel();
-}
-
-void Bot::wake_broadcasts() {
-  broadcasts_woken_ = true;
-  broadcast_wake_.cancel();
-}
+void Bot::wake_inbox() { inbox_wake_.wake(); }
+void Bot::wake_delivery() { delivery_wake_.wake(); }
+void Bot::wake_notices() { notice_wake_.wake(); }
+void Bot::wake_broadcasts() { broadcast_wake_.wake(); }
 
 net::awaitable<void> Bot::note_blocked(std::int64_t chat, const ApiError& error) {
   if (error.kind != ApiError::Kind::blocked || chat <= 0) co_return;

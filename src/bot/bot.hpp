@@ -59,6 +59,23 @@ const std::vector<std::string>& allowed_updates();
 // The chat whose order an update belongs to (0 if none).
 std::int64_t chat_of(const telegram::Update& update);
 
+// A polling loop's pause that others can cut short: wake() ends the wait in progress, or, while the
+// loop is busy, makes its next wait return at once, so a wake is never lost.
+class Wakeup {
+ public:
+  explicit Wakeup(net::any_io_executor executor) : timer_(std::move(executor)) {}
+  void wake() {
+    woken_ = true;
+    timer_.cancel();
+  }
+  // Waits up to `d` unless woken since the last wait; false once the calling coroutine is canceled.
+  net::awaitable<bool> wait(std::chrono::steady_clock::duration d);
+
+ private:
+  net::steady_timer timer_;
+  bool woken_ = false;
+};
+
 struct BotDeps {
   net::any_io_executor executor;  // runs the bot (one thread at a time: the Bot API client is not thread-safe)
   telegram::BotApi& api;
@@ -196,14 +213,10 @@ class Bot {
 
   BotDeps d_;
   BotOptions o_;
-  net::steady_timer inbox_wake_;
-  net::steady_timer delivery_wake_;
-  net::steady_timer notice_wake_;
-  net::steady_timer broadcast_wake_;
-  bool inbox_woken_ = false;
-  bool delivery_woken_ = false;
-  bool notices_woken_ = false;
-  bool broadcasts_woken_ = false;
+  Wakeup inbox_wake_;
+  Wakeup delivery_wake_;
+  Wakeup notice_wake_;
+  Wakeup broadcast_wake_;
   std::optional<core::Timestamp> images_since_;  // quota notices: images finished before this were looked at
   std::int64_t inbox_watermark_ = 0;               // highest update id dispatched
   std::map<std::int64_t, std::deque<core::InboxUpdate>> chats_;  // chats with updates in hand

@@ -7,8 +7,6 @@ namespace igb::bot {
 // "2026-11-26 14:00 UTC"
 std::string format_time(core::Timestamp t);
 
-// Waits `d`, or less if the timer is canceled (a wake). False once this coroutine is canceled.
-net::awaitable<bool> wait_or_wake(net::steady_timer& timer, std::chrono::steady_clock::duration d);
 // Waits `d` on a timer of its own; false if canceled.
 net::awaitable<bool> sleep_for(std::chrono::steady_clock::duration d);
 

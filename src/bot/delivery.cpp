@@ -21,10 +21,8 @@ constexpr int kMaxSendAttempts = 5;  // a photo Telegram keeps refusing (not a 4
 
 net::awaitable<void> Bot::run_delivery() {
   for (;;) {
-    delivery_woken_ = false;
     co_await deliver_pass();
-    if (delivery_woken_) continue;
-    bool go_on = co_await wait_or_wake(delivery_wake_, o_.delivery_poll);
+    bool go_on = co_await delivery_wake_.wait(o_.delivery_poll);
     if (!go_on) co_return;
   }
 }

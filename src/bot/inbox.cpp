@@ -108,7 +108,6 @@ net::awaitable<void> Bot::run_polling() {
 
 net::awaitable<void> Bot::run_inbox() {
   for (;;) {
-    inbox_woken_ = false;
     auto after = inbox_watermark_;
     auto read = [&] {
       auto tx = d_.store.begin(core::TxMode::read);
@@ -122,8 +121,8 @@ net::awaitable<void> Bot::run_inbox() {
       queue.push_back(std::move(row));
       if (idle) d_.supervisor.spawn("bot-chat", drain_chat(queue.front().chat_id), /*critical=*/false);
     }
-    if (rows.size() == 500 || inbox_woken_) continue;
-    bool go_on = co_await wait_or_wake(inbox_wake_, o_.inbox_poll);
+    if (rows.size() == 500) continue;
+    bool go_on = co_await inbox_wake_.wait(o_.inbox_poll);
     if (!go_on) co_return;
   }
 }

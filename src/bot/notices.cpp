@@ -9,14 +9,12 @@ namespace igb::bot {
 
 net::awaitable<void> Bot::run_notices() {
   for (;;) {
-    notices_woken_ = false;
     try {
       co_await notice_pass();
     } catch (const std::exception& e) {
       spdlog::error("bot: notices: {}", e.what());
     }
-    if (notices_woken_) continue;
-    bool go_on = co_await wait_or_wake(notice_wake_, o_.notice_poll);
+    bool go_on = co_await notice_wake_.wait(o_.notice_poll);
     if (!go_on) co_return;
   }
 }
@@ -68,15 +66,14 @@ net::awaitable<bool> Bot::send_notice(const core::Notice& n) {
 
 net::awaitable<void> Bot::run_broadcasts() {
   for (;;) {
-    broadcasts_woken_ = false;
     bool more = false;
     try {
       more = co_await broadcast_step();
     } catch (const std::exception& e) {
       spdlog::error("bot: broadcast: {}", e.what());
     }
-    if (more || broadcasts_woken_) continue;
-    bool go_on = co_await wait_or_wake(broadcast_wake_, o_.broadcast_poll);
+    if (more) continue;
+    bool go_on = co_await broadcast_wake_.wait(o_.broadcast_poll);
     if (!go_on) co_return;
   }
 }
@@ -122,7 +119,6 @@ net::awaitable<bool> Bot::broadcast_step() {
   }
   const auto interval = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
       std::chrono::duration<double>(1.0 / std::max(o_.broadcast_per_second, 0.1)));
-  net::steady_timer pace(d_.executor);
   auto next_at = std::chrono::steady_clock::now();
   for (const auto& u : page.users) {
     telegram::SendMessage m{.text = b.text};
@@ -133,7 +129,7 @@ net::awaitable<bool> Bot::broadcast_step() {
     next_at += interval;
     const auto now = std::chrono::steady_clock::now();
     if (next_at > now) {
-      bool go_on = co_await wait_or_wake(pace, next_at - now);
+      bool go_on = co_await sleep_for(next_at - now);
       if (!go_on) co_return false;
     }
   }

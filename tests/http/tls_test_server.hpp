@@ -2,7 +2,6 @@
 // For the HTTPS tests of the client (direct and through proxies): a self-signed certificate made at
 // run time and a one-purpose TLS server on 127.0.0.1.
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
