@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
 # HTTP API throughput with wrk on loopback, side by side in the same run with nginx returning a
 # constant JSON body (the ceiling of one core here), and optionally the FastAPI anchor of
-# ../shared/anchors. Prints markdown. Usage: scripts/bench-api.sh [--seconds N] [--with-fastapi]
+# ../shared/anchors. The servers take turns for --rounds rounds (so that the machine's drift hits
+# them alike) and each row is the round with the median req/s. Prints markdown.
+# Usage: scripts/bench-api.sh [--seconds N] [--rounds N] [--with-fastapi]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/bench-common.sh
 seconds=10
+rounds=3
 with_fastapi=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds="$2"; shift 2 ;;
+    --rounds) rounds="$2"; shift 2 ;;
     --with-fastapi) with_fastapi=1; shift ;;
-    *) echo "usage: $0 [--seconds N] [--with-fastapi]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--seconds N] [--rounds N] [--with-fastapi]" >&2; exit 2 ;;
   esac
 done
 
@@ -114,24 +118,36 @@ row() {  # name url-suffix results
   echo "| $1 | $2 | $rps | $share | $p50 | $p90 | $p99 | $errors |"
 }
 
-nginx_res=$(run "http://127.0.0.1:$nginx_port/")
-nginx_rps=$(cut -d'|' -f1 <<<"$nginx_res")
-status_res=$(run -s "$work/status.lua" "http://127.0.0.1:$api_port/v1/status/$job")
-generate_res=$(run -s "$work/generate.lua" "http://127.0.0.1:$api_port/v1/generate")
+median() {  # result lines on stdin -> the one with the median req/s
+  grep . | sort -t'|' -k1,1 -g | awk '{ line[NR] = $0 } END { print line[int((NR + 1) / 2)] }'
+}
 
-args="--seconds $seconds"
+declare -A results
+for _ in $(seq 1 "$rounds"); do
+  results[nginx]+="$(run "http://127.0.0.1:$nginx_port/")"$'\n'
+  results[status]+="$(run -s "$work/status.lua" "http://127.0.0.1:$api_port/v1/status/$job")"$'\n'
+  results[generate]+="$(run -s "$work/generate.lua" "http://127.0.0.1:$api_port/v1/generate")"$'\n'
+  if [ -n "$anchor" ]; then
+    results[anchor_status]+="$(run -s ../shared/anchors/status.lua "$anchor/v1/status/job-1")"$'\n'
+    results[anchor_generate]+="$(run -s ../shared/anchors/generate.lua "$anchor/v1/generate")"$'\n'
+  fi
+done
+nginx_res=$(median <<<"${results[nginx]}")
+nginx_rps=$(cut -d'|' -f1 <<<"$nginx_res")
+
+args="--seconds $seconds --rounds $rounds"
 [ "$with_fastapi" = 1 ] && args="$args --with-fastapi"
 echo "## HTTP API (\`scripts/bench-api.sh $args\`)"
 echo
 bench_machine_lines "the SQLite file"
-echo "- wrk -t1 -c64 -d${seconds}s on loopback; imggenbot \`api\` role (release build, SQLite WAL), nginx with one worker returning a constant body"
+echo "- wrk -t1 -c64 -d${seconds}s on loopback, $rounds rounds taking turns, the median round of each shown; imggenbot \`api\` role (release build, SQLite WAL), nginx with one worker returning a constant body"
 echo
 echo "| server | request | req/s | of nginx | p50 | p90 | p99 | non-2xx |"
 echo "|---|---|---:|---:|---:|---:|---:|---:|"
 row "nginx (constant body)" "GET /" "$nginx_res"
-row "imggenbot" "GET /v1/status/{id}" "$status_res"
-row "imggenbot" "POST /v1/generate" "$generate_res"
+row "imggenbot" "GET /v1/status/{id}" "$(median <<<"${results[status]}")"
+row "imggenbot" "POST /v1/generate" "$(median <<<"${results[generate]}")"
 if [ -n "$anchor" ]; then
-  row "FastAPI + uvicorn (2 workers)" "GET /v1/status/{id}" "$(run -s ../shared/anchors/status.lua "$anchor/v1/status/job-1")"
-  row "FastAPI + uvicorn (2 workers)" "POST /v1/generate" "$(run -s ../shared/anchors/generate.lua "$anchor/v1/generate")"
+  row "FastAPI + uvicorn (2 workers)" "GET /v1/status/{id}" "$(median <<<"${results[anchor_status]}")"
+  row "FastAPI + uvicorn (2 workers)" "POST /v1/generate" "$(median <<<"${results[anchor_generate]}")"
 fi

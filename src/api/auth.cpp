@@ -54,11 +54,11 @@ std::optional<std::chrono::milliseconds> RateLimiter::take(const std::string& ke
 }
 
 boost::asio::awaitable<core::Result<core::User>> authenticate(ApiContext& ctx, const server::Request& request) {
-  const auto header = request.header("Authorization");
-  auto unauthenticated = core::make_error(core::ErrorCode::unauthenticated, "invalid or missing API key");
-  if (header.size() < 8 || util::to_lower(header.substr(0, 7)) != "bearer ") co_return unauthenticated;
-  const std::string secret(util::trim(std::string_view(header).substr(7)));
-  if (secret.empty()) co_return unauthenticated;
+  const std::string_view header = request.header("Authorization");
+  auto unauthenticated = [] { return core::make_error(core::ErrorCode::unauthenticated, "invalid or missing API key"); };
+  if (header.size() < 8 || util::to_lower(header.substr(0, 7)) != "bearer ") co_return unauthenticated();
+  const std::string secret(util::trim(header.substr(7)));
+  if (secret.empty()) co_return unauthenticated();
   const auto hash = core::AccountService::hash_secret(secret);
   const auto now = ctx.clock.now();
   std::optional<core::User> user = ctx.keys->find(hash, now);

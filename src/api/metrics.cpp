@@ -51,7 +51,8 @@ struct Metrics::Impl {
   std::unordered_map<std::string, RequestMetrics> request_metrics;
 
   RequestMetrics request_metrics_for(const server::RequestRecord& r) {
-    const std::string key = r.route + ' ' + r.method + ' ' + std::to_string(r.status);
+    thread_local std::string key;  // keeps its capacity: no allocation per request
+    key.assign(r.route).append(1, ' ').append(r.method).append(1, ' ').append(std::to_string(r.status));
     {
       std::shared_lock lock(request_metrics_mutex);
       if (auto it = request_metrics.find(key); it != request_metrics.end()) return it->second;

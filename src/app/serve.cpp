@@ -1,5 +1,6 @@
 #include "app/serve.hpp"
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/strand.hpp>
@@ -79,9 +80,17 @@ std::string worker_id() {
 }  // namespace
 
 int serve(Services& s, const ServeOptions& options) {
-  net::io_context io;
-  // Supervision, signals, workers and the provider router live on one strand; HTTP connections run
-  // on strands of their own, so the API can use several threads.
+  // With workers in the process everything stays on one thread (the router and the worker are
+  // single-threaded). An API-only process uses every core: HTTP connections are spread over this
+  // thread's io_context and one more io_context per extra thread, each run by its one thread, so a
+  // connection needs no strand and the threads share no queue. Declared before `io`: a handler
+  // abandoned in `io` at a hard stop may still hold a connection of theirs.
+  const bool has_workers = options.workers && s.config.worker_concurrency > 0;
+  const unsigned threads = has_workers ? 1 : std::max(1u, std::thread::hardware_concurrency());
+  std::vector<std::unique_ptr<net::io_context>> http_ios;
+  for (unsigned i = 1; i < threads; ++i) http_ios.push_back(std::make_unique<net::io_context>(1));
+  net::io_context io(1);  // run by this thread only
+  // Supervision, signals, workers, the bot and the provider router live on one strand.
   auto control = net::make_strand(io);
   runtime::BlockingPool pool(static_cast<std::size_t>(s.config.db_pool_size));
   runtime::Supervisor supervisor(control);
@@ -149,7 +158,7 @@ int serve(Services& s, const ServeOptions& options) {
 
   supervisor.spawn("maintenance", maintenance_loop(*s.jobs, pool, 5s));
 
-  if (options.workers && s.config.worker_concurrency > 0) {
+  if (has_workers) {
     generation = build_generation(s, control);
     // On PostgreSQL other processes' jobs arrive by NOTIFY; polling is only the fallback there.
     const bool listen = storage::parse_database_url(s.config.database_url).dialect == storage::Dialect::postgres;
@@ -226,11 +235,13 @@ int serve(Services& s, const ServeOptions& options) {
       }});
       bot::add_webhook_route(*routes, *webhook);
     }
+    std::vector<net::any_io_executor> connection_executors{io.get_executor()};
+    for (auto& ctx : http_ios) connection_executors.emplace_back(ctx->get_executor());
     http_server = std::make_unique<server::Server>(
         io.get_executor(),
         server::ServerOptions{.host = s.config.http_listen.host, .port = s.config.http_listen.port,
                               .on_request = [m = metrics.get()](const server::RequestRecord& r) { m->record_request(r); }},
-        routes);
+        routes, std::move(connection_executors));
     http_server->start();
     spdlog::info("HTTP API on http://{}:{}", s.config.http_listen.host.find(':') == std::string::npos
                                                  ? s.config.http_listen.host
@@ -239,12 +250,16 @@ int serve(Services& s, const ServeOptions& options) {
   }
   spdlog::info("imggenbot is up (database {}); Ctrl-C to stop", config::redact_database_url(s.config.database_url));
 
-  // With workers in the process everything stays on one thread (the router and the worker are
-  // single-threaded); an API-only process uses every core.
-  const unsigned threads = workers ? 1 : std::max(1u, std::thread::hardware_concurrency());
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> keep_running;
   std::vector<std::thread> extra;
-  for (unsigned i = 1; i < threads; ++i) extra.emplace_back([&io] { io.run(); });
+  for (auto& ctx : http_ios) {
+    keep_running.emplace_back(ctx->get_executor());
+    extra.emplace_back([&ctx] { ctx->run(); });
+  }
   io.run();
+  // The server has shut down (or the grace period ran out): nothing of theirs is worth waiting for.
+  keep_running.clear();
+  for (auto& ctx : http_ios) ctx->stop();
   for (auto& t : extra) t.join();
   pool.stop();
   spdlog::info("stopped");

@@ -22,7 +22,7 @@ std::string new_job_id(Timestamp now) {
   std::snprintf(stamp, sizeof stamp, "%012llx", static_cast<unsigned long long>(to_unix_ms(now)) & 0xffffffffffffULL);
   std::string id = "j";
   id.append(stamp, 12);
-  id += util::random_hex(6);
+  id += util::random_id_hex(6);
   return id;
 }
 

@@ -4,6 +4,7 @@
 #include <boost/json/value.hpp>
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <stdexcept>
 
 #include "server/server.hpp"
@@ -11,7 +12,7 @@
 
 namespace igb::server {
 
-std::string Request::header(std::string_view name) const {
+std::string_view Request::header(std::string_view name) const {
   for (const auto& [k, v] : headers)
     if (wire::iequals(k, name)) return v;
   return {};
@@ -68,6 +69,8 @@ Response Response::problem(int status, std::string_view title, std::string_view 
 
 namespace {
 
+constexpr std::size_t kMaxSegments = 16;  // in a route pattern
+
 // Calls f(segment) for each '/'-separated segment after the leading '/'; "/" has one empty segment.
 template <class F>
 bool for_each_segment(std::string_view path, F f) {
@@ -111,7 +114,7 @@ void RouteTable::add(std::string method, std::string pattern, Handler handler, R
     segments.push_back(std::move(s));
     return true;
   });
-  if (!ok) throw std::invalid_argument("route: invalid pattern '" + pattern + "'");
+  if (!ok || segments.size() > kMaxSegments) throw std::invalid_argument("route: invalid pattern '" + pattern + "'");
 
   std::size_t entry_index = paths_.size();
   for (std::size_t i = 0; i < paths_.size(); ++i) {
@@ -154,16 +157,26 @@ void RouteTable::add(std::string method, std::string pattern, Handler handler, R
 
 const RouteTable::PathEntry* RouteTable::find_path(std::string_view path) const {
   if (auto it = literal_paths_.find(path); it != literal_paths_.end()) return &paths_[it->second];
+  // The path's segments, split once for every pattern to compare with (more than any pattern has
+  // cannot match).
+  std::array<std::string_view, kMaxSegments> segs;
+  std::size_t count = 0;
+  const bool fits = for_each_segment(path, [&](std::string_view seg) {
+    if (count == kMaxSegments) return false;
+    segs[count++] = seg;
+    return true;
+  });
+  if (!fits) return nullptr;
   const PathEntry* best = nullptr;
   for (std::size_t index : param_paths_) {
     const PathEntry& e = paths_[index];
-    std::size_t i = 0;
-    const bool matched = for_each_segment(path, [&](std::string_view seg) {
-      if (i >= e.segments.size()) return false;
-      const Segment& s = e.segments[i++];
-      return s.param ? !seg.empty() : seg == s.text;
-    });
-    if (!matched || i != e.segments.size()) continue;
+    if (e.segments.size() != count) continue;
+    bool matched = true;
+    for (std::size_t i = 0; i < count && matched; ++i) {
+      const Segment& s = e.segments[i];
+      matched = s.param ? !segs[i].empty() : segs[i] == s.text;
+    }
+    if (!matched) continue;
     if (!best) {
       best = &e;
       continue;

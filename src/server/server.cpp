@@ -23,7 +23,6 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/read_size.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/status.hpp>
@@ -75,10 +74,15 @@ enum class Next {
 };
 
 struct Connection {
-  explicit Connection(tcp::socket socket) : executor(socket.get_executor()), stream(std::move(socket)) {}
+  explicit Connection(tcp::socket s) : executor(s.get_executor()), socket(std::move(s)), watchdog(executor) {}
 
-  const net::any_io_executor executor;  // the connection's strand
-  beast::tcp_stream stream;
+  const net::any_io_executor executor;  // the connection's strand, or a single-threaded io_context's executor
+  tcp::socket socket;
+  // Timeouts without a timer operation per read and write: `deadline` is when the I/O in progress
+  // must be done (max: no I/O in progress), and the watchdog wakes at least every `watch_every` to
+  // compare (see watch()). When it has passed, the socket is closed and the pending operation fails.
+  net::steady_timer watchdog;
+  Clock::time_point deadline = Clock::time_point::max();
   beast::flat_buffer buffer;  // kept between requests: pipelined bytes wait here
   net::cancellation_signal cancel;
   std::list<std::shared_ptr<Connection>>::iterator registry_entry;  // control strand only
@@ -91,7 +95,25 @@ struct Connection {
   Request request;        // reused, so its strings and vectors keep their capacity
   std::string head;       // the response header being written
   std::string event;      // the SSE event being written
+
+  void expires_after(Clock::duration d) { deadline = Clock::now() + d; }
+  void expires_never() { deadline = Clock::time_point::max(); }
 };
+
+// Arms the watchdog for min(deadline, now + every). A deadline is always set at least `every` ahead
+// (every is the shortest timeout, or the watchdog is re-armed), so the watchdog never wakes after it.
+void watch(std::shared_ptr<Connection> c, Clock::duration every) {
+  c->watchdog.expires_at(std::min(c->deadline, Clock::now() + every));
+  c->watchdog.async_wait([c = std::move(c), every](const error_code& ec) mutable {
+    if (ec || c->finished) return;  // canceled: the connection has ended, or the watchdog was re-armed
+    if (Clock::now() >= c->deadline) {
+      error_code ignored;
+      c->socket.close(ignored);  // the pending operation fails; the connection ends
+      return;
+    }
+    watch(std::move(c), every);
+  });
+}
 
 bool is_http_error(const error_code& ec) {
   static const auto& category = bhttp::make_error_code(bhttp::error::bad_target).category();
@@ -215,15 +237,16 @@ class SseWriter final : public EventStream {
   // non-blocking peek sees its FIN or RST at once.
   bool peer_closed() {
     char byte;
-    const auto n = ::recv(c_.stream.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    const auto n = ::recv(c_.socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
     if (n == 0) return true;
     if (n < 0) return errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR;
     return false;
   }
 
   net::awaitable<bool> flush() {
-    c_.stream.expires_after(write_timeout_);
-    auto [ec, n] = co_await net::async_write(c_.stream, net::buffer(c_.event), kTok);
+    c_.expires_after(write_timeout_);
+    auto [ec, n] = co_await net::async_write(c_.socket, net::buffer(c_.event), kTok);
+    c_.expires_never();  // the producer may wait as long as it likes between events
     if (ec) failed_ = true;
     co_return !failed_;
   }
@@ -238,7 +261,10 @@ void stop_connection(Connection& c) {
   if (c.finished || c.stopping) return;
   c.stopping = true;
   // Waiting for a request that has not started: nothing is in flight.
-  if (c.phase == Phase::idle) c.stream.cancel();
+  if (c.phase == Phase::idle) {
+    error_code ignored;
+    c.socket.cancel(ignored);
+  }
 }
 
 // On the connection's strand: the grace period is over.
@@ -248,25 +274,32 @@ void kill_connection(Connection& c) {
   c.stopping = true;
   c.cancel.emit(net::cancellation_type::terminal);  // wakes a handler waiting on a timer, a pool…
   error_code ec;
-  c.stream.socket().shutdown(tcp::socket::shutdown_both, ec);
-  c.stream.socket().close(ec);
+  c.socket.shutdown(tcp::socket::shutdown_both, ec);
+  c.socket.close(ec);
 }
 
 }  // namespace
 
 struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
-  Impl(net::any_io_executor ex, ServerOptions o, std::shared_ptr<const RouteTable> r)
+  Impl(net::any_io_executor ex, ServerOptions o, std::shared_ptr<const RouteTable> r,
+       std::vector<net::any_io_executor> connection_ex)
       : executor(std::move(ex)),
+        connection_executors(std::move(connection_ex)),
         control(net::make_strand(executor)),
         acceptor(control),
         options(std::move(o)),
-        routes(std::move(r)) {}
+        routes(std::move(r)),
+        watch_every(std::max<Clock::duration>(std::min({options.read_timeout, options.idle_timeout, options.write_timeout}),
+                                              std::chrono::milliseconds(1))) {}
 
   net::any_io_executor executor;
+  const std::vector<net::any_io_executor> connection_executors;  // single-threaded; empty: strands
+  std::size_t next_executor = 0;                                 // `control` only
   net::strand<net::any_io_executor> control;
   tcp::acceptor acceptor;  // used on `control` once started
   const ServerOptions options;
   const std::shared_ptr<const RouteTable> routes;
+  const Clock::duration watch_every;  // the shortest timeout: how often a connection's watchdog looks
   std::uint16_t port = 0;  // set by start()
   bool started = false;    // start()'s caller only
   std::atomic<std::size_t> open{0};
@@ -291,7 +324,8 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
                                      Clock::time_point started);
   static net::awaitable<Next> stream_response(Impl* self, Connection* c, Response* res, bool head_only,
                                               std::string_view route, Clock::time_point started);
-  static net::awaitable<void> close_connection(Connection* c, Next how, std::chrono::milliseconds limit);
+  static net::awaitable<void> close_connection(std::shared_ptr<Connection> c, Next how, std::chrono::milliseconds limit,
+                                               Clock::duration every);
   void report(std::string_view method, std::string_view route, int status, Clock::time_point started) const;
 };
 
@@ -299,8 +333,10 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
 
 net::awaitable<void> Server::Impl::accept_loop(std::shared_ptr<Impl> self) {
   for (;;) {
-    net::any_io_executor strand = net::make_strand(self->executor);
-    auto [ec, socket] = co_await self->acceptor.async_accept(strand, kTok);
+    const auto& spread = self->connection_executors;
+    net::any_io_executor where =
+        spread.empty() ? net::make_strand(self->executor) : spread[self->next_executor++ % spread.size()];
+    auto [ec, socket] = co_await self->acceptor.async_accept(where, kTok);
     if (self->stopping || ec == net::error::operation_aborted || ec == net::error::bad_descriptor) co_return;
     if (ec) {
       // E.g. EMFILE: back off instead of spinning on a listener that cannot accept.
@@ -326,7 +362,8 @@ void Server::Impl::launch(tcp::socket socket) {
                   c->finished = true;
                   if (e) log_unexpected("connection", e);
                   error_code ec;
-                  c->stream.socket().close(ec);
+                  c->socket.close(ec);
+                  c->watchdog.cancel();
                   net::post(self->control, [self, c] { self->forget(c); });
                 }));
 }
@@ -395,10 +432,11 @@ net::awaitable<void> Server::Impl::serve(std::shared_ptr<Impl> self, std::shared
   const ServerOptions& o = self->options;
   {
     error_code ec;
-    c->stream.socket().set_option(tcp::no_delay(true), ec);
-    auto remote = c->stream.socket().remote_endpoint(ec);
+    c->socket.set_option(tcp::no_delay(true), ec);
+    auto remote = c->socket.remote_endpoint(ec);
     if (!ec) c->request.remote_address = remote.address().to_string();
   }
+  watch(conn, self->watch_every);
   const auto header_limit = static_cast<std::uint32_t>(
       std::min<std::size_t>(o.max_header_bytes, std::numeric_limits<std::uint32_t>::max()));
 
@@ -409,8 +447,8 @@ net::awaitable<void> Server::Impl::serve(std::shared_ptr<Impl> self, std::shared
     if (c->buffer.size() == 0) {
       // Between requests: the idle timeout (the read timeout for a new connection's first request).
       c->phase = Phase::idle;
-      c->stream.expires_after(first ? o.read_timeout : o.idle_timeout);
-      auto [ec, n] = co_await c->stream.async_read_some(c->buffer.prepare(beast::read_size(c->buffer, kReadChunk)), kTok);
+      c->expires_after(first ? o.read_timeout : o.idle_timeout);
+      auto [ec, n] = co_await c->socket.async_read_some(c->buffer.prepare(beast::read_size(c->buffer, kReadChunk)), kTok);
       if (ec) {
         next = Next::drop;
         break;
@@ -420,7 +458,7 @@ net::awaitable<void> Server::Impl::serve(std::shared_ptr<Impl> self, std::shared
     first = false;
     c->phase = Phase::reading;
     const auto started = Clock::now();
-    c->stream.expires_after(o.read_timeout);  // one deadline for the whole request
+    c->expires_after(o.read_timeout);  // one deadline for the whole request
     parser.emplace();
     parser->header_limit(header_limit);
     parser->body_limit(static_cast<std::uint64_t>(o.max_body_bytes));
@@ -429,7 +467,7 @@ net::awaitable<void> Server::Impl::serve(std::shared_ptr<Impl> self, std::shared
     next = co_await answer(self.get(), c, &*parser, read_error, started);
     if (next != Next::keep_alive) break;
   }
-  co_await close_connection(c, next, std::min(o.read_timeout, kMaxLinger));
+  co_await close_connection(std::move(conn), next, std::min(o.read_timeout, kMaxLinger), self->watch_every);
 }
 
 net::awaitable<error_code> Server::Impl::read_request(Connection* c, Parser* parser) {
@@ -448,11 +486,11 @@ net::awaitable<error_code> Server::Impl::read_request(Connection* c, Parser* par
       const auto& msg = parser->get();
       if (msg.version() >= 11 && wire::iequals(msg[bhttp::field::expect], "100-continue")) {
         static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-        auto [ec, n] = co_await net::async_write(c->stream, net::buffer(kContinue.data(), kContinue.size()), kTok);
+        auto [ec, n] = co_await net::async_write(c->socket, net::buffer(kContinue.data(), kContinue.size()), kTok);
         if (ec) co_return ec;
       }
     }
-    auto [ec, n] = co_await c->stream.async_read_some(c->buffer.prepare(beast::read_size(c->buffer, kReadChunk)), kTok);
+    auto [ec, n] = co_await c->socket.async_read_some(c->buffer.prepare(beast::read_size(c->buffer, kReadChunk)), kTok);
     if (ec == net::error::eof) {
       if (!parser->got_some()) co_return error_code(bhttp::error::end_of_stream);
       error_code eof_ec;
@@ -538,6 +576,7 @@ net::awaitable<Next> Server::Impl::answer(Impl* self, Connection* c, Parser* par
         res.headers.emplace_back("Allow", std::string(m.allow));
       } else {
         c->phase = Phase::handling;
+        c->expires_never();  // handlers take as long as they take
         std::exception_ptr failure;
         try {
           auto task = (*m.handler)(req);
@@ -569,11 +608,11 @@ net::awaitable<Next> Server::Impl::answer(Impl* self, Connection* c, Parser* par
   std::array<net::const_buffer, 2> buffers{net::buffer(c->head), net::const_buffer()};
   if (!head_only && !no_body) buffers[1] = net::buffer(res.body);
   c->phase = Phase::writing;
-  c->stream.expires_after(o.write_timeout);
+  c->expires_after(o.write_timeout);
   error_code write_error;
   std::exception_ptr failure;
   try {
-    auto [ec, n] = co_await net::async_write(c->stream, buffers, kTok);
+    auto [ec, n] = co_await net::async_write(c->socket, buffers, kTok);
     write_error = ec;
   } catch (...) {
     failure = std::current_exception();  // killed while writing
@@ -592,11 +631,11 @@ net::awaitable<Next> Server::Impl::stream_response(Impl* self, Connection* c, Re
   const std::string& method = c->request.method;
   build_head(c->head, res->status, res->headers, true, std::nullopt, false, false);
   c->phase = Phase::writing;
-  c->stream.expires_after(self->options.write_timeout);
+  c->expires_after(self->options.write_timeout);
   error_code write_error;
   std::exception_ptr failure;
   try {
-    auto [ec, n] = co_await net::async_write(c->stream, net::buffer(c->head), kTok);
+    auto [ec, n] = co_await net::async_write(c->socket, net::buffer(c->head), kTok);
     write_error = ec;
   } catch (...) {
     failure = std::current_exception();
@@ -627,8 +666,9 @@ net::awaitable<Next> Server::Impl::stream_response(Impl* self, Connection* c, Re
   co_return writer.failed() ? Next::drop : Next::close;
 }
 
-net::awaitable<void> Server::Impl::close_connection(Connection* c, Next how, std::chrono::milliseconds limit) {
-  auto& socket = c->stream.socket();
+net::awaitable<void> Server::Impl::close_connection(std::shared_ptr<Connection> c, Next how,
+                                                   std::chrono::milliseconds limit, Clock::duration every) {
+  auto& socket = c->socket;
   error_code ec;
   if ((how == Next::close || how == Next::drain) && socket.is_open()) {
     c->phase = Phase::closing;
@@ -637,10 +677,14 @@ net::awaitable<void> Server::Impl::close_connection(Connection* c, Next how, std
     error_code available_ec;
     const bool linger = how == Next::drain || c->buffer.size() > 0 || socket.available(available_ec) > 0;
     if (!ec && linger) {
-      c->stream.expires_after(limit);
+      c->expires_after(limit);
+      if (limit < every) {
+        c->watchdog.cancel();  // it may be due later than this shorter limit
+        watch(c, limit);
+      }
       c->buffer.clear();
       for (;;) {
-        auto [rec, n] = co_await c->stream.async_read_some(c->buffer.prepare(kReadChunk), kTok);
+        auto [rec, n] = co_await c->socket.async_read_some(c->buffer.prepare(kReadChunk), kTok);
         if (rec) break;  // the client's FIN, the limit, or an error; what came is dropped (never committed)
       }
     }
@@ -650,9 +694,11 @@ net::awaitable<void> Server::Impl::close_connection(Connection* c, Next how, std
 
 // ---- Server ----
 
-Server::Server(net::any_io_executor executor, ServerOptions options, std::shared_ptr<const RouteTable> routes) {
+Server::Server(net::any_io_executor executor, ServerOptions options, std::shared_ptr<const RouteTable> routes,
+               std::vector<net::any_io_executor> connection_executors) {
   if (!routes) throw std::invalid_argument("server: no route table");
-  impl_ = std::make_shared<Impl>(std::move(executor), std::move(options), std::move(routes));
+  impl_ = std::make_shared<Impl>(std::move(executor), std::move(options), std::move(routes),
+                                 std::move(connection_executors));
 }
 
 Server::~Server() {

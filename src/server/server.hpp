@@ -34,8 +34,8 @@ struct Request {
   std::map<std::string, std::string> params;  // from the route pattern, e.g. {job_id}
   std::string remote_address;  // the peer's IP address, without the port
 
-  // Case-insensitive; empty if absent.
-  std::string header(std::string_view name) const;
+  // Case-insensitive; empty if absent. Valid as long as the request.
+  std::string_view header(std::string_view name) const;
 };
 
 // Writes a text/event-stream response piece by piece. send() returns false once the client is
@@ -160,10 +160,14 @@ struct ServerOptions {
 
 // Threading: the io_context behind `executor` may be run by any number of threads; the listener
 // and the bookkeeping of connections run on one strand, every connection on a strand of its own
-// (its handlers too). Handlers and on_request must be safe to call from several threads at once.
+// (its handlers too) or on one of the single-threaded connection executors. Handlers and on_request must be safe to call from several threads at once.
 class Server {
  public:
-  Server(net::any_io_executor executor, ServerOptions options, std::shared_ptr<const RouteTable> routes);
+  // Connections are spread round-robin over `connection_executors` when given: each must be run by
+  // exactly one thread (an io_context of its own per thread), so a connection needs no strand and
+  // the threads share no queue. Without them each connection gets a strand on `executor`.
+  Server(net::any_io_executor executor, ServerOptions options, std::shared_ptr<const RouteTable> routes,
+         std::vector<net::any_io_executor> connection_executors = {});
   ~Server();
   // Binds and listens (throws on failure, e.g. the port is taken), then accepts in the background.
   void start();

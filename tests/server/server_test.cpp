@@ -211,7 +211,7 @@ net::awaitable<Response> item_get(Request& req) {
 }
 
 net::awaitable<Response> item_put(Request& req) {
-  co_return Response{.body = "put " + req.params.at("id") + " " + req.body + " ct=" + req.header("CONTENT-TYPE")};
+  co_return Response{.body = "put " + req.params.at("id") + " " + req.body + " ct=" + std::string(req.header("CONTENT-TYPE"))};
 }
 
 net::awaitable<Response> item_create(Request& req) { co_return Response::json(201, req.body); }

@@ -72,7 +72,7 @@ net::awaitable<server::Response> generate(ApiContext* ctx, server::Request& req)
   r.params.seed = seed;
   r.params.style = style.value_or("");
   r.count = n ? clamp_int(*n) : 1;
-  if (auto key = req.header("Idempotency-Key"); !key.empty()) r.idempotency_key = key;
+  if (auto key = req.header("Idempotency-Key"); !key.empty()) r.idempotency_key = std::string(key);
   if (aspect && (width || height)) {
     in.errors.push_back({"aspect_ratio", "give either aspect_ratio or width and height", "value_error.conflict"});
   } else if (aspect) {
