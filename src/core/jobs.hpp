@@ -91,7 +91,15 @@ class JobService {
 
  private:
   std::vector<FieldError> validate(const SubmitRequest& request, const Plan& plan) const;
-  Result<SubmitOutcome> submit_in(Tx& tx, const SubmitRequest& request, Timestamp now);
+  // What one transaction's submissions know of a user: read, and the quota row locked, by the
+  // user's first request; kept up to date by the next ones; the reservations written once, at the end.
+  struct Submitter {
+    std::optional<User> user;
+    QuotaStatus quota;      // when the user exists and is not banned
+    int reserved = 0;       // by this transaction, not yet written
+  };
+  std::vector<Result<SubmitOutcome>> submit_all(Tx& tx, std::span<const SubmitRequest> requests, Timestamp now);
+  Result<SubmitOutcome> submit_one(Tx& tx, const SubmitRequest& request, Timestamp now, Submitter& who);
   void release_quota(Tx& tx, Job& job);
 
   Store& store_;

@@ -22,10 +22,6 @@ class Tx {
  public:
   virtual ~Tx() = default;  // rolls back unless commit() was called
   virtual void commit() = 0;
-  // One nested savepoint at a time: mark, then release it or roll back to it.
-  virtual void savepoint() = 0;
-  virtual void release_savepoint() = 0;
-  virtual void rollback_to_savepoint() = 0;
 
   // Users
   // Inserts the user, or refreshes username and language of an existing one; returns the stored row.

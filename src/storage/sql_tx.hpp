@@ -14,14 +14,6 @@ class SqlTx final : public core::Tx {
   SqlTx(ConnectionPool::Lease conn, core::TxMode mode, std::unique_lock<std::mutex> writer = {});
   ~SqlTx() override;
   void commit() override;
-  // Transaction control goes through the prepared-statement cache like any query: parsing it again
-  // for every request of a group commit showed in profiles.
-  void savepoint() override { q("SAVEPOINT igb"); }
-  void release_savepoint() override { q("RELEASE SAVEPOINT igb"); }
-  void rollback_to_savepoint() override {
-    q("ROLLBACK TO SAVEPOINT igb");
-    q("RELEASE SAVEPOINT igb");
-  }
 
   core::User upsert_user(core::UserId id, std::string_view username, std::string_view language,
                          core::Timestamp now) override;
