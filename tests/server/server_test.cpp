@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -387,7 +389,9 @@ net::awaitable<void> shutdown_via(Server* server, std::chrono::milliseconds grac
   co_await std::move(op);
 }
 
-class ServerTest : public ::testing::Test {
+// Both ways the server runs connections: on strands of an io_context run by two threads (false),
+// or spread over io_contexts run by one thread each (true, as `imggenbot api` does).
+class ServerTest : public ::testing::TestWithParam<bool> {
  protected:
   void start(ServerOptions options = {}) {
     std::shared_ptr<TestState> state = state_;
@@ -400,9 +404,16 @@ class ServerTest : public ::testing::Test {
         state->cv.notify_all();
       };
     }
-    server_ = std::make_unique<Server>(io_.get_executor(), std::move(options), make_routes(state_));
+    std::vector<net::any_io_executor> spread;
+    if (GetParam()) {
+      for (auto& ctx : connection_ios_) {
+        spread.emplace_back(ctx.get_executor());
+        connection_work_.emplace_back(ctx.get_executor());
+        threads_.emplace_back([&ctx] { ctx.run(); });
+      }
+    }
+    server_ = std::make_unique<Server>(io_.get_executor(), std::move(options), make_routes(state_), spread);
     server_->start();
-    // Two threads: connections run on strands of their own.
     for (int i = 0; i < 2; ++i) threads_.emplace_back([this] { io_.run(); });
   }
 
@@ -410,6 +421,7 @@ class ServerTest : public ::testing::Test {
     client_.reset();
     server_.reset();
     work_.reset();
+    connection_work_.clear();  // each connection io_context ends once its connections have
     for (auto& t : threads_) t.join();
   }
 
@@ -429,6 +441,8 @@ class ServerTest : public ::testing::Test {
     return state_->records;
   }
 
+  std::array<net::io_context, 2> connection_ios_{net::io_context(1), net::io_context(1)};
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> connection_work_;
   net::io_context io_;
   net::executor_work_guard<net::io_context::executor_type> work_ = net::make_work_guard(io_);
   // The client is not thread-safe: it and every coroutine using it run on this strand.
@@ -439,7 +453,10 @@ class ServerTest : public ::testing::Test {
   std::vector<std::thread> threads_;
 };
 
-TEST_F(ServerTest, PortZeroGetsAPortAndStandardHeaders) {
+INSTANTIATE_TEST_SUITE_P(Threading, ServerTest, ::testing::Bool(),
+                         [](const auto& info) { return info.param ? "IoContextPerThread" : "Strands"; });
+
+TEST_P(ServerTest, PortZeroGetsAPortAndStandardHeaders) {
   start();
   EXPECT_NE(server_->port(), 0);
   auto r = get("/hello");
@@ -451,7 +468,7 @@ TEST_F(ServerTest, PortZeroGetsAPortAndStandardHeaders) {
   EXPECT_EQ(r.header("date").size(), 29u);
 }
 
-TEST_F(ServerTest, RoutesWithParamsQueryAndBody) {
+TEST_P(ServerTest, RoutesWithParamsQueryAndBody) {
   start();
   auto r = get("/v1/items/42?limit=10&q=a%20b&q=c+d");
   EXPECT_EQ(r.status, 200);
@@ -471,7 +488,7 @@ TEST_F(ServerTest, RoutesWithParamsQueryAndBody) {
   EXPECT_EQ(r.body, json);
 }
 
-TEST_F(ServerTest, NotFoundAndMethodNotAllowed) {
+TEST_P(ServerTest, NotFoundAndMethodNotAllowed) {
   start();
   auto r = get("/nope");
   EXPECT_EQ(r.status, 404);
@@ -494,14 +511,14 @@ TEST_F(ServerTest, NotFoundAndMethodNotAllowed) {
   EXPECT_EQ(r.header("allow"), "GET, HEAD");
 }
 
-TEST_F(ServerTest, LiteralBeatsParam) {
+TEST_P(ServerTest, LiteralBeatsParam) {
   start();
   EXPECT_EQ(get("/v1/status/x").body, "literal");
   EXPECT_EQ(get("/v1/status/y").body, "param:y");
   EXPECT_EQ(get("/v1/status/x/").status, 404);
 }
 
-TEST_F(ServerTest, HeadIsGetWithoutBodyAnd204HasNoLength) {
+TEST_P(ServerTest, HeadIsGetWithoutBodyAnd204HasNoLength) {
   start();
   auto r = send({.method = "HEAD", .url = url("/hello")});
   EXPECT_EQ(r.status, 200);
@@ -514,7 +531,7 @@ TEST_F(ServerTest, HeadIsGetWithoutBodyAnd204HasNoLength) {
   EXPECT_EQ(r.header("content-length"), "");
 }
 
-TEST_F(ServerTest, BodyTooLargeIs413AndClosesTheConnection) {
+TEST_P(ServerTest, BodyTooLargeIs413AndClosesTheConnection) {
   start({.max_body_bytes = 1024});
   // Declared too large: refused before any body byte is read.
   Raw raw(server_->port());
@@ -542,7 +559,7 @@ TEST_F(ServerTest, BodyTooLargeIs413AndClosesTheConnection) {
   EXPECT_EQ(records[0].method, "POST");
 }
 
-TEST_F(ServerTest, HeaderTooLargeIs431) {
+TEST_P(ServerTest, HeaderTooLargeIs431) {
   start({.max_header_bytes = 4096});
   Raw raw(server_->port());
   raw.write("GET /hello HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(8000, 'a') + "\r\n\r\n");
@@ -554,7 +571,7 @@ TEST_F(ServerTest, HeaderTooLargeIs431) {
   EXPECT_EQ(end, net::error::eof);
 }
 
-TEST_F(ServerTest, MalformedRequestIs400ThenClose) {
+TEST_P(ServerTest, MalformedRequestIs400ThenClose) {
   start();
   Raw raw(server_->port());
   raw.write("NOT A REQUEST\r\n\r\n");
@@ -571,7 +588,7 @@ TEST_F(ServerTest, MalformedRequestIs400ThenClose) {
   EXPECT_EQ(records[0].status, 400);
 }
 
-TEST_F(ServerTest, BadPercentEncodingAndBadUtf8Are400) {
+TEST_P(ServerTest, BadPercentEncodingAndBadUtf8Are400) {
   start();
   Raw raw(server_->port());
   raw.write("GET /v1/items/%zz HTTP/1.1\r\nHost: x\r\n\r\n");
@@ -589,7 +606,7 @@ TEST_F(ServerTest, BadPercentEncodingAndBadUtf8Are400) {
   EXPECT_EQ(get("/v1/items/a%00b").status, 400);
 }
 
-TEST_F(ServerTest, HandlerExceptionIs500AndTheConnectionGoesOn) {
+TEST_P(ServerTest, HandlerExceptionIs500AndTheConnectionGoesOn) {
   start();
   Raw raw(server_->port());
   raw.write("GET /boom HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer k\r\n\r\n");
@@ -607,7 +624,7 @@ TEST_F(ServerTest, HandlerExceptionIs500AndTheConnectionGoesOn) {
   EXPECT_EQ(next.body(), "again");
 }
 
-TEST_F(ServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
+TEST_P(ServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
   start();
   Raw raw(server_->port());
   for (std::string word : {"one", "two", "three"}) {
@@ -630,7 +647,7 @@ TEST_F(ServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
   EXPECT_EQ(server_->open_connections(), 2u);  // raw + the client's one
 }
 
-TEST_F(ServerTest, ConnectionCloseIsHonoured) {
+TEST_P(ServerTest, ConnectionCloseIsHonoured) {
   start();
   Raw raw(server_->port());
   raw.write("GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
@@ -648,7 +665,7 @@ TEST_F(ServerTest, ConnectionCloseIsHonoured) {
   EXPECT_EQ(end, net::error::eof);
 }
 
-TEST_F(ServerTest, PipelinedRequestsAreAnsweredInOrder) {
+TEST_P(ServerTest, PipelinedRequestsAreAnsweredInOrder) {
   start();
   Raw raw(server_->port());
   std::string batch;
@@ -663,7 +680,7 @@ TEST_F(ServerTest, PipelinedRequestsAreAnsweredInOrder) {
   EXPECT_EQ(raw.read().result_int(), 404u);
 }
 
-TEST_F(ServerTest, ExpectContinue) {
+TEST_P(ServerTest, ExpectContinue) {
   start();
   Raw raw(server_->port());
   raw.write("PUT /v1/items/9 HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n");
@@ -674,7 +691,7 @@ TEST_F(ServerTest, ExpectContinue) {
   EXPECT_EQ(r.body(), "put 9 abc ct=");
 }
 
-TEST_F(ServerTest, TimeoutsCloseTheConnection) {
+TEST_P(ServerTest, TimeoutsCloseTheConnection) {
   start({.read_timeout = 200ms, .idle_timeout = 100ms});
   // Half a request, then nothing: closed without an answer.
   Raw partial(server_->port());
@@ -691,7 +708,7 @@ TEST_F(ServerTest, TimeoutsCloseTheConnection) {
   EXPECT_TRUE(end == net::error::eof || end == net::error::connection_reset) << end.message();
 }
 
-TEST_F(ServerTest, ServerSentEvents) {
+TEST_P(ServerTest, ServerSentEvents) {
   start();
   auto r = get("/events");
   EXPECT_EQ(r.status, 200);
@@ -708,7 +725,7 @@ TEST_F(ServerTest, ServerSentEvents) {
   EXPECT_EQ(records[0].status, 200);
 }
 
-TEST_F(ServerTest, StreamSendReturnsFalseOnceTheClientIsGone) {
+TEST_P(ServerTest, StreamSendReturnsFalseOnceTheClientIsGone) {
   start();
   Raw raw(server_->port());
   raw.write("GET /forever HTTP/1.1\r\nHost: x\r\n\r\n");
@@ -721,7 +738,7 @@ TEST_F(ServerTest, StreamSendReturnsFalseOnceTheClientIsGone) {
   EXPECT_TRUE(wait(ended));
 }
 
-TEST_F(ServerTest, ShutdownLetsInFlightRequestsFinishAndRefusesNewConnections) {
+TEST_P(ServerTest, ShutdownLetsInFlightRequestsFinishAndRefusesNewConnections) {
   start();
   const auto port = server_->port();
   Raw idle(port);  // a kept-alive connection waiting for its next request
@@ -757,7 +774,7 @@ TEST_F(ServerTest, ShutdownLetsInFlightRequestsFinishAndRefusesNewConnections) {
   wait(again);
 }
 
-TEST_F(ServerTest, ShutdownTellsStreamsToStop) {
+TEST_P(ServerTest, ShutdownTellsStreamsToStop) {
   start();
   Raw raw(server_->port());
   raw.write("GET /forever HTTP/1.1\r\nHost: x\r\n\r\n");
@@ -772,7 +789,7 @@ TEST_F(ServerTest, ShutdownTellsStreamsToStop) {
   EXPECT_EQ(end, net::error::eof);
 }
 
-TEST_F(ServerTest, ShutdownClosesWhatIsLeftAfterTheGracePeriod) {
+TEST_P(ServerTest, ShutdownClosesWhatIsLeftAfterTheGracePeriod) {
   start();
   Raw raw(server_->port());
   raw.write("GET /hang HTTP/1.1\r\nHost: x\r\n\r\n");
@@ -788,7 +805,7 @@ TEST_F(ServerTest, ShutdownClosesWhatIsLeftAfterTheGracePeriod) {
   EXPECT_EQ(records[0].status, 0);
 }
 
-TEST_F(ServerTest, OnRequestRecordsRoutePatternsAndStatuses) {
+TEST_P(ServerTest, OnRequestRecordsRoutePatternsAndStatuses) {
   start();
   get("/v1/items/7");
   get("/nope/at/all");
@@ -811,7 +828,7 @@ TEST_F(ServerTest, OnRequestRecordsRoutePatternsAndStatuses) {
   for (const auto& r : records) EXPECT_GT(r.duration.count(), 0);
 }
 
-TEST_F(ServerTest, ManyConcurrentConnections) {
+TEST_P(ServerTest, ManyConcurrentConnections) {
   start();
   std::vector<std::future<http::Response>> responses;
   for (int i = 0; i < 64; ++i)
@@ -826,7 +843,7 @@ TEST_F(ServerTest, ManyConcurrentConnections) {
   EXPECT_EQ(wait_for_records(64).size(), 64u);
 }
 
-TEST_F(ServerTest, ListensOnIpv6) {
+TEST_P(ServerTest, ListensOnIpv6) {
   try {
     start({.host = "::1"});
   } catch (const boost::system::system_error& e) {
@@ -836,7 +853,7 @@ TEST_F(ServerTest, ListensOnIpv6) {
   EXPECT_EQ(r.body, "hello");
 }
 
-TEST_F(ServerTest, StartFailsOnATakenPort) {
+TEST_P(ServerTest, StartFailsOnATakenPort) {
   start();
   Server other(io_.get_executor(), {.port = server_->port()}, std::make_shared<RouteTable>());
   EXPECT_THROW(other.start(), boost::system::system_error);
