@@ -1,7 +1,9 @@
 // The HTTP/1.1 server on Beast. Shape:
 //  - the listener and the registry of connections live on one strand (`control`); each connection
-//    is a coroutine on a strand of its own, spawned with a cancellation slot the server keeps, and
-//    removed from the registry by its completion handler;
+//    is a coroutine on a strand of its own (or on one of the single-threaded connection executors),
+//    spawned with a cancellation slot the server keeps, and removed from the registry by its
+//    completion handler;
+//  - timeouts: a deadline per connection and a watchdog timer (see watch());
 //  - a connection reads with request_parser::put over its own flat_buffer (pipelined bytes stay
 //    there for the next request) and writes the response header (formatted into a reused string)
 //    and the body with one gathered write;
