@@ -48,7 +48,7 @@ void SubmitBatcher::drain() {
     }
     std::vector<core::SubmitRequest> requests;
     requests.reserve(batch.size());
-    for (const auto& w : batch) requests.push_back(w.request);
+    for (auto& w : batch) requests.push_back(std::move(w.request));  // only the outcome goes back
     try {
       auto results = jobs_.submit_many(requests);
       for (std::size_t i = 0; i < batch.size(); ++i) {
