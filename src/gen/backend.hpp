@@ -25,6 +25,9 @@ struct GenerationRequest {
 struct GeneratedImage {
   std::string bytes;
   std::string content_type;  // as the provider said; the worker checks the bytes themselves
+  // False when the provider cannot take a seed (OpenAI's image models): the job then records no seed
+  // and is not kept for exact repeats.
+  bool seed_applied = true;
 };
 
 enum class FailureKind {
