@@ -555,8 +555,9 @@ Status check_base_url(const BackendItem& item, const std::string& url) {
 }
 
 core::Result<BackendConfig> read_backend(const BackendItem& item, const Config& config, const KeySources& keys) {
-  static constexpr std::string_view kKeys[] = {"name",   "kind",            "base_url",    "model",          "api_key_env",
-                                               "flavor", "timeout_seconds", "concurrency", "rate_per_minute"};
+  static constexpr std::string_view kKeys[] = {"name",    "kind",   "base_url",        "model",
+                                               "api_key_env", "dialect", "flavor", "timeout_seconds",
+                                               "concurrency", "rate_per_minute"};
   for (auto&& [key, node] : item.table) {
     if (key.str() == "api_key") {
       return invalid(item.field("api_key"),
@@ -631,14 +632,28 @@ core::Result<BackendConfig> read_backend(const BackendItem& item, const Config& 
     b.api_key = Secret(std::move(value));
   }
 
-  auto flavor = item.string_at("flavor");
-  if (!flavor) return std::move(flavor).error();
-  if (*flavor) {
-    if (hf) return item.bad("flavor", "only for kind \"openai\"");
-    if (**flavor != "openai" && **flavor != "together") {
-      return item.bad("flavor", "expected \"openai\" or \"together\", got " + shown(**flavor));
+  // The OpenAI-compatible dialect; `flavor` is its older name and still read.
+  std::optional<std::string> dialect_key;
+  for (std::string_view key : {"flavor", "dialect"}) {
+    auto value = item.string_at(key);
+    if (!value) return std::move(value).error();
+    if (!*value) continue;
+    if (hf) return item.bad(key, "only for kind \"openai\"");
+    if (**value != "openai" && **value != "together" && **value != "localai" && **value != "sdcpp") {
+      return item.bad(key, "expected \"openai\", \"together\", \"localai\" or \"sdcpp\", got " + shown(**value));
     }
-    b.flavor = **flavor;
+    if (dialect_key && b.flavor != **value) {
+      return item.bad(key, "says " + shown(**value) + " but " + *dialect_key + " says " + shown(b.flavor) +
+                               " (flavor is the old name of dialect: keep one)");
+    }
+    dialect_key = std::string(key);
+    b.flavor = **value;
+  }
+  // OpenAI and Together refuse every request without a key: a missing api_key_env is a mistake
+  // (a key that is named but not set is allowed, as for the other backends).
+  if ((b.flavor == "openai" || b.flavor == "together") && dialect_key && b.api_key_env.empty()) {
+    return item.missing("api_key_env", "required for dialect " + shown(b.flavor) +
+                                           ": the name of the variable that holds the key");
   }
 
   if (auto s = item.int_at("timeout_seconds", 1, 600, b.timeout_seconds); !s) return std::move(s).error();

@@ -48,8 +48,10 @@ struct BackendConfig {
   std::string model;        // non-empty; owner/name for kind "hf"
   Secret api_key;           // empty: none named, or the named variable is not set
   std::string api_key_env;  // empty: the backend needs no key (a self-hosted server)
-  std::string flavor = "openai";  // kind "openai" only: "openai" (response_format b64_json) or "together"
-                                  // (adds steps, response_format base64)
+  // kind "openai" only: the dialect (TOML `dialect`, or its old name `flavor`): "openai" (OpenAI's
+  // image models: no steps or seed, their own sizes), "together", "localai" or "sdcpp"
+  // (stable-diffusion.cpp's server). See docs/providers.md.
+  std::string flavor = "openai";
   int timeout_seconds = 120;  // 1-600; PROVIDER_TIMEOUT_SECONDS unless the backend gives its own
   int concurrency = 4;        // 1-256 requests in flight to this backend from one process
   int rate_per_minute = 0;    // 0: unlimited; else 1-100000

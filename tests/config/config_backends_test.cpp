@@ -104,6 +104,32 @@ TEST_F(ConfigTest, TomlBackendsReplaceTheDefaultInTheFilesOrder) {
             "HF-2(hf, http://127.0.0.1:7000, stabilityai/sdxl-turbo, key set)");
 }
 
+TEST_F(ConfigTest, BackendDialectsAndTheOldFlavorName) {
+  auto toml = dir_.write("config.toml",
+                         "[[backends]]\nname = \"oa\"\nkind = \"openai\"\ndialect = \"openai\"\n"
+                         "base_url = \"https://api.openai.com\"\nmodel = \"gpt-image-1\"\napi_key_env = \"OPENAI_API_KEY\"\n"
+                         "[[backends]]\nname = \"la\"\nkind = \"openai\"\ndialect = \"localai\"\n"
+                         "base_url = \"http://127.0.0.1:8080\"\nmodel = \"flux.1-schnell\"\n"
+                         "[[backends]]\nname = \"sd\"\nkind = \"openai\"\ndialect = \"sdcpp\"\n"
+                         "base_url = \"http://127.0.0.1:1234\"\nmodel = \"sd-cpp-local\"\n"
+                         "[[backends]]\nname = \"tg\"\nkind = \"openai\"\nflavor = \"together\"\ndialect = \"together\"\n"
+                         "base_url = \"https://api.together.xyz\"\nmodel = \"black-forest-labs/FLUX.1-schnell\"\n"
+                         "api_key_env = \"TOGETHER_API_KEY\"\n");
+  auto r = load({{"OPENAI_API_KEY", kLocalKey}}, toml);
+  ASSERT_TRUE(r.ok()) << r.error().public_message;
+  ASSERT_EQ(r->backends.size(), 4u);
+  EXPECT_EQ(r->backends[0].flavor, "openai");
+  EXPECT_EQ(r->backends[1].flavor, "localai");
+  EXPECT_TRUE(r->backends[1].api_key_env.empty());  // a self-hosted server needs no key
+  EXPECT_EQ(r->backends[2].flavor, "sdcpp");
+  EXPECT_EQ(r->backends[3].flavor, "together");  // both names, the same value: fine
+  EXPECT_EQ(described(*r)["backends"],
+            "oa(openai, https://api.openai.com, gpt-image-1, key set); "
+            "la(openai/localai, http://127.0.0.1:8080, flux.1-schnell, no key); "
+            "sd(openai/sdcpp, http://127.0.0.1:1234, sd-cpp-local, no key); "
+            "tg(openai/together, https://api.together.xyz, black-forest-labs/FLUX.1-schnell, key TOGETHER_API_KEY (not set))");
+}
+
 TEST_F(ConfigTest, BackendKeyFromTheEnvironmentOverDotenvAndUnsetIsAllowed) {
   auto toml = dir_.write("config.toml",
                          "[[backends]]\nname = \"a\"\nkind = \"openai\"\nbase_url = \"http://h\"\nmodel = \"m\"\n"
@@ -168,9 +194,19 @@ TEST_F(ConfigTest, TomlBackendErrorsNameTheItemAndField) {
            {"[[backends]]\nname = \"x\"\nkind = \"hf\"\nbase_url = \"http://h/?a=1\"\n",
             "backends[0].base_url: expected a URL without query or fragment"},
            {first + "[[backends]]\nname = \"x\"\n" + ok_openai + "flavor = \"dalle\"\n",
-            "backends[1].flavor: expected \"openai\" or \"together\", got \"dalle\""},
+            "backends[1].flavor: expected \"openai\", \"together\", \"localai\" or \"sdcpp\", got \"dalle\""},
+           {first + "[[backends]]\nname = \"x\"\n" + ok_openai + "dialect = \"automatic1111\"\n",
+            "backends[1].dialect: expected \"openai\", \"together\", \"localai\" or \"sdcpp\", got \"automatic1111\""},
            {"[[backends]]\nname = \"x\"\nkind = \"hf\"\nflavor = \"together\"\n",
             "backends[0].flavor: only for kind \"openai\""},
+           {"[[backends]]\nname = \"x\"\nkind = \"hf\"\ndialect = \"sdcpp\"\n",
+            "backends[0].dialect: only for kind \"openai\""},
+           {"[[backends]]\nname = \"x\"\n" + ok_openai + "api_key_env = \"K\"\nflavor = \"together\"\ndialect = \"localai\"\n",
+            "backends[0].dialect: says \"localai\" but flavor says \"together\""},
+           {"[[backends]]\nname = \"x\"\n" + ok_openai + "dialect = \"openai\"\n",
+            "backends[0].api_key_env: required for dialect \"openai\""},
+           {"[[backends]]\nname = \"x\"\n" + ok_openai + "dialect = \"together\"\napi_key_env = \"\"\n",
+            "backends[0].api_key_env: required for dialect \"together\""},
            {first + "[[backends]]\nname = \"x\"\n" + ok_openai + "timeout_seconds = 0\n",
             "backends[1].timeout_seconds: expected an integer from 1 to 600, got 0"},
            {"[[backends]]\nname = \"x\"\n" + ok_openai + "timeout_seconds = 601\n",

@@ -40,7 +40,8 @@ class Providers : public ::testing::Test {
                                       .token = kToken, .timeout = timeout});
     return run_async(io_, backend.generate(fox(), {}));
   }
-  gen::GenerationOutcome openai(FakeHandler handler, std::string flavor = "openai") {
+  // A self-hosted flux-dev server (LocalAI's dialect); every dialect: openai_dialects_test.cpp.
+  gen::GenerationOutcome openai(FakeHandler handler, std::string flavor = "localai") {
     server_.set_handler(std::move(handler));
     gen::OpenAiBackend backend(*client_, {.name = "oa", .base_url = server_.base_url(), .model = "flux-dev",
                                           .api_key = "sk-test", .flavor = std::move(flavor), .timeout = 10s});
