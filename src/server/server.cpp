@@ -62,6 +62,7 @@ constexpr std::size_t kReadChunk = 16 * 1024;
 // sending its body is the classic case).
 constexpr std::chrono::milliseconds kMaxLinger{5000};
 constexpr std::string_view kUnmatched = "unmatched";
+constexpr std::string_view kRefused = "refused";  // the route label of connections over the cap
 
 using Parser = bhttp::request_parser<bhttp::string_body>;
 
@@ -97,6 +98,7 @@ struct Connection {
   Request request;        // reused, so its strings and vectors keep their capacity
   std::string head;       // the response header being written
   std::string event;      // the SSE event being written
+  std::string_view framing_error;  // why the current request's header was refused (a literal)
 
   void expires_after(Clock::duration d) { deadline = Clock::now() + d; }
   void expires_never() { deadline = Clock::time_point::max(); }
@@ -120,6 +122,42 @@ void watch(std::shared_ptr<Connection> c, Clock::duration every) {
 bool is_http_error(const error_code& ec) {
   static const auto& category = bhttp::make_error_code(bhttp::error::bad_target).category();
   return ec.category() == category;
+}
+
+// What RFC 9112 says the server must refuse once the header is read, before any body: a
+// Transfer-Encoding other than exactly "chunked" (§6.3: the length cannot be known; Beast would read
+// such a request as bodiless and the body as the next request), any Transfer-Encoding in HTTP/1.0
+// (§6.1), and an HTTP/1.1 request without exactly one Host (§3.2). Empty: the framing is fine.
+std::string_view framing_problem(const bhttp::request_parser<bhttp::string_body>::value_type& msg) {
+  int hosts = 0;
+  int encodings = 0;
+  bool chunked_only = true;
+  for (const auto& field : msg) {
+    if (field.name() == bhttp::field::host) {
+      ++hosts;
+    } else if (field.name() == bhttp::field::transfer_encoding) {
+      ++encodings;
+      const auto v = field.value();
+      std::string_view value(v.data(), v.size());
+      while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+      while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+      if (!wire::iequals(value, "chunked")) chunked_only = false;
+    }
+  }
+  if (encodings > 0 && msg.version() < 11) return "Transfer-Encoding is not allowed in HTTP/1.0";
+  if (encodings > 1 || !chunked_only) return "the only Transfer-Encoding accepted is \"chunked\"";
+  if (msg.version() >= 11 && hosts == 0) return "an HTTP/1.1 request needs a Host header";
+  if (hosts > 1) return "more than one Host header";
+  return {};
+}
+
+// Metrics and logs see the method as one of the standard ones, or "OTHER": a client picks the
+// method freely, and each distinct value would otherwise become a label kept for good.
+std::string_view method_label(std::string_view method) {
+  static constexpr std::string_view kKnown[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE"};
+  for (auto known : kKnown)
+    if (method == known) return known;
+  return "OTHER";
 }
 
 void append_number(std::string& out, std::uint64_t value) {
@@ -322,6 +360,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
 
   static net::awaitable<void> serve(std::shared_ptr<Impl> self, std::shared_ptr<Connection> conn);
   static net::awaitable<error_code> read_request(Connection* c, Parser* parser);
+  void refuse(tcp::socket socket);
   static net::awaitable<Next> answer(Impl* self, Connection* c, Parser* parser, error_code read_error,
                                      Clock::time_point started);
   static net::awaitable<Next> stream_response(Impl* self, Connection* c, Response* res, bool head_only,
@@ -347,8 +386,31 @@ net::awaitable<void> Server::Impl::accept_loop(std::shared_ptr<Impl> self) {
       co_await pause.async_wait(kTok);
       continue;
     }
+    const auto limit = self->options.max_connections;
+    if (limit > 0 && self->open.load(std::memory_order_relaxed) >= limit) {
+      self->refuse(std::move(socket));
+      continue;
+    }
     self->launch(std::move(socket));
   }
+}
+
+// Over the connection cap: a 503 written without waiting (a small response fits the socket's send
+// buffer; whatever does not fit is dropped), then closed. No coroutine, no buffer, no timer.
+void Server::Impl::refuse(tcp::socket socket) {
+  const auto started = Clock::now();
+  std::string head;
+  const std::string body =
+      R"({"type":"about:blank","title":"Service Unavailable","status":503,"detail":"too many open connections, try again shortly"})";
+  build_head(head, 503, {{"Content-Type", "application/problem+json"}, {"Retry-After", "1"}}, false, body.size(),
+             false, false);
+  head += body;
+  error_code ec;
+  socket.non_blocking(true, ec);
+  if (!ec) socket.write_some(net::buffer(head), ec);
+  socket.shutdown(tcp::socket::shutdown_both, ec);
+  socket.close(ec);
+  report("", kRefused, 503, started);
 }
 
 void Server::Impl::launch(tcp::socket socket) {
@@ -419,7 +481,7 @@ net::awaitable<void> Server::Impl::do_shutdown(std::shared_ptr<Impl> self, std::
 void Server::Impl::report(std::string_view method, std::string_view route, int status,
                           Clock::time_point started) const {
   if (!options.on_request) return;
-  RequestRecord record{std::string(method), std::string(route), status, Clock::now() - started};
+  RequestRecord record{std::string(method_label(method)), std::string(route), status, Clock::now() - started};
   try {
     options.on_request(record);
   } catch (...) {
@@ -464,7 +526,7 @@ net::awaitable<void> Server::Impl::serve(std::shared_ptr<Impl> self, std::shared
     parser.emplace();
     parser->header_limit(header_limit);
     parser->body_limit(static_cast<std::uint64_t>(o.max_body_bytes));
-    parser->eager(true);
+    parser->eager(false);  // stop after the header, so its framing is checked before any body byte; then eager
     const error_code read_error = co_await read_request(c, &*parser);
     next = co_await answer(self.get(), c, &*parser, read_error, started);
     if (next != Next::keep_alive) break;
@@ -474,12 +536,21 @@ net::awaitable<void> Server::Impl::serve(std::shared_ptr<Impl> self, std::shared
 
 net::awaitable<error_code> Server::Impl::read_request(Connection* c, Parser* parser) {
   bool continue_checked = false;
+  bool framing_checked = false;
+  c->framing_error = {};
   for (;;) {
     if (c->buffer.size() > 0) {
       error_code ec;
       const std::size_t used = parser->put(c->buffer.data(), ec);
       c->buffer.consume(used);
       if (ec && ec != bhttp::error::need_more) co_return ec;
+      if (!framing_checked && parser->is_header_done()) {
+        framing_checked = true;
+        c->framing_error = framing_problem(parser->get());
+        if (!c->framing_error.empty()) co_return error_code(bhttp::error::bad_transfer_encoding);
+        parser->eager(true);
+        if (!parser->is_done() && c->buffer.size() > 0) continue;  // the body may be here already
+      }
       if (parser->is_done()) co_return error_code{};
       if (!ec && used > 0 && c->buffer.size() > 0) continue;
     }
@@ -541,7 +612,11 @@ net::awaitable<Next> Server::Impl::answer(Impl* self, Connection* c, Parser* par
       res = Response::problem(431, "Request Header Fields Too Large",
                               "the request header is larger than " + std::to_string(o.max_header_bytes) + " bytes");
     } else {
-      res = Response::problem(400, "Bad Request", "the request is not valid HTTP/1.1");
+      // Beast refuses some Transfer-Encodings itself (e.g. chunked twice) before framing_problem sees them.
+      std::string_view detail = c->framing_error;
+      if (detail.empty() && read_error == bhttp::error::bad_transfer_encoding)
+        detail = "the only Transfer-Encoding accepted is \"chunked\"";
+      res = Response::problem(400, "Bad Request", detail.empty() ? "the request is not valid HTTP/1.1" : detail);
     }
     head_only = msg.method() == bhttp::verb::head;
   } else {

@@ -139,8 +139,8 @@ class RouteTable {
 // every other one is, exactly once, after its response was written (or failed to be). A request
 // refused before its handler (400, 413, 431) is reported too.
 struct RequestRecord {
-  std::string method;  // as received; empty if the request line could not be parsed
-  std::string route;   // the pattern, or "unmatched"
+  std::string method;  // GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS, CONNECT, TRACE, or OTHER (anything else)
+  std::string route;   // the pattern, "unmatched", or "refused" (over max_connections)
   int status = 0;      // 0: the connection was closed before an answer (end of the shutdown grace)
   std::chrono::nanoseconds duration{};  // from the first byte of the request to the end of the response
 };
@@ -153,6 +153,9 @@ struct ServerOptions {
   std::chrono::milliseconds read_timeout{30'000};    // for one whole request, headers and body
   std::chrono::milliseconds idle_timeout{60'000};    // between requests on a kept-alive connection
   std::chrono::milliseconds write_timeout{30'000};
+  // Open connections at most (0: no cap). Past it a new connection gets a 503 with Retry-After and
+  // is closed at once, reported with the route "refused".
+  std::size_t max_connections = 0;
   // May be empty. Called on the connection's strand: with several threads running the io_context,
   // calls for different connections can run at the same time.
   std::function<void(const RequestRecord&)> on_request;

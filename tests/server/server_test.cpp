@@ -451,6 +451,94 @@ TEST_P(ServerTest, MalformedRequestIs400ThenClose) {
   EXPECT_EQ(records[0].status, 400);
 }
 
+// RFC 9112 §6.3: a Transfer-Encoding whose final coding is not chunked leaves the body length
+// unknown; the server must answer 400 and close. Before, such a body was read as the next request.
+TEST_P(ServerTest, TransferEncodingOtherThanChunkedIs400AndClose) {
+  start();
+  for (const std::string te : {"gzip", "chunked, gzip", "gzip, chunked", "identity", "chunked\r\nTransfer-Encoding: chunked"}) {
+    Raw raw(server_->port());
+    raw.write("POST /v1/items HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: " + te +
+              "\r\n\r\nGET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+    auto r = raw.read();
+    EXPECT_EQ(r.result_int(), 400u) << te;
+    EXPECT_NE(r.body().find("Transfer-Encoding"), std::string::npos) << te << ": " << r.body();
+    EXPECT_EQ(header(r, bhttp::field::connection), "close") << te;
+    error_code end;
+    EXPECT_EQ(raw.read_to_end(end), "") << te << ": the smuggled request was answered";
+  }
+  // HTTP/1.0 has no chunked coding at all (§6.1).
+  Raw old(server_->port());
+  old.write("POST /v1/items HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+  EXPECT_EQ(old.read().result_int(), 400u);
+  // Exactly "chunked" (any case, with spaces) still works.
+  Raw ok(server_->port());
+  ok.write("POST /v1/items HTTP/1.1\r\nHost: x\r\nTransfer-Encoding:  Chunked \r\n\r\n2\r\nhi\r\n0\r\n\r\n");
+  auto r = ok.read();
+  EXPECT_EQ(r.result_int(), 201u);
+  EXPECT_EQ(r.body(), "hi");
+}
+
+// RFC 9112 §3.2: an HTTP/1.1 request without a Host, or with two, is answered 400.
+TEST_P(ServerTest, HostIsRequiredOnceInHttp11) {
+  start();
+  Raw none(server_->port());
+  none.write("GET /hello HTTP/1.1\r\n\r\n");
+  auto r = none.read();
+  EXPECT_EQ(r.result_int(), 400u);
+  EXPECT_NE(r.body().find("Host"), std::string::npos) << r.body();
+  Raw two(server_->port());
+  two.write("GET /hello HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n");
+  EXPECT_EQ(two.read().result_int(), 400u);
+  Raw old(server_->port());  // HTTP/1.0 may omit it
+  old.write("GET /hello HTTP/1.0\r\n\r\n");
+  EXPECT_EQ(old.read().body(), "hello");
+}
+
+// Metrics label the method; a client-chosen method must not become a new label value each time.
+TEST_P(ServerTest, UnknownMethodsAreRecordedAsOther) {
+  start();
+  for (int i = 0; i < 3; ++i) {
+    Raw raw(server_->port());
+    raw.write("X" + std::string(200, static_cast<char>('A' + i)) + " /nope HTTP/1.1\r\nHost: x\r\n\r\n");
+    EXPECT_EQ(raw.read().result_int(), 404u);
+  }
+  auto records = wait_for_records(3);
+  for (const auto& rec : records) EXPECT_EQ(rec.method, "OTHER");
+}
+
+// Past max_connections a new connection is answered 503 with Retry-After and closed; the open
+// ones go on, and once one closes a new connection is served again.
+TEST_P(ServerTest, ConnectionsOverTheCapGet503) {
+  start({.max_connections = 2});
+  Raw a(server_->port());
+  Raw b(server_->port());
+  a.write("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(a.read().body(), "hello");
+  b.write("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(b.read().body(), "hello");
+  Raw c(server_->port());
+  auto r = c.read();
+  EXPECT_EQ(r.result_int(), 503u);
+  EXPECT_EQ(header(r, bhttp::field::retry_after), "1");
+  EXPECT_EQ(header(r, bhttp::field::content_type), "application/problem+json");
+  a.write("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");  // still served
+  EXPECT_EQ(a.read().body(), "hello");
+  a.close();
+  // The server notices the close on its own time: retry until a connection is served (bounded).
+  bool served = false;
+  for (int i = 0; i < 200 && !served; ++i) {
+    Raw d(server_->port());
+    d.write("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+    served = d.read().result_int() == 200;
+    if (!served) std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_TRUE(served);
+  bool refused_recorded = false;
+  for (const auto& rec : wait_for_records(4))
+    if (rec.route == "refused" && rec.status == 503) refused_recorded = true;
+  EXPECT_TRUE(refused_recorded);
+}
+
 TEST_P(ServerTest, BadPercentEncodingAndBadUtf8Are400) {
   start();
   Raw raw(server_->port());
