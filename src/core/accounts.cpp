@@ -6,6 +6,17 @@ namespace igb::core {
 
 std::string AccountService::hash_secret(std::string_view secret) { return util::sha256_hex(secret); }
 
+bool AccountService::looks_like_key(std::string_view secret) {
+  constexpr std::string_view kPrefix = "igb_";
+  constexpr std::size_t kLength = 4 + 43;  // base64url of 32 bytes, unpadded
+  if (secret.size() != kLength || !secret.starts_with(kPrefix)) return false;
+  for (char ch : secret.substr(kPrefix.size())) {
+    const bool ok = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 User AccountService::ensure_user(UserId id, std::string_view username, std::string_view language) {
   return transact(store_, TxMode::write,
                   [&](Tx& tx) { return tx.upsert_user(id, username, language, clock_.now()); });

@@ -34,6 +34,8 @@ class AccountService {
   std::vector<ApiKey> api_keys(UserId user);
 
   static std::string hash_secret(std::string_view secret);
+  // The shape of the keys create_api_key issues: "igb_" and 43 base64url characters (32 bytes).
+  static bool looks_like_key(std::string_view secret);
 
  private:
   Store& store_;

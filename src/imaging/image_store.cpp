@@ -46,7 +46,7 @@ void fsync_directory(const fs::path& dir) {
 }
 
 void write_new_file_synced(const fs::path& path, std::string_view bytes) {
-  FileDescriptor fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+  FileDescriptor fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
   if (fd.get() < 0) throw_errno("create", path);
   while (!bytes.empty()) {
     const ssize_t n = ::write(fd.get(), bytes.data(), bytes.size());
@@ -135,6 +135,8 @@ void FileImageStore::store(const core::Image& image, std::string_view bytes) {
 
   const fs::path dir = target.parent_path();
   if (fs::create_directories(dir)) {
+    // Users' images are theirs: readable by this service's account only, whatever the umask.
+    for (const auto& d : {images_dir_, dir}) fs::permissions(d, fs::perms::owner_all, fs::perm_options::replace, ec);
     fsync_directory(images_dir_);
     fsync_directory(images_dir_.parent_path());
   }

@@ -38,6 +38,21 @@ TEST_P(Accounts, ApiKeyIsShownOnceStoredHashedAndAuthenticates) {
   EXPECT_EQ(accounts_->authenticate(secret).error().code, ErrorCode::unauthenticated);
 }
 
+TEST_P(Accounts, IssuedKeysHaveTheShapeTheApiChecksBeforeTheDatabase) {
+  accounts_->ensure_user(10, "", "");
+  for (int i = 0; i < 20; ++i) {
+    auto created = accounts_->create_api_key(10, "");
+    ASSERT_TRUE(created.ok());
+    EXPECT_TRUE(core::AccountService::looks_like_key(created->secret)) << created->secret;
+    EXPECT_FALSE(core::AccountService::looks_like_key(created->secret + "x"));
+    EXPECT_FALSE(core::AccountService::looks_like_key(created->secret.substr(1)));
+  }
+  EXPECT_FALSE(core::AccountService::looks_like_key(""));
+  EXPECT_FALSE(core::AccountService::looks_like_key("igb_" + std::string(42, 'a') + "="));
+  EXPECT_FALSE(core::AccountService::looks_like_key("xyz_" + std::string(43, 'a')));
+  EXPECT_TRUE(core::AccountService::looks_like_key("igb_" + std::string(43, 'a')));
+}
+
 TEST_P(Accounts, TwoKeysDiffer) {
   accounts_->ensure_user(10, "", "");
   auto a = accounts_->create_api_key(10, "");

@@ -1,5 +1,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <atomic>
 #include <cstdint>
@@ -321,6 +322,18 @@ TEST_F(FileImageStoreTest, PutReturnsTheRecordAndWritesTheShardedFile) {
   EXPECT_TRUE(store_->exists(*image));
   EXPECT_EQ(files(), std::vector<fs::path>{expected});
   EXPECT_EQ(store_->read(*image), bytes);
+}
+
+// Users' images are private to the service's account even under a permissive umask.
+TEST_F(FileImageStoreTest, FilesAndFoldersAreOwnerOnly) {
+  const auto old_mask = ::umask(0022);
+  auto image = store_->put(make_png(16, 16, 3), now_);
+  ::umask(old_mask);
+  ASSERT_TRUE(image.ok());
+  const auto path = store_->path_of(*image);
+  EXPECT_EQ(fs::status(path).permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
+  EXPECT_EQ(fs::status(path.parent_path()).permissions() & fs::perms::all, fs::perms::owner_all);
+  EXPECT_EQ(fs::status(root_ / "images").permissions() & fs::perms::all, fs::perms::owner_all);
 }
 
 TEST_F(FileImageStoreTest, ExtensionFollowsTheSniffedType) {
