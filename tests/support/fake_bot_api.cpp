@@ -526,6 +526,7 @@ struct FakeBotApi::Impl {
   net::io_context io;
   tcp::acceptor acceptor{io};
   std::uint16_t port = 0;
+  std::string host = "127.0.0.1";  // for base_url()
   std::thread thread;
   bool stopped = false;
   std::set<tcp::socket*> sockets;  // server thread only
@@ -1288,7 +1289,11 @@ FakeBotApi::FakeBotApi(FakeBotApiOptions options) : impl_(std::make_unique<Impl>
   impl_->options = std::move(options);
   impl_->spec = load_spec(impl_->options.spec_path.empty() ? default_spec_path() : impl_->options.spec_path);
   impl_->limits = impl_->options.rate_limits;
-  tcp::endpoint endpoint(net::ip::make_address("127.0.0.1"), 0);
+  const auto address = net::ip::make_address(impl_->options.bind_address);
+  impl_->host = address.is_unspecified() ? "127.0.0.1"
+                : address.is_v6()        ? "[" + impl_->options.bind_address + "]"
+                                         : impl_->options.bind_address;
+  tcp::endpoint endpoint(address, impl_->options.port);
   impl_->acceptor.open(endpoint.protocol());
   impl_->acceptor.set_option(tcp::acceptor::reuse_address(true));
   impl_->acceptor.bind(endpoint);
@@ -1326,7 +1331,7 @@ void FakeBotApi::stop() {
   impl->thread.join();
 }
 
-std::string FakeBotApi::base_url() const { return "http://127.0.0.1:" + std::to_string(impl_->port); }
+std::string FakeBotApi::base_url() const { return "http://" + impl_->host + ":" + std::to_string(impl_->port); }
 const std::string& FakeBotApi::token() const { return impl_->options.token; }
 const FakeTgUser& FakeBotApi::bot() const { return impl_->options.bot; }
 

@@ -90,6 +90,10 @@ struct FakeBotApiOptions {
   std::optional<FakeRateLimits> rate_limits;  // off unless set (or enable_rate_limits())
   // The time for rate limits; default std::chrono::steady_clock::now. Long polls always use real time.
   std::function<std::chrono::steady_clock::time_point()> clock;
+  // Where it listens: tests keep loopback and a port the OS picks; the standalone fakes program
+  // (fake_services_main.cpp) listens on a container's network.
+  std::string bind_address = "127.0.0.1";
+  std::uint16_t port = 0;
 };
 
 // A file the bot uploaded (multipart part) in a call.
@@ -205,7 +209,7 @@ class FakeBotApi {
   // Closes every connection (pending long polls end without an answer) and joins the thread.
   void stop();
 
-  std::string base_url() const;  // "http://127.0.0.1:PORT", for HttpBotApiOptions::base_url
+  std::string base_url() const;  // "http://127.0.0.1:PORT" (the bind address unless 0.0.0.0 or ::)
   const std::string& token() const;
   const FakeTgUser& bot() const;
 

@@ -90,6 +90,7 @@ struct FakeHttpServer::Impl {
   net::io_context io{1};
   tcp::acceptor acceptor{io};
   std::uint16_t port = 0;
+  std::string host = "127.0.0.1";  // for base_url()
   std::thread thread;
   bool stopped = false;  // test thread side (stop() is not meant to race with itself)
 
@@ -253,9 +254,15 @@ void FakeHttpServer::Impl::shutdown() {
   for (auto& c : conns) c->close();
 }
 
-FakeHttpServer::FakeHttpServer(FakeHandler handler) : impl_(std::make_unique<Impl>()) {
+FakeHttpServer::FakeHttpServer(FakeHandler handler) : FakeHttpServer(std::move(handler), FakeHttpServerOptions{}) {}
+
+FakeHttpServer::FakeHttpServer(FakeHandler handler, FakeHttpServerOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->handler = std::move(handler);
-  tcp::endpoint endpoint(net::ip::make_address("127.0.0.1"), 0);
+  const auto address = net::ip::make_address(options.bind_address);
+  impl_->host = address.is_unspecified() ? "127.0.0.1"
+                : address.is_v6()        ? "[" + options.bind_address + "]"
+                                         : options.bind_address;
+  tcp::endpoint endpoint(address, options.port);
   impl_->acceptor.open(endpoint.protocol());
   impl_->acceptor.set_option(tcp::acceptor::reuse_address(true));
   impl_->acceptor.bind(endpoint);
@@ -279,7 +286,7 @@ void FakeHttpServer::stop() {
 
 std::uint16_t FakeHttpServer::port() const { return impl_->port; }
 
-std::string FakeHttpServer::base_url() const { return "http://127.0.0.1:" + std::to_string(impl_->port); }
+std::string FakeHttpServer::base_url() const { return "http://" + impl_->host + ":" + std::to_string(impl_->port); }
 
 void FakeHttpServer::set_handler(FakeHandler handler) {
   std::lock_guard lock(impl_->mutex);

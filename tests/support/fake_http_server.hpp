@@ -58,11 +58,19 @@ struct FakeResponse {
 
 using FakeHandler = std::function<FakeResponse(const FakeRequest&)>;
 
+// Where the server listens. Tests keep the defaults (loopback, a port the OS picks); the standalone
+// fakes program (fake_services_main.cpp) listens on a container's network.
+struct FakeHttpServerOptions {
+  std::string bind_address = "127.0.0.1";
+  std::uint16_t port = 0;
+};
+
 class FakeHttpServer {
  public:
   // The default handler answers 200 with an empty body. Handlers run on the server thread; an
   // exception from one becomes a 500 with its what() as the body.
   explicit FakeHttpServer(FakeHandler handler = {});
+  FakeHttpServer(FakeHandler handler, FakeHttpServerOptions options);
   FakeHttpServer(const FakeHttpServer&) = delete;
   FakeHttpServer& operator=(const FakeHttpServer&) = delete;
   ~FakeHttpServer();
@@ -72,7 +80,7 @@ class FakeHttpServer {
   void stop();
 
   std::uint16_t port() const;
-  std::string base_url() const;  // "http://127.0.0.1:PORT"
+  std::string base_url() const;  // "http://127.0.0.1:PORT" (the bind address unless it is 0.0.0.0 or ::)
 
   void set_handler(FakeHandler handler);  // takes effect for the next request
 
