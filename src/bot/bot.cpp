@@ -145,7 +145,10 @@ net::awaitable<void> Bot::handle(telegram::Update u) {
   if (u.message) {
     const auto& m = *u.message;
     if (!m.from || m.from->is_bot) co_return;  // channel posts, other bots
-    auto c = co_await Ctx::load(*this, *m.from, m.chat);
+    // Telegram has taken the Stars of a banned user too (a renewal is charged without asking): the
+    // payment is recorded and credited like anyone's, so an admin's /refund finds it.
+    const bool payment = m.successful_payment || m.refunded_payment;
+    auto c = co_await Ctx::load(*this, *m.from, m.chat, payment);
     if (!c) co_return;
     co_await on_message(*c, m);
   } else if (u.callback_query) {

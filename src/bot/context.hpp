@@ -31,7 +31,9 @@ struct Bot::Ctx {
   std::string first_name;
 
   // Records the user (and what their client says about them); nullopt for a banned user.
-  static net::awaitable<std::optional<Ctx>> load(Bot& bot, telegram::User from, telegram::Chat chat);
+  // Empty for a banned user, unless `even_banned` (their payments must still reach the ledger).
+  static net::awaitable<std::optional<Ctx>> load(Bot& bot, telegram::User from, telegram::Chat chat,
+                                                 bool even_banned = false);
 };
 
 struct Bot::Shown {

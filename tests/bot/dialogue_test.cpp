@@ -380,6 +380,45 @@ TEST_P(BotDialogue, BuyingASubscriptionCreditsOnceRenewsAndRefunds) {
   EXPECT_EQ(subs()[0].status, core::SubscriptionStatus::refunded);
 }
 
+// A banned user is refused at pre-checkout (before Telegram takes the Stars); a payment that arrives
+// anyway (a monthly renewal is charged without a pre-checkout) is recorded, so /refund can find it,
+// and so is its refund. The banned user is not written to.
+TEST_P(BotDialogue, PaymentsOfABannedUserReachTheLedger) {
+  tg_.push_message({.from = kAnn, .text = "/plans"});
+  ASSERT_TRUE(wait([&] { return count("sendMessage") == 1; }));
+  tg_.push_callback({.from = kAnn, .message_id = tg_.last_bot_message(kAnn.id)->message_id, .data = "buy:basic"});
+  ASSERT_TRUE(wait([&] { return count("createInvoiceLink") == 1 && count("sendMessage") == 2; }));
+  std::string payload(tg_.calls("createInvoiceLink").at(0).params.at("payload").as_string());
+  ASSERT_TRUE(accounts_->set_banned(kAnn.id, true).ok());
+
+  tg_.push_pre_checkout({.from = kAnn, .total_amount = 150, .invoice_payload = payload});
+  ASSERT_TRUE(wait([&] { return count("answerPreCheckoutQuery") == 1; }));
+  auto answer = tg_.calls("answerPreCheckoutQuery").at(0).params;
+  EXPECT_FALSE(answer.at("ok").as_bool());
+  EXPECT_EQ(answer.at("error_message").as_string(), "Your account is blocked.");
+
+  const auto expires = core::to_unix_ms(clock_.now()) / 1000 + 2592000;
+  tg_.push_successful_payment({.from = kAnn, .total_amount = 150, .invoice_payload = payload,
+                               .telegram_payment_charge_id = "stxBanned1", .subscription_expiration_date = expires,
+                               .is_recurring = true, .is_first_recurring = false});
+  auto payment = [&] {
+    auto tx = store_->begin(core::TxMode::read);
+    return tx->find_payment("stxBanned1", false);
+  };
+  ASSERT_TRUE(wait([&] { return payment().has_value(); }));
+  EXPECT_EQ(payment()->user_id, kAnn.id);
+
+  boost::json::object refunded{{"currency", "XTR"}, {"total_amount", 150}, {"invoice_payload", payload},
+                               {"telegram_payment_charge_id", "stxBanned1"}};
+  tg_.push_raw({{"message", boost::json::object{{"message_id", 901}, {"date", 1767225600},
+                                               {"chat", {{"id", kAnn.id}, {"type", "private"}}},
+                                               {"from", {{"id", kAnn.id}, {"is_bot", false}, {"first_name", "Ann"}}},
+                                               {"refunded_payment", refunded}}}});
+  ASSERT_TRUE(wait([&] { return payment()->refunded_at.has_value(); }));
+  ASSERT_TRUE(wait([&] { return tg_.pending_update_count() == 0; }));
+  EXPECT_EQ(count("sendMessage"), 2u);  // nothing said to the banned user
+}
+
 TEST_P(BotDialogue, WithoutAPayloadSecretNothingIsSold) {
   running_.reset();
   payload_secret_.clear();

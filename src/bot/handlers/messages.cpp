@@ -23,7 +23,8 @@ std::string period_key(const core::Plan& p) {
 
 }  // namespace
 
-net::awaitable<std::optional<Bot::Ctx>> Bot::Ctx::load(Bot& bot, telegram::User from, telegram::Chat chat) {
+net::awaitable<std::optional<Bot::Ctx>> Bot::Ctx::load(Bot& bot, telegram::User from, telegram::Chat chat,
+                                                       bool even_banned) {
   auto upsert = [&] {
     auto user = bot.d_.accounts.ensure_user(from.id, from.username, from.language_code);
     // Writing to the bot again means they unblocked it.
@@ -37,7 +38,7 @@ net::awaitable<std::optional<Bot::Ctx>> Bot::Ctx::load(Bot& bot, telegram::User 
   Ctx c{.user = user, .chat_id = chat.id, .group = chat.is_group(),
         .lang = bot.d_.texts.resolve(user.language.empty() ? from.language_code : user.language),
         .first_name = from.first_name};
-  if (user.banned) co_return std::nullopt;
+  if (user.banned && !even_banned) co_return std::nullopt;
   co_return c;
 }
 
@@ -66,6 +67,7 @@ net::awaitable<void> Bot::on_message(Ctx& c, const telegram::Message& m) {
     co_await on_refunded_payment(c, *m.refunded_payment);
     co_return;
   }
+  if (c.user.banned) co_return;  // loaded only for the payments above
   if (!addressed) co_return;
 
   if (text.empty()) {

@@ -65,6 +65,12 @@ std::string Bot::pre_checkout_problem(const telegram::PreCheckoutQuery& q, const
 net::awaitable<void> Bot::on_pre_checkout(const telegram::PreCheckoutQuery& q) {
   auto lang = d_.texts.resolve(q.from.language_code);
   auto problem = pre_checkout_problem(q, lang);
+  if (problem.empty()) {
+    // A banned user cannot use what they would buy: refuse before Telegram takes the Stars.
+    auto find = [&] { return d_.accounts.get_user(q.from.id); };
+    auto user = co_await d_.pool.run(find);
+    if (user.ok() && user->banned) problem = d_.texts.text(lang, "error.banned");
+  }
   if (!problem.empty()) spdlog::warn("bot: pre-checkout {} refused: {}", q.id, problem);
   telegram::AnswerPreCheckoutQuery a{.pre_checkout_query_id = q.id, .ok = problem.empty(), .error_message = problem};
   auto r = co_await d_.api.answer_pre_checkout_query(std::move(a));
@@ -104,6 +110,7 @@ net::awaitable<void> Bot::on_successful_payment(Ctx& c, const telegram::Successf
                                        {"images", plan ? std::to_string(plan->images_per_period) : "?"},
                                        {"until", format_time(sub.period_end)}});
   }
+  if (c.user.banned) co_return;  // recorded; a banned user is not written to
   auto sent = co_await send_text(c, std::move(text));
   (void)sent;
 }
@@ -111,7 +118,7 @@ net::awaitable<void> Bot::on_successful_payment(Ctx& c, const telegram::Successf
 net::awaitable<void> Bot::on_refunded_payment(Ctx& c, const telegram::RefundedPayment& p) {
   auto refund = [&] { return d_.payments.refund(p.telegram_payment_charge_id); };
   auto outcome = co_await d_.pool.run(refund);
-  if (!outcome.ok() || outcome->duplicate) co_return;
+  if (!outcome.ok() || outcome->duplicate || c.user.banned) co_return;
   auto text = t(c, "payments.refunded", {{"stars", std::to_string(p.total_amount)}});
   auto sent = co_await send_text(c, std::move(text));
   (void)sent;
