@@ -19,6 +19,8 @@ test_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # test and benchmark tools: a real PostgreSQL server, python for fake servers, wrk and nginx
   postgresql python3 wrk nginx-light docker-compose
+  # fuzzing (scripts/fuzz.sh): clang 16, libFuzzer, the sanitizer runtimes, llvm-symbolizer
+  clang-16 libfuzzer-16-dev libclang-rt-16-dev llvm-16
 )
 case "${IMGGENBOT_DEPS:-all}" in
   all) build_pkgs+=("${test_pkgs[@]}") ;;
