@@ -18,7 +18,10 @@ build_pkgs=(
 test_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # test and benchmark tools: a real PostgreSQL server, python for fake servers, wrk and nginx
-  postgresql python3 wrk nginx-light docker-compose
+  postgresql python3 wrk nginx-light curl
+  # the Docker phase (tests/docker): an engine, Compose v1, and mmdebstrap (+ gpg, the archive
+  # keyring) to make debian:bookworm-slim where no registry answers (scripts/docker-base-images.sh)
+  docker.io docker-compose mmdebstrap gpg debian-archive-keyring
   # fuzzing (scripts/fuzz.sh): clang 16, libFuzzer, the sanitizer runtimes, llvm-symbolizer
   clang-16 libfuzzer-16-dev libclang-rt-16-dev llvm-16
 )

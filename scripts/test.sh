@@ -13,10 +13,18 @@ export IMGGENBOT_TEST_PG_URL
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
-# docker-compose.yml must stay valid (there is no Docker engine here to run it).
+# docker-compose.yml (and the test stack on top of it) must stay valid.
 if [ -f docker-compose.yml ]; then
   docker-compose -f docker-compose.yml config -q
+  IGB_TEST_FAKES_IMAGE=config-check TELEGRAM_BOT_TOKEN=x PAYMENT_PAYLOAD_SECRET=x \
+    docker-compose -f docker-compose.yml -f docker/compose.test.yml config -q
   echo "docker-compose config: ok"
 fi
 
 ctest --preset asan -j "$(nproc)" "$@"
+
+# The Docker phase: the real image from the Dockerfile, the compose stack with two workers, end to end
+# through the containers (tests/docker). IMGGENBOT_SKIP_DOCKER=1 skips it (a machine without Docker).
+if [ "${IMGGENBOT_SKIP_DOCKER:-0}" != 1 ]; then
+  tests/docker/run.sh build/asan/tests/support/imggenbot-fakes
+fi
