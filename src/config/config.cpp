@@ -215,6 +215,37 @@ Status apply_hf_model(const Raw& raw, Config& c) {
   return core::Ok{};
 }
 
+Status apply_hf_provider(const Raw& raw, Config& c) {
+  auto value = util::to_lower(util::trim(raw.text));
+  std::string list;
+  for (const auto& item : util::split(value, ',')) {
+    auto name = util::trim(item);
+    auto ok = !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char ch) {
+      return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-';
+    });
+    if (!ok || (name == "auto" && value != "auto")) {
+      return invalid(raw, "expected \"auto\" or provider names separated by commas (e.g. fal-ai,nscale), got " +
+                              shown(raw.text));
+    }
+    list += (list.empty() ? "" : ",") + std::string(name);
+  }
+  c.hf_provider = list;
+  return core::Ok{};
+}
+
+Status apply_hf_hub_base(const Raw& raw, Config& c) {
+  if (!is_http_url(raw.text, false)) return invalid(raw, "expected an http:// or https:// URL, got " + shown(raw.text));
+  c.hf_hub_base = without_trailing_slashes(raw.text);
+  return core::Ok{};
+}
+
+Status apply_provider_urls_allow_private(const Raw& raw, Config& c) {
+  int value = 0;
+  auto status = parse_int_into(raw, 0, 1, value);
+  if (status.ok()) c.provider_urls_allow_private = value == 1;
+  return status;
+}
+
 Status apply_provider_timeout_seconds(const Raw& raw, Config& c) {
   return parse_int_into(raw, 1, 600, c.provider_timeout_seconds);
 }
@@ -287,7 +318,10 @@ constexpr Setting kSettings[] = {
     {"HF_TOKEN", TomlType::string, true, apply_hf_token},
     {"HF_API_BASE", TomlType::string, false, apply_hf_api_base},
     {"HF_MODEL", TomlType::string, false, apply_hf_model},
+    {"HF_PROVIDER", TomlType::string, false, apply_hf_provider},
+    {"HF_HUB_BASE", TomlType::string, false, apply_hf_hub_base},
     {"PROVIDER_TIMEOUT_SECONDS", TomlType::integer, false, apply_provider_timeout_seconds},
+    {"PROVIDER_URLS_ALLOW_PRIVATE", TomlType::integer, false, apply_provider_urls_allow_private},
     {"ADMIN_TELEGRAM_IDS", TomlType::integer_list, false, apply_admin_telegram_ids},
     {"LOG_LEVEL", TomlType::string, false, apply_log_level},
     {"DB_POOL_SIZE", TomlType::integer, false, apply_db_pool_size},
@@ -871,7 +905,10 @@ std::vector<std::pair<std::string, std::string>> describe(const Config& c) {
       {"HF_TOKEN", std::string(c.hf_token.redacted())},
       {"HF_API_BASE", c.hf_api_base},
       {"HF_MODEL", c.hf_model},
+      {"HF_PROVIDER", c.hf_provider},
+      {"HF_HUB_BASE", c.hf_hub_base},
       {"PROVIDER_TIMEOUT_SECONDS", std::to_string(c.provider_timeout_seconds)},
+      {"PROVIDER_URLS_ALLOW_PRIVATE", c.provider_urls_allow_private ? "1" : "0"},
       {"backends", backends.empty() ? std::string("(none)") : backends},
       {"ADMIN_TELEGRAM_IDS", admins.empty() ? std::string("(none)") : admins},
       {"LOG_LEVEL", c.log_level},

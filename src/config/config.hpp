@@ -69,6 +69,11 @@ struct Config {
   Secret hf_token;
   std::string hf_api_base = "https://router.huggingface.co";  // without a trailing '/'
   std::string hf_model = "black-forest-labs/FLUX.1-schnell";
+  // "auto": the providers of the model's Hub mapping, in its order; or a pinned list, "fal-ai,nscale".
+  std::string hf_provider = "auto";
+  std::string hf_hub_base = "https://huggingface.co";  // without a trailing '/'
+  // Tests only: image URLs a provider answers with may be http:// and on loopback/private addresses.
+  bool provider_urls_allow_private = false;
   int provider_timeout_seconds = 120;  // for backends that give no timeout_seconds
 
   // In order of preference. Without [[backends]] in the TOML file: this one backend, built from the

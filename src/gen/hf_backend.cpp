@@ -1,84 +1,134 @@
 #include "gen/hf_backend.hpp"
 
-#include <boost/json.hpp>
+#include <spdlog/spdlog.h>
 
-#include <cmath>
+#include <algorithm>
 
-#include "gen/http_util.hpp"
-#include "util/strings.hpp"
+#include "gen/hf_providers.hpp"
 
 namespace igb::gen {
 
-namespace json = boost::json;
+namespace {
 
-std::string HfBackend::request_body(const GenerationRequest& r) {
-  json::object params{{"width", r.width},
-                      {"height", r.height},
-                      {"num_inference_steps", r.steps},
-                      {"guidance_scale", 0},
-                      {"seed", r.seed}};
-  return json::serialize(json::object{{"inputs", r.prompt}, {"parameters", std::move(params)}});
+// Which failure speaks for the whole attempt when every provider failed: one that may pass by
+// itself first (so the job is retried), then the ones the operator must act on.
+int rank(FailureKind kind) {
+  switch (kind) {
+    case FailureKind::retry_later: return 0;
+    case FailureKind::billing: return 1;
+    case FailureKind::invalid_request: return 2;
+    case FailureKind::model_unavailable: return 3;
+    default: return 4;
+  }
 }
 
-GenerationOutcome HfBackend::interpret(const http::Response& res) const {
-  const auto content_type = res.header("Content-Type");
-  if (res.status == 200) {
-    if (is_image_content_type(content_type) && !res.body.empty()) {
-      return GeneratedImage{.bytes = res.body, .content_type = content_type};
-    }
-    return GenerationFailure{.kind = FailureKind::retry_later,
-                             .detail = "200 without an image (Content-Type '" + content_type + "'): " + snippet(res.body),
-                             .backend = options_.name};
+GenerationFailure summarize(std::vector<GenerationFailure> failures) {
+  if (failures.size() == 1) return std::move(failures.front());
+  auto best = *std::min_element(failures.begin(), failures.end(),
+                                [](const auto& a, const auto& b) { return rank(a.kind) < rank(b.kind); });
+  std::optional<std::chrono::milliseconds> soonest;
+  std::string detail;
+  for (const auto& f : failures) {
+    detail += (detail.empty() ? "" : "; ") + f.detail;
+    if (f.kind == best.kind && f.retry_after && (!soonest || *f.retry_after < *soonest)) soonest = f.retry_after;
   }
-  GenerationFailure f{.kind = kind_for_status(res.status), .backend = options_.name};
-  std::string message;
-  std::optional<double> estimated_time;
-  boost::system::error_code ec;
-  auto doc = json::parse(res.body, ec);
-  if (!ec && doc.is_object()) {
-    const auto& obj = doc.as_object();
-    if (auto* e = obj.if_contains("error")) {
-      if (e->is_string()) message = std::string(e->as_string());
-      else if (e->is_object() && e->as_object().contains("message") && e->as_object().at("message").is_string())
-        message = std::string(e->as_object().at("message").as_string());
-    }
-    if (auto* t = obj.if_contains("estimated_time"); t != nullptr && t->is_number()) {
-      estimated_time = t->to_number<double>();
-    }
-  } else {
-    message = snippet(res.body);
+  best.detail = "every provider failed: " + detail;
+  best.retry_after = soonest;
+  return best;
+}
+
+}  // namespace
+
+void HfBackend::record(const std::string& provider, const GenerationFailure& f) {
+  if (options_.clock == nullptr) return;
+  const auto now = options_.clock->now();
+  auto& h = health_[provider];
+  auto skip_for = [&](std::chrono::milliseconds d) { h.skip_until = std::max(h.skip_until, now + d); };
+  switch (f.kind) {
+    case FailureKind::billing: skip_for(kBillingCooldown); break;
+    case FailureKind::model_unavailable: skip_for(kUnavailableCooldown); break;
+    case FailureKind::retry_later:
+      ++h.consecutive_failures;
+      if (f.retry_after) skip_for(std::min(*f.retry_after, kMaxRetryAfterCooldown));
+      if (h.consecutive_failures >= kOverloadThreshold) skip_for(kOverloadCooldown);
+      break;
+    default: break;
   }
-  f.detail = "HTTP " + std::to_string(res.status) + ": " + message;
-  if (estimated_time && std::isfinite(*estimated_time) && *estimated_time >= 0) {
-    f.retry_after = std::chrono::milliseconds(static_cast<long long>(std::min(*estimated_time, 3600.0) * 1000));
-  } else if (auto ra = parse_retry_after(res.header("Retry-After"))) {
-    f.retry_after = ra;
-  }
-  const auto lower = util::to_lower(message);
-  if (f.kind == FailureKind::invalid_request &&
-      (lower.find("nsfw") != std::string::npos || lower.find("safety") != std::string::npos ||
-       lower.find("inappropriate") != std::string::npos)) {
-    f.kind = FailureKind::content_refused;
-  }
-  if (res.status == 410) f.detail += " (the api-inference host is retired: set HF_API_BASE=https://router.huggingface.co)";
-  return f;
+}
+
+bool HfBackend::should_alert(const std::string& provider) {
+  if (options_.clock == nullptr) return true;
+  const auto now = options_.clock->now();
+  auto& h = health_[provider];
+  if (h.alerted && now - h.last_billing_alert < options_.billing_alert_every) return false;
+  h.alerted = true;
+  h.last_billing_alert = now;
+  return true;
 }
 
 net::awaitable<GenerationOutcome> HfBackend::generate(GenerationRequest request, ProgressFn) {
-  const auto& model = request.model.empty() ? options_.model : request.model;
-  http::Request req{.method = "POST",
-                    .url = options_.base_url + "/hf-inference/models/" + model,
-                    .headers = {{"Accept", "image/png"}, {"Content-Type", "application/json"}},
-                    .body = request_body(request),
-                    .timeout = options_.timeout};
-  if (!options_.token.empty()) req.headers.emplace_back("Authorization", "Bearer " + options_.token);
-  try {
-    auto res = co_await client_.send(std::move(req));
-    co_return interpret(res);
-  } catch (const http::TransportError& e) {
-    if (e.kind() == http::TransportError::Kind::canceled) throw;
-    co_return transport_failure(options_.name, e);
+  if (request.model.empty()) request.model = options_.model;
+  std::vector<ProviderMapping> providers;
+  if (options_.mapping) {
+    providers = co_await options_.mapping->providers(request.model);
+  } else {
+    providers = {ProviderMapping{
+        .provider = "hf-inference", .provider_id = request.model, .status = "live", .task = "text-to-image"}};
   }
+  if (providers.empty()) {
+    co_return GenerationFailure{.kind = FailureKind::model_unavailable,
+                                .detail = "no inference provider serves " + request.model +
+                                          " for text-to-image (see the log line \"hf providers of\")",
+                                .backend = options_.name};
+  }
+
+  std::vector<GenerationFailure> failures;
+  std::optional<std::chrono::milliseconds> cooling;  // the soonest end of a skipped provider's cooldown
+  std::string skipped;
+  for (const auto& mapping : providers) {
+    if (options_.clock != nullptr) {
+      const auto now = options_.clock->now();
+      if (auto it = health_.find(mapping.provider); it != health_.end() && now < it->second.skip_until) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(it->second.skip_until - now);
+        if (!cooling || left < *cooling) cooling = left;
+        skipped += (skipped.empty() ? "" : ", ") + mapping.provider;
+        continue;
+      }
+    }
+    ProviderCall call{.client = &client_,
+                      .urls = options_.urls.get(),
+                      .router_base = options_.base_url,
+                      .token = options_.token,
+                      .timeout = options_.timeout,
+                      .backend = options_.name,
+                      .poll_interval = options_.poll_interval,
+                      .max_polls = options_.max_polls};
+    auto outcome = co_await call_provider(std::move(call), mapping, request);
+    if (std::holds_alternative<GeneratedImage>(outcome)) {
+      if (auto it = health_.find(mapping.provider); it != health_.end()) it->second.consecutive_failures = 0;
+      co_return outcome;
+    }
+    auto f = std::get<GenerationFailure>(std::move(outcome));
+    record(mapping.provider, f);
+    if (f.kind == FailureKind::billing) {
+      spdlog::error("backend {}: provider {} is out of credits (402): {}", options_.name, mapping.provider, f.detail);
+      if (options_.on_billing && should_alert(mapping.provider)) co_await options_.on_billing(mapping.provider, f.detail);
+    }
+    // The same prompt and the same token go to every provider: no point in asking the next one.
+    if (f.kind == FailureKind::content_refused || f.kind == FailureKind::bad_credentials) co_return f;
+    if (&mapping != &providers.back()) {
+      spdlog::warn("backend {}: provider {} failed ({}), trying the next one: {}", options_.name, mapping.provider,
+                   to_string(f.kind), f.detail);
+    }
+    failures.push_back(std::move(f));
+  }
+  if (failures.empty()) {
+    co_return GenerationFailure{.kind = FailureKind::retry_later,
+                                .detail = "every provider of " + request.model + " is cooling down: " + skipped,
+                                .retry_after = cooling,
+                                .backend = options_.name};
+  }
+  co_return summarize(std::move(failures));
 }
 
 }  // namespace igb::gen

@@ -7,9 +7,11 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <chrono>
+#include <map>
 #include <string>
 #include <vector>
 
+#include "core/clock.hpp"
 #include "core/error.hpp"
 #include "http/client.hpp"
 
@@ -49,5 +51,47 @@ std::vector<ProviderMapping> usable_providers(const std::vector<ProviderMapping>
 
 // "auto" or "" → {}; "fal-ai, nscale" → {"fal-ai", "nscale"} (trimmed, lower case, empty items dropped).
 std::vector<std::string> parse_provider_list(const std::string& value);
+
+struct MappingCacheOptions {
+  HubOptions hub;
+  std::vector<std::string> pinned;                // HF_PROVIDER as a list; empty: auto
+  std::chrono::milliseconds refresh{300'000};     // a mapping older than this is fetched again
+  std::chrono::milliseconds retry_failed{30'000};  // after a failed fetch, wait this long to try again
+};
+
+// The usable providers of each model, fetched from the Hub on first use and refreshed lazily: the
+// first caller that finds a mapping older than `refresh` fetches it again, while callers meanwhile get
+// the last good one (so a slow Hub delays one job every few minutes, never all of them). A failed
+// fetch keeps the last good mapping; with none yet, the model falls back to hf-inference under its own
+// id (what ImgGenBot spoke before providers existed) unless a pinned list leaves hf-inference out.
+// The resolved list is logged on first resolution and whenever it changes. Providers without an
+// adapter here are dropped (and named in that log line).
+// Used from one executor (one thread), like the Router.
+class ProviderMappingCache {
+ public:
+  ProviderMappingCache(http::Client& client, const core::Clock& clock, MappingCacheOptions options)
+      : client_(client), clock_(clock), options_(std::move(options)) {}
+
+  [[nodiscard]] net::awaitable<std::vector<ProviderMapping>> providers(std::string model);
+  // Fetches every model seen so far again now (e.g. from a periodic task); failures keep the old list.
+  [[nodiscard]] net::awaitable<void> refresh_all();
+  const MappingCacheOptions& options() const { return options_; }
+
+ private:
+  struct Entry {
+    std::vector<ProviderMapping> usable;
+    bool have = false;        // a fetch has succeeded at least once
+    core::Timestamp fetched_at{};
+    core::Timestamp next_try{};  // after a failure
+    int in_flight = 0;           // fetches running
+  };
+  net::awaitable<void> refresh(std::string model);
+  std::vector<ProviderMapping> fallback(const std::string& model) const;
+
+  http::Client& client_;
+  const core::Clock& clock_;
+  MappingCacheOptions options_;
+  std::map<std::string, Entry> entries_;
+};
 
 }  // namespace igb::gen

@@ -411,6 +411,18 @@ net::awaitable<std::unique_ptr<Connection>> ClientImpl::connect(Target t, const 
     fail(Kind::connect, t, "cannot resolve the host", rec);
   }
 
+  if (options_.allow_address) {
+    if (proxy == nullptr) {
+      std::vector<tcp::endpoint> kept;
+      for (const auto& entry : endpoints)
+        if (options_.allow_address(entry.endpoint().address())) kept.push_back(entry.endpoint());
+      if (kept.empty()) fail(Kind::connect, t, "the host's addresses are not allowed", {});
+      endpoints = tcp::resolver::results_type::create(kept.begin(), kept.end(), t.host, std::to_string(t.port));
+    } else if (t.host_is_ip && !options_.allow_address(net::ip::make_address(t.host))) {
+      fail(Kind::connect, t, "the host's address is not allowed", {});
+    }
+  }
+
   auto conn = std::make_unique<Connection>();
   if (t.tls) {
     conn->tls = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(executor_, ssl_context());
@@ -533,6 +545,9 @@ net::awaitable<void> ClientImpl::socks5_tunnel(Connection& conn, const Target& t
         address = entry.endpoint().address();
         break;
       }
+    if (options_.allow_address && !options_.allow_address(address)) {
+      fail(Kind::connect, t, "the host's address is not allowed", {});
+    }
     if (address.is_v4()) {
       out.push_back(1);
       auto bytes = address.to_v4().to_bytes();

@@ -4,9 +4,11 @@
 // a cap on the response size, kept-alive connections reused per host, HTTP and SOCKS5 proxies.
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/address.hpp>
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -110,6 +112,11 @@ struct ClientOptions {
   // Parsed by make_client: a malformed proxy URL or an unsupported scheme throws
   // std::invalid_argument (without the URL). Connections are pooled per origin and proxy.
   ProxyOptions proxy;
+  // Checked against every address a target host resolves to, before connecting; the client connects
+  // only to addresses it allows (so a name cannot be re-resolved to another address in between). None
+  // allowed: TransportError(connect). Through an http or socks5h proxy, which resolves names itself,
+  // only a literal address in the URL is checked. Empty: every address is allowed.
+  std::function<bool(const net::ip::address&)> allow_address;
 };
 
 std::unique_ptr<Client> make_client(net::any_io_executor executor, ClientOptions options = {});

@@ -323,5 +323,24 @@ TEST_F(ConfigTest, ExampleTomlBackendsLoadWhenUncommented) {
   EXPECT_EQ(r->backends[2].api_key.value(), kTogetherKey);
 }
 
+TEST_F(ConfigTest, HfProviderHubBaseAndPrivateUrls) {
+  auto r = load({{"HF_PROVIDER", " Fal-AI , nscale "}, {"HF_HUB_BASE", "http://127.0.0.1:9/"},
+                 {"PROVIDER_URLS_ALLOW_PRIVATE", "1"}});
+  ASSERT_TRUE(r.ok()) << r.error().public_message;
+  EXPECT_EQ(r->hf_provider, "fal-ai,nscale");
+  EXPECT_EQ(r->hf_hub_base, "http://127.0.0.1:9");
+  EXPECT_TRUE(r->provider_urls_allow_private);
+  auto d = described(*r);
+  EXPECT_EQ(d["HF_PROVIDER"], "fal-ai,nscale");
+  EXPECT_EQ(d["PROVIDER_URLS_ALLOW_PRIVATE"], "1");
+
+  EXPECT_EQ(load({{"HF_PROVIDER", "AUTO"}})->hf_provider, "auto");
+  for (const char* bad : {"fal-ai,,nscale", "auto,fal-ai", "fal ai", "fal_ai"}) {
+    EXPECT_THAT(error_of({{"HF_PROVIDER", bad}}), HasSubstr("HF_PROVIDER")) << bad;
+  }
+  EXPECT_THAT(error_of({{"HF_HUB_BASE", "ftp://hub"}}), HasSubstr("HF_HUB_BASE"));
+  EXPECT_THAT(error_of({{"PROVIDER_URLS_ALLOW_PRIVATE", "yes"}}), HasSubstr("PROVIDER_URLS_ALLOW_PRIVATE"));
+}
+
 }  // namespace
 }  // namespace igb::config

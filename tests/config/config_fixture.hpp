@@ -106,6 +106,9 @@ inline void expect_defaults(const Config& c) {
   EXPECT_EQ(c.jobs.lease, std::chrono::seconds(60));
   expect_plans_equal(c.plans, core::default_plans());
   EXPECT_EQ(c.provider_timeout_seconds, 120);
+  EXPECT_EQ(c.hf_provider, "auto");
+  EXPECT_EQ(c.hf_hub_base, "https://huggingface.co");
+  EXPECT_FALSE(c.provider_urls_allow_private);
   ASSERT_EQ(c.backends.size(), 1u);
   const auto& b = c.backends[0];
   EXPECT_EQ(b.name, "hf");
