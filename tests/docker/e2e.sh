@@ -28,6 +28,7 @@ project="${IGB_TEST_PROJECT:-igbtest$$}"
 
 passed=0
 failed=0
+summary_printed=0
 work=$(mktemp -d)
 started=$(date +%s)
 
@@ -76,6 +77,9 @@ cleanup() {
   if [ "$rc" -ne 0 ] || [ "$failed" -ne 0 ]; then
     log "logs of the failed run (last 40 lines of each service):"
     dc logs --no-color --tail 40 2>&1 | sed 's/^/    /' || true
+  fi
+  if [ "$rc" -ne 0 ] && [ "$summary_printed" = 0 ]; then
+    echo "docker e2e: $passed passed, $((failed + 1)) failed (aborted: the failure above stopped the run)"
   fi
   dc down -v --remove-orphans --timeout 15 >/dev/null 2>&1 || true
   # Anything compose did not know about (a run container left by a killed script) goes too.
@@ -169,6 +173,9 @@ if [ "${IGB_DOCKER_BENCH:-0}" = 1 ]; then
   bench_args=(-t1 -c"${IGB_BENCH_CONNECTIONS:-64}" -d"${IGB_BENCH_SECONDS:-10}s" --latency -H "Authorization: Bearer $key")
   log "wrk ${bench_args[*]:0:4} GET /v1/status/{id} through the published port:"
   wrk "${bench_args[@]}" "$api/v1/status/$job1" | sed 's/^/    /'
+  api_ip=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$(dc ps -q api)")
+  log "the same to the container's address on the bridge ($api_ip:8080; no docker-proxy in the way):"
+  wrk "${bench_args[@]}" "http://$api_ip:8080/v1/status/$job1" | sed 's/^/    /'
   docker cp "$(dc ps -q api):/usr/local/bin/imggenbot" "$work/imggenbot"
   pg_ip=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$(dc ps -q postgres)")
   host_port=$(free_port)
@@ -178,7 +185,7 @@ if [ "${IGB_DOCKER_BENCH:-0}" = 1 ]; then
     API_RATE_PER_MINUTE="${API_RATE_PER_MINUTE:-}" API_RATE_BURST="${API_RATE_BURST:-}" \
     "$work/imggenbot" api >"$work/host-api.log" 2>&1 &
   host_api=$!
-  host_up() { curl -fsS -o /dev/null "http://127.0.0.1:$host_port/healthz"; }
+  host_up() { curl -fsS -o /dev/null "http://127.0.0.1:$host_port/healthz" 2>/dev/null; }
   if wait_for 60 host_up; then
     log "the same wrk run against the same binary on the host (127.0.0.1:$host_port, PostgreSQL in its container):"
     wrk "${bench_args[@]}" "http://127.0.0.1:$host_port/v1/status/$job1" | sed 's/^/    /'
@@ -303,4 +310,5 @@ done
 elapsed=$(($(date +%s) - started))
 log "up-to-healthy ${up_seconds}s, stop ${stop_seconds}s, whole test ${elapsed}s"
 echo "docker e2e: $passed passed, $failed failed"
+summary_printed=1
 [ "$failed" -eq 0 ]
