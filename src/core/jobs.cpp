@@ -234,7 +234,7 @@ Result<Job> held_job(Tx& tx, std::string_view job_id, std::string_view worker) {
 }  // namespace
 
 Status JobService::succeed(std::string_view job_id, std::string_view worker, const Image& image,
-                           std::optional<std::int64_t> seed_used) {
+                           std::optional<std::int64_t> seed_used, bool seed_applied) {
   const auto now = clock_.now();
   return transact(store_, TxMode::write, [&](Tx& tx) -> Status {
     auto held = held_job(tx, job_id, worker);
@@ -244,7 +244,12 @@ Status JobService::succeed(std::string_view job_id, std::string_view worker, con
     job.progress = 100;
     tx.insert_image(image);
     job.image_id = image.id;
-    if (seed_used) job.params.seed = seed_used;
+    if (!seed_applied) {
+      job.params.seed.reset();
+      job.cache_key.reset();
+    } else if (seed_used) {
+      job.params.seed = seed_used;
+    }
     job.public_error.clear();
     if (job.quota_state == QuotaState::reserved) {
       tx.adjust_quota(job.user_id, job.quota_period_start, 1, -1);

@@ -62,9 +62,12 @@ class JobService {
   // Records the image (content-addressed, so a repeat is harmless) and finishes the job with it.
   // seed_used: the seed the worker picked when the request had none, so the user can repeat it.
   Status succeed(std::string_view job_id, std::string_view worker, const Image& image,
-                 std::optional<std::int64_t> seed_used = std::nullopt);
+                 std::optional<std::int64_t> seed_used = std::nullopt, bool seed_applied = true);
   // A worker that stops (shutdown) gives its job back to the queue without counting the attempt.
   Status hand_back(std::string_view job_id, std::string_view worker);
+  // seed_applied = false: the provider could not take a seed. The job then records none (not even
+  // the user's own, which was never applied) and drops its cache key, so it is never served as an
+  // exact repeat.
   // An earlier result of exactly the same request (same model, prompt, size, steps, explicit seed,
   // style), if one exists.
   std::optional<Image> cached_image(const Job& job);

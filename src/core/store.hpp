@@ -63,7 +63,7 @@ class Tx {
   virtual void insert_job(const Job& job) = 0;
   virtual std::optional<Job> find_job(std::string_view id, bool for_update) = 0;
   virtual std::vector<Job> find_jobs_by_idempotency_key(UserId user, std::string_view key) = 0;
-  virtual void update_job(const Job& job) = 0;  // writes every mutable field (and the seed)
+  virtual void update_job(const Job& job) = 0;  // writes every mutable field (the seed and cache key too)
   // The image of a succeeded job with this cache key, if any.
   virtual std::optional<Image> find_cached_image(std::string_view cache_key) = 0;
   virtual int count_active_jobs(UserId user) = 0;  // queued or running

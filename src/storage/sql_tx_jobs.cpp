@@ -112,11 +112,11 @@ void SqlTx::update_job(const core::Job& j) {
   if (j.status == core::JobStatus::queued) queued_job_ = true;
   q("UPDATE jobs SET status = $2, attempts = $3, lease_owner = $4, lease_expires_at = $5, run_after = $6, "
     "progress = $7, public_error = $8, image_id = $9, quota_state = $10, meta = $11, started_at = $12, "
-    "finished_at = $13, updated_at = $14, seed = $15 WHERE id = $1",
+    "finished_at = $13, updated_at = $14, seed = $15, cache_key = $16 WHERE id = $1",
     {text(j.id), text(core::to_string(j.status)), num(j.attempts), opt_text(j.lease_owner),
      opt_ms(j.lease_expires_at), ms(j.run_after), num(j.progress), text(j.public_error), opt_text(j.image_id),
      text(core::to_string(j.quota_state)), text(j.meta), opt_ms(j.started_at), opt_ms(j.finished_at),
-     ms(j.updated_at), j.params.seed ? num(*j.params.seed) : SqlParam(nullptr)});
+     ms(j.updated_at), j.params.seed ? num(*j.params.seed) : SqlParam(nullptr), opt_text(j.cache_key)});
 }
 
 std::optional<core::Image> SqlTx::find_cached_image(std::string_view cache_key) {

@@ -147,8 +147,8 @@ net::awaitable<Worker::Generated> Worker::generate(gen::GenerationRequest reques
 }
 
 net::awaitable<JobOutcome> Worker::record_success(std::string job_id, core::Image image,
-                                                  std::optional<std::int64_t> seed) {
-  auto succeed = [&] { return jobs_.succeed(job_id, options_.id, image, seed); };
+                                                  std::optional<std::int64_t> seed, bool seed_applied) {
+  auto succeed = [&] { return jobs_.succeed(job_id, options_.id, image, seed, seed_applied); };
   auto st = co_await pool_.run(succeed);
   co_return st.ok() ? JobOutcome::succeeded : JobOutcome::lease_lost;
 }
@@ -211,9 +211,13 @@ net::awaitable<JobOutcome> Worker::process(core::Job job) {
     auto store_image = [&] { return images_.put(image->bytes, clock_.now()); };
     auto stored = co_await pool_.run(store_image);
     if (stored) {
-      auto result = co_await record_success(job.id, *stored, job.params.seed ? std::nullopt : std::optional(seed));
-      spdlog::info("job {} {} in {} ms ({}x{}, {} bytes)", job.id, to_string(result), elapsed_ms(), stored->width,
-                   stored->height, stored->size_bytes);
+      // A provider that could not take the seed: the job records none (the user must not see a seed
+      // that was never applied) and is not kept for exact repeats.
+      const bool seed_applied = image->seed_applied;
+      auto result = co_await record_success(job.id, *stored, job.params.seed ? std::nullopt : std::optional(seed),
+                                            seed_applied);
+      spdlog::info("job {} {} in {} ms ({}x{}, {} bytes{})", job.id, to_string(result), elapsed_ms(), stored->width,
+                   stored->height, stored->size_bytes, seed_applied ? "" : ", seed not applied by the provider");
       co_return result;
     }
     failure = {.kind = gen::FailureKind::retry_later,

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "gen/hf_backend.hpp"
+#include "gen/openai_backend.hpp"
 #include "gen/router.hpp"
 #include "imaging/decode.hpp"
 #include "imaging/image_store.hpp"
@@ -341,6 +342,63 @@ TEST_P(WorkerTest, AnExactRepeatWithAnExplicitSeedIsServedFromTheCache) {
   EXPECT_EQ(hf_.request_count(), 3u);
   EXPECT_EQ(job(third.id).image_id, first_image);
   EXPECT_EQ(image_files(data_.path()).size(), 1u);
+}
+
+// OpenAI's image models take no seed (openai-python image_generate_params.py has none): the job must
+// not show a seed that was never applied, and must not become an exact-repeat cache entry.
+TEST_P(WorkerTest, ASeedTheProviderCannotApplyIsNotRecordedAndTheJobIsNotCached) {
+  const std::string png = imaging::make_png(48, 48);
+  FakeHttpServer openai([&](const FakeRequest&) {
+    return FakeResponse::json(R"({"created":1713833628,"data":[{"b64_json":")" + util::base64(png) +
+                              R"("}],"usage":{"total_tokens":100,"input_tokens":50,"output_tokens":50}})");
+  });
+  router_ = std::make_unique<gen::Router>(clock_);
+  router_->add(std::make_unique<gen::OpenAiBackend>(*client_, gen::OpenAiOptions{.name = "openai",
+                                                                                 .base_url = openai.base_url(),
+                                                                                 .model = "gpt-image-1",
+                                                                                 .api_key = "sk-test",
+                                                                                 .flavor = "openai"}),
+               {.concurrency = 4});
+  worker_ = make_worker(*jobs_);
+
+  // The user's own seed: asked for, never applied.
+  auto explicit_seed = submit(fox(7, "photo"));
+  ASSERT_TRUE(explicit_seed.cache_key);
+  EXPECT_EQ(name(process_next()), "succeeded");
+  auto done = job(explicit_seed.id);
+  EXPECT_EQ(done.status, JobStatus::succeeded);
+  ASSERT_TRUE(done.image_id);
+  EXPECT_FALSE(done.params.seed);  // not 7: no seed is shown
+  EXPECT_FALSE(done.cache_key);    // not kept for exact repeats
+
+  // The same request again is generated again, not served from the cache.
+  auto repeat = submit(fox(7, "photo"));
+  EXPECT_EQ(name(process_next()), "succeeded");
+  EXPECT_EQ(openai.request_count(), 2u);
+  EXPECT_FALSE(job(repeat.id).params.seed);
+
+  // Without a seed the worker's own pick is not recorded either.
+  auto picked = submit(fox());
+  EXPECT_EQ(name(process_next()), "succeeded");
+  EXPECT_FALSE(job(picked.id).params.seed);
+  for (const auto& r : openai.requests()) {
+    EXPECT_FALSE(boost::json::parse(r.body).as_object().contains("seed")) << r.body;
+  }
+  auto q = quota_->status(kUser);
+  EXPECT_EQ(q.used, 3);
+  EXPECT_EQ(q.reserved, 0);
+}
+
+// The other side of the rule: a provider that applies the seed keeps it, and the cache.
+TEST_P(WorkerTest, AnAppliedSeedIsRecordedAndCached) {
+  auto j = submit(fox(11));
+  EXPECT_EQ(name(process_next()), "succeeded");
+  auto done = job(j.id);
+  EXPECT_EQ(done.params.seed, 11);
+  EXPECT_TRUE(done.cache_key);
+  submit(fox(11));
+  EXPECT_EQ(name(process_next()), "cached");
+  EXPECT_EQ(hf_.request_count(), 1u);
 }
 
 TEST_P(WorkerTest, HeartbeatsKeepTheLeaseDuringALongGeneration) {
