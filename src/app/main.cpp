@@ -9,6 +9,7 @@
 #include "app/admin.hpp"
 #include "app/generate_command.hpp"
 #include "app/healthcheck.hpp"
+#include "app/doctor.hpp"
 #include "app/serve.hpp"
 #include "app/wiring.hpp"
 #include "storage/migrations.hpp"
@@ -55,6 +56,10 @@ int main(int argc, char** argv) {
   auto* stats_cmd = cli.add_subcommand("stats", "Print users, subscribers, images today, revenue this month, queue");
   std::string broadcast_text, charge_id;
   auto* broadcast_cmd = cli.add_subcommand("broadcast", "Queue a message to every user; the running bot sends it");
+  app::DoctorOptions doctor_opts;
+  auto* doctor_cmd = cli.add_subcommand(
+      "doctor", "Check the settings against the real services: what works, what to fix (exit 0: all needed works)");
+  doctor_cmd->add_flag("--generate", doctor_opts.generate, "Also make one small image through the backends");
   broadcast_cmd->add_option("--text", broadcast_text, "The message (up to 4096 characters)")->required();
   auto* payment_cmd = cli.add_subcommand("payment", "Operator commands on payments")->require_subcommand(1);
   auto* payment_refund = payment_cmd->add_subcommand("refund", "Give a Stars payment back and revoke what it bought");
@@ -116,6 +121,14 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  if (doctor_cmd->parsed()) {
+    try {
+      return app::run_doctor(*loaded, *plans, doctor_opts, std::cout, std::cerr);
+    } catch (const std::exception& e) {
+      spdlog::critical("doctor: {}", e.what());
+      return 1;
+    }
+  }
   try {
     if (migrate_cmd->parsed()) {
       auto conn = storage::open_connection(storage::parse_database_url(loaded->database_url));

@@ -315,12 +315,15 @@ TEST_F(ConfigTest, ExampleTomlBackendsLoadWhenUncommented) {
   auto toml = dir_.write("config.toml", uncommented);
   auto r = load({{"TOGETHER_API_KEY", kTogetherKey}}, toml);
   ASSERT_TRUE(r.ok()) << r.error().public_message;
-  ASSERT_EQ(r->backends.size(), 3u);
+  ASSERT_EQ(r->backends.size(), 4u);
   EXPECT_EQ(r->backends[0].kind, "hf");
   EXPECT_EQ(r->backends[1].kind, "openai");
+  EXPECT_EQ(r->backends[1].flavor, "localai");
   EXPECT_TRUE(r->backends[1].api_key_env.empty());
   EXPECT_EQ(r->backends[2].flavor, "together");
   EXPECT_EQ(r->backends[2].api_key.value(), kTogetherKey);
+  EXPECT_EQ(r->backends[3].flavor, "openai");
+  EXPECT_EQ(r->backends[3].api_key_env, "OPENAI_API_KEY");
 }
 
 TEST_F(ConfigTest, HfProviderHubBaseAndPrivateUrls) {

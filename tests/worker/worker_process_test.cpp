@@ -118,6 +118,24 @@ TEST_P(WorkerProcess, GenerateCommandWritesTheImageAndNeverPrintsTheToken) {
   EXPECT_FALSE(std::filesystem::exists(cwd_.path() / "denied.png"));
 }
 
+// `imggenbot generate` waits like a worker: a loading model's estimated_time (HF's 503 answer), with
+// a line on stderr saying what it waits for. The wait is the fake's 1-second hint.
+TEST_P(WorkerProcess, GenerateCommandWaitsWhileTheModelLoadsAndSaysWhatItWaitsFor) {
+  hf_.set_handler(hf_provider({answer(hf_json_error(
+                                   503, R"({"error":"Model black-forest-labs/FLUX.1-schnell is currently loading","estimated_time":1.0})")),
+                               answer_png()}));
+  auto r = run_process({.argv = {IMGGENBOT_BIN, "generate", "a fox", "-o", "late.png", "--seed", "7"},
+                        .env = env(), .cwd = cwd_.path()});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(hf_.request_count(), 2u);
+  EXPECT_NE(r.err.find("the model is loading, waiting 1 s (attempt 2 of 5)"), std::string::npos) << r.err;
+  auto info = imaging::inspect(slurp(cwd_.path() / "late.png"));
+  ASSERT_TRUE(info.ok()) << info.error().internal_detail;
+  EXPECT_NE(r.out.find("seed 7"), std::string::npos) << r.out;
+  EXPECT_EQ(r.err.find(kHfToken), std::string::npos) << r.err;
+
+}
+
 TEST_P(WorkerProcess, AJobOfAKilledWorkerIsFinishedByAnotherOnce) {
   // The first call never gets an answer; later ones get a PNG at once.
   hf_.set_handler(hf_provider({answer(FakeResponse{.no_response_hang = true}), answer_png()}));
