@@ -37,6 +37,24 @@ void StatusCache::erase(const std::string& job_id) {
   entries_.erase(job_id);
 }
 
+std::pair<std::shared_ptr<void>, StreamSlots::Refusal> StreamSlots::take(core::UserId user, int per_user,
+                                                                        int per_process) {
+  std::lock_guard lock(mutex_);
+  if (total_ >= per_process) return {nullptr, Refusal::process_full};
+  auto& mine = per_user_[user];
+  if (mine >= per_user) return {nullptr, Refusal::user_full};
+  ++mine;
+  ++total_;
+  // The slots outlive no StreamSlots: the ApiContext owns this object for the server's life.
+  return {std::shared_ptr<void>(static_cast<void*>(this),
+                                [this, user](void*) {
+                                  std::lock_guard lock(mutex_);
+                                  --total_;
+                                  if (--per_user_[user] == 0) per_user_.erase(user);
+                                }),
+          Refusal::none};
+}
+
 std::optional<std::chrono::milliseconds> RateLimiter::take(const std::string& key, core::Timestamp now) {
   std::lock_guard lock(mutex_);
   if (buckets_.size() > 100'000) buckets_.clear();
@@ -58,11 +76,21 @@ boost::asio::awaitable<core::Result<core::User>> authenticate(ApiContext& ctx, c
   auto unauthenticated = [] { return core::make_error(core::ErrorCode::unauthenticated, "invalid or missing API key"); };
   if (header.size() < 8 || util::to_lower(header.substr(0, 7)) != "bearer ") co_return unauthenticated();
   const std::string secret(util::trim(header.substr(7)));
-  if (secret.empty()) co_return unauthenticated();
+  // Not shaped like a key we issue: refused without hashing or a database read.
+  if (!core::AccountService::looks_like_key(secret)) co_return unauthenticated();
   const auto hash = core::AccountService::hash_secret(secret);
   const auto now = ctx.clock.now();
   std::optional<core::User> user = ctx.keys->find(hash, now);
   if (!user) {
+    // Each key not in the cache costs a database read: bounded per client address, so guessing
+    // keys (or a client with a wrong one in a loop) cannot turn into a database load.
+    if (ctx.lookup_limiter) {
+      if (auto wait = ctx.lookup_limiter->take(request.remote_address, now)) {
+        core::Error e = core::make_error(core::ErrorCode::rate_limited, "too many API key checks from this address");
+        e.retry_after = *wait;
+        co_return e;
+      }
+    }
     auto lookup = [&ctx, secret] { return ctx.accounts.authenticate(secret); };
     auto found = co_await ctx.pool.run(lookup);
     if (!found) co_return std::move(found).error();

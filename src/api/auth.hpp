@@ -45,6 +45,11 @@ class RateLimiter {
   std::unordered_map<std::string, Bucket> buckets_;
 };
 
+// Database look-ups of API keys (keys not in the cache) per client address: a valid key is looked
+// up once per cache period, so these only bind clients that present many unknown keys.
+inline constexpr int kKeyLookupsPerMinute = 60;
+inline constexpr int kKeyLookupsBurst = 30;
+
 // The caller's account, or unauthenticated / forbidden / rate_limited.
 boost::asio::awaitable<core::Result<core::User>> authenticate(ApiContext& ctx, const server::Request& request);
 

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 
 #include "core/accounts.hpp"
 #include "core/jobs.hpp"
@@ -42,6 +43,19 @@ class StatusCache {
   std::unordered_map<std::string, Entry> entries_;
 };
 
+// Counts open status streams per user and in all; a slot is given back when its holder is dropped.
+class StreamSlots {
+ public:
+  enum class Refusal { none, user_full, process_full };
+  // The slot (held for the stream's life), or why there is none.
+  std::pair<std::shared_ptr<void>, Refusal> take(core::UserId user, int per_user, int per_process);
+
+ private:
+  std::mutex mutex_;
+  std::unordered_map<core::UserId, int> per_user_;
+  int total_ = 0;
+};
+
 class Metrics;
 class KeyCache;
 class RateLimiter;
@@ -57,6 +71,9 @@ struct ApiOptions {
   // its answer no longer changes), so a client polling hard costs one database read per interval.
   std::chrono::milliseconds status_cache_ttl{250};
   std::chrono::milliseconds events_ping{15'000};
+  // Open status streams: each holds a connection and reads the database while it lives.
+  int events_per_user = 4;     // past it: 429
+  int events_per_process = 500;  // past it: 503 (keep it under HTTP_MAX_CONNECTIONS)
   std::string public_base_url;  // prefix for image_url/status_url; empty: relative URLs
 };
 
@@ -84,7 +101,10 @@ struct ApiContext {
   ApiOptions options;
   std::shared_ptr<KeyCache> keys;
   std::shared_ptr<RateLimiter> limiter;
+  // Keys looked up in the database (not found in `keys`), per client address; null: no limit.
+  std::shared_ptr<RateLimiter> lookup_limiter;
   std::shared_ptr<StatusCache> statuses = std::make_shared<StatusCache>();
+  std::shared_ptr<StreamSlots> streams = std::make_shared<StreamSlots>();
   std::shared_ptr<SubmitBatcher> submits;  // group commit of POST /v1/generate
 };
 

@@ -21,6 +21,7 @@ int http_status(core::ErrorCode code) {
     case core::ErrorCode::payment_invalid: return 400;
     case core::ErrorCode::unavailable: return 503;
     case core::ErrorCode::internal: return 500;
+    case core::ErrorCode::free_paused: return 503;
   }
   return 500;
 }

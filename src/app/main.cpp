@@ -6,10 +6,12 @@
 
 #include <iostream>
 
+#include <sys/stat.h>
+
 #include "app/admin.hpp"
+#include "app/doctor.hpp"
 #include "app/generate_command.hpp"
 #include "app/healthcheck.hpp"
-#include "app/doctor.hpp"
 #include "app/serve.hpp"
 #include "app/wiring.hpp"
 #include "storage/migrations.hpp"
@@ -29,6 +31,9 @@ void setup_logging(const std::string& level) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // What this process creates (the SQLite database and its journal, images, their folders) is for
+  // its own user only: users' images and the ledger are not for every account on the host.
+  ::umask(0077);
   CLI::App cli{"ImgGenBot: text-to-image generation through a Telegram bot and an HTTP API", "imggenbot"};
   cli.require_subcommand(1);
   cli.set_version_flag("--version", "imggenbot 0.1.0");
@@ -51,15 +56,15 @@ int main(int argc, char** argv) {
   generate_cmd->add_option("--steps", gen_cmd_opts.steps, "Inference steps (FLUX.1-schnell: 1-4)")->capture_default_str();
   generate_cmd->add_option("--seed", gen_cmd_opts.seed, "Seed (random if not given)");
   generate_cmd->add_option("--style", gen_cmd_opts.style, "Style preset");
+  app::DoctorOptions doctor_opts;
+  auto* doctor_cmd = cli.add_subcommand(
+      "doctor", "Check the settings against the real services: what works, what to fix (exit 0: all needed works)");
+  doctor_cmd->add_flag("--generate", doctor_opts.generate, "Also make one small image through the backends");
   auto* migrate_cmd = cli.add_subcommand("migrate", "Apply pending database migrations and exit");
   auto* config_cmd = cli.add_subcommand("config", "Print the effective configuration (secrets redacted)");
   auto* stats_cmd = cli.add_subcommand("stats", "Print users, subscribers, images today, revenue this month, queue");
   std::string broadcast_text, charge_id;
   auto* broadcast_cmd = cli.add_subcommand("broadcast", "Queue a message to every user; the running bot sends it");
-  app::DoctorOptions doctor_opts;
-  auto* doctor_cmd = cli.add_subcommand(
-      "doctor", "Check the settings against the real services: what works, what to fix (exit 0: all needed works)");
-  doctor_cmd->add_flag("--generate", doctor_opts.generate, "Also make one small image through the backends");
   broadcast_cmd->add_option("--text", broadcast_text, "The message (up to 4096 characters)")->required();
   auto* payment_cmd = cli.add_subcommand("payment", "Operator commands on payments")->require_subcommand(1);
   auto* payment_refund = payment_cmd->add_subcommand("refund", "Give a Stars payment back and revoke what it bought");
@@ -116,11 +121,6 @@ int main(int argc, char** argv) {
     return app::run_healthcheck(health_url.empty() ? app::default_healthcheck_url(loaded->http_listen) : health_url,
                                 std::chrono::seconds(5), std::cerr);
   }
-  if (bot_cmd->parsed() && loaded->telegram_bot_token.empty()) {
-    std::cerr << "imggenbot bot: TELEGRAM_BOT_TOKEN is not set (get one from @BotFather)\n";
-    return 2;
-  }
-
   if (doctor_cmd->parsed()) {
     try {
       return app::run_doctor(*loaded, *plans, doctor_opts, std::cout, std::cerr);
@@ -129,6 +129,11 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
+  if (bot_cmd->parsed() && loaded->telegram_bot_token.empty()) {
+    std::cerr << "imggenbot bot: TELEGRAM_BOT_TOKEN is not set (get one from @BotFather)\n";
+    return 2;
+  }
+
   try {
     if (migrate_cmd->parsed()) {
       auto conn = storage::open_connection(storage::parse_database_url(loaded->database_url));

@@ -1,5 +1,7 @@
 #include "config/config.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -93,6 +95,51 @@ bool is_http_url(std::string_view s, bool https_only) {
   return !authority.empty() && authority.front() != ':' && authority.front() != '@';
 }
 
+// Plain http:// is for hosts on this machine or its private network: loopback, private, shared and
+// link-local addresses, "localhost", and single-label names (a Docker service or LAN host such as
+// "localai"). Anything else is reached over networks nobody vouches for, and the request carries a
+// token: https:// is required there. `url` is known to start with "http://".
+bool plain_http_allowed(std::string_view url) {
+  auto authority = url.substr(7);
+  authority = authority.substr(0, authority.find_first_of("/?#"));
+  if (auto at = authority.rfind('@'); at != std::string_view::npos) authority = authority.substr(at + 1);
+  std::string host;
+  if (authority.starts_with('[')) {
+    host = std::string(authority.substr(1, authority.find(']') - 1));
+  } else {
+    host = std::string(authority.substr(0, authority.find(':')));
+  }
+  host = util::to_lower(host);
+  if (host == "localhost" || host.ends_with(".localhost")) return true;
+  auto private_v4 = [](std::uint32_t a) {
+    return (a >> 24) == 127 || (a >> 24) == 10 || (a & 0xFFF00000u) == 0xAC100000u /* 172.16/12 */ ||
+           (a & 0xFFFF0000u) == 0xC0A80000u /* 192.168/16 */ || (a & 0xFFFF0000u) == 0xA9FE0000u /* 169.254/16 */ ||
+           (a & 0xFFC00000u) == 0x64400000u /* 100.64/10 */;
+  };
+  in_addr v4{};
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return private_v4(ntohl(v4.s_addr));
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, host.c_str(), &v6) == 1) {
+    const auto* b = v6.s6_addr;
+    if (IN6_IS_ADDR_LOOPBACK(&v6) || (b[0] & 0xFE) == 0xFC /* fc00::/7 */ || IN6_IS_ADDR_LINKLOCAL(&v6)) return true;
+    if (IN6_IS_ADDR_V4MAPPED(&v6)) {
+      return private_v4((std::uint32_t{b[12]} << 24) | (std::uint32_t{b[13]} << 16) | (std::uint32_t{b[14]} << 8) | b[15]);
+    }
+    return false;
+  }
+  return !host.empty() && host.find('.') == std::string::npos;
+}
+
+// is_http_url(s, false), and plain http only where plain_http_allowed; "" if fine, else why not.
+std::string service_url_problem(std::string_view s) {
+  if (!is_http_url(s, false)) return "expected an http:// or https:// URL, got " + shown(s);
+  if (s.starts_with("http://") && !plain_http_allowed(s)) {
+    return "plain http:// is accepted only for loopback, private addresses and single-label hosts; use https:// for " +
+           shown(s);
+  }
+  return {};
+}
+
 std::string without_trailing_slashes(std::string_view s) {
   while (s.ends_with('/')) s.remove_suffix(1);
   return std::string(s);
@@ -172,7 +219,7 @@ Status apply_telegram_bot_token(const Raw& raw, Config& c) {
 }
 
 Status apply_telegram_api_base(const Raw& raw, Config& c) {
-  if (!is_http_url(raw.text, false)) return invalid(raw, "expected an http:// or https:// URL, got " + shown(raw.text));
+  if (auto problem = service_url_problem(raw.text); !problem.empty()) return invalid(raw, problem);
   c.telegram_api_base = without_trailing_slashes(raw.text);
   return core::Ok{};
 }
@@ -193,7 +240,7 @@ Status apply_hf_token(const Raw& raw, Config& c) {
 }
 
 Status apply_hf_api_base(const Raw& raw, Config& c) {
-  if (!is_http_url(raw.text, false)) return invalid(raw, "expected an http:// or https:// URL, got " + shown(raw.text));
+  if (auto problem = service_url_problem(raw.text); !problem.empty()) return invalid(raw, problem);
   c.hf_api_base = without_trailing_slashes(raw.text);
   return core::Ok{};
 }
@@ -275,6 +322,9 @@ Status apply_db_pool_size(const Raw& raw, Config& c) { return parse_int_into(raw
 Status apply_worker_concurrency(const Raw& raw, Config& c) { return parse_int_into(raw, 0, 256, c.worker_concurrency); }
 Status apply_api_rate(const Raw& raw, Config& c) { return parse_int_into(raw, 1, 1'000'000'000, c.api_rate_per_minute); }
 Status apply_api_burst(const Raw& raw, Config& c) { return parse_int_into(raw, 1, 1'000'000'000, c.api_rate_burst); }
+Status apply_http_max_connections(const Raw& raw, Config& c) {
+  return parse_int_into(raw, 1, 1'000'000, c.http_max_connections);
+}
 Status apply_shutdown_grace_seconds(const Raw& raw, Config& c) {
   return parse_int_into(raw, 1, 3600, c.shutdown_grace_seconds);
 }
@@ -289,6 +339,9 @@ Status apply_payload_secret(const Raw& raw, Config& c) {
 }
 
 Status apply_job_max_attempts(const Raw& raw, Config& c) { return parse_int_into(raw, 1, 20, c.jobs.max_attempts); }
+Status apply_free_daily_images(const Raw& raw, Config& c) {
+  return parse_int_into(raw, 0, 1'000'000'000, c.jobs.free_daily_images);
+}
 
 Status apply_job_lease_seconds(const Raw& raw, Config& c) {
   int seconds = 0;
@@ -328,9 +381,11 @@ constexpr Setting kSettings[] = {
     {"WORKER_CONCURRENCY", TomlType::integer, false, apply_worker_concurrency},
     {"API_RATE_PER_MINUTE", TomlType::integer, false, apply_api_rate},
     {"API_RATE_BURST", TomlType::integer, false, apply_api_burst},
+    {"HTTP_MAX_CONNECTIONS", TomlType::integer, false, apply_http_max_connections},
     {"SHUTDOWN_GRACE_SECONDS", TomlType::integer, false, apply_shutdown_grace_seconds},
     {"PAYMENT_PAYLOAD_SECRET", TomlType::string, true, apply_payload_secret},
     {"JOB_MAX_ATTEMPTS", TomlType::integer, false, apply_job_max_attempts},
+    {"FREE_DAILY_IMAGES", TomlType::integer, false, apply_free_daily_images},
     {"JOB_LEASE_SECONDS", TomlType::integer, false, apply_job_lease_seconds},
 };
 
@@ -577,7 +632,7 @@ struct BackendItem {
 // An http(s) base URL that paths can be appended to.
 Status check_base_url(const BackendItem& item, const std::string& url) {
   constexpr std::string_view kKey = "base_url";
-  if (!is_http_url(url, false)) return item.bad(kKey, "expected an http:// or https:// URL, got " + shown(url));
+  if (auto problem = service_url_problem(url); !problem.empty()) return item.bad(kKey, problem);
   auto rest = std::string_view(url).substr(url.find("://") + 3);
   if (rest.substr(0, rest.find_first_of("/?#")).find('@') != std::string_view::npos) {
     return item.bad(kKey, "must not contain credentials; name the key's variable with api_key_env (value not shown)");
@@ -916,9 +971,11 @@ std::vector<std::pair<std::string, std::string>> describe(const Config& c) {
       {"WORKER_CONCURRENCY", std::to_string(c.worker_concurrency)},
       {"API_RATE_PER_MINUTE", std::to_string(c.api_rate_per_minute)},
       {"API_RATE_BURST", std::to_string(c.api_rate_burst)},
+      {"HTTP_MAX_CONNECTIONS", std::to_string(c.http_max_connections)},
       {"SHUTDOWN_GRACE_SECONDS", std::to_string(c.shutdown_grace_seconds)},
       {"PAYMENT_PAYLOAD_SECRET", std::string(c.payload_secret.redacted())},
       {"JOB_MAX_ATTEMPTS", std::to_string(c.jobs.max_attempts)},
+      {"FREE_DAILY_IMAGES", std::to_string(c.jobs.free_daily_images)},
       {"JOB_LEASE_SECONDS",
        std::to_string(std::chrono::duration_cast<std::chrono::seconds>(c.jobs.lease).count())},
       {"plans", plans},

@@ -92,6 +92,7 @@ struct Config {
   int worker_concurrency = 4;  // 0: this process runs no generation
   int api_rate_per_minute = 120;  // per API key (token bucket), 1-1000000000
   int api_rate_burst = 20;        // requests a key may make at once, 1-1000000000
+  int http_max_connections = 1000;  // open HTTP connections per process, 1-1000000; past it: 503
   int shutdown_grace_seconds = 20;
   Secret payload_secret;  // HMAC key for invoice payloads
 

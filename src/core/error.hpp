@@ -22,6 +22,7 @@ enum class ErrorCode {
   payment_invalid,    // a payment event that does not match what was sold
   unavailable,        // a dependency is down or busy; retry later
   internal,
+  free_paused,        // the free plans' images for today (FREE_DAILY_IMAGES, all users) are spent
 };
 
 const char* to_string(ErrorCode code);

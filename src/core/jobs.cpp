@@ -39,6 +39,12 @@ std::vector<FieldError> JobService::validate(const SubmitRequest& r, const Plan&
     add("prompt", "must not be empty", "value_error.missing");
   } else if (!util::is_valid_utf8(p.prompt)) {
     add("prompt", "must be valid UTF-8", "value_error.encoding");
+  } else if (std::any_of(p.prompt.begin(), p.prompt.end(), [](char ch) {
+               const auto c = static_cast<unsigned char>(ch);
+               return (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F;
+             })) {
+    // NUL among them: PostgreSQL ends text at it, so the stored prompt would differ from the one checked.
+    add("prompt", "must not contain control characters", "value_error.control_characters");
   } else if (static_cast<int>(p.prompt.size()) > options_.max_prompt_bytes) {
     add("prompt", "must be at most " + std::to_string(options_.max_prompt_bytes) + " bytes",
         "value_error.too_long");
@@ -82,7 +88,7 @@ std::vector<FieldError> JobService::validate(const SubmitRequest& r, const Plan&
   return errors;
 }
 
-std::optional<std::string> cache_key(const JobParams& p) {
+std::optional<std::string> cache_key(UserId user, const JobParams& p) {
   if (!p.seed) return std::nullopt;  // without an explicit seed every generation is new
   std::string prompt;
   bool space = false;
@@ -95,7 +101,7 @@ std::optional<std::string> cache_key(const JobParams& p) {
     space = false;
     prompt += c;
   }
-  return util::sha256_hex(p.model + '\n' + prompt + '\n' + std::to_string(p.width) + 'x' + std::to_string(p.height) +
+  return util::sha256_hex(std::to_string(user) + '\n' + p.model + '\n' + prompt + '\n' + std::to_string(p.width) + 'x' + std::to_string(p.height) +
                           '\n' + std::to_string(p.steps) + '\n' + std::to_string(*p.seed) + '\n' + p.style);
 }
 
@@ -169,6 +175,16 @@ Result<SubmitOutcome> JobService::submit_one(Tx& tx, const SubmitRequest& r, Tim
     e.retry_after = std::chrono::seconds(5);
     return e;
   }
+  // The last refusal, and the first write when it passes (a refused request leaves no trace: the
+  // day's row, if it had to be made, holds nothing of it).
+  if (quota.plan.price_stars == 0 && options_.free_daily_images > 0) {
+    const Timestamp day = std::chrono::floor<std::chrono::days>(now);
+    if (!tx.take_free_images(day, r.count, options_.free_daily_images)) {
+      Error e = make_error(ErrorCode::free_paused, "free generations are paused until 00:00 UTC; paid plans are not affected");
+      e.retry_after = std::chrono::duration_cast<Millis>(day + std::chrono::hours(24) - now);
+      return e;
+    }
+  }
   SubmitOutcome out;
   for (int i = 0; i < r.count; ++i) {
     Job job;
@@ -182,7 +198,7 @@ Result<SubmitOutcome> JobService::submit_one(Tx& tx, const SubmitRequest& r, Tim
     job.source = r.source;
     job.meta = r.meta;
     job.idempotency_key = r.idempotency_key;
-    job.cache_key = cache_key(r.params);
+    job.cache_key = cache_key(r.user, r.params);
     job.created_at = job.updated_at = now;
     tx.insert_job(job);
     out.jobs.push_back(std::move(job));

@@ -19,6 +19,9 @@ struct JobOptions {
   int max_prompt_bytes = 2000;
   int min_side = 256;
   int max_steps = 4;  // FLUX.1-schnell is distilled for 1–4 steps
+  // Images all free-plan users together may start per UTC day (0: no limit). Paid plans are not
+  // counted or held back. A job that fails still spent provider credit: nothing is given back.
+  int free_daily_images = 1000;
 };
 
 struct SubmitRequest {
@@ -39,8 +42,9 @@ struct SubmitOutcome {
 // The generation queue. Quota is reserved when jobs are queued, committed when one succeeds and
 // released when one fails for good or is canceled: a user never pays for a failed image.
 // The key under which an exact repeat finds an earlier image: set only when the seed is explicit.
-// The prompt is trimmed and its inner white space collapsed.
-std::optional<std::string> cache_key(const JobParams& params);
+// The prompt is trimmed and its inner white space collapsed. Per user: the same prompt and seed
+// from someone else must not hand them this user's picture.
+std::optional<std::string> cache_key(UserId user, const JobParams& params);
 
 class JobService {
  public:
@@ -61,13 +65,13 @@ class JobService {
   bool heartbeat(std::string_view job_id, std::string_view worker, int progress);
   // Records the image (content-addressed, so a repeat is harmless) and finishes the job with it.
   // seed_used: the seed the worker picked when the request had none, so the user can repeat it.
+  // seed_applied = false: the provider could not take a seed. The job then records none (not even
+  // the user's own, which was never applied) and drops its cache key, so it is never served as an
+  // exact repeat.
   Status succeed(std::string_view job_id, std::string_view worker, const Image& image,
                  std::optional<std::int64_t> seed_used = std::nullopt, bool seed_applied = true);
   // A worker that stops (shutdown) gives its job back to the queue without counting the attempt.
   Status hand_back(std::string_view job_id, std::string_view worker);
-  // seed_applied = false: the provider could not take a seed. The job then records none (not even
-  // the user's own, which was never applied) and drops its cache key, so it is never served as an
-  // exact repeat.
   // An earlier result of exactly the same request (same model, prompt, size, steps, explicit seed,
   // style), if one exists.
   std::optional<Image> cached_image(const Job& job);

@@ -16,6 +16,7 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -361,6 +362,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   static net::awaitable<void> serve(std::shared_ptr<Impl> self, std::shared_ptr<Connection> conn);
   static net::awaitable<error_code> read_request(Connection* c, Parser* parser);
   void refuse(tcp::socket socket);
+  static net::awaitable<void> client_gone(Connection* c);
   static net::awaitable<Next> answer(Impl* self, Connection* c, Parser* parser, error_code read_error,
                                      Clock::time_point started);
   static net::awaitable<Next> stream_response(Impl* self, Connection* c, Response* res, bool head_only,
@@ -729,9 +731,14 @@ net::awaitable<Next> Server::Impl::stream_response(Impl* self, Connection* c, Re
 
   SseWriter writer(*c, self->options.write_timeout);
   c->phase = Phase::streaming;
+  bool client_left = false;
   try {
+    // The producer may wait long between events; a client that closes meanwhile ends it at once
+    // (the other side of `||` is cancelled) instead of at its next write.
+    using namespace net::experimental::awaitable_operators;
     auto task = res->stream(writer);
-    co_await std::move(task);
+    auto ended = co_await (std::move(task) || client_gone(c));
+    client_left = ended.index() == 1;
   } catch (...) {
     failure = std::current_exception();
   }
@@ -740,7 +747,14 @@ net::awaitable<Next> Server::Impl::stream_response(Impl* self, Connection* c, Re
     if (c->killed) std::rethrow_exception(failure);
     log_handler_failure("event stream", method, route, failure);  // the status is sent: just close
   }
-  co_return writer.failed() ? Next::drop : Next::close;
+  co_return writer.failed() || client_left ? Next::drop : Next::close;
+}
+
+// Completes when the client of a stream sends anything or closes (an SSE client only listens), or
+// the socket fails.
+net::awaitable<void> Server::Impl::client_gone(Connection* c) {
+  auto [ec] = co_await c->socket.async_wait(tcp::socket::wait_read, kTok);
+  (void)ec;
 }
 
 net::awaitable<void> Server::Impl::close_connection(std::shared_ptr<Connection> c, Next how,

@@ -81,6 +81,13 @@ void SqlTx::adjust_quota(core::UserId user, core::Timestamp period_start, int us
     {num(user), ms(period_start), num(used_delta), num(reserved_delta)});
 }
 
+bool SqlTx::take_free_images(core::Timestamp day, int count, int limit) {
+  q("INSERT INTO free_budget (day, images) VALUES ($1, 0) ON CONFLICT (day) DO NOTHING", {ms(day)});
+  return q("UPDATE free_budget SET images = images + $2 WHERE day = $1 AND images + $2 <= $3",
+           {ms(day), num(count), num(limit)})
+             .affected == 1;
+}
+
 void SqlTx::insert_job(const core::Job& j) {
   if (j.status == core::JobStatus::queued) queued_job_ = true;
   q("INSERT INTO jobs (" IGB_JOB_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, "

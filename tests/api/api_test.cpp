@@ -3,6 +3,10 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/json.hpp>
 
 #include <filesystem>
@@ -182,6 +186,47 @@ TEST_P(Api, IdempotencyKeyReturnsTheFirstAnswer) {
   ASSERT_EQ(second.status, 202) << second.body;  // not 429, although the plan allows one job at a time
   EXPECT_EQ(body(first).at("job_id"), body(second).at("job_id"));
   EXPECT_EQ(second.header("Idempotent-Replayed"), "true");
+}
+
+// Status streams hold a connection each: at most 4 per account (then 429), and a slot comes back
+// as soon as its client leaves.
+TEST_P(Api, StatusStreamsAreCappedPerAccount) {
+  provider_.set_handler([](const FakeRequest&) { return FakeResponse{.no_response_hang = true}; });
+  start();
+  const auto key = new_key(11);
+  auto job = std::string(body(call("POST", "/v1/generate", key, R"({"prompt":"slow"})")).at("job_id").as_string());
+  const auto port = static_cast<unsigned short>(std::stoi(base_.substr(base_.rfind(':') + 1)));
+  // Opens a stream on a raw socket and returns the socket with the status line read.
+  auto open = [&](std::string& status_line) {
+    auto s = std::make_unique<boost::asio::ip::tcp::socket>(io_);
+    s->connect({boost::asio::ip::make_address("127.0.0.1"), port});
+    const std::string req = "GET /v1/status/" + job + "/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + key + "\r\n\r\n";
+    boost::asio::write(*s, boost::asio::buffer(req));
+    boost::asio::streambuf buf;
+    boost::asio::read_until(*s, buf, "\r\n");
+    std::istream in(&buf);
+    std::getline(in, status_line);
+    return s;
+  };
+  std::vector<std::unique_ptr<boost::asio::ip::tcp::socket>> streams;
+  for (int i = 0; i < 4; ++i) {
+    std::string line;
+    streams.push_back(open(line));
+    EXPECT_NE(line.find(" 200 "), std::string::npos) << line;
+  }
+  std::string line;
+  auto fifth = open(line);
+  EXPECT_NE(line.find(" 429 "), std::string::npos) << line;
+  streams.front()->close();
+  bool admitted = false;
+  for (int i = 0; i < 200 && !admitted; ++i) {  // the server notices the close on its own time
+    auto again = open(line);
+    admitted = line.find(" 200 ") != std::string::npos;
+    if (!admitted) std::this_thread::sleep_for(10ms);
+    else streams.push_back(std::move(again));
+  }
+  EXPECT_TRUE(admitted);
+  EXPECT_EQ(call("GET", "/v1/status/" + job, key).status, 200);  // plain status is not capped
 }
 
 TEST_P(Api, CancelGivesTheQuotaBack) {
@@ -391,13 +436,51 @@ TEST_P(Api, OperationsEndpoints) {
   EXPECT_EQ(call("GET", "/docs").header("Content-Type"), "text/html; charset=utf-8");
 }
 
+// Unknown keys cost a database read each: past a burst from one address they get 429 without one,
+// while a known (cached) key from the same address goes on working.
+TEST_P(Api, UnknownKeyLookupsAreLimitedPerAddress) {
+  start();
+  const auto key = new_key(9);
+  ASSERT_EQ(call("GET", "/v1/subscription", key).status, 200);
+  EXPECT_EQ(call("GET", "/v1/subscription", "not-a-key").status, 401);  // wrong shape: no lookup at all
+  int unauthorized = 0, limited = 0;
+  std::string retry_after;
+  for (int i = 0; i < 60; ++i) {
+    auto r = call("GET", "/v1/subscription", "igb_" + util::random_hex(20) + std::string(3, 'x'));
+    if (r.status == 401) ++unauthorized;
+    if (r.status == 429) {
+      ++limited;
+      retry_after = r.header("Retry-After");
+    }
+  }
+  // A burst of 30 look-ups (api::kKeyLookupsBurst; the valid key's first took one), refilled at one
+  // a second while the loop runs.
+  EXPECT_GE(unauthorized, 29);
+  EXPECT_GE(limited, 1);
+  EXPECT_EQ(unauthorized + limited, 60);
+  EXPECT_FALSE(retry_after.empty());
+  EXPECT_EQ(call("GET", "/v1/subscription", key).status, 200);
+}
+
+// /readyz needs no key: it must not tell a stranger where the database is.
+TEST_P(Api, ReadinessTellsNothingAboutTheDatabase) {
+  start();
+  auto ready = call("GET", "/readyz");
+  EXPECT_EQ(ready.status, 200) << ready.body;
+  EXPECT_EQ(ready.body.find("127.0.0.1"), std::string::npos);
+  EXPECT_EQ(ready.body.find("sqlite"), std::string::npos);
+  EXPECT_EQ(ready.body.find("postgres"), std::string::npos);
+  EXPECT_EQ(ready.header("Cache-Control"), "no-store");
+}
+
 TEST_P(Api, ReadinessFailsWhenNoBackendIsUsable) {
   provider_.set_handler([](const FakeRequest&) { return FakeResponse::json(R"({"error":"out of credits"})", 402); });
   start();
   const auto key = new_key(8);
   auto job = std::string(body(call("POST", "/v1/generate", key, R"({"prompt":"x"})")).at("job_id").as_string());
   ASSERT_TRUE(provider_.wait_for_requests(1));
-  for (int i = 0; i < 200 && call("GET", "/readyz").status == 200; ++i) std::this_thread::sleep_for(20ms);
+  // /readyz answers from a one-second cache: keep asking until the open circuit shows (bounded).
+  for (int i = 0; i < 300 && call("GET", "/readyz").status == 200; ++i) std::this_thread::sleep_for(20ms);
   auto ready = call("GET", "/readyz");
   EXPECT_EQ(ready.status, 503) << ready.body;
   EXPECT_NE(ready.body.find("\"open\""), std::string::npos);

@@ -125,6 +125,11 @@ INSTANTIATE_TEST_SUITE_P(
         BadValue{"TELEGRAM_WEBHOOK_URL", "http://bot.example.com/hook"},
         BadValue{"HF_TOKEN", "hf_secret with space", true},
         BadValue{"HF_API_BASE", "router.huggingface.co"},
+        // Plain http only to this machine or its private network: a token must not cross the internet in clear.
+        BadValue{"HF_API_BASE", "http://router.huggingface.co"}, BadValue{"HF_API_BASE", "http://8.8.8.8:80"},
+        BadValue{"TELEGRAM_API_BASE", "http://api.telegram.org"}, BadValue{"TELEGRAM_API_BASE", "http://[2001:db8::1]/"},
+        BadValue{"TELEGRAM_API_BASE", "http://[::ffff:8.8.8.8]/"},
+        BadValue{"HTTP_MAX_CONNECTIONS", "0"}, BadValue{"HTTP_MAX_CONNECTIONS", "1000001"},
         BadValue{"PROVIDER_TIMEOUT_SECONDS", "0"}, BadValue{"PROVIDER_TIMEOUT_SECONDS", "601"},
         BadValue{"HF_MODEL", "FLUX.1-schnell"}, BadValue{"HF_MODEL", "a/b/c"}, BadValue{"HF_MODEL", "/name"},
         BadValue{"ADMIN_TELEGRAM_IDS", "1,x"}, BadValue{"ADMIN_TELEGRAM_IDS", "0"},
@@ -136,6 +141,16 @@ INSTANTIATE_TEST_SUITE_P(
         BadValue{"PAYMENT_PAYLOAD_SECRET", "short-secret", true},
         BadValue{"JOB_MAX_ATTEMPTS", "0"}, BadValue{"JOB_MAX_ATTEMPTS", "21"},
         BadValue{"JOB_LEASE_SECONDS", "4"}, BadValue{"JOB_LEASE_SECONDS", "3601"}));
+
+TEST_F(ConfigTest, PlainHttpIsAcceptedForLocalAndPrivateHosts) {
+  for (const std::string& base : std::initializer_list<std::string>{"http://127.0.0.1:8081", "http://localhost:9000", "http://10.1.2.3", "http://172.20.0.5:8080",
+                                 "http://192.168.1.10", "http://169.254.1.1", "http://[::1]:8081", "http://[fd00::5]",
+                                 "http://fakes:8080", "http://localai", "https://router.huggingface.co", "https://8.8.8.8"}) {
+    auto r = load({{"HF_API_BASE", base}, {"TELEGRAM_API_BASE", base}});
+    ASSERT_TRUE(r.ok()) << base << ": " << r.error().public_message;
+    EXPECT_EQ(r->hf_api_base, base);
+  }
+}
 
 TEST_F(ConfigTest, InvalidValueFromDotenvNamesTheFileButNotTheSecret) {
   auto path = dir_.write(".env", "HF_TOKEN=\"hf_has a space\"\n");

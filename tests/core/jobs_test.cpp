@@ -83,6 +83,16 @@ TEST_P(Jobs, ValidationListsEveryBadField) {
   EXPECT_EQ(jobs_->submit(req).error().field_errors.at(0).type, "value_error.encoding");
   req = request(1, std::string(2001, 'a'));
   EXPECT_EQ(jobs_->submit(req).error().field_errors.at(0).field, "prompt");
+  // NUL (PostgreSQL would cut the text there) and other control characters; tabs and newlines are fine.
+  for (const std::string& bad : {std::string(3, '\0'), std::string("a fox\0 in snow", 15), std::string("fox\x1b[31m"),
+                                std::string("fox\x7f")}) {
+    req = request(1, bad);
+    auto refused = jobs_->submit(req);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().field_errors.at(0).type, "value_error.control_characters");
+  }
+  EXPECT_TRUE(jobs_->submit(request(1, "a fox\n\tin snow")).ok());
+  EXPECT_TRUE(jobs_->cancel(store().begin(core::TxMode::read)->jobs_of(1, 1).at(0).id, 1).ok());
   req = request(1);
   req.params.width = req.params.height = 1024 + 16;  // beyond the free plan's 1024 side
   EXPECT_EQ(jobs_->submit(req).error().field_errors.size(), 2u);
@@ -302,21 +312,53 @@ TEST_P(Jobs, ExactRepeatWithExplicitSeedFindsTheEarlierImage) {
   auto cached = jobs_->cached_image(second->jobs[0]);
   ASSERT_TRUE(cached);
   EXPECT_EQ(cached->id, std::string(64, 'f'));
+
+  // Someone else asking for exactly the same gets a generation of their own, not user 1's image.
+  auto stranger = request(2, "a fox in snow");
+  stranger.params.seed = 42;
+  stranger.params.style = "anime";
+  auto third = jobs_->submit(stranger);
+  ASSERT_TRUE(third.ok());
+  EXPECT_NE(third->jobs[0].cache_key, first->jobs[0].cache_key);
+  EXPECT_FALSE(jobs_->cached_image(third->jobs[0]));
+}
+
+// FREE_DAILY_IMAGES: all free users together start at most that many images per UTC day; paid
+// users are not counted or held back; the next day the budget is whole again.
+TEST_P(Jobs, FreeDailyImagesBrakeAllFreeUsersTogether) {
+  jobs_ = std::make_unique<core::JobService>(*store_, clock_, plans_, core::JobOptions{.free_daily_images = 3});
+  for (core::UserId u = 10; u < 14; ++u) accounts_->ensure_user(u, "", "en");
+  ASSERT_TRUE(payments_->grant(13, "pro", 30).ok());
+  EXPECT_TRUE(jobs_->submit(request(10)).ok());
+  // The plan's own limits come first, and a request they refuse takes nothing from the budget.
+  EXPECT_EQ(jobs_->submit(request(10)).error().code, ErrorCode::too_many_jobs);
+  EXPECT_TRUE(jobs_->submit(request(11)).ok());
+  EXPECT_TRUE(jobs_->submit(request(12)).ok());
+  auto refused = jobs_->submit(request(1));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::free_paused);
+  ASSERT_TRUE(refused.error().retry_after);
+  EXPECT_EQ(*refused.error().retry_after, 24h);  // the fixture's clock stands at midnight UTC
+  EXPECT_EQ(quota(1).reserved, 0);               // a refusal reserves nothing
+  EXPECT_TRUE(jobs_->submit(request(13)).ok());  // a paid user is not held back
+  clock_.advance(24h);
+  EXPECT_TRUE(jobs_->submit(request(1)).ok());
 }
 
 TEST(CacheKey, OnlyForExplicitSeedsAndEveryParameterCounts) {
   core::JobParams p{.prompt = "fox", .width = 512, .height = 512, .steps = 4};
-  EXPECT_FALSE(core::cache_key(p));
+  EXPECT_FALSE(core::cache_key(1, p));
   p.seed = 1;
-  auto base = core::cache_key(p);
+  auto base = core::cache_key(1, p);
   ASSERT_TRUE(base);
+  EXPECT_NE(core::cache_key(2, p), base);  // another user's identical request
   for (auto change : std::vector<std::function<void(core::JobParams&)>>{
            [](auto& q) { q.prompt = "Fox"; }, [](auto& q) { q.width = 768; }, [](auto& q) { q.height = 768; },
            [](auto& q) { q.steps = 2; }, [](auto& q) { q.seed = 2; }, [](auto& q) { q.style = "anime"; },
            [](auto& q) { q.model = "other/model"; }}) {
     auto q = p;
     change(q);
-    EXPECT_NE(core::cache_key(q), base);
+    EXPECT_NE(core::cache_key(1, q), base);
   }
 }
 

@@ -60,6 +60,7 @@ struct TestState {
   std::promise<void> hang_entered;
   std::promise<bool> forever_ended;  // true: send() returned false
   std::promise<void> forever_started;
+  std::promise<void> quiet_ended;
 };
 
 net::awaitable<Response> hello(Request&) {
@@ -105,19 +106,44 @@ net::awaitable<void> three_events(EventStream* es) {
 }
 
 net::awaitable<void> forever(std::shared_ptr<TestState> state, EventStream* es) {
+  // Ended by the client leaving: send() returned false, or the producer was cancelled mid-wait.
+  struct Ended {
+    std::shared_ptr<TestState> state;
+    bool set = false;
+    ~Ended() {
+      if (!set) state->forever_ended.set_value(true);
+    }
+  } ended{state};
   net::steady_timer timer(co_await net::this_coro::executor);
   for (int i = 0; i < 100'000; ++i) {
     const std::string data = std::to_string(i);
     const bool sent = co_await es->send("tick", data);
-    if (!sent) {
-      state->forever_ended.set_value(true);
-      co_return;
-    }
+    if (!sent) co_return;
     if (i == 0) state->forever_started.set_value();
     timer.expires_after(5ms);
     co_await timer.async_wait(net::use_awaitable);
   }
+  ended.set = true;
   state->forever_ended.set_value(false);
+}
+
+// One event, then silence for an hour: only the client leaving can end it early (the producer is
+// cancelled; the guard records that it ended).
+net::awaitable<void> quiet(std::shared_ptr<TestState> state, EventStream* es) {
+  struct Ended {
+    std::shared_ptr<TestState> state;
+    ~Ended() { state->quiet_ended.set_value(); }
+  } ended{state};
+  co_await es->send("hello", "1");
+  net::steady_timer timer(co_await net::this_coro::executor);
+  timer.expires_after(1h);
+  co_await timer.async_wait(net::use_awaitable);
+}
+
+net::awaitable<Response> quiet_response(std::shared_ptr<TestState> state) {
+  Response r;
+  r.stream = [state](EventStream& es) { return quiet(state, &es); };
+  co_return r;
 }
 
 net::awaitable<Response> forever_response(std::shared_ptr<TestState> state) {
@@ -153,6 +179,7 @@ std::shared_ptr<RouteTable> make_routes(std::shared_ptr<TestState> state) {
     co_return r;
   });
   t->add("GET", "/forever", [state](Request&) { return forever_response(state); });
+  t->add("GET", "/quiet", [state](Request&) { return quiet_response(state); });
   return t;
 }
 
@@ -455,7 +482,7 @@ TEST_P(ServerTest, MalformedRequestIs400ThenClose) {
 // unknown; the server must answer 400 and close. Before, such a body was read as the next request.
 TEST_P(ServerTest, TransferEncodingOtherThanChunkedIs400AndClose) {
   start();
-  for (const std::string te : {"gzip", "chunked, gzip", "gzip, chunked", "identity", "chunked\r\nTransfer-Encoding: chunked"}) {
+  for (const std::string& te : std::initializer_list<std::string>{"gzip", "chunked, gzip", "gzip, chunked", "identity", "chunked\r\nTransfer-Encoding: chunked"}) {
     Raw raw(server_->port());
     raw.write("POST /v1/items HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: " + te +
               "\r\n\r\nGET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
@@ -687,6 +714,23 @@ TEST_P(ServerTest, StreamSendReturnsFalseOnceTheClientIsGone) {
   raw.close();
   auto ended = state_->forever_ended.get_future();
   EXPECT_TRUE(wait(ended));
+}
+
+// A stream that has nothing to say for a long time ends as soon as its client closes, not at its
+// next write (which might be minutes away, holding a connection and whatever the producer holds).
+TEST_P(ServerTest, AQuietStreamEndsWhenItsClientCloses) {
+  start();
+  Raw raw(server_->port());
+  raw.write("GET /quiet HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto first = raw.read_until("data: 1\n\n");
+  EXPECT_NE(first.find("event: hello"), std::string::npos);
+  raw.close();
+  auto ended = state_->quiet_ended.get_future();
+  wait(ended);  // throws (the hang guard) if the producer were left waiting
+  auto records = wait_for_records(1);
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].route, "/quiet");
+  EXPECT_EQ(records[0].status, 200);
 }
 
 TEST_P(ServerTest, ShutdownLetsInFlightRequestsFinishAndRefusesNewConnections) {

@@ -165,8 +165,21 @@ net::awaitable<server::Response> events(ApiContext* ctx, server::Request& req) {
   auto check_owner = [ctx, job_id, owner = user->id] { return ctx->jobs.view(job_id, owner); };
   auto view = co_await ctx->pool.run(check_owner);
   if (!view) co_return error_response(view.error());
+  auto [slot, refusal] = ctx->streams->take(user->id, ctx->options.events_per_user, ctx->options.events_per_process);
+  if (!slot) {
+    core::Error e = refusal == StreamSlots::Refusal::user_full
+                        ? core::make_error(core::ErrorCode::rate_limited,
+                                           "too many open status streams for this account (at most " +
+                                               std::to_string(ctx->options.events_per_user) + ")")
+                        : core::make_error(core::ErrorCode::unavailable, "too many open status streams; try again shortly");
+    e.retry_after = std::chrono::seconds(5);
+    co_return error_response(e);
+  }
   server::Response res;
-  res.stream = [ctx, job_id, owner = user->id](server::EventStream& out) { return stream_job(ctx, job_id, owner, out); };
+  // The slot is held by the stream and given back when the response (and so the stream) ends.
+  res.stream = [ctx, job_id, owner = user->id, slot = std::move(slot)](server::EventStream& out) {
+    return stream_job(ctx, job_id, owner, out);
+  };
   co_return res;
 }
 

@@ -1,5 +1,11 @@
 // GET /healthz, GET /readyz, GET /metrics
 #include <boost/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <optional>
 
 #include "api/metrics.hpp"
 #include "api/routes/routes.hpp"
@@ -15,8 +21,34 @@ net::awaitable<server::Response> healthz(server::Request&) {
   co_return server::Response::json(200, R"({"status":"ok"})");
 }
 
+// /readyz needs no key (load balancers and container health checks call it), so it must cost
+// little and tell nothing: the answer is computed at most once a second and shared by every caller
+// meanwhile (a flood costs one database read a second), and a failing check says "unavailable" while
+// the reason (which may name hosts) goes to the log only.
+struct ReadyCache {
+  std::mutex mutex;
+  std::chrono::steady_clock::time_point computed_at{};
+  bool computing = false;
+  std::optional<server::Response> answer;
+};
+
+constexpr std::chrono::seconds kReadyTtl{1};
+
 net::awaitable<server::Response> readyz(ApiContext* ctx, std::function<std::string()> check_database,
-                                        server::Request&) {
+                                        std::shared_ptr<ReadyCache> cache, server::Request&) {
+  const auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lock(cache->mutex);
+    if (cache->answer && (now - cache->computed_at < kReadyTtl || cache->computing)) co_return *cache->answer;
+    cache->computing = true;
+  }
+  struct Done {  // however this ends, the next caller may compute again
+    ReadyCache& cache;
+    ~Done() {
+      std::lock_guard lock(cache.mutex);
+      cache.computing = false;
+    }
+  } done{*cache};
   auto check = [check_database] {
     try {
       return check_database();
@@ -25,7 +57,8 @@ net::awaitable<server::Response> readyz(ApiContext* ctx, std::function<std::stri
     }
   };
   auto db_problem = co_await ctx->pool.run(check);
-  json::object checks{{"database", db_problem.empty() ? "ok" : db_problem}};
+  if (!db_problem.empty()) spdlog::warn("readyz: {}", db_problem);
+  json::object checks{{"database", db_problem.empty() ? "ok" : "unavailable"}};
   bool ready = db_problem.empty();
   if (ctx->router != nullptr) {
     json::array backends;
@@ -35,9 +68,16 @@ net::awaitable<server::Response> readyz(ApiContext* ctx, std::function<std::stri
     checks["backends"] = std::move(backends);
     if (!ctx->router->any_usable()) ready = false;
   }
-  co_return server::Response::json(ready ? 200 : 503, json::serialize(json::object{
-                                                          {"status", ready ? "ready" : "not ready"},
-                                                          {"checks", std::move(checks)}}));
+  auto answer = server::Response::json(ready ? 200 : 503, json::serialize(json::object{
+                                                              {"status", ready ? "ready" : "not ready"},
+                                                              {"checks", std::move(checks)}}));
+  answer.headers.emplace_back("Cache-Control", "no-store");
+  {
+    std::lock_guard lock(cache->mutex);
+    cache->answer = answer;
+    cache->computed_at = std::chrono::steady_clock::now();
+  }
+  co_return answer;
 }
 
 net::awaitable<server::Response> metrics(ApiContext* ctx, server::Request&) {
@@ -64,7 +104,9 @@ void add_ops_routes(server::RouteTable& routes, ApiContext& ctx, std::function<s
   routes.add("GET", "/healthz", [](server::Request& r) { return healthz(r); },
              {.summary = "Alive", .operation_id = "healthz", .tag = "operations", .responses = {{200, "Alive"}}});
   routes.add("GET", "/readyz",
-             [&ctx, check_database](server::Request& r) { return readyz(&ctx, check_database, r); },
+             [&ctx, check_database, cache = std::make_shared<ReadyCache>()](server::Request& r) {
+               return readyz(&ctx, check_database, cache, r);
+             },
              {.summary = "Ready: database reachable and migrated, at least one provider backend usable",
               .operation_id = "readyz",
               .tag = "operations",

@@ -57,6 +57,12 @@ net::awaitable<void> Bot::submit(Ctx& c, core::JobParams params, int count, std:
       kb = plan_buttons(c);
       break;
     }
+    case core::ErrorCode::free_paused: {
+      const auto resume = d_.clock.now() + e.retry_after.value_or(core::Millis(0));
+      text = t(c, "quota.free_paused", {{"when", format_time(resume)}});
+      kb = plan_buttons(c);
+      break;
+    }
     case core::ErrorCode::too_many_jobs:
       text = t(c, "quota.too_many_jobs", {{"count", std::to_string(count)}});
       break;
