@@ -281,7 +281,7 @@ Status apply_hf_provider(const Raw& raw, Config& c) {
 }
 
 Status apply_hf_hub_base(const Raw& raw, Config& c) {
-  if (!is_http_url(raw.text, false)) return invalid(raw, "expected an http:// or https:// URL, got " + shown(raw.text));
+  if (auto problem = service_url_problem(raw.text); !problem.empty()) return invalid(raw, problem);
   c.hf_hub_base = without_trailing_slashes(raw.text);
   return core::Ok{};
 }

@@ -128,7 +128,7 @@ INSTANTIATE_TEST_SUITE_P(
         // Plain http only to this machine or its private network: a token must not cross the internet in clear.
         BadValue{"HF_API_BASE", "http://router.huggingface.co"}, BadValue{"HF_API_BASE", "http://8.8.8.8:80"},
         BadValue{"TELEGRAM_API_BASE", "http://api.telegram.org"}, BadValue{"TELEGRAM_API_BASE", "http://[2001:db8::1]/"},
-        BadValue{"TELEGRAM_API_BASE", "http://[::ffff:8.8.8.8]/"},
+        BadValue{"TELEGRAM_API_BASE", "http://[::ffff:8.8.8.8]/"}, BadValue{"HF_HUB_BASE", "http://huggingface.co"},
         BadValue{"HTTP_MAX_CONNECTIONS", "0"}, BadValue{"HTTP_MAX_CONNECTIONS", "1000001"},
         BadValue{"PROVIDER_TIMEOUT_SECONDS", "0"}, BadValue{"PROVIDER_TIMEOUT_SECONDS", "601"},
         BadValue{"HF_MODEL", "FLUX.1-schnell"}, BadValue{"HF_MODEL", "a/b/c"}, BadValue{"HF_MODEL", "/name"},
