@@ -1,8 +1,12 @@
 #include "app/generation.hpp"
 
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
 #include <map>
+#include <set>
 
 #include "gen/hf_backend.hpp"
 #include "gen/hf_mapping.hpp"
@@ -24,7 +28,8 @@ net::awaitable<void> tell_admins(std::shared_ptr<telegram::BotApi> bot, std::vec
                            ") answered 402, out of credits; jobs fail over to the other providers meanwhile.\n" +
                            detail.substr(0, 500);
   for (auto id : admins) {
-    auto sent = co_await bot->send_message(telegram::SendMessage{.chat_id = id, .text = text});
+    telegram::SendMessage message{.chat_id = id, .text = text};  // named: GCC 12 frees an aggregate temporary twice
+    auto sent = co_await bot->send_message(std::move(message));
     if (!sent) {
       spdlog::warn("billing alert to admin {} not sent: {} {}", id, telegram::to_string(sent.error().kind),
                    sent.error().description);
@@ -46,6 +51,21 @@ gen::BillingAlert billing_alert(const Services& s, http::Client& client, const s
   };
 }
 
+using Caches = std::vector<std::pair<std::shared_ptr<gen::ProviderMappingCache>, std::string>>;
+
+net::awaitable<void> refresh_providers_loop(Caches caches) {
+  // Once at start-up (ProviderMappingCache logs what it resolved), then every refresh period.
+  for (auto& [cache, model] : caches) (void)co_await cache->providers(model);
+  for (;;) {
+    const auto period = caches.front().first->options().refresh;
+    net::steady_timer timer(co_await net::this_coro::executor, period);
+    co_await timer.async_wait(net::use_awaitable);
+    std::set<gen::ProviderMappingCache*> done;  // backends that share a token share a cache
+    for (auto& [cache, model] : caches)
+      if (done.insert(cache.get()).second) co_await cache->refresh_all();
+  }
+}
+
 }  // namespace
 
 GenerationStack build_generation(const Services& s, boost::asio::any_io_executor executor) {
@@ -62,6 +82,7 @@ GenerationStack build_generation(const Services& s, boost::asio::any_io_executor
     spdlog::warn("PROVIDER_URLS_ALLOW_PRIVATE=1: provider image URLs may be http:// and on private addresses (tests only)");
   }
 
+  Caches caches;
   for (const auto& b : s.config.backends) {
     const auto timeout = std::chrono::milliseconds(std::chrono::seconds(b.timeout_seconds));
     if (b.kind == "hf") {
@@ -73,6 +94,7 @@ GenerationStack build_generation(const Services& s, boost::asio::any_io_executor
             gen::MappingCacheOptions{.hub = {.hub_base = s.config.hf_hub_base, .token = b.api_key.value()},
                                      .pinned = pinned});
       }
+      caches.emplace_back(mapping, b.model);
       if (!urls) {
         urls = std::make_shared<gen::UrlFetcher>(
             executor, gen::UrlFetchOptions{.allow_private = s.config.provider_urls_allow_private});
@@ -96,6 +118,9 @@ GenerationStack build_generation(const Services& s, boost::asio::any_io_executor
                                                     .timeout = timeout}),
                     {.concurrency = b.concurrency, .rate_per_minute = b.rate_per_minute});
     }
+  }
+  if (!caches.empty()) {
+    g.refresh_providers = [caches] { return refresh_providers_loop(caches); };
   }
   return g;
 }

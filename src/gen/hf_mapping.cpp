@@ -188,7 +188,7 @@ net::awaitable<void> ProviderMappingCache::refresh(std::string model) {
   std::vector<ProviderMapping> usable;
   std::string skipped;
   for (auto& m : usable_providers(*result, options_.pinned)) {
-    if (has_adapter(m.provider)) {
+    if (has_adapter(m.provider) && is_usable_provider_id(m.provider_id)) {
       usable.push_back(std::move(m));
     } else {
       skipped += (skipped.empty() ? "" : ", ") + m.provider;
@@ -202,10 +202,10 @@ net::awaitable<void> ProviderMappingCache::refresh(std::string model) {
     if (usable.empty()) {
       spdlog::error("hf providers of {}: none usable (live for text-to-image{}{}); the mapping names: {}", model,
                     options_.pinned.empty() ? "" : ", among HF_PROVIDER",
-                    skipped.empty() ? "" : "; no adapter for " + skipped, names_of(*result));
+                    skipped.empty() ? "" : "; no adapter or an unusable id: " + skipped, names_of(*result));
     } else {
       spdlog::info("hf providers of {}: {}{}", model, names_of(usable),
-                   skipped.empty() ? "" : " (no adapter for " + skipped + ")");
+                   skipped.empty() ? "" : " (no adapter or an unusable id: " + skipped + ")");
     }
   }
   e.usable = std::move(usable);

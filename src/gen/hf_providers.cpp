@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 #include "gen/http_util.hpp"
 #include "gen/model_defaults.hpp"
@@ -126,8 +127,10 @@ net::awaitable<GenerationOutcome> fetch_image(ProviderCall call, ProviderMapping
   co_return outcome;
 }
 
+// Only a guidance that does something: FLUX.1-schnell's 0 is left out (the providers' schnell
+// endpoints have no such input), as the official clients leave out what the caller did not set.
 void add_guidance(json::object& o, std::string_view key, const ModelDefaults& d) {
-  if (d.guidance) o[key] = *d.guidance;
+  if (d.guidance && *d.guidance > 0) o[key] = *d.guidance;
 }
 
 // --- hf-inference ---------------------------------------------------------------------------------
@@ -137,7 +140,7 @@ void add_guidance(json::object& o, std::string_view key, const ModelDefaults& d)
 net::awaitable<GenerationOutcome> hf_inference(ProviderCall call, ProviderMapping m, GenerationRequest r,
                                                ModelDefaults d) {
   json::object params{{"width", r.width}, {"height", r.height}, {"num_inference_steps", r.steps}};
-  add_guidance(params, "guidance_scale", d);
+  if (d.guidance) params["guidance_scale"] = *d.guidance;  // 0 too: the diffusers pipeline takes it
   params["seed"] = r.seed;
   auto req = post_json(call.router_base + "/hf-inference/models/" + m.provider_id,
                        json::object{{"inputs", r.prompt}, {"parameters", std::move(params)}}, kMaxImageAnswer);
@@ -201,7 +204,7 @@ net::awaitable<GenerationOutcome> nscale(ProviderCall call, ProviderMapping m, G
                     {"model", m.provider_id},
                     {"size", std::to_string(r.width) + "x" + std::to_string(r.height)},
                     {"seed", r.seed}};
-  if (d.guidance && *d.guidance > 0) body["guidance_scale"] = *d.guidance;
+  add_guidance(body, "guidance_scale", d);
   auto sent = co_await send(call, m, post_json(call.router_base + "/nscale/v1/images/generations", body, kMaxBase64Answer));
   if (auto* f = std::get_if<GenerationFailure>(&sent)) co_return *f;
   co_return b64_image(call, m, std::get<http::Response>(sent));
@@ -216,7 +219,7 @@ net::awaitable<GenerationOutcome> together(ProviderCall call, ProviderMapping m,
   json::object body{{"prompt", r.prompt},    {"response_format", "base64"}, {"width", r.width},
                     {"height", r.height},    {"steps", r.steps},            {"seed", r.seed},
                     {"model", m.provider_id}};
-  if (d.guidance && *d.guidance > 0) body["guidance_scale"] = *d.guidance;
+  add_guidance(body, "guidance_scale", d);
   auto sent =
       co_await send(call, m, post_json(call.router_base + "/together/v1/images/generations", body, kMaxBase64Answer));
   if (auto* f = std::get_if<GenerationFailure>(&sent)) co_return *f;
@@ -336,6 +339,8 @@ std::string joined(const json::value& v) {
 
 }  // namespace
 
+bool is_usable_provider_id(std::string_view id) { return path_safe(id); }
+
 bool has_adapter(std::string_view provider) {
   return std::any_of(std::begin(kAdapters), std::end(kAdapters), [&](const Entry& e) { return e.name == provider; });
 }
@@ -352,9 +357,9 @@ net::awaitable<GenerationOutcome> call_provider(ProviderCall call, ProviderMappi
   if (it == std::end(kAdapters)) {
     co_return failure(call, mapping, FailureKind::model_unavailable, "no adapter for this provider");
   }
-  if (!path_safe(mapping.provider_id)) {
-    co_return failure(call, mapping, FailureKind::model_unavailable, "unusable provider model id " + snippet(mapping.provider_id));
-  }
+  // The cache drops Hub entries with such ids; one here is ours (a job's model id), and a model id
+  // that cannot be put in a URL is a bug, as the HTTP client treats a malformed URL.
+  if (!path_safe(mapping.provider_id)) throw std::invalid_argument("unusable provider model id");
   const auto& defaults = defaults_for(request.model);
   co_return co_await it->adapter(std::move(call), std::move(mapping), apply_model_defaults(std::move(request), defaults),
                                  defaults);

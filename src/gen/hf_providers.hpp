@@ -31,11 +31,14 @@ struct ProviderCall {
 };
 
 bool has_adapter(std::string_view provider);
+// Whether a provider's model id can go into a router URL path (letters, digits, - _ . / :, no "..").
+bool is_usable_provider_id(std::string_view id);
 std::vector<std::string_view> adapter_names();
 
 // Calls `mapping.provider` for `request`, whose `model` is the HF model id: its defaults
 // (model_defaults.hpp) are applied here, before the provider's body is built. The failure's backend
-// is call.backend; its detail starts with the provider's name.
+// is call.backend; its detail starts with the provider's name. A provider id that is not
+// is_usable_provider_id throws std::invalid_argument (a bug: the mapping cache drops such entries).
 net::awaitable<GenerationOutcome> call_provider(ProviderCall call, ProviderMapping mapping, GenerationRequest request);
 
 // An error answer of the router or a provider, in every shape they use: {"error": str | [str] |

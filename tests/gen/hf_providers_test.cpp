@@ -260,6 +260,7 @@ TEST_F(HfProviders, FalAiRequestAndUrlAnswer) {
   EXPECT_FALSE(body.contains("width"));
   EXPECT_EQ(body.at("num_inference_steps").as_int64(), 4);
   EXPECT_EQ(body.at("seed").as_int64(), 42);
+  EXPECT_FALSE(body.contains("guidance_scale"));  // schnell's 0 is not sent
   EXPECT_EQ(reqs[1].method, "GET");
   EXPECT_EQ(reqs[1].target, "/cdn/files/penguin/out.jpeg?sig=secret");
   EXPECT_FALSE(reqs[1].has_header("Authorization"));  // the token stays with the router
@@ -308,6 +309,15 @@ TEST_F(HfProviders, TogetherRequest) {
   EXPECT_EQ(body.at("width").as_int64(), 1024);
   EXPECT_EQ(body.at("height").as_int64(), 768);
   EXPECT_EQ(body.at("seed").as_int64(), 42);
+  EXPECT_FALSE(body.contains("guidance_scale"));
+  // FLUX.1-dev: guidance 3.5 by default, steps up to 50.
+  auto dev = fox();
+  dev.model = "black-forest-labs/FLUX.1-dev";
+  dev.steps = 30;
+  expect_png(call(mapping("together", "black-forest-labs/FLUX.1-dev"), dev));
+  body = json::parse(server_.requests().at(1).body).as_object();
+  EXPECT_EQ(body.at("guidance_scale").to_number<double>(), 3.5);
+  EXPECT_EQ(body.at("steps").as_int64(), 30);
 }
 
 // [py] nebius.py NebiusTextToImageTask / [js] nebius.ts: POST {router}/nebius/v1/images/generations,
@@ -638,6 +648,24 @@ TEST_F(HfProviders, WithoutAMappingFallsBackToHfInference) {
   // Pinned without hf-inference: nothing to fall back to.
   gen::HfBackend pinned(*client_, options(cache({"fal-ai"})));
   EXPECT_EQ(failure(run_async(io_, pinned.generate(fox(), {}))).kind, FailureKind::model_unavailable);
+}
+
+TEST_F(HfProviders, HubIdsThatCannotGoIntoAUrlAreDropped) {
+  route([](const FakeRequest& r) {
+    if (r.path().starts_with("/api/models/")) {
+      return FakeResponse::json(R"({"inferenceProviderMapping":{
+        "nscale":{"status":"live","providerId":"../../admin?x=1","task":"text-to-image"},
+        "together":{"status":"live","providerId":"black-forest-labs/FLUX.1-schnell-Free","task":"text-to-image"}}})");
+    }
+    return b64_answer();
+  });
+  gen::HfBackend backend(*client_, options(cache()));
+  expect_png(run_async(io_, backend.generate(fox(), {})));
+  EXPECT_TRUE(requests_to("/nscale/").empty());
+  EXPECT_TRUE(requests_to("/admin").empty());
+  EXPECT_EQ(requests_to("/together/").size(), 1u);
+  // Our own model id that cannot be addressed is a bug (as a malformed URL is to the HTTP client).
+  EXPECT_THROW(call(mapping("hf-inference", "black-forest-labs/FLUX 1")), std::invalid_argument);
 }
 
 TEST(ModelDefaults, SchnellDevAndOthers) {
