@@ -551,6 +551,29 @@ TEST_F(HfProviders, FailsOverOn404And402And5xxAndTellsOperatorsOnce) {
   EXPECT_EQ(alerts.size(), 2u);
 }
 
+TEST_F(HfProviders, AParameterOnlyOneProviderRejectsFailsOver) {
+  // fal's 422 (FastAPI "detail" list) for an input its endpoint does not take; nscale serves.
+  route([](const FakeRequest& r) {
+    if (r.path().starts_with("/api/models/")) return FakeResponse::json(kHubObjectAnswer);
+    if (r.path().starts_with("/fal-ai/")) {
+      return FakeResponse::json(R"({"detail":[{"loc":["body","seed"],"msg":"extra fields not permitted","type":"value_error.extra"}]})", 422);
+    }
+    return b64_answer();
+  });
+  gen::HfBackend backend(*client_, options(cache({"fal-ai", "nscale"})));
+  expect_png(run_async(io_, backend.generate(fox(), {})));
+  EXPECT_EQ(requests_to("/fal-ai/").size(), 1u);
+  EXPECT_EQ(requests_to("/nscale/").size(), 1u);
+  // Every provider rejects it: the request is what is wrong.
+  route([](const FakeRequest& r) {
+    if (r.path().starts_with("/api/models/")) return FakeResponse::json(kHubObjectAnswer);
+    return FakeResponse::json(R"({"error":"prompt too long"})", 400);
+  });
+  auto f = failure(run_async(io_, backend.generate(fox(), {})));
+  EXPECT_EQ(f.kind, FailureKind::invalid_request);
+  EXPECT_NE(f.detail.find("every provider failed"), std::string::npos) << f.detail;
+}
+
 TEST_F(HfProviders, ContentRefusalAndBadTokenDoNotFailOver) {
   auto opts = options(cache({"fal-ai", "nscale"}));
   route([](const FakeRequest& r) {
