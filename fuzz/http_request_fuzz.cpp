@@ -15,6 +15,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <spdlog/spdlog.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -104,14 +105,30 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::perror("bind");
     igb::fuzz::fail("bind");
   }
+  // libFuzzer's timers interrupt system calls (EINTR): a connect so interrupted goes on by itself,
+  // and its outcome is read once the socket is writable.
   if (::connect(fd, reinterpret_cast<const sockaddr*>(&fx->addr), sizeof fx->addr) != 0) {
-    std::perror("connect");
-    igb::fuzz::fail("connect");
+    if (errno != EINTR) {
+      std::perror("connect");
+      igb::fuzz::fail("connect");
+    }
+    pollfd p{.fd = fd, .events = POLLOUT, .revents = 0};
+    while (::poll(&p, 1, 20'000) < 0 && errno == EINTR) {
+    }
+    int err = 0;
+    socklen_t len = sizeof err;
+    ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err != 0) {
+      errno = err;
+      std::perror("connect");
+      igb::fuzz::fail("connect");
+    }
   }
 
   std::size_t sent = 0;
   while (sent < size) {
     auto n = ::send(fd, data + sent, size - sent, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;  // the server may close early (431, 413, a refused framing)
     sent += static_cast<std::size_t>(n);
   }
@@ -123,8 +140,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     pollfd p{.fd = fd, .events = POLLIN, .revents = 0};
     // Well over the server's timeouts: no answer within this is a server that never closes.
     int ready = ::poll(&p, 1, 20'000);
+    if (ready < 0 && errno == EINTR) continue;
     if (ready == 0) igb::fuzz::fail("the server did not close the connection after the client finished");
     auto n = ::recv(fd, buf, sizeof buf, 0);
+    if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;  // EOF, or a reset from a server that closed with input unread
     if (answer.size() < 1 << 20) answer.append(buf, static_cast<std::size_t>(n));
   }
