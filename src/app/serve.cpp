@@ -171,6 +171,9 @@ int serve(Services& s, const ServeOptions& options) {
                        listen_for_jobs({.database_url = s.config.database_url}, pool, [&workers] { workers->notify(); }),
                        /*critical=*/false);
     }
+    // Reads each Hugging Face backend's provider mapping now (logging the providers it resolves),
+    // then keeps it fresh in the background.
+    if (generation->refresh_providers) supervisor.spawn("hf-providers", generation->refresh_providers(), false);
     spdlog::info("worker {}: {} generation slot(s) over {} backend(s)", workers->id(), s.config.worker_concurrency,
                  s.config.backends.size());
   }
