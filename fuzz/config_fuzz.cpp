@@ -70,6 +70,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // value, an unknown TOML key): only a value that exists solely as a secret is checked.
     const auto first = all.find(it->second);
     if (first == std::string_view::npos || all.find(it->second, first + 1) != std::string_view::npos) continue;
+    // Messages name the files; the fuzzer reads their paths from the messages and reuses them.
+    if (files.toml_path.find(it->second) != std::string::npos || files.env_path.find(it->second) != std::string::npos) continue;
     IGB_FUZZ_CHECK(printed.find(it->second) == std::string::npos);
   }
   return 0;
