@@ -44,7 +44,7 @@ timed() { # timed LABEL COMMAND…
   t0=$(now)
   "$@" || rc=$?
   timings+=("$label $(($(now) - t0))s")
-  echo "docker phase: $label took $(($(now) - t0)) s (exit $rc)"
+  echo "docker phase: $label took $(($(now) - t0)) s (exit $rc)" >&2
   return "$rc"
 }
 
