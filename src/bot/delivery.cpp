@@ -178,7 +178,8 @@ net::awaitable<void> Bot::deliver_state(const core::Job& job) {
     case core::JobStatus::failed:
     case core::JobStatus::canceled: {
       std::string text = job.status == core::JobStatus::canceled
-                             ? t(c, "status.canceled")
+                             ? t(c, job.quota_state == core::QuotaState::committed ? "status.canceled_counted"
+                                                                                   : "status.canceled")
                              : t(c, "failed.text", {{"reason", job.public_error.empty() ? "?" : job.public_error}});
       bool ok = true;
       if (meta->status_message_id != 0) {

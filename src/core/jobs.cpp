@@ -322,19 +322,32 @@ std::optional<Image> JobService::cached_image(const Job& job) {
   return tx->find_cached_image(*job.cache_key);
 }
 
-Status JobService::cancel(std::string_view job_id, UserId owner) {
+Result<bool> JobService::cancel(std::string_view job_id, UserId owner) {
   const auto now = clock_.now();
-  return transact(store_, TxMode::write, [&](Tx& tx) -> Status {
+  return transact(store_, TxMode::write, [&](Tx& tx) -> Result<bool> {
     auto job = tx.find_job(job_id, /*for_update=*/true);
     if (!job || job->user_id != owner) return make_error(ErrorCode::not_found, "no such job");
     if (is_terminal(job->status)) {
       return make_error(ErrorCode::conflict, std::string("the job has already ") +
                                                  (job->status == JobStatus::succeeded ? "finished" : "ended"));
     }
+    const bool started = job->status == JobStatus::running;
     finish(*job, JobStatus::canceled, now);
-    release_quota(tx, *job);
+    if (started && job->quota_state == QuotaState::reserved) {
+      tx.adjust_quota(job->user_id, job->quota_period_start, 1, -1);
+      job->quota_state = QuotaState::committed;
+    } else {
+      release_quota(tx, *job);
+    }
     tx.update_job(*job);
-    return Ok{};
+    return started;
+  });
+}
+
+bool JobService::held_by(std::string_view job_id, std::string_view worker) {
+  return transact(store_, TxMode::read, [&](Tx& tx) {
+    auto job = tx.find_job(job_id, false);
+    return job && job->status == JobStatus::running && job->lease_owner == worker;
   });
 }
 

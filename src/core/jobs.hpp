@@ -79,7 +79,13 @@ class JobService {
   // otherwise it fails for good with `public_error` and its quota is released.
   Status fail(std::string_view job_id, std::string_view worker, std::string_view public_error,
               std::optional<Millis> retry_in);
-  Status cancel(std::string_view job_id, UserId owner);
+  // Cancels a queued or running job of `owner`. A queued job's quota is given back; a running one
+  // keeps its charge (the provider call has started and is paid for; the worker stops it at its
+  // next check): the value says whether the image was charged.
+  Result<bool> cancel(std::string_view job_id, UserId owner);
+  // Whether `worker` still holds the job: a read, for a worker that wants to hear of a cancel
+  // before its next heartbeat.
+  bool held_by(std::string_view job_id, std::string_view worker);
   // Puts running jobs whose lease has run out back in the queue, or fails those out of attempts.
   int reap_expired_leases(int limit = 100);
 

@@ -126,14 +126,26 @@ net::awaitable<std::optional<JobOutcome>> Worker::process_next() {
   co_return st.ok() ? JobOutcome::retrying : JobOutcome::lease_lost;
 }
 
+// Renews the lease every heartbeat and, in between, looks every cancel_check whether the job is
+// still ours (a read), so a cancel ends the provider call within seconds.
 net::awaitable<bool> Worker::keep_lease(std::string job_id, std::int64_t* progress) {
   net::steady_timer timer(co_await net::this_coro::executor);
+  const auto step = std::min(options_.heartbeat, options_.cancel_check);
+  auto since_renewal = std::chrono::milliseconds(0);
   while (true) {
-    timer.expires_after(options_.heartbeat);
+    timer.expires_after(step);
     co_await timer.async_wait(net::use_awaitable);
-    const int p = static_cast<int>(*progress);
-    auto renew = [&, p] { return jobs_.heartbeat(job_id, options_.id, p); };
-    bool held = co_await pool_.run(renew);
+    since_renewal += step;
+    bool held = false;
+    if (since_renewal >= options_.heartbeat) {
+      since_renewal = {};
+      const int p = static_cast<int>(*progress);
+      auto renew = [&, p] { return jobs_.heartbeat(job_id, options_.id, p); };
+      held = co_await pool_.run(renew);
+    } else {
+      auto look = [&] { return jobs_.held_by(job_id, options_.id); };
+      held = co_await pool_.run(look);
+    }
     if (!held) co_return false;
   }
 }
@@ -208,6 +220,13 @@ net::awaitable<JobOutcome> Worker::process(core::Job job) {
 
   gen::GenerationFailure failure;
   if (auto* image = std::get_if<gen::GeneratedImage>(&outcome)) {
+    // Canceled (or lost) while the provider answered: the image would be a file nobody owns.
+    auto ours = [&] { return jobs_.held_by(job.id, options_.id); };
+    const bool still_ours = co_await pool_.run(ours);
+    if (!still_ours) {
+      spdlog::info("job {} is no longer ours; its image is not stored", job.id);
+      co_return JobOutcome::lease_lost;
+    }
     auto store_image = [&] { return images_.put(image->bytes, clock_.now()); };
     auto stored = co_await pool_.run(store_image);
     if (stored) {

@@ -23,6 +23,9 @@ struct WorkerOptions {
   std::string id;  // unique per process; the lease owner
   std::chrono::milliseconds idle_poll{500};       // wait between empty claims
   std::chrono::milliseconds heartbeat{};          // default: a third of the lease
+  // How often a running job is looked at between heartbeats: a cancel stops the provider call
+  // within this (the user is charged for a started call; the call should not run on for nothing).
+  std::chrono::milliseconds cancel_check{2'000};
   std::chrono::milliseconds backoff_base{2'000};  // first retry delay, doubled per attempt
   std::chrono::milliseconds backoff_max{120'000};
 };

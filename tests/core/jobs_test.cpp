@@ -207,22 +207,32 @@ TEST_P(Jobs, ExpiredLeaseWithoutAttemptsLeftFailsAndReleases) {
   EXPECT_EQ(quota(1).reserved, 0);
 }
 
-TEST_P(Jobs, CancelReleasesQueuedAndRunningJobsOnlyForTheOwner) {
+// A queued job's cancel gives its quota back; a running one's keeps the charge (the provider call
+// has started): otherwise submit → running → cancel in a loop is free provider calls.
+TEST_P(Jobs, CancelReleasesQueuedJobsAndChargesRunningOnesOnlyForTheOwner) {
   allow_parallel_jobs();
   auto a = submit_one(1);
   auto b = submit_one(1);
   EXPECT_EQ(jobs_->cancel(a.id, 2).error().code, ErrorCode::not_found);
-  ASSERT_TRUE(jobs_->cancel(a.id, 1).ok());
+  auto queued = jobs_->cancel(a.id, 1);
+  ASSERT_TRUE(queued.ok());
+  EXPECT_FALSE(*queued);
   EXPECT_EQ(jobs_->cancel(a.id, 1).error().code, ErrorCode::conflict);
   auto running = jobs_->claim("w1");
   ASSERT_TRUE(running);
   EXPECT_EQ(running->id, b.id);
-  ASSERT_TRUE(jobs_->cancel(b.id, 1).ok());
+  EXPECT_TRUE(jobs_->held_by(b.id, "w1"));
+  EXPECT_FALSE(jobs_->held_by(b.id, "w2"));
+  auto started = jobs_->cancel(b.id, 1);
+  ASSERT_TRUE(started.ok());
+  EXPECT_TRUE(*started);
+  EXPECT_FALSE(jobs_->held_by(b.id, "w1"));
   EXPECT_FALSE(jobs_->heartbeat(b.id, "w1", 90));  // the worker learns to stop
   EXPECT_EQ(jobs_->succeed(b.id, "w1", image('x')).error().code, ErrorCode::conflict);
   auto st = quota(1);
-  EXPECT_EQ(st.used, 0);
+  EXPECT_EQ(st.used, 1);
   EXPECT_EQ(st.reserved, 0);
+  EXPECT_EQ(jobs_->get(b.id, 1)->quota_state, QuotaState::committed);
   EXPECT_EQ(jobs_->get(a.id, 1)->status, JobStatus::canceled);
 }
 

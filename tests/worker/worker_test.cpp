@@ -298,13 +298,35 @@ TEST_P(WorkerTest, CancelDuringGenerationDropsTheJobWithoutAnImage) {
 
   auto canceled = job(j.id);
   EXPECT_EQ(canceled.status, JobStatus::canceled);
-  EXPECT_EQ(canceled.quota_state, QuotaState::released);
+  // The provider call had started: the user who asked pays for it (a cancel loop must not turn
+  // into free provider calls), and the image is not kept.
+  EXPECT_EQ(canceled.quota_state, QuotaState::committed);
   EXPECT_FALSE(canceled.image_id);
   EXPECT_TRUE(image_files(data_.path()).empty());
   auto q = quota_->status(kUser);
-  EXPECT_EQ(q.used, 0);
+  EXPECT_EQ(q.used, 1);
   EXPECT_EQ(q.reserved, 0);
   // The router's bookkeeping is back to idle.
+  EXPECT_EQ(router_->health().at(0).in_flight, 0);
+}
+
+// Between heartbeats (here ten minutes apart) the worker still hears of a cancel within its
+// cancel_check and stops the provider call.
+TEST_P(WorkerTest, ACancelIsHeardBetweenHeartbeats) {
+  worker_ = std::make_unique<worker::Worker>(*jobs_, pool_, *router_, images_, clock_,
+                                             worker::WorkerOptions{.id = "w-test", .idle_poll = 50ms, .heartbeat = 10min,
+                                                                   .cancel_check = 50ms, .backoff_base = 10ms,
+                                                                   .backoff_max = 50ms});
+  hf_.set_handler(hf_provider({answer_png_after(10min)}));
+  auto j = submit(fox());
+  std::thread canceller([&] {
+    if (!hf_.wait_for_requests(1, 60s)) return;
+    EXPECT_EQ(jobs_->cancel(j.id, kUser).value(), true);  // it had started: charged
+  });
+  auto outcome = run_guarded(io_, worker_->process_next(), 60s);
+  canceller.join();
+  ASSERT_TRUE(outcome) << "the worker did not stop the generation of a canceled job";
+  EXPECT_EQ(name(*outcome), "lease_lost");
   EXPECT_EQ(router_->health().at(0).in_flight, 0);
 }
 

@@ -188,7 +188,7 @@ net::awaitable<server::Response> cancel(ApiContext* ctx, server::Request& req) {
   if (!user) co_return error_response(user.error());
   auto cancel_and_read = [ctx, job_id = req.params.at("job_id"), owner = user->id]()
       -> core::Result<core::JobService::JobView> {
-    if (auto st = ctx->jobs.cancel(job_id, owner); !st) return std::move(st).error();
+    if (auto charged = ctx->jobs.cancel(job_id, owner); !charged) return std::move(charged).error();
     return ctx->jobs.view(job_id, owner);
   };
   auto view = co_await ctx->pool.run(cancel_and_read);

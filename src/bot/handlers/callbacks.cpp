@@ -114,7 +114,7 @@ net::awaitable<void> Bot::on_callback(Ctx& c, const telegram::CallbackQuery& q) 
       auto cancel = [&] { return d_.jobs.cancel(arg, c.user.id); };
       auto done = co_await d_.pool.run(cancel);
       if (done.ok()) wake_delivery();
-      reply = done.ok() ? t(c, "status.canceled") : t(c, "button.stale");
+      reply = done.ok() ? t(c, *done ? "status.canceled_counted" : "status.canceled") : t(c, "button.stale");
     } else if (action == "o") {
       co_await answer_silently(q.id);
       co_await deliver_original(c, *job);
