@@ -10,6 +10,7 @@
 #include <boost/json/parse.hpp>
 #include <spdlog/spdlog.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <limits>
 #include <memory>
@@ -42,6 +43,12 @@ struct Fixture {
   Fixture() {
     spdlog::set_level(spdlog::level::off);  // every dropped update logs an error line
     dir = igb::fuzz::scratch_dir("webhook");
+    // The fixture lives to the end (the pool's thread), so its folder goes when the process exits.
+    static std::string to_remove = dir.string();
+    std::atexit([] {
+      std::error_code ec;
+      std::filesystem::remove_all(to_remove, ec);
+    });
     store = igb::storage::open_store({.database_url = "sqlite://" + (dir / "db.sqlite").string(), .pool_size = 1});
     auto tx = store->begin(igb::core::TxMode::write);
     tx->put_setting(igb::bot::kWebhookSecretKey, kSecret);
