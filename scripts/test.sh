@@ -23,6 +23,9 @@ fi
 
 ctest --preset asan -j "$(nproc)" "$@"
 
+# Every fuzzer (clang-16 libFuzzer, ASan+UBSan) for 10 s from its seed corpus; a crash fails the run.
+scripts/fuzz.sh --seconds 10
+
 # The Docker phase: the real image from the Dockerfile, the compose stack with two workers, end to end
 # through the containers (tests/docker). IMGGENBOT_SKIP_DOCKER=1 skips it (a machine without Docker).
 if [ "${IMGGENBOT_SKIP_DOCKER:-0}" != 1 ]; then

@@ -229,6 +229,8 @@ net::awaitable<GenerationOutcome> OpenAiBackend::generate(GenerationRequest requ
         co_return broken("data[0].url is not an http(s) URL");
       }
       if (image.status != 200) co_return broken("fetching data[0].url answered HTTP " + std::to_string(image.status));
+      // Like an empty b64_json: not an image, and the router should fail over rather than count it.
+      if (image.body.empty()) co_return broken("fetching data[0].url answered an empty body");
       co_return GeneratedImage{.bytes = std::move(image.body), .content_type = image.header("Content-Type"),
                                .seed_applied = seed_applied};
     }

@@ -308,6 +308,14 @@ TEST_F(Dialects, BrokenAnswersAreRetryable) {
     return FakeResponse::json(R"({"data":[{"url":")" + server_.base_url() + R"(/gone.png"}]})");
   }));
   EXPECT_EQ(missing.kind, FailureKind::retry_later);
+  // An empty 200 at the image URL is no image either (found by the provider_answer fuzzer): the
+  // router must see a failure and fail over, not a success.
+  auto empty = failure(run("localai", "m", [&](const FakeRequest& r) {
+    if (r.path() == "/empty.png") return FakeResponse{.status = 200, .headers = {{"Content-Type", "image/png"}}};
+    return FakeResponse::json(R"({"data":[{"url":")" + server_.base_url() + R"(/empty.png"}]})");
+  }));
+  EXPECT_EQ(empty.kind, FailureKind::retry_later);
+  EXPECT_NE(empty.detail.find("empty body"), std::string::npos) << empty.detail;
 }
 
 }  // namespace
