@@ -71,6 +71,16 @@ std::optional<std::chrono::milliseconds> RateLimiter::take(const std::string& ke
   return std::chrono::milliseconds(static_cast<long long>(wait_min * 60'000) + 1);
 }
 
+std::optional<std::chrono::milliseconds> RateLimiter::wait_for(const std::string& key, core::Timestamp now) {
+  std::lock_guard lock(mutex_);
+  auto it = buckets_.find(key);
+  if (it == buckets_.end()) return std::nullopt;
+  const double refill = std::chrono::duration<double, std::ratio<60>>(now - it->second.at).count() * per_minute_;
+  const double tokens = std::min<double>(burst_, it->second.tokens + refill);
+  if (tokens >= 1.0) return std::nullopt;
+  return std::chrono::milliseconds(static_cast<long long>((1.0 - tokens) / per_minute_ * 60'000) + 1);
+}
+
 boost::asio::awaitable<core::Result<core::User>> authenticate(ApiContext& ctx, const server::Request& request) {
   const std::string_view header = request.header("Authorization");
   auto unauthenticated = [] { return core::make_error(core::ErrorCode::unauthenticated, "invalid or missing API key"); };
@@ -82,18 +92,25 @@ boost::asio::awaitable<core::Result<core::User>> authenticate(ApiContext& ctx, c
   const auto now = ctx.clock.now();
   std::optional<core::User> user = ctx.keys->find(hash, now);
   if (!user) {
-    // Each key not in the cache costs a database read: bounded per client address, so guessing
-    // keys (or a client with a wrong one in a loop) cannot turn into a database load.
+    // Each key not in the cache costs a database read. Look-ups that find no key are counted per
+    // client address, and an address out of them gets 429 without a read: guessing keys (or a client
+    // with a wrong one in a loop) cannot turn into a database load, while a burst of requests with a
+    // new valid key is not held back.
     if (ctx.lookup_limiter) {
-      if (auto wait = ctx.lookup_limiter->take(request.remote_address, now)) {
-        core::Error e = core::make_error(core::ErrorCode::rate_limited, "too many API key checks from this address");
+      if (auto wait = ctx.lookup_limiter->wait_for(request.remote_address, now)) {
+        core::Error e = core::make_error(core::ErrorCode::rate_limited, "too many unknown API keys from this address");
         e.retry_after = *wait;
         co_return e;
       }
     }
     auto lookup = [&ctx, secret] { return ctx.accounts.authenticate(secret); };
     auto found = co_await ctx.pool.run(lookup);
-    if (!found) co_return std::move(found).error();
+    if (!found) {
+      if (ctx.lookup_limiter && found.error().code == core::ErrorCode::unauthenticated) {
+        (void)ctx.lookup_limiter->take(request.remote_address, now);
+      }
+      co_return std::move(found).error();
+    }
     ctx.keys->put(hash, *found, now + ctx.options.key_cache_ttl);
     user = std::move(*found);
   }

@@ -33,6 +33,8 @@ class RateLimiter {
   RateLimiter(int per_minute, int burst) : per_minute_(per_minute), burst_(burst) {}
   // Takes one token for `key`; if none is left, how long until one is.
   std::optional<std::chrono::milliseconds> take(const std::string& key, core::Timestamp now);
+  // Like take(), but only looks: how long until `key` has a token, or nullopt if it has one now.
+  std::optional<std::chrono::milliseconds> wait_for(const std::string& key, core::Timestamp now);
 
  private:
   struct Bucket {
@@ -45,8 +47,8 @@ class RateLimiter {
   std::unordered_map<std::string, Bucket> buckets_;
 };
 
-// Database look-ups of API keys (keys not in the cache) per client address: a valid key is looked
-// up once per cache period, so these only bind clients that present many unknown keys.
+// Database look-ups that find no key, per client address; past them an address gets 429 without a
+// look-up until the bucket refills.
 inline constexpr int kKeyLookupsPerMinute = 60;
 inline constexpr int kKeyLookupsBurst = 30;
 
