@@ -37,22 +37,14 @@ void StatusCache::erase(const std::string& job_id) {
   entries_.erase(job_id);
 }
 
-std::pair<std::shared_ptr<void>, StreamSlots::Refusal> StreamSlots::take(core::UserId user, int per_user,
-                                                                        int per_process) {
-  std::lock_guard lock(mutex_);
-  if (total_ >= per_process) return {nullptr, Refusal::process_full};
-  auto& mine = per_user_[user];
-  if (mine >= per_user) return {nullptr, Refusal::user_full};
-  ++mine;
-  ++total_;
-  // The slots outlive no StreamSlots: the ApiContext owns this object for the server's life.
-  return {std::shared_ptr<void>(static_cast<void*>(this),
-                                [this, user](void*) {
-                                  std::lock_guard lock(mutex_);
-                                  --total_;
-                                  if (--per_user_[user] == 0) per_user_.erase(user);
-                                }),
-          Refusal::none};
+// Tokens `b` holds at `now` (refilled since it was last touched, up to the burst).
+double RateLimiter::tokens_at(const Bucket& b, core::Timestamp now) const {
+  const double refill = std::chrono::duration<double, std::ratio<60>>(now - b.at).count() * per_minute_;
+  return std::min<double>(burst_, b.tokens + refill);
+}
+
+std::chrono::milliseconds RateLimiter::wait_for_one(double tokens) const {
+  return std::chrono::milliseconds(static_cast<long long>((1.0 - tokens) / per_minute_ * 60'000) + 1);
 }
 
 std::optional<std::chrono::milliseconds> RateLimiter::take(const std::string& key, core::Timestamp now) {
@@ -60,25 +52,20 @@ std::optional<std::chrono::milliseconds> RateLimiter::take(const std::string& ke
   if (buckets_.size() > 100'000) buckets_.clear();
   auto [it, fresh] = buckets_.try_emplace(key, Bucket{static_cast<double>(burst_), now});
   auto& b = it->second;
-  const double refill = std::chrono::duration<double, std::ratio<60>>(now - b.at).count() * per_minute_;
-  b.tokens = std::min<double>(burst_, b.tokens + refill);
+  b.tokens = tokens_at(b, now);
   b.at = now;
-  if (b.tokens >= 1.0) {
-    b.tokens -= 1.0;
-    return std::nullopt;
-  }
-  const double wait_min = (1.0 - b.tokens) / per_minute_;
-  return std::chrono::milliseconds(static_cast<long long>(wait_min * 60'000) + 1);
+  if (b.tokens < 1.0) return wait_for_one(b.tokens);
+  b.tokens -= 1.0;
+  return std::nullopt;
 }
 
 std::optional<std::chrono::milliseconds> RateLimiter::wait_for(const std::string& key, core::Timestamp now) {
   std::lock_guard lock(mutex_);
   auto it = buckets_.find(key);
   if (it == buckets_.end()) return std::nullopt;
-  const double refill = std::chrono::duration<double, std::ratio<60>>(now - it->second.at).count() * per_minute_;
-  const double tokens = std::min<double>(burst_, it->second.tokens + refill);
+  const double tokens = tokens_at(it->second, now);
   if (tokens >= 1.0) return std::nullopt;
-  return std::chrono::milliseconds(static_cast<long long>((1.0 - tokens) / per_minute_ * 60'000) + 1);
+  return wait_for_one(tokens);
 }
 
 boost::asio::awaitable<core::Result<core::User>> authenticate(ApiContext& ctx, const server::Request& request) {

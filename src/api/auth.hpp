@@ -41,6 +41,8 @@ class RateLimiter {
     double tokens;
     core::Timestamp at;
   };
+  double tokens_at(const Bucket& b, core::Timestamp now) const;
+  std::chrono::milliseconds wait_for_one(double tokens) const;
   const int per_minute_;
   const int burst_;
   std::mutex mutex_;

@@ -1,7 +1,5 @@
 #include "config/config.hpp"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,6 +13,7 @@
 #include <toml++/toml.h>
 
 #include "config/dotenv.hpp"
+#include "util/ip_ranges.hpp"
 #include "util/strings.hpp"
 
 namespace igb::config {
@@ -111,22 +110,9 @@ bool plain_http_allowed(std::string_view url) {
   }
   host = util::to_lower(host);
   if (host == "localhost" || host.ends_with(".localhost")) return true;
-  auto private_v4 = [](std::uint32_t a) {
-    return (a >> 24) == 127 || (a >> 24) == 10 || (a & 0xFFF00000u) == 0xAC100000u /* 172.16/12 */ ||
-           (a & 0xFFFF0000u) == 0xC0A80000u /* 192.168/16 */ || (a & 0xFFFF0000u) == 0xA9FE0000u /* 169.254/16 */ ||
-           (a & 0xFFC00000u) == 0x64400000u /* 100.64/10 */;
-  };
-  in_addr v4{};
-  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return private_v4(ntohl(v4.s_addr));
-  in6_addr v6{};
-  if (inet_pton(AF_INET6, host.c_str(), &v6) == 1) {
-    const auto* b = v6.s6_addr;
-    if (IN6_IS_ADDR_LOOPBACK(&v6) || (b[0] & 0xFE) == 0xFC /* fc00::/7 */ || IN6_IS_ADDR_LINKLOCAL(&v6)) return true;
-    if (IN6_IS_ADDR_V4MAPPED(&v6)) {
-      return private_v4((std::uint32_t{b[12]} << 24) | (std::uint32_t{b[13]} << 16) | (std::uint32_t{b[14]} << 8) | b[15]);
-    }
-    return false;
-  }
+  boost::system::error_code not_an_address;
+  const auto address = boost::asio::ip::make_address(host, not_an_address);
+  if (!not_an_address) return util::is_local_or_private(address);
   return !host.empty() && host.find('.') == std::string::npos;
 }
 
@@ -152,6 +138,13 @@ Status parse_int_into(const Raw& raw, long long low, long long high, int& out) {
                             ", got " + shown(raw.text));
   }
   out = static_cast<int>(*v);
+  return core::Ok{};
+}
+
+// An http(s) base URL of a service we send tokens to (see service_url_problem), without trailing '/'.
+Status parse_service_url_into(const Raw& raw, std::string& out) {
+  if (auto problem = service_url_problem(raw.text); !problem.empty()) return invalid(raw, problem);
+  out = without_trailing_slashes(raw.text);
   return core::Ok{};
 }
 
@@ -218,11 +211,7 @@ Status apply_telegram_bot_token(const Raw& raw, Config& c) {
   return core::Ok{};
 }
 
-Status apply_telegram_api_base(const Raw& raw, Config& c) {
-  if (auto problem = service_url_problem(raw.text); !problem.empty()) return invalid(raw, problem);
-  c.telegram_api_base = without_trailing_slashes(raw.text);
-  return core::Ok{};
-}
+Status apply_telegram_api_base(const Raw& raw, Config& c) { return parse_service_url_into(raw, c.telegram_api_base); }
 
 Status apply_telegram_webhook_url(const Raw& raw, Config& c) {
   if (!is_http_url(raw.text, true)) return invalid(raw, "expected an https:// URL, got " + shown(raw.text));
@@ -239,11 +228,7 @@ Status apply_hf_token(const Raw& raw, Config& c) {
   return core::Ok{};
 }
 
-Status apply_hf_api_base(const Raw& raw, Config& c) {
-  if (auto problem = service_url_problem(raw.text); !problem.empty()) return invalid(raw, problem);
-  c.hf_api_base = without_trailing_slashes(raw.text);
-  return core::Ok{};
-}
+Status apply_hf_api_base(const Raw& raw, Config& c) { return parse_service_url_into(raw, c.hf_api_base); }
 
 bool is_hf_model(std::string_view s) {
   auto slash = s.find('/');
@@ -280,11 +265,7 @@ Status apply_hf_provider(const Raw& raw, Config& c) {
   return core::Ok{};
 }
 
-Status apply_hf_hub_base(const Raw& raw, Config& c) {
-  if (auto problem = service_url_problem(raw.text); !problem.empty()) return invalid(raw, problem);
-  c.hf_hub_base = without_trailing_slashes(raw.text);
-  return core::Ok{};
-}
+Status apply_hf_hub_base(const Raw& raw, Config& c) { return parse_service_url_into(raw, c.hf_hub_base); }
 
 Status apply_provider_urls_allow_private(const Raw& raw, Config& c) {
   int value = 0;

@@ -7,6 +7,7 @@
 
 #include "gen/http_util.hpp"
 #include "util/crypto.hpp"
+#include "util/ip_ranges.hpp"
 #include "util/strings.hpp"
 
 namespace igb::gen {
@@ -14,17 +15,15 @@ namespace igb::gen {
 namespace {
 
 bool is_public_v4(const boost::asio::ip::address_v4& a) {
-  const auto b = a.to_bytes();
-  auto in = [&](std::array<unsigned char, 4> net, int prefix) {
-    std::uint32_t x = (std::uint32_t(b[0]) << 24) | (std::uint32_t(b[1]) << 16) | (std::uint32_t(b[2]) << 8) | b[3];
+  if (util::is_local_or_private(boost::asio::ip::address(a))) return false;
+  const std::uint32_t x = a.to_uint();
+  auto in = [x](std::array<unsigned char, 4> net, int prefix) {
     std::uint32_t n = (std::uint32_t(net[0]) << 24) | (std::uint32_t(net[1]) << 16) | (std::uint32_t(net[2]) << 8) | net[3];
     std::uint32_t mask = prefix == 0 ? 0 : ~std::uint32_t(0) << (32 - prefix);
     return (x & mask) == (n & mask);
   };
-  // RFC 6890 special-purpose ranges, multicast and reserved.
-  return !(in({0, 0, 0, 0}, 8) || in({10, 0, 0, 0}, 8) || in({100, 64, 0, 0}, 10) || in({127, 0, 0, 0}, 8) ||
-           in({169, 254, 0, 0}, 16) || in({172, 16, 0, 0}, 12) || in({192, 0, 0, 0}, 24) ||
-           in({192, 0, 2, 0}, 24) || in({192, 88, 99, 0}, 24) || in({192, 168, 0, 0}, 16) ||
+  // The other RFC 6890 special-purpose ranges, multicast and reserved.
+  return !(in({0, 0, 0, 0}, 8) || in({192, 0, 0, 0}, 24) || in({192, 0, 2, 0}, 24) || in({192, 88, 99, 0}, 24) ||
            in({198, 18, 0, 0}, 15) || in({198, 51, 100, 0}, 24) || in({203, 0, 113, 0}, 24) ||
            in({224, 0, 0, 0}, 4) || in({240, 0, 0, 0}, 4));
 }
