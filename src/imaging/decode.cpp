@@ -1,5 +1,6 @@
 #include "imaging/decode.hpp"
 
+#include <algorithm>
 #include <csetjmp>
 #include <cstdint>
 #include <cstdio>
@@ -46,12 +47,20 @@ namespace {
 
 using core::ErrorCode;
 
-// Rows are decoded one at a time into one buffer: 8192 pixels of up to 16 bytes (16-bit RGBA PNG is
-// 8; a JPEG may have up to 10 components).
-constexpr std::size_t kRowCapacity = std::size_t{kMaxImageSide} * 16;
-// Progressive and multi-scan JPEGs keep every coefficient in memory: 128 MiB per full-resolution
-// component at 8192x8192. This admits four such components and stops pathological files.
+// Rows are decoded one at a time into one buffer: up to 16 bytes a pixel (16-bit RGBA PNG is 8; a JPEG
+// may have up to 10 components), so max_width x 16 bytes.
+constexpr std::size_t kBytesPerPixelOfRow = 16;
+// Progressive and multi-scan JPEGs keep every coefficient in memory: 2 bytes a pixel per
+// full-resolution component (128 MiB at 8192x8192). The limit admits four such components of the
+// largest acceptable image (8 bytes a pixel), plus room for libjpeg's tables and rows, and stops
+// pathological files; never more than 512 MiB.
 constexpr long kMaxJpegMemory = 512L << 20;
+constexpr long kJpegMemoryPerPixel = 8;
+constexpr long kJpegMemorySlack = 8L << 20;
+// WebP output is scaled into at most this many pixels a side (16 KiB of RGBA): libwebp still decodes
+// every macroblock (or every lossless pixel), so corruption anywhere is caught, but the decoded image
+// is never held at full size.
+constexpr int kWebpProbeSide = 64;
 // Each progressive scan re-reads the whole coefficient buffer; thousands of tiny scans are a known
 // way to make a small file take minutes to decode. Real encoders write about ten.
 constexpr int kMaxJpegScans = 256;
@@ -61,15 +70,32 @@ core::Error invalid(std::string detail) {
                           std::move(detail));
 }
 
-std::optional<core::Error> check_dimensions(std::uint64_t width, std::uint64_t height) {
-  if (width <= static_cast<std::uint64_t>(kMaxImageSide) &&
-      height <= static_cast<std::uint64_t>(kMaxImageSide)) {
-    return std::nullopt;
+// The caller's limits, never above the absolute ones (nor below one pixel).
+InspectLimits normalized(const InspectLimits& limits) {
+  constexpr std::int64_t kMaxPixels = std::int64_t{kMaxImageSide} * kMaxImageSide;
+  return {.max_width = std::clamp(limits.max_width, 1, kMaxImageSide),
+          .max_height = std::clamp(limits.max_height, 1, kMaxImageSide),
+          .max_pixels = std::clamp<std::int64_t>(limits.max_pixels, 1, kMaxPixels)};
+}
+
+std::optional<core::Error> check_dimensions(std::uint64_t width, std::uint64_t height,
+                                            const InspectLimits& limits) {
+  const auto too_large = [](std::string detail) {
+    return core::make_error(ErrorCode::invalid_argument, "the image is too large", std::move(detail));
+  };
+  if (width > static_cast<std::uint64_t>(limits.max_width) ||
+      height > static_cast<std::uint64_t>(limits.max_height)) {
+    return too_large("image too large: " + std::to_string(width) + "x" + std::to_string(height) +
+                     " (limit " + std::to_string(limits.max_width) + "x" +
+                     std::to_string(limits.max_height) + ")");
   }
-  return core::make_error(ErrorCode::invalid_argument, "the image is too large",
-                          "image too large: " + std::to_string(width) + "x" + std::to_string(height) +
-                              " (limit " + std::to_string(kMaxImageSide) + "x" +
-                              std::to_string(kMaxImageSide) + ")");
+  // Both sides are at most 8192 here: the product cannot overflow.
+  if (width * height > static_cast<std::uint64_t>(limits.max_pixels)) {
+    return too_large("image too large: " + std::to_string(width) + "x" + std::to_string(height) + " is " +
+                     std::to_string(width * height) + " pixels (limit " +
+                     std::to_string(limits.max_pixels) + ")");
+  }
+  return std::nullopt;
 }
 
 // The first bytes for a log line: printable ASCII as is, anything else as \xNN.
@@ -156,7 +182,8 @@ void png_on_error(png_structp png, png_const_charp message) {
 // Warnings are about ancillary chunks (bad sRGB profile, text); the pixels are still good.
 void png_on_warning(png_structp, png_const_charp) {}
 
-bool decode_png_rows(PngSource* source, unsigned char* row) {
+bool decode_png_rows(PngSource* source, unsigned char* row, std::size_t row_capacity,
+                     const InspectLimits& limits) {
   png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, source, png_on_error, png_on_warning);
   if (png == nullptr) throw std::bad_alloc();
   png_infop info = png_create_info_struct(png);
@@ -168,12 +195,13 @@ bool decode_png_rows(PngSource* source, unsigned char* row) {
     png_destroy_read_struct(&png, &info, nullptr);
     return false;
   }
-  png_set_user_limits(png, kMaxImageSide, kMaxImageSide);
+  png_set_user_limits(png, static_cast<png_uint_32>(limits.max_width),
+                      static_cast<png_uint_32>(limits.max_height));
   png_set_read_fn(png, source, png_read_source);
   png_read_info(png, info);
   const int passes = png_set_interlace_handling(png);
   png_read_update_info(png, info);
-  if (png_get_rowbytes(png, info) > kRowCapacity) png_error(png, "row too large");
+  if (png_get_rowbytes(png, info) > row_capacity) png_error(png, "row too large");
   const png_uint_32 height = png_get_image_height(png, info);
   for (int pass = 0; pass < passes; ++pass) {
     for (png_uint_32 y = 0; y < height; ++y) png_read_row(png, row, nullptr);
@@ -193,23 +221,30 @@ std::uint32_t read_le32(std::string_view bytes, std::size_t at) {
   return b(0) | (b(1) << 8) | (b(2) << 16) | (b(3) << 24);
 }
 
-core::Result<ImageInfo> inspect_png(std::string_view bytes) {
+core::Result<ImageInfo> png_header(std::string_view bytes, const InspectLimits& limits) {
   // Signature, then IHDR: length, "IHDR", width, height. The size check needs nothing else.
   if (bytes.size() < 24) return invalid("truncated PNG");
   if (bytes.substr(12, 4) != "IHDR") return invalid("corrupt PNG: the first chunk is not IHDR");
   const std::uint32_t width = read_be32(bytes, 16);
   const std::uint32_t height = read_be32(bytes, 20);
-  if (auto error = check_dimensions(width, height)) return *std::move(error);
+  if (auto error = check_dimensions(width, height, limits)) return *std::move(error);
+  if (width == 0 || height == 0) return invalid("corrupt PNG: IHDR: zero width or height");
+  return ImageInfo{.type = ImageType::png, .width = static_cast<int>(width),
+                   .height = static_cast<int>(height)};
+}
 
+core::Result<ImageInfo> inspect_png(std::string_view bytes, const InspectLimits& limits) {
+  auto info = png_header(bytes, limits);
+  if (!info) return info;
   PngSource source{.data = reinterpret_cast<const unsigned char*>(bytes.data()),
                    .size = bytes.size(), .pos = 0, .ran_out = false, .message = {}};
-  std::vector<unsigned char> row(kRowCapacity);
-  if (!decode_png_rows(&source, row.data())) {
+  const std::size_t row_capacity = static_cast<std::size_t>(limits.max_width) * kBytesPerPixelOfRow;
+  std::vector<unsigned char> row(row_capacity);
+  if (!decode_png_rows(&source, row.data(), row_capacity, limits)) {
     if (source.ran_out) return invalid("truncated PNG");
     return invalid(std::string("corrupt PNG: ") + source.message);
   }
-  return ImageInfo{.type = ImageType::png, .width = static_cast<int>(width),
-                   .height = static_cast<int>(height)};
+  return info;
 }
 
 // --- JPEG ------------------------------------------------------------------------------------------
@@ -227,7 +262,7 @@ struct JpegErrors {
   auto* errors = reinterpret_cast<JpegErrors*>(cinfo->err);
   if (cinfo->err->msg_code == JERR_NO_BACKING_STORE) {
     std::snprintf(errors->message, sizeof errors->message, "needs more than %ld MiB to decode",
-                  kMaxJpegMemory >> 20);
+                  cinfo->mem->max_memory_to_use >> 20);
   } else {
     cinfo->err->format_message(cinfo, errors->message);
   }
@@ -263,8 +298,9 @@ struct JpegOutcome {
   bool too_large;
 };
 
-bool decode_jpeg_rows(std::string_view bytes, JpegErrors* errors, unsigned char* row,
-                      JpegOutcome* outcome) {
+// row == nullptr: read the header and the size check only.
+bool decode_jpeg_rows(std::string_view bytes, JpegErrors* errors, unsigned char* row, std::size_t row_capacity,
+                      const InspectLimits& limits, JpegOutcome* outcome) {
   jpeg_decompress_struct cinfo{};  // zeroed, so destroying it is safe even if create fails
   jpeg_progress_mgr progress{};
   cinfo.err = jpeg_std_error(&errors->mgr);
@@ -276,7 +312,8 @@ bool decode_jpeg_rows(std::string_view bytes, JpegErrors* errors, unsigned char*
     return false;
   }
   jpeg_create_decompress(&cinfo);
-  cinfo.mem->max_memory_to_use = kMaxJpegMemory;
+  cinfo.mem->max_memory_to_use =
+      std::min(kMaxJpegMemory, static_cast<long>(limits.max_pixels) * kJpegMemoryPerPixel + kJpegMemorySlack);
   progress.progress_monitor = jpeg_limit_scans;
   cinfo.progress = &progress;
   jpeg_mem_src(&cinfo, reinterpret_cast<const unsigned char*>(bytes.data()),
@@ -284,14 +321,18 @@ bool decode_jpeg_rows(std::string_view bytes, JpegErrors* errors, unsigned char*
   jpeg_read_header(&cinfo, TRUE);
   outcome->width = cinfo.image_width;
   outcome->height = cinfo.image_height;
-  if (cinfo.image_width > static_cast<unsigned>(kMaxImageSide) ||
-      cinfo.image_height > static_cast<unsigned>(kMaxImageSide)) {
+  // Before jpeg_start_decompress, which allocates the coefficient buffers of progressive files.
+  if (check_dimensions(cinfo.image_width, cinfo.image_height, limits)) {
     outcome->too_large = true;
     jpeg_destroy_decompress(&cinfo);
     return false;
   }
+  if (row == nullptr) {
+    jpeg_destroy_decompress(&cinfo);
+    return true;
+  }
   jpeg_start_decompress(&cinfo);
-  if (static_cast<std::size_t>(cinfo.output_width) * cinfo.output_components > kRowCapacity) {
+  if (static_cast<std::size_t>(cinfo.output_width) * cinfo.output_components > row_capacity) {
     std::snprintf(errors->message, sizeof errors->message, "row too large");
     jpeg_destroy_decompress(&cinfo);
     return false;
@@ -309,12 +350,13 @@ bool decode_jpeg_rows(std::string_view bytes, JpegErrors* errors, unsigned char*
   return true;
 }
 
-core::Result<ImageInfo> inspect_jpeg(std::string_view bytes) {
+core::Result<ImageInfo> inspect_jpeg(std::string_view bytes, const InspectLimits& limits, bool header_only) {
   JpegErrors errors{};
   JpegOutcome outcome{};
-  std::vector<unsigned char> row(kRowCapacity);
-  if (!decode_jpeg_rows(bytes, &errors, row.data(), &outcome)) {
-    if (outcome.too_large) return *check_dimensions(outcome.width, outcome.height);
+  const std::size_t row_capacity = static_cast<std::size_t>(limits.max_width) * kBytesPerPixelOfRow;
+  std::vector<unsigned char> row(header_only ? 0 : row_capacity);
+  if (!decode_jpeg_rows(bytes, &errors, header_only ? nullptr : row.data(), row_capacity, limits, &outcome)) {
+    if (outcome.too_large) return *check_dimensions(outcome.width, outcome.height, limits);
     if (errors.ran_out) return invalid("truncated JPEG");
     std::string_view message = errors.message;
     if (message.starts_with("Corrupt JPEG data: ")) message.remove_prefix(19);
@@ -341,43 +383,65 @@ core::Error webp_error(VP8StatusCode status) {
   }
 }
 
-core::Result<ImageInfo> inspect_webp(std::string_view bytes) {
+core::Result<ImageInfo> inspect_webp(std::string_view bytes, const InspectLimits& limits, bool header_only) {
   // "RIFF", then the size of what follows it, little-endian.
   const std::uint64_t riff_size = std::uint64_t{read_le32(bytes, 4)} + 8;
   if (bytes.size() < riff_size) return invalid("truncated WebP");
   const auto* data = reinterpret_cast<const std::uint8_t*>(bytes.data());
   WebPDecoderConfig config;
   if (!WebPInitDecoderConfig(&config)) throw std::runtime_error("libwebp ABI mismatch");
+  // Reads the RIFF, VP8X and VP8/VP8L frame headers only.
   if (auto status = WebPGetFeatures(data, bytes.size(), &config.input); status != VP8_STATUS_OK) {
     return webp_error(status);
   }
   const int width = config.input.width;
   const int height = config.input.height;
-  if (auto error = check_dimensions(width, height)) return *std::move(error);
+  if (auto error = check_dimensions(width, height, limits)) return *std::move(error);
   if (config.input.has_animation) return invalid("unsupported WebP feature: animation");
+  const ImageInfo info{.type = ImageType::webp, .width = width, .height = height};
+  if (header_only) return info;
+  // Scaled output: libwebp decodes the whole bitstream and feeds each row to its rescaler, which keeps
+  // a few output rows; WebPDecode allocates only the small output buffer (freed below). Scaling down a
+  // lossy image skips the in-loop filter, which reads nothing from the bitstream.
+  config.options.use_scaling = 1;
+  config.options.scaled_width = std::min(width, kWebpProbeSide);
+  config.options.scaled_height = std::min(height, kWebpProbeSide);
   config.output.colorspace = MODE_RGBA;
   const VP8StatusCode status = WebPDecode(data, bytes.size(), &config);
   WebPFreeDecBuffer(&config.output);
   if (status != VP8_STATUS_OK) return webp_error(status);
-  return ImageInfo{.type = ImageType::webp, .width = width, .height = height};
+  return info;
 }
 
 }  // namespace
 
-core::Result<ImageInfo> inspect(std::string_view bytes) {
+namespace {
+
+core::Result<ImageInfo> check(std::string_view bytes, const InspectLimits& requested, bool header_only) {
   if (bytes.size() > kMaxImageBytes) {
     return core::make_error(ErrorCode::invalid_argument, "the image is too large",
                             "image too large: " + std::to_string(bytes.size()) + " bytes (limit " +
                                 std::to_string(kMaxImageBytes) + ")");
   }
+  const InspectLimits limits = normalized(requested);
   auto type = sniff(bytes);
   if (!type) return std::move(type).error();
   switch (*type) {
-    case ImageType::png: return inspect_png(bytes);
-    case ImageType::jpeg: return inspect_jpeg(bytes);
-    case ImageType::webp: return inspect_webp(bytes);
+    case ImageType::png: return header_only ? png_header(bytes, limits) : inspect_png(bytes, limits);
+    case ImageType::jpeg: return inspect_jpeg(bytes, limits, header_only);
+    case ImageType::webp: return inspect_webp(bytes, limits, header_only);
   }
   return invalid("unknown image type");
+}
+
+}  // namespace
+
+core::Result<ImageInfo> inspect(std::string_view bytes, const InspectLimits& limits) {
+  return check(bytes, limits, false);
+}
+
+core::Result<ImageInfo> read_header(std::string_view bytes, const InspectLimits& limits) {
+  return check(bytes, limits, true);
 }
 
 }  // namespace igb::imaging

@@ -137,6 +137,25 @@ std::string make_webp(int width, int height, std::uint32_t seed) {
   return out;
 }
 
+std::string make_webp_with_alpha(int width, int height, std::uint32_t seed, WebPKind kind) {
+  check_size(width, height, WEBP_MAX_DIMENSION, "WebP");
+  const auto rgb = gradient(width, height, seed);
+  std::vector<std::uint8_t> rgba(static_cast<std::size_t>(width) * height * 4);
+  for (std::size_t p = 0; p < rgba.size() / 4; ++p) {
+    std::memcpy(&rgba[p * 4], &rgb[p * 3], 3);
+    rgba[p * 4 + 3] = static_cast<std::uint8_t>(255 - (p % static_cast<std::size_t>(width)) * 255 / width);
+  }
+  std::uint8_t* encoded = nullptr;
+  const std::size_t size =
+      kind == WebPKind::lossless
+          ? WebPEncodeLosslessRGBA(rgba.data(), width, height, width * 4, &encoded)
+          : WebPEncodeRGBA(rgba.data(), width, height, width * 4, 80.0F, &encoded);
+  if (size == 0) throw std::runtime_error("WebP encoding failed");
+  std::string out(reinterpret_cast<const char*>(encoded), size);
+  WebPFree(encoded);
+  return out;
+}
+
 std::string make_image(ImageType type, int width, int height, std::uint32_t seed) {
   switch (type) {
     case ImageType::png: return make_png(width, height, seed);

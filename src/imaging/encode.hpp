@@ -13,5 +13,8 @@ std::string make_png(int width, int height, std::uint32_t seed = 0);
 std::string make_jpeg(int width, int height, std::uint32_t seed = 0, int quality = 85);
 std::string make_webp(int width, int height, std::uint32_t seed = 0);
 std::string make_image(ImageType type, int width, int height, std::uint32_t seed = 0);
+// A WebP with an alpha channel (a VP8X file): lossy (VP8 + ALPH) or lossless (VP8L).
+enum class WebPKind { lossy, lossless };
+std::string make_webp_with_alpha(int width, int height, std::uint32_t seed, WebPKind kind);
 
 }  // namespace igb::imaging

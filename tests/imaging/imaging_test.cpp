@@ -22,6 +22,7 @@ namespace {
 namespace fs = std::filesystem;
 using core::ErrorCode;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 constexpr ImageType kAllTypes[] = {ImageType::png, ImageType::jpeg, ImageType::webp};
@@ -253,6 +254,142 @@ TEST(Inspect, HugeDeclaredSizesAreRefusedFromTheHeader) {
   ASSERT_EQ(webp.substr(12, 4), "VP8 ");
   webp.replace(26, 4, "\x80\x3e\x80\x3e");  // 14-bit width, height = 16000, little-endian
   EXPECT_EQ(rejection(webp).internal_detail, "image too large: 16000x16000 (limit 8192x8192)");
+}
+
+// --- limits from what was asked for ------------------------------------------------------------------
+
+// Valid bytes whose headers claim 8000x8000: a few hundred bytes that would take 256 MiB of RGBA (or,
+// for a progressive JPEG, of coefficients) if the decoder believed them.
+std::string claiming_8000x8000(ImageType type) {
+  switch (type) {
+    case ImageType::png: {
+      const std::string ihdr = be32(8000) + be32(8000) + std::string("\x08\x06\x00\x00\x00", 5);
+      return std::string("\x89PNG\r\n\x1a\n", 8) + png_chunk("IHDR", ihdr) + png_chunk("IEND", "");
+    }
+    case ImageType::jpeg: {
+      std::string jpeg = make_jpeg(16, 16);
+      jpeg.replace(jpeg.find("\xff\xc0") + 5, 4, "\x1f\x40\x1f\x40");  // height, width = 8000
+      return jpeg;
+    }
+    case ImageType::webp: {
+      std::string webp = make_webp(16, 16);
+      webp.replace(26, 4, "\x40\x1f\x40\x1f");  // 14-bit width, height = 8000, little-endian
+      return webp;
+    }
+  }
+  return {};
+}
+
+constexpr InspectLimits kUpTo1024{.max_width = 1024, .max_height = 1024, .max_pixels = 1024 * 1024};
+
+TEST_P(PerType, AClaimOf8000x8000IsRefusedFromTheHeaderUnderASmallLimit) {
+  const std::string bytes = claiming_8000x8000(GetParam());
+  ASSERT_LT(bytes.size(), 1000u);
+  for (auto result : {inspect(bytes, kUpTo1024), read_header(bytes, kUpTo1024)}) {
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.error().internal_detail, "image too large: 8000x8000 (limit 1024x1024)");
+    EXPECT_EQ(result.error().public_message, "the image is too large");
+  }
+  // Under the absolute limit the same header passes the size check (and the missing pixels are found).
+  EXPECT_THAT(rejection(bytes).internal_detail, Not(HasSubstr("too large")));
+  auto header = read_header(bytes);
+  ASSERT_TRUE(header.ok()) << header.error().internal_detail;
+  EXPECT_EQ(header->width, 8000);
+}
+
+TEST_P(PerType, AValidImageOverTheLimitIsRefusedAndOneWithinItAccepted) {
+  // Valid: the default limits decode it whole. Under 1024x1024 it is refused before any decoding, so
+  // "too large" and not a decoding result.
+  const std::string wide = make_image(GetParam(), 1040, 16, 3);
+  ASSERT_TRUE(inspect(wide).ok());
+  auto refused = inspect(wide, kUpTo1024);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().internal_detail, "image too large: 1040x16 (limit 1024x1024)");
+
+  const std::string within = make_image(GetParam(), 1024, 768, 4);
+  for (auto info : {inspect(within, kUpTo1024), read_header(within, kUpTo1024)}) {
+    ASSERT_TRUE(info.ok()) << info.error().internal_detail;
+    EXPECT_EQ(info->type, GetParam());
+    EXPECT_EQ(info->width, 1024);
+    EXPECT_EQ(info->height, 768);
+  }
+}
+
+TEST_P(PerType, ThePixelCountIsLimitedApartFromTheSides) {
+  const std::string bytes = make_image(GetParam(), 300, 200, 5);
+  const InspectLimits exact{.max_width = 1024, .max_height = 1024, .max_pixels = 300 * 200};
+  EXPECT_TRUE(inspect(bytes, exact).ok());
+  InspectLimits one_less = exact;
+  one_less.max_pixels -= 1;
+  auto result = inspect(bytes, one_less);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().internal_detail, "image too large: 300x200 is 60000 pixels (limit 59999)");
+}
+
+TEST_P(PerType, LimitsAboveTheAbsoluteOnesCountAsThose) {
+  const InspectLimits lavish{.max_width = 1 << 20, .max_height = 1 << 20, .max_pixels = std::int64_t{1} << 40};
+  auto result = inspect(make_image(GetParam(), kMaxImageSide + 1, 1), lavish);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().internal_detail, "image too large: 8193x1 (limit 8192x8192)");
+}
+
+TEST_P(PerType, ReadHeaderDecodesNothing) {
+  // The pixels are cut off: read_header still knows the size, inspect() finds the damage.
+  const std::string bytes = make_image(GetParam(), 640, 480, 6);
+  const std::string cut = bytes.substr(0, header_end(GetParam(), bytes) + 4);
+  auto header = read_header(cut);
+  ASSERT_TRUE(header.ok() || GetParam() == ImageType::webp) << header.error().internal_detail;
+  if (GetParam() == ImageType::webp) {
+    // The RIFF size is checked first, as in inspect().
+    EXPECT_EQ(header.error().internal_detail, "truncated WebP");
+  } else {
+    EXPECT_EQ(header->width, 640);
+    EXPECT_EQ(header->height, 480);
+  }
+  EXPECT_THAT(rejection(cut).internal_detail, HasSubstr("truncated"));
+  EXPECT_THAT(read_header("<html>").error().internal_detail, StartsWith("not an image"));
+}
+
+// WebP is decoded into a scaled-down buffer; libwebp must still read every byte of the bitstream.
+// A file cut short whose RIFF and chunk sizes are made to match passes the size pre-check, so only the
+// decoder running out of data can catch it.
+std::string cut_webp_keeping_sizes_consistent(const std::string& webp, std::size_t keep) {
+  std::string cut = webp.substr(0, keep);
+  auto put_le32 = [&](std::size_t at, std::uint32_t v) {
+    for (int i = 0; i < 4; ++i) cut[at + i] = static_cast<char>(v >> (8 * i));
+  };
+  put_le32(4, static_cast<std::uint32_t>(cut.size() - 8));
+  // The last chunk (VP8 or VP8L, after any VP8X/ALPH) runs to the end of the file.
+  std::size_t at = 12;
+  while (true) {
+    const std::uint32_t length = static_cast<unsigned char>(cut[at + 4]) | (static_cast<unsigned char>(cut[at + 5]) << 8) |
+                                 (static_cast<unsigned char>(cut[at + 6]) << 16) |
+                                 (static_cast<std::uint32_t>(static_cast<unsigned char>(cut[at + 7])) << 24);
+    const std::size_t next = at + 8 + length + (length & 1);
+    if (next >= cut.size()) break;
+    at = next;
+  }
+  put_le32(at + 4, static_cast<std::uint32_t>(cut.size() - at - 8));
+  return cut;
+}
+
+TEST(InspectWebP, EveryKindIsDecodedToTheEndThoughTheOutputIsScaled) {
+  const std::pair<const char*, std::string> kinds[] = {
+      {"lossy", make_webp(1536, 1024, 8)},
+      {"lossy with alpha", make_webp_with_alpha(1536, 1024, 8, WebPKind::lossy)},
+      {"lossless", make_webp_with_alpha(1536, 1024, 8, WebPKind::lossless)},
+  };
+  for (const auto& [name, webp] : kinds) {
+    SCOPED_TRACE(name);
+    auto info = inspect(webp);
+    ASSERT_TRUE(info.ok()) << info.error().internal_detail;
+    EXPECT_EQ(info->width, 1536);
+    EXPECT_EQ(info->height, 1024);
+    for (double kept : {0.95, 0.6}) {
+      const std::string cut = cut_webp_keeping_sizes_consistent(webp, static_cast<std::size_t>(webp.size() * kept));
+      EXPECT_THAT(rejection(cut).internal_detail, StartsWith("corrupt WebP: ")) << "kept " << kept;
+    }
+  }
 }
 
 TEST(Inspect, OversizedBodiesAreRefusedUnread) {
