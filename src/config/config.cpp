@@ -488,6 +488,14 @@ Status apply_plan_fields(core::Plan& plan, const toml::table& table, const std::
       }
       continue;
     }
+    if (key.str() == "failed_attempts_per_period") {  // optional: unset means images_per_period
+      const auto* i = node.as_integer();
+      if (i == nullptr || i->get() < 0 || i->get() > std::numeric_limits<int>::max()) {
+        return invalid(name, "expected an integer, 0 or more (0: no limit)", path);
+      }
+      plan.failed_attempts_per_period = static_cast<int>(i->get());
+      continue;
+    }
     auto field = std::find_if(std::begin(kIntFields), std::end(kIntFields),
                               [&](const auto& f) { return f.first == key.str(); });
     if (field == std::end(kIntFields)) return unknown_key(name, key.source(), path);

@@ -23,6 +23,7 @@ enum class ErrorCode {
   unavailable,        // a dependency is down or busy; retry later
   internal,
   free_paused,        // the free plans' images for today (FREE_DAILY_IMAGES, all users) are spent
+  too_many_failures,  // the user's failed jobs reached the plan's failed_attempts_per_period
 };
 
 const char* to_string(ErrorCode code);

@@ -165,6 +165,16 @@ Result<SubmitOutcome> JobService::submit_one(Tx& tx, const SubmitRequest& r, Tim
     e.retry_after = std::chrono::duration_cast<Millis>(quota.resets_at - now);
     return e;
   }
+  // Failed attempts spent provider credit but no quota: without a budget of their own, prompts the
+  // provider refuses could be sent again and again. Jobs already in flight when the budget is
+  // reached may still fail, so a user can end at most max_concurrent_jobs - 1 over it.
+  if (quota.failed_limit > 0 && quota.failed >= quota.failed_limit) {
+    Error e = make_error(ErrorCode::too_many_failures,
+                         "too many failed generations in this period: the " + quota.plan.id + " plan allows " +
+                             std::to_string(quota.failed_limit) + " (failed_attempts_per_period)");
+    e.retry_after = std::chrono::duration_cast<Millis>(quota.resets_at - now);
+    return e;
+  }
   // Every queued or running job of this period holds one reservation, so `reserved` is the number
   // of jobs in flight: no need to count them. (Jobs still in flight from the previous period are
   // not included: right after the period turns, a user may briefly run that many more.)
@@ -293,6 +303,7 @@ Status JobService::fail(std::string_view job_id, std::string_view worker, std::s
     } else {
       finish(job, JobStatus::failed, now);
       release_quota(tx, job);
+      tx.count_failed_attempt(job.user_id, job.quota_period_start);
     }
     tx.update_job(job);
     return Ok{};
@@ -360,6 +371,7 @@ int JobService::reap_expired_leases(int limit) {
         job.public_error = "The generation did not finish. Your quota was not used.";
         finish(job, JobStatus::failed, now);
         release_quota(tx, job);
+        tx.count_failed_attempt(job.user_id, job.quota_period_start);
       } else {
         job.status = JobStatus::queued;
         job.lease_owner.reset();

@@ -40,7 +40,9 @@ struct SubmitOutcome {
 };
 
 // The generation queue. Quota is reserved when jobs are queued, committed when one succeeds and
-// released when one fails for good or is canceled: a user never pays for a failed image.
+// released when one fails for good or is canceled: a user never pays for a failed image. A job that
+// fails for good counts instead against the plan's failed_attempts_per_period, in the transaction
+// that ends it; at that limit new submissions are refused (too_many_failures) until the period ends.
 // The key under which an exact repeat finds an earlier image: set only when the seed is explicit.
 // The prompt is trimmed and its inner white space collapsed. Per user: the same prompt and seed
 // from someone else must not hand them this user's picture.
@@ -53,7 +55,7 @@ class JobService {
 
   // Validates against the user's plan, then reserves quota and queues, atomically.
   // Errors: invalid_argument (field_errors), not_found (user), forbidden (banned),
-  // quota_exhausted, too_many_jobs.
+  // quota_exhausted, too_many_failures, too_many_jobs, free_paused.
   Result<SubmitOutcome> submit(const SubmitRequest& request);
   // Several submissions in one transaction (group commit), each with the outcome submit() would
   // give it; a refused one changes nothing. Throws (and commits nothing) on a database failure.

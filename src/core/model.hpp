@@ -47,6 +47,9 @@ struct Plan {
   int priority = 0;               // higher is claimed first
   int images_per_request = 1;
   int price_stars = 0;            // 0 means not for sale (free)
+  // Jobs that may end failed (the provider refused the prompt or failed after every retry) per
+  // period before new submissions are refused. Unset: as many as images_per_period; 0: no limit.
+  std::optional<int> failed_attempts_per_period;
 };
 
 enum class SubscriptionStatus { active, canceled, refunded, expired };
@@ -102,6 +105,7 @@ struct QuotaCounter {
   Timestamp period_start{};
   int used = 0;      // images delivered
   int reserved = 0;  // images of jobs queued or running
+  int failed = 0;    // jobs of the period that ended failed (they spent provider credit, not quota)
 };
 
 // What a user may do now, and how much of it they have done.
@@ -113,6 +117,8 @@ struct QuotaStatus {
   int limit = 0;
   int used = 0;
   int reserved = 0;
+  int failed = 0;
+  int failed_limit = 0;  // the plan's failed_attempts_per_period, resolved; 0: no limit
   int remaining() const { return limit - used - reserved > 0 ? limit - used - reserved : 0; }
 };
 

@@ -33,6 +33,7 @@ Result<PlanCatalog> PlanCatalog::create(std::vector<Plan> plans) {
     if (p.max_concurrent_jobs <= 0) return bad("max_concurrent_jobs must be positive");
     if (p.images_per_request <= 0) return bad("images_per_request must be positive");
     if (p.price_stars < 0) return bad("price_stars must not be negative");
+    if (p.failed_attempts_per_period.value_or(0) < 0) return bad("failed_attempts_per_period must not be negative");
     if (p.id != "free" && p.price_stars == 0) return bad("a paid plan needs price_stars");
     if (p.id != "free" && p.period != PeriodKind::days30) return bad("paid plans run for 30-day periods");
   }

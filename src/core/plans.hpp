@@ -26,4 +26,10 @@ class PlanCatalog {
 
 std::vector<Plan> default_plans();
 
+// The failed jobs a plan allows per period (0: no limit): failed_attempts_per_period, or, unset, as
+// many as the plan's images.
+inline int failed_attempts_limit(const Plan& plan) {
+  return plan.failed_attempts_per_period.value_or(plan.images_per_period);
+}
+
 }  // namespace igb::core

@@ -25,6 +25,7 @@ QuotaStatus resolve_quota(Tx& tx, const PlanCatalog& plans, UserId user, Timesta
     st.resets_at = Timestamp(day + std::chrono::days(1));
   }
   st.limit = st.plan.images_per_period;
+  st.failed_limit = failed_attempts_limit(st.plan);
   std::optional<QuotaCounter> counter;
   if (lock) {
     counter = tx.lock_quota(user, st.period_start);
@@ -34,6 +35,7 @@ QuotaStatus resolve_quota(Tx& tx, const PlanCatalog& plans, UserId user, Timesta
   if (counter) {
     st.used = counter->used;
     st.reserved = counter->reserved;
+    st.failed = counter->failed;
   }
   return st;
 }

@@ -58,6 +58,8 @@ class Tx {
   virtual QuotaCounter lock_quota(UserId user, Timestamp period_start) = 0;
   virtual std::optional<QuotaCounter> find_quota(UserId user, Timestamp period_start) = 0;
   virtual void adjust_quota(UserId user, Timestamp period_start, int used_delta, int reserved_delta) = 0;
+  // One more job of the period ended failed (the per-user budget of failed attempts).
+  virtual void count_failed_attempt(UserId user, Timestamp period_start) = 0;
   // Adds `count` to the free-plan images of `day` if that keeps them at most `limit`; false (and no
   // change) otherwise. Holds the day's row until the transaction ends, so processes take turns.
   virtual bool take_free_images(Timestamp day, int count, int limit) = 0;

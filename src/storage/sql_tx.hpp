@@ -43,6 +43,7 @@ class SqlTx final : public core::Tx {
   core::QuotaCounter lock_quota(core::UserId user, core::Timestamp period_start) override;
   std::optional<core::QuotaCounter> find_quota(core::UserId user, core::Timestamp period_start) override;
   void adjust_quota(core::UserId user, core::Timestamp period_start, int used_delta, int reserved_delta) override;
+  void count_failed_attempt(core::UserId user, core::Timestamp period_start) override;
   bool take_free_images(core::Timestamp day, int count, int limit) override;
 
   void insert_job(const core::Job& job) override;

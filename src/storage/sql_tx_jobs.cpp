@@ -56,21 +56,22 @@ std::vector<core::Job> to_jobs(const QueryResult& r) {
 core::QuotaCounter SqlTx::lock_quota(core::UserId user, core::Timestamp period_start) {
   q("INSERT INTO quota_usage (user_id, period_start) VALUES ($1, $2) ON CONFLICT (user_id, period_start) DO NOTHING",
     {num(user), ms(period_start)});
-  auto r = q(pg() ? "SELECT used, reserved FROM quota_usage WHERE user_id = $1 AND period_start = $2 FOR UPDATE"
-                  : "SELECT used, reserved FROM quota_usage WHERE user_id = $1 AND period_start = $2",
+  auto r = q(pg() ? "SELECT used, reserved, failed FROM quota_usage WHERE user_id = $1 AND period_start = $2 FOR UPDATE"
+                  : "SELECT used, reserved, failed FROM quota_usage WHERE user_id = $1 AND period_start = $2",
              {num(user), ms(period_start)});
   const auto& row = r.rows.at(0);
   return core::QuotaCounter{.user_id = user, .period_start = period_start, .used = static_cast<int>(row.i64(0)),
-                            .reserved = static_cast<int>(row.i64(1))};
+                            .reserved = static_cast<int>(row.i64(1)), .failed = static_cast<int>(row.i64(2))};
 }
 
 std::optional<core::QuotaCounter> SqlTx::find_quota(core::UserId user, core::Timestamp period_start) {
-  auto r = q("SELECT used, reserved FROM quota_usage WHERE user_id = $1 AND period_start = $2",
+  auto r = q("SELECT used, reserved, failed FROM quota_usage WHERE user_id = $1 AND period_start = $2",
              {num(user), ms(period_start)});
   if (r.rows.empty()) return std::nullopt;
   return core::QuotaCounter{.user_id = user, .period_start = period_start,
                             .used = static_cast<int>(r.rows[0].i64(0)),
-                            .reserved = static_cast<int>(r.rows[0].i64(1))};
+                            .reserved = static_cast<int>(r.rows[0].i64(1)),
+                            .failed = static_cast<int>(r.rows[0].i64(2))};
 }
 
 void SqlTx::adjust_quota(core::UserId user, core::Timestamp period_start, int used_delta, int reserved_delta) {
@@ -79,6 +80,12 @@ void SqlTx::adjust_quota(core::UserId user, core::Timestamp period_start, int us
     "ON CONFLICT (user_id, period_start) DO UPDATE SET used = quota_usage.used + excluded.used, "
     "reserved = quota_usage.reserved + excluded.reserved",
     {num(user), ms(period_start), num(used_delta), num(reserved_delta)});
+}
+
+void SqlTx::count_failed_attempt(core::UserId user, core::Timestamp period_start) {
+  q("INSERT INTO quota_usage (user_id, period_start, failed) VALUES ($1, $2, 1) "
+    "ON CONFLICT (user_id, period_start) DO UPDATE SET failed = quota_usage.failed + 1",
+    {num(user), ms(period_start)});
 }
 
 bool SqlTx::take_free_images(core::Timestamp day, int count, int limit) {

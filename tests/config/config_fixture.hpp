@@ -82,6 +82,7 @@ inline void expect_plans_equal(const std::vector<core::Plan>& actual, const std:
     EXPECT_EQ(a.priority, e.priority);
     EXPECT_EQ(a.images_per_request, e.images_per_request);
     EXPECT_EQ(a.price_stars, e.price_stars);
+    EXPECT_EQ(a.failed_attempts_per_period, e.failed_attempts_per_period);
   }
 }
 

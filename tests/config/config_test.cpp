@@ -265,6 +265,7 @@ TEST_F(ConfigTest, TomlPlanOverrideAndNewPlan) {
                          "[plans.basic]\n"
                          "price_stars = 200\n"
                          "images_per_period = 350\n"
+                         "failed_attempts_per_period = 40\n"
                          "\n"
                          "[plans.ultra]\n"
                          "title = \"Ultra\"\n"
@@ -279,6 +280,7 @@ TEST_F(ConfigTest, TomlPlanOverrideAndNewPlan) {
   auto expected = core::default_plans();
   expected[1].price_stars = 200;
   expected[1].images_per_period = 350;
+  expected[1].failed_attempts_per_period = 40;
   core::Plan ultra = expected[0];
   ultra.id = "ultra";
   ultra.title = "Ultra";
@@ -322,6 +324,8 @@ TEST_F(ConfigTest, TomlPlanErrors) {
            {"[plans.basic]\nperiod = \"daily\"\n", "plan 'basic': paid plans run for 30-day periods"},
            {"[plans.free]\nprice_stars = 5\n", "plan 'free'"},
            {"[plans.basic]\nprise_stars = 100\n", "\"plans.basic.prise_stars\""},
+           {"[plans.basic]\nfailed_attempts_per_period = -1\n", "plans.basic.failed_attempts_per_period"},
+           {"[plans.basic]\nfailed_attempts_per_period = \"many\"\n", "plans.basic.failed_attempts_per_period"},
            {"plans = 3\n", "plans: expected tables"},
            {"[plans]\nbasic = 3\n", "plans.basic"},
            {"[plans.\"bad id\"]\nprice_stars = 1\n", "plans.bad id"},

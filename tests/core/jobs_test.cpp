@@ -205,6 +205,7 @@ TEST_P(Jobs, ExpiredLeaseWithoutAttemptsLeftFailsAndReleases) {
   EXPECT_EQ(j->status, JobStatus::failed);
   EXPECT_FALSE(j->public_error.empty());
   EXPECT_EQ(quota(1).reserved, 0);
+  EXPECT_EQ(quota(1).failed, 1);  // the workers that lost it may each have called the provider
 }
 
 // A queued job's cancel gives its quota back; a running one's keeps the charge (the provider call
@@ -352,6 +353,73 @@ TEST_P(Jobs, FreeDailyImagesBrakeAllFreeUsersTogether) {
   EXPECT_EQ(quota(1).reserved, 0);               // a refusal reserves nothing
   EXPECT_TRUE(jobs_->submit(request(13)).ok());  // a paid user is not held back
   clock_.advance(24h);
+  EXPECT_TRUE(jobs_->submit(request(1)).ok());
+}
+
+// Failed and refused jobs spend provider credit but no quota: they count against the plan's
+// failed_attempts_per_period, once per job (not per attempt), in the transaction that ends the job.
+// Successes and cancels do not count. At the limit, submissions are refused until the period ends.
+TEST_P(Jobs, FailedAttemptsCountAgainstAPerUserBudget) {
+  auto p = core::default_plans();
+  p[0].max_concurrent_jobs = 100;
+  p[0].failed_attempts_per_period = 2;
+  plans_ = core::PlanCatalog::create(p).value();
+  EXPECT_EQ(quota(1).failed_limit, 2);
+
+  // Each job submitted when the one before has been claimed: jobs of the same millisecond are
+  // claimed in no particular order.
+  auto fine = submit_one(1);
+  ASSERT_EQ(jobs_->claim("w")->id, fine.id);
+  ASSERT_TRUE(jobs_->succeed(fine.id, "w", image('a')).ok());
+  auto queued_then_canceled = submit_one(1);
+  ASSERT_TRUE(jobs_->cancel(queued_then_canceled.id, 1).ok());
+  auto running_then_canceled = submit_one(1);
+  ASSERT_EQ(jobs_->claim("w")->id, running_then_canceled.id);
+  ASSERT_TRUE(jobs_->cancel(running_then_canceled.id, 1).ok());
+  EXPECT_EQ(quota(1).failed, 0);
+
+  auto refused = submit_one(1);
+  ASSERT_EQ(jobs_->claim("w")->id, refused.id);  // content refused: no retry, failed for good
+  auto flaky = submit_one(1);
+  ASSERT_TRUE(jobs_->fail(refused.id, "w", "The image service refused this prompt.", std::nullopt).ok());
+  EXPECT_EQ(quota(1).failed, 1);
+  EXPECT_EQ(quota(1).reserved, 1);  // the refused job's reservation went back; `flaky` holds one
+  for (int attempt = 1; attempt <= 3; ++attempt) {  // retried, then failed for good: one failure
+    ASSERT_EQ(jobs_->claim("w")->id, flaky.id);
+    ASSERT_TRUE(jobs_->fail(flaky.id, "w", "busy", 10s).ok());
+    EXPECT_EQ(quota(1).failed, attempt < 3 ? 1 : 2) << "attempt " << attempt;
+    clock_.advance(10s);
+  }
+  auto st = quota(1);
+  EXPECT_EQ(st.failed, 2);
+  EXPECT_EQ(st.used, 2);  // the success and the running cancel; failures cost no images
+  EXPECT_EQ(st.reserved, 0);
+
+  auto again = jobs_->submit(request(1));
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code, ErrorCode::too_many_failures);
+  EXPECT_NE(again.error().public_message.find("allows 2"), std::string::npos) << again.error().public_message;
+  ASSERT_TRUE(again.error().retry_after);
+  EXPECT_EQ(*again.error().retry_after, 24h - 30s);  // until the free plan's UTC day ends
+  EXPECT_EQ(quota(1).reserved, 0);                   // a refusal reserves nothing
+  EXPECT_TRUE(jobs_->submit(request(2)).ok());       // another user's budget is their own
+  clock_.advance(24h);
+  EXPECT_TRUE(jobs_->submit(request(1)).ok());
+  EXPECT_EQ(quota(1).failed, 0);
+}
+
+TEST_P(Jobs, FailedAttemptsBudgetZeroIsNoLimitAndTheDefaultIsThePlansImages) {
+  EXPECT_EQ(quota(1).failed_limit, 10);
+  auto p = core::default_plans();
+  p[0].failed_attempts_per_period = 0;
+  plans_ = core::PlanCatalog::create(p).value();
+  for (int i = 0; i < 12; ++i) {
+    auto job = submit_one(1);
+    ASSERT_TRUE(jobs_->claim("w"));
+    ASSERT_TRUE(jobs_->fail(job.id, "w", "refused", std::nullopt).ok());
+  }
+  EXPECT_EQ(quota(1).failed, 12);
+  EXPECT_EQ(quota(1).failed_limit, 0);
   EXPECT_TRUE(jobs_->submit(request(1)).ok());
 }
 

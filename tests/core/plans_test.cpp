@@ -46,6 +46,20 @@ TEST(PlanCatalog, RejectsBrokenPlansNamingThem) {
   plans = default_plans();
   plans[0].price_stars = 5;
   expect_error(plans, "free");
+  plans = default_plans();
+  plans[1].failed_attempts_per_period = -1;
+  expect_error(plans, "plan 'basic': failed_attempts_per_period must not be negative");
+}
+
+TEST(PlanCatalog, FailedAttemptsDefaultToThePlansImages) {
+  auto plans = default_plans();
+  EXPECT_EQ(failed_attempts_limit(plans[0]), 10);
+  EXPECT_EQ(failed_attempts_limit(plans[2]), 1500);
+  plans[0].failed_attempts_per_period = 3;
+  EXPECT_EQ(failed_attempts_limit(plans[0]), 3);
+  plans[0].failed_attempts_per_period = 0;  // no limit
+  EXPECT_EQ(failed_attempts_limit(plans[0]), 0);
+  EXPECT_TRUE(PlanCatalog::create(plans).ok());
 }
 
 }  // namespace

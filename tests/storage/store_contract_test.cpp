@@ -144,7 +144,34 @@ TEST_P(StoreContract, QuotaCounterCreatedLockedAndAdjusted) {
   c = tx->lock_quota(1, now());
   EXPECT_EQ(c.used, 1);
   EXPECT_EQ(c.reserved, 2);
+  EXPECT_EQ(c.failed, 0);
   EXPECT_FALSE(tx->find_quota(1, now() + 24h));
+  tx->commit();
+}
+
+// The failed attempts of a period: counted beside used and reserved, touching neither; the first
+// one of a period makes the row.
+TEST_P(StoreContract, FailedAttemptsAreCountedPerUserAndPeriod) {
+  auto tx = write();
+  tx->upsert_user(1, "", "", now());
+  tx->upsert_user(2, "", "", now());
+  tx->adjust_quota(1, now(), 2, 1);
+  tx->count_failed_attempt(1, now());
+  tx->count_failed_attempt(1, now());
+  tx->count_failed_attempt(1, now() + 24h);  // no row yet for that period
+  tx->commit();
+  tx = write();
+  auto c = tx->find_quota(1, now());
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->failed, 2);
+  EXPECT_EQ(c->used, 2);
+  EXPECT_EQ(c->reserved, 1);
+  EXPECT_EQ(tx->lock_quota(1, now()).failed, 2);
+  auto next = tx->find_quota(1, now() + 24h);
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->failed, 1);
+  EXPECT_EQ(next->reserved, 0);
+  EXPECT_EQ(tx->lock_quota(2, now()).failed, 0);
   tx->commit();
 }
 

@@ -63,6 +63,13 @@ net::awaitable<void> Bot::submit(Ctx& c, core::JobParams params, int count, std:
       kb = plan_buttons(c);
       break;
     }
+    case core::ErrorCode::too_many_failures: {
+      auto read = [&] { return d_.quota.status(c.user.id); };
+      auto q = co_await d_.pool.run(read);
+      text = t(c, "quota.too_many_failures",
+               {{"limit", std::to_string(q.failed_limit)}, {"when", format_time(q.resets_at)}});
+      break;
+    }
     case core::ErrorCode::too_many_jobs:
       text = t(c, "quota.too_many_jobs", {{"count", std::to_string(count)}});
       break;
