@@ -19,6 +19,7 @@
 #include "core/quota.hpp"
 #include "imaging/image_store.hpp"
 #include "runtime/blocking_pool.hpp"
+#include "runtime/change_feed.hpp"
 
 namespace igb::gen {
 class Router;
@@ -66,7 +67,11 @@ struct ApiOptions {
   int rate_per_minute = 120;  // per API key, token bucket
   int burst = 20;
   std::chrono::milliseconds key_cache_ttl{10'000};  // a revoked key stops working within this
-  std::chrono::milliseconds events_poll{250};       // how often an SSE stream looks for changes
+  // A status stream reads its job when the job changes (or, while queued, when any job does, as
+  // its place in the queue may move): at most once per `events_poll`, and at least once per
+  // `events_fallback` (changes of processes it cannot hear: other processes on SQLite).
+  std::chrono::milliseconds events_poll{250};
+  std::chrono::milliseconds events_fallback{5'000};
   // GET /v1/status answers from memory for this long after a read (a job that has ended: for an hour,
   // its answer no longer changes), so a client polling hard costs one database read per interval.
   std::chrono::milliseconds status_cache_ttl{250};
@@ -106,6 +111,8 @@ struct ApiContext {
   std::shared_ptr<StatusCache> statuses = std::make_shared<StatusCache>();
   std::shared_ptr<StreamSlots> streams = std::make_shared<StreamSlots>();
   std::shared_ptr<SubmitBatcher> submits;  // group commit of POST /v1/generate
+  // Where job changes are published (the app connects it to the store and to NOTIFY).
+  std::shared_ptr<runtime::ChangeFeed> changes = std::make_shared<runtime::ChangeFeed>();
 };
 
 }  // namespace igb::api

@@ -40,6 +40,11 @@ struct Metrics::Impl {
                                                     .Name("imggenbot_jobs")
                                                     .Help("Jobs in the database by state (queued = queue depth)")
                                                     .Register(registry);
+  prometheus::Counter& stream_reads = prometheus::BuildCounter()
+                                         .Name("imggenbot_status_stream_reads_total")
+                                         .Help("Database reads by status streams (/v1/status/{id}/events)")
+                                         .Register(registry)
+                                         .Add({});
 
   // The metrics of each route, method and status, looked up once: Family::Add builds a label map
   // and takes the family's lock on every call. Metrics live as long as their family.
@@ -82,6 +87,8 @@ void Metrics::record_provider_call(const std::string& backend, const std::string
 }
 
 void Metrics::set_jobs(const std::string& state, double count) { impl_->jobs.Add({{"state", state}}).Set(count); }
+
+void Metrics::record_stream_read() { impl_->stream_reads.Increment(); }
 
 std::string Metrics::render() { return prometheus::TextSerializer().Serialize(impl_->registry.Collect()); }
 

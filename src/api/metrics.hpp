@@ -22,6 +22,7 @@ class Metrics {
   // outcome: "ok" or a failure kind ("retry_later", "billing", …)
   void record_provider_call(const std::string& backend, const std::string& outcome, std::chrono::nanoseconds took);
   void set_jobs(const std::string& state, double count);
+  void record_stream_read();  // a status stream read its job from the database
   // The text exposition format.
   std::string render();
 

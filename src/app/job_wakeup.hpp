@@ -1,11 +1,14 @@
 #pragma once
-// Wakes this process's idle workers when any process queues a job, through PostgreSQL LISTEN/NOTIFY
-// (storage::kJobsChannel). Polling stays the fallback; this only makes it rarely needed.
+// Hears of other processes' jobs through PostgreSQL LISTEN/NOTIFY: queued ones wake this process's
+// idle workers (storage::kJobsChannel), changed ones wake status streams (storage::kJobChangesChannel).
+// Polling stays the fallback; this only makes it rarely needed.
 #include <boost/asio/awaitable.hpp>
 
 #include <chrono>
 #include <functional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "runtime/blocking_pool.hpp"
 
@@ -17,11 +20,21 @@ struct JobWakeupOptions {
   std::chrono::milliseconds max_backoff{30'000};
 };
 
-// Keeps one dedicated connection LISTENing and calls `wake` (on the caller's executor) whenever
-// notifications arrive, and once after every (re)connect, since jobs may have been queued while it
-// was away. The socket is waited on asynchronously; connecting runs on the blocking pool. A lost
-// connection is reopened with doubling back-off. Runs until canceled.
-boost::asio::awaitable<void> listen_for_jobs(JobWakeupOptions options, runtime::BlockingPool& pool,
-                                             std::function<void()> wake);
+struct JobEvents {
+  std::function<void()> queued;  // a job was queued somewhere
+  // A job was written somewhere (status, progress); null: job changes are not listened for.
+  std::function<void(std::string_view job_id)> changed;
+  // After every (re)connect: notifications may have been missed while away.
+  std::function<void()> resync;
+};
+
+// Keeps one dedicated connection LISTENing and calls the handlers (on the caller's executor) as
+// notifications arrive. The socket is waited on asynchronously; connecting runs on the blocking pool.
+// A lost connection is reopened with doubling back-off. Runs until canceled.
+boost::asio::awaitable<void> listen_for_jobs(JobWakeupOptions options, runtime::BlockingPool& pool, JobEvents events);
+
+// The job ids of one kJobChangesChannel payload: at most 1,000, each 1-64 characters; the rest is
+// ignored.
+std::vector<std::string_view> split_job_ids(std::string_view payload);
 
 }  // namespace igb::app

@@ -166,11 +166,6 @@ int serve(Services& s, const ServeOptions& options) {
     for (int i = 0; i < s.config.worker_concurrency; ++i) {
       supervisor.spawn("worker-slot-" + std::to_string(i), workers->run_slot());
     }
-    if (listen) {
-      supervisor.spawn("job-wakeup",
-                       listen_for_jobs({.database_url = s.config.database_url}, pool, [&workers] { workers->notify(); }),
-                       /*critical=*/false);
-    }
     // Reads each Hugging Face backend's provider mapping now (logging the providers it resolves),
     // then keeps it fresh in the background.
     if (generation->refresh_providers) supervisor.spawn("hf-providers", generation->refresh_providers(), false);
@@ -225,7 +220,8 @@ int serve(Services& s, const ServeOptions& options) {
         .keys = std::make_shared<api::KeyCache>(),
         .limiter = std::make_shared<api::RateLimiter>(s.config.api_rate_per_minute, s.config.api_rate_burst),
         .lookup_limiter = std::make_shared<api::RateLimiter>(api::kKeyLookupsPerMinute, api::kKeyLookupsBurst),
-        .submits = std::make_shared<api::SubmitBatcher>(*s.jobs, pool)});
+        .submits = std::make_shared<api::SubmitBatcher>(*s.jobs, pool),
+        .changes = s.changes});
     if (billing) {
       auto* b = &*billing;
       api_ctx->billing.invoice_link = [b](core::UserId user, std::string plan) { return b->invoice_link(user, std::move(plan)); };
@@ -251,6 +247,25 @@ int serve(Services& s, const ServeOptions& options) {
                                                  ? s.config.http_listen.host
                                                  : "[" + s.config.http_listen.host + "]",
                  http_server->port());
+  }
+  // On PostgreSQL other processes' jobs reach this one by NOTIFY: queued ones wake the workers,
+  // changed ones the status streams.
+  if (storage::parse_database_url(s.config.database_url).dialect == storage::Dialect::postgres &&
+      (workers || http_server)) {
+    auto changes = s.changes;
+    JobEvents events{.queued = [&workers] { if (workers) workers->notify(); },
+                     .resync = [&workers, changes] {
+                       if (workers) workers->notify();
+                       changes->publish_all();
+                     }};
+    if (http_server) {
+      events.changed = [changes](std::string_view id) {
+        changes->publish(id);
+        changes->publish(runtime::ChangeFeed::kQueue);
+      };
+    }
+    supervisor.spawn("job-wakeup", listen_for_jobs({.database_url = s.config.database_url}, pool, std::move(events)),
+                     /*critical=*/false);
   }
   spdlog::info("imggenbot is up (database {}); Ctrl-C to stop", config::redact_database_url(s.config.database_url));
 

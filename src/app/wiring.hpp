@@ -12,6 +12,7 @@
 #include "core/plans.hpp"
 #include "core/quota.hpp"
 #include "core/store.hpp"
+#include "runtime/change_feed.hpp"
 
 namespace igb::app {
 
@@ -19,6 +20,9 @@ struct Services {
   config::Config config;
   core::SystemClock clock;
   core::PlanCatalog plans;
+  // Committed job changes of this process (from the store) and, on PostgreSQL, of others (by NOTIFY,
+  // when serve() listens): what status streams wait on.
+  std::shared_ptr<runtime::ChangeFeed> changes = std::make_shared<runtime::ChangeFeed>();
   std::unique_ptr<core::Store> store;
   std::unique_ptr<core::AccountService> accounts;
   std::unique_ptr<core::QuotaService> quota;

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <filesystem>
 #include <mutex>
 
@@ -31,35 +32,40 @@ namespace {
 
 class SqlStore final : public core::Store {
  public:
-  SqlStore(DatabaseTarget target, int pool_size)
-      : dialect_(target.dialect), pool_([target] { return open_connection(target); }, pool_size) {}
+  SqlStore(DatabaseTarget target, int pool_size, SqlTx::JobsChanged jobs_changed)
+      : dialect_(target.dialect),
+        pool_([target] { return open_connection(target); }, pool_size),
+        jobs_changed_(std::move(jobs_changed)) {}
   std::unique_ptr<core::Tx> begin(core::TxMode mode) override {
     // SQLite has one writer at a time. Writers of this process queue on a mutex, which wakes the
     // next one as soon as the lock is free; only other processes are left to SQLite's busy handler,
     // which sleeps in growing steps (and made in-process write latency jump to tens of ms).
     std::unique_lock<std::mutex> writer;
     if (mode == core::TxMode::write && dialect_ == Dialect::sqlite) writer = std::unique_lock(writer_mutex_);
-    return std::make_unique<SqlTx>(pool_.acquire(), mode, std::move(writer));
+    return std::make_unique<SqlTx>(pool_.acquire(), mode, std::move(writer), jobs_changed_ ? &jobs_changed_ : nullptr);
   }
   ConnectionPool& pool() { return pool_; }
 
  private:
   Dialect dialect_;
   ConnectionPool pool_;
+  SqlTx::JobsChanged jobs_changed_;
   std::mutex writer_mutex_;
 };
 
 }  // namespace
 
 std::unique_ptr<core::Store> open_store(const StoreOptions& options) {
-  auto store = std::make_unique<SqlStore>(parse_database_url(options.database_url), options.pool_size);
+  auto store = std::make_unique<SqlStore>(parse_database_url(options.database_url), options.pool_size,
+                                          options.on_jobs_changed);
   auto conn = store->pool().acquire();
   if (options.migrate) migrate(*conn);
   return store;
 }
 
-SqlTx::SqlTx(ConnectionPool::Lease conn, core::TxMode mode, std::unique_lock<std::mutex> writer)
-    : writer_(std::move(writer)), conn_(std::move(conn)), dialect_(conn_->dialect()) {
+SqlTx::SqlTx(ConnectionPool::Lease conn, core::TxMode mode, std::unique_lock<std::mutex> writer,
+             const JobsChanged* jobs_changed)
+    : writer_(std::move(writer)), conn_(std::move(conn)), dialect_(conn_->dialect()), jobs_changed_(jobs_changed) {
   // A SQLite write transaction takes the write lock up front: upgrading a read lock later can fail
   // with SQLITE_BUSY without waiting, which would surface as spurious errors under load.
   if (mode == core::TxMode::write && !pg()) {
@@ -78,16 +84,47 @@ SqlTx::~SqlTx() {
   }
 }
 
+namespace {
+
+// NOTIFY statements for the changed job ids, each payload well under PostgreSQL's 8000 bytes. Job ids
+// are ours (hex), quoted anyway.
+std::string job_change_notifications(const std::vector<std::string>& ids) {
+  constexpr std::size_t kMaxPayload = 4000;
+  std::string sql, payload;
+  auto flush = [&] {
+    if (payload.empty()) return;
+    sql += std::string("NOTIFY ") + kJobChangesChannel + ", '" + payload + "'; ";
+    payload.clear();
+  };
+  for (const auto& id : ids) {
+    if (payload.size() + id.size() + 1 > kMaxPayload) flush();
+    if (!payload.empty()) payload += ',';
+    for (char c : id) {
+      if (c == '\'') payload += '\'';
+      payload += c;
+    }
+  }
+  flush();
+  return sql;
+}
+
+}  // namespace
+
 void SqlTx::commit() {
-  // NOTIFY is delivered only if the transaction commits, and one notification per transaction is
-  // enough: a woken worker claims whatever is due. Sent with COMMIT in one round trip.
-  if (queued_job_ && pg()) {
-    conn_->execute_script(std::string("NOTIFY ") + kJobsChannel + "; COMMIT");
+  std::sort(changed_jobs_.begin(), changed_jobs_.end());
+  changed_jobs_.erase(std::unique(changed_jobs_.begin(), changed_jobs_.end()), changed_jobs_.end());
+  // NOTIFY is delivered only if the transaction commits; sent with COMMIT in one round trip. One
+  // kJobsChannel notification per transaction is enough: a woken worker claims whatever is due.
+  if (pg() && (queued_job_ || !changed_jobs_.empty())) {
+    std::string script = queued_job_ ? std::string("NOTIFY ") + kJobsChannel + "; " : std::string();
+    script += job_change_notifications(changed_jobs_);
+    conn_->execute_script(script + "COMMIT");
   } else {
     q("COMMIT");
   }
   done_ = true;
   if (writer_.owns_lock()) writer_.unlock();
+  if (jobs_changed_ && !changed_jobs_.empty()) (*jobs_changed_)(changed_jobs_);
 }
 
 }  // namespace igb::storage

@@ -1,7 +1,10 @@
 #pragma once
 // The one implementation of core::Tx over a Connection, shared by SQLite and PostgreSQL. The few
 // dialect differences (row locks) are spelled out where they occur.
+#include <functional>
 #include <mutex>
+#include <string>
+#include <vector>
 
 #include "core/store.hpp"
 #include "storage/pool.hpp"
@@ -10,8 +13,11 @@ namespace igb::storage {
 
 class SqlTx final : public core::Tx {
  public:
+  // Told, after a commit, which jobs the transaction wrote (see StoreOptions::on_jobs_changed).
+  using JobsChanged = std::function<void(const std::vector<std::string>& job_ids)>;
   // `writer` is held for the whole transaction (SQLite write transactions of this process).
-  SqlTx(ConnectionPool::Lease conn, core::TxMode mode, std::unique_lock<std::mutex> writer = {});
+  SqlTx(ConnectionPool::Lease conn, core::TxMode mode, std::unique_lock<std::mutex> writer = {},
+        const JobsChanged* jobs_changed = nullptr);
   ~SqlTx() override;
   void commit() override;
 
@@ -95,6 +101,10 @@ class SqlTx final : public core::Tx {
   Dialect dialect_;
   bool done_ = false;
   bool queued_job_ = false;  // a job became queued: PostgreSQL notifies kJobsChannel on commit
+  // Jobs written (status, progress, lease): PostgreSQL notifies kJobChangesChannel with their ids on
+  // commit, and `jobs_changed_` hears of them after it.
+  std::vector<std::string> changed_jobs_;
+  const JobsChanged* jobs_changed_ = nullptr;
 };
 
 // Parameter helpers shared by the SqlTx files.

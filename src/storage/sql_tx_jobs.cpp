@@ -97,6 +97,7 @@ bool SqlTx::take_free_images(core::Timestamp day, int count, int limit) {
 
 void SqlTx::insert_job(const core::Job& j) {
   if (j.status == core::JobStatus::queued) queued_job_ = true;
+  changed_jobs_.push_back(j.id);
   q("INSERT INTO jobs (" IGB_JOB_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, "
     "$16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)",
     {text(j.id), num(j.user_id), text(core::to_string(j.status)), num(j.priority), num(j.attempts),
@@ -124,6 +125,7 @@ std::vector<core::Job> SqlTx::find_jobs_by_idempotency_key(core::UserId user, st
 
 void SqlTx::update_job(const core::Job& j) {
   if (j.status == core::JobStatus::queued) queued_job_ = true;
+  changed_jobs_.push_back(j.id);
   q("UPDATE jobs SET status = $2, attempts = $3, lease_owner = $4, lease_expires_at = $5, run_after = $6, "
     "progress = $7, public_error = $8, image_id = $9, quota_state = $10, meta = $11, started_at = $12, "
     "finished_at = $13, updated_at = $14, seed = $15, cache_key = $16 WHERE id = $1",
@@ -153,15 +155,19 @@ std::optional<core::Job> SqlTx::claim_job(std::string_view worker, core::Timesta
   auto r = q(pg() ? IGB_CLAIM(" FOR UPDATE SKIP LOCKED") : IGB_CLAIM(""), {text(worker), ms(lease_until), ms(now)});
 #undef IGB_CLAIM
   if (r.rows.empty()) return std::nullopt;
-  return to_job(r.rows[0]);
+  auto job = to_job(r.rows[0]);
+  changed_jobs_.push_back(job.id);
+  return job;
 }
 
 bool SqlTx::renew_lease(std::string_view job_id, std::string_view worker, core::Timestamp lease_until, int progress,
                         core::Timestamp now) {
-  return q("UPDATE jobs SET lease_expires_at = $3, progress = $4, updated_at = $5 "
-           "WHERE id = $1 AND lease_owner = $2 AND status = 'running'",
-           {text(job_id), text(worker), ms(lease_until), num(progress), ms(now)})
-             .affected == 1;
+  const bool renewed = q("UPDATE jobs SET lease_expires_at = $3, progress = $4, updated_at = $5 "
+                         "WHERE id = $1 AND lease_owner = $2 AND status = 'running'",
+                         {text(job_id), text(worker), ms(lease_until), num(progress), ms(now)})
+                           .affected == 1;
+  if (renewed) changed_jobs_.emplace_back(job_id);
+  return renewed;
 }
 
 std::vector<core::Job> SqlTx::expired_leases(core::Timestamp now, int limit) {

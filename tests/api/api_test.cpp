@@ -229,6 +229,39 @@ TEST_P(Api, StatusStreamsAreCappedPerAccount) {
   EXPECT_EQ(call("GET", "/v1/status/" + job, key).status, 200);  // plain status is not capped
 }
 
+// A status stream is woken by its job's changes, not by polling: idle, it reads the database once
+// (ApiOptions::events_fallback is 5 s; a 250 ms poll would read about four times a second), and a
+// cancel made by another request reaches it at once. Job changes of other processes arrive by
+// NOTIFY on PostgreSQL: tests/app/job_wakeup_test.cpp.
+TEST_P(Api, StatusStreamsArePushedByTheJobsChanges) {
+  start({{"WORKER_CONCURRENCY", "0"}});  // the job stays queued until canceled
+  const auto key = new_key(12);
+  auto job = std::string(body(call("POST", "/v1/generate", key, R"({"prompt":"wait for it"})")).at("job_id").as_string());
+  auto stream_reads = [&] {
+    std::smatch m;
+    const auto text = call("GET", "/metrics").body;
+    EXPECT_TRUE(std::regex_search(text, m, std::regex("imggenbot_status_stream_reads_total ([0-9.e+]+)"))) << text;
+    return m.empty() ? -1.0 : std::stod(m[1]);
+  };
+  const auto port = static_cast<unsigned short>(std::stoi(base_.substr(base_.rfind(':') + 1)));
+  boost::asio::ip::tcp::socket s(io_);
+  s.connect({boost::asio::ip::make_address("127.0.0.1"), port});
+  const std::string req = "GET /v1/status/" + job + "/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + key + "\r\n\r\n";
+  boost::asio::write(s, boost::asio::buffer(req));
+  boost::asio::streambuf buf;
+  boost::asio::read_until(s, buf, "\"status\":\"queued\"");
+  std::this_thread::sleep_for(1500ms);
+  const double idle_reads = stream_reads();
+  EXPECT_GE(idle_reads, 1);
+  EXPECT_LE(idle_reads, 2);  // 1 unless the test was held up past the 5 s fallback
+
+  ASSERT_EQ(call("POST", "/v1/jobs/" + job + "/cancel", key).status, 200);
+  boost::system::error_code ec;
+  boost::asio::read_until(s, buf, "\"status\":\"canceled\"", ec);
+  EXPECT_FALSE(ec) << ec.message();
+  EXPECT_LE(stream_reads(), idle_reads + 2);
+}
+
 // A queued job's cancel gives the quota back (no worker here, so the job stays queued; a running
 // job's cancel keeps its charge: tests/core/jobs_test.cpp).
 TEST_P(Api, CancelGivesTheQuotaBack) {

@@ -1,6 +1,7 @@
 // Workers on PostgreSQL wake on NOTIFY: a worker whose idle poll is 30 s picks up a job that another
 // process (here: another Store, so other connections) queues, long before it would have polled, and
-// still does after its listening connection is killed by the server.
+// still does after its listening connection is killed by the server. Changes of jobs (for status
+// streams) arrive the same way, with the job ids.
 #include <gtest/gtest.h>
 
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -10,8 +11,10 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <future>
+#include <mutex>
 #include <thread>
 
 #include "app/job_wakeup.hpp"
@@ -70,10 +73,17 @@ class JobWakeup : public ::testing::Test {
     listener_done_ = net::co_spawn(
         io_,
         app::listen_for_jobs({.database_url = listener_url_, .min_backoff = 100ms, .max_backoff = 1s}, pool_,
-                             [this] {
-                               ++wakes_;
-                               worker_->notify();
-                             }),
+                             {.queued = [this] { worker_->notify(); },
+                              .changed =
+                                  [this](std::string_view id) {
+                                    std::lock_guard lock(changed_mutex_);
+                                    changed_.emplace_back(id);
+                                  },
+                              .resync =
+                                  [this] {
+                                    ++wakes_;
+                                    worker_->notify();
+                                  }}),
         net::bind_cancellation_slot(listener_stop_.slot(), net::use_future));
     thread_ = std::thread([this] { io_.run(); });
   }
@@ -89,6 +99,11 @@ class JobWakeup : public ::testing::Test {
     io_.stop();
     thread_.join();
     pool_.stop();
+  }
+
+  std::size_t changes_of(const std::string& id) {
+    std::lock_guard lock(changed_mutex_);
+    return static_cast<std::size_t>(std::count(changed_.begin(), changed_.end(), id));
   }
 
   // Waits until the listener has (re)connected `n` times in all: it wakes the worker once per connect.
@@ -129,7 +144,9 @@ class JobWakeup : public ::testing::Test {
   std::unique_ptr<worker::Worker> worker_;
   std::string listener_name_ = "igb_wakeup_" + util::random_hex(4);
   std::string listener_url_;
-  std::atomic<int> wakes_{0};
+  std::atomic<int> wakes_{0};  // (re)connects
+  std::mutex changed_mutex_;
+  std::vector<std::string> changed_;  // job ids, as notified
   net::cancellation_signal slot_stop_, listener_stop_;
   std::future<void> slot_done_, listener_done_;
   std::thread thread_;
@@ -157,6 +174,28 @@ TEST_F(JobWakeup, ReconnectsWhenTheServerDropsTheListeningConnection) {
   const auto id = submit();
   EXPECT_TRUE(succeeds_within_guard(id));
   EXPECT_EQ(hf_.request_count(), 1u);
+}
+
+TEST_F(JobWakeup, ChangesOfJobsWrittenElsewhereArriveWithTheirIds) {
+  ASSERT_TRUE(wait_for_wakes(1));
+  const auto id = submit();
+  ASSERT_TRUE(succeeds_within_guard(id));
+  // Queued (the other store's insert), claimed, and finished by the worker: each transaction notified.
+  const auto deadline = std::chrono::steady_clock::now() + kGuard;
+  while (changes_of(id) < 3 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
+  EXPECT_GE(changes_of(id), 3u);
+}
+
+TEST(JobChangePayload, SplitsIdsAndDropsWhatIsOutOfBounds) {
+  using V = std::vector<std::string_view>;
+  EXPECT_EQ(app::split_job_ids("a1,b2,c3"), (V{"a1", "b2", "c3"}));
+  EXPECT_EQ(app::split_job_ids(""), V{});
+  EXPECT_EQ(app::split_job_ids(",,x,"), V{"x"});
+  const std::string long_id(65, 'z');
+  EXPECT_EQ(app::split_job_ids("a," + long_id + ",b"), (V{"a", "b"}));
+  std::string many;
+  for (int i = 0; i < 1500; ++i) many += "j,";
+  EXPECT_EQ(app::split_job_ids(many).size(), 1000u);
 }
 
 }  // namespace

@@ -406,6 +406,52 @@ TEST_P(StoreContract, DurableAcrossReopen) {
   EXPECT_EQ(tx->get_setting("k"), "v");
 }
 
+TEST_P(StoreContract, CommittedJobWritesAreReportedAfterCommitOnceEach) {
+  std::vector<std::vector<std::string>> reports;
+  store_ = storage::open_store({.database_url = db_->url(),
+                                .pool_size = 2,
+                                .on_jobs_changed = [&](const std::vector<std::string>& ids) { reports.push_back(ids); }});
+  {
+    auto tx = write();
+    tx->upsert_user(1, "", "", now());
+    tx->insert_job(make_job("j2", 1, 0, now()));
+    tx->insert_job(make_job("j1", 1, 0, now() + 1ms));
+    auto j2 = *tx->find_job("j2", true);
+    j2.progress = 10;
+    tx->update_job(j2);
+    EXPECT_TRUE(reports.empty());  // not before the commit
+    tx->commit();
+  }
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_EQ(reports[0], (std::vector<std::string>{"j1", "j2"}));
+  {
+    auto tx = write();
+    tx->insert_job(make_job("j3", 1, 0, now()));
+  }  // rolled back: nothing happened
+  EXPECT_EQ(reports.size(), 1u);
+  {
+    auto tx = write();
+    ASSERT_EQ(tx->claim_job("w1", now(), now() + 30s)->id, "j2");
+    EXPECT_FALSE(tx->renew_lease("j1", "w1", now() + 60s, 40, now()));  // not its holder: no change
+    tx->commit();
+  }
+  ASSERT_EQ(reports.size(), 2u);
+  EXPECT_EQ(reports[1], std::vector<std::string>{"j2"});
+  {
+    auto tx = write();
+    EXPECT_TRUE(tx->renew_lease("j2", "w1", now() + 60s, 40, now()));
+    tx->commit();
+  }
+  ASSERT_EQ(reports.size(), 3u);
+  EXPECT_EQ(reports[2], std::vector<std::string>{"j2"});
+  {
+    auto tx = store().begin(core::TxMode::read);
+    (void)tx->find_job("j1", false);
+    tx->commit();
+  }
+  EXPECT_EQ(reports.size(), 3u);  // reads report nothing
+}
+
 IGB_ON_BOTH_DATABASES(StoreContract);
 
 TEST(DatabaseUrl, ParsesBothSchemesAndRejectsOthersWithoutEchoingThem) {

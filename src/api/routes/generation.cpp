@@ -6,6 +6,7 @@
 
 #include "api/auth.hpp"
 #include "api/errors.hpp"
+#include "api/metrics.hpp"
 #include "api/routes/routes.hpp"
 #include "api/submit_batcher.hpp"
 #include "api/views.hpp"
@@ -100,6 +101,14 @@ net::awaitable<server::Response> generate(ApiContext* ctx, server::Request& req)
       for (const auto& p : ctx->plans.paid()) upgrades.push_back(plan_json(p));
       co_return error_response(e, "\"plans\":" + json::serialize(upgrades));
     }
+    if (e.code == core::ErrorCode::too_many_failures) {
+      // The limit by name, with the counts and when the period (and so the refusal) ends.
+      auto read_quota = [ctx, id = user->id] { return ctx->quota.status(id); };
+      auto q = co_await ctx->pool.run(read_quota);
+      json::object limit{{"name", "failed_attempts_per_period"}, {"value", q.failed_limit},
+                         {"failed", q.failed}, {"resets_at", iso8601(q.resets_at)}};
+      co_return error_response(e, "\"limit\":" + json::serialize(limit));
+    }
     co_return error_response(e);
   }
   if (!submitted->replayed && ctx->job_queued) ctx->job_queued();
@@ -132,29 +141,53 @@ net::awaitable<server::Response> status(ApiContext* ctx, server::Request& req) {
   co_return server::Response::json(200, std::move(body));
 }
 
-// One event per change of state, progress or queue position, until the job ends.
+// One event per change of state, progress or queue position, until the job ends. Woken by the job's
+// changes (and, while it is queued, by any job's), not by polling; see ApiOptions::events_poll.
 net::awaitable<void> stream_job(ApiContext* ctx, std::string job_id, core::UserId owner, server::EventStream& out) {
-  net::steady_timer timer(co_await net::this_coro::executor);
+  using Clock = std::chrono::steady_clock;
+  const auto executor = co_await net::this_coro::executor;
+  net::steady_timer timer(executor);
+  // Subscribed before the first read, so a change between a read and the next wait is not missed.
+  std::vector<std::string> keys{job_id, std::string(runtime::ChangeFeed::kQueue)};
+  auto watch = std::make_unique<runtime::ChangeFeed::Subscription>(*ctx->changes, executor, std::move(keys));
+  bool watching_queue = true;
   std::string last;
-  auto since_ping = std::chrono::milliseconds(0);
+  auto last_sent = Clock::now();
   while (true) {
+    const auto read_at = Clock::now();
     auto read_view = [ctx, job_id, owner] { return ctx->jobs.view(job_id, owner); };
     auto view = co_await ctx->pool.run(read_view);
+    ctx->metrics.record_stream_read();
     if (!view) co_return;
     auto data = json::serialize(job_json(*view, ctx->options));
     if (data != last) {
       if (!co_await out.send("status", data)) co_return;
       last = std::move(data);
-      since_ping = {};
+      last_sent = Clock::now();
     }
     if (core::is_terminal(view->job.status)) co_return;
-    if (since_ping >= ctx->options.events_ping) {
-      if (!co_await out.comment("ping")) co_return;
-      since_ping = {};
+    if (watching_queue && view->job.status != core::JobStatus::queued) {
+      // Out of the queue: other jobs' changes no longer move anything shown. Read once more after
+      // resubscribing, in case the job changed in between.
+      keys = {job_id};
+      watch = std::make_unique<runtime::ChangeFeed::Subscription>(*ctx->changes, executor, std::move(keys));
+      watching_queue = false;
+      continue;
     }
-    timer.expires_after(ctx->options.events_poll);
-    co_await timer.async_wait(net::use_awaitable);
-    since_ping += ctx->options.events_poll;
+    // Wait for a change, sending a ping comment whenever the stream has been quiet for events_ping.
+    while (true) {
+      const auto until_ping = last_sent + ctx->options.events_ping - Clock::now();
+      const auto fallback = read_at + ctx->options.events_fallback - Clock::now();
+      if (co_await watch->wait(std::min(until_ping, fallback))) break;
+      if (Clock::now() >= read_at + ctx->options.events_fallback) break;
+      if (!co_await out.comment("ping")) co_return;
+      last_sent = Clock::now();
+    }
+    // At most one read per events_poll, however busy the queue.
+    if (const auto next = read_at + ctx->options.events_poll; Clock::now() < next) {
+      timer.expires_at(next);
+      co_await timer.async_wait(net::use_awaitable);
+    }
   }
 }
 

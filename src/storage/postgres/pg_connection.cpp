@@ -119,17 +119,17 @@ bool PgConnection::healthy() const { return !broken_ && PQstatus(conn_.get()) ==
 
 int PgConnection::socket() const { return PQsocket(conn_.get()); }
 
-int PgConnection::take_notifications() {
+std::vector<PgConnection::Notification> PgConnection::take_notifications() {
   if (PQconsumeInput(conn_.get()) == 0 || PQstatus(conn_.get()) != CONNECTION_OK) {
     broken_ = true;
     throw DbError(DbError::Kind::connection, "PostgreSQL: " + one_line(PQerrorMessage(conn_.get())));
   }
-  int count = 0;
+  std::vector<Notification> out;
   while (PGnotify* n = PQnotifies(conn_.get())) {
+    out.push_back({n->relname ? n->relname : "", n->extra ? n->extra : ""});
     PQfreemem(n);
-    ++count;
   }
-  return count;
+  return out;
 }
 
 void PgConnection::fail(const PGresult* res, std::span<const SqlParam> params) {

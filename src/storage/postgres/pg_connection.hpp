@@ -2,6 +2,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <vector>
 #include <unordered_map>
 
 #include "storage/sql.hpp"
@@ -27,11 +28,15 @@ class PgConnection final : public Connection {
   bool healthy() const override;
 
   // For a connection that LISTENs (asynchronous notification): the socket to wait on for reading,
-  // and, once it is readable, the number of notifications that arrived. take_notifications() reads
-  // only what the socket holds (libpq keeps it non-blocking), so it may run on an I/O thread; it
-  // throws DbError(connection) when the connection is lost.
+  // and, once it is readable, the notifications that arrived. take_notifications() reads only what
+  // the socket holds (libpq keeps it non-blocking), so it may run on an I/O thread; it throws
+  // DbError(connection) when the connection is lost.
+  struct Notification {
+    std::string channel;
+    std::string payload;
+  };
   int socket() const;
-  int take_notifications();
+  std::vector<Notification> take_notifications();
 
  private:
   struct ConnDeleter {
