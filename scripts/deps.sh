@@ -24,6 +24,8 @@ test_pkgs=(
   docker.io docker-compose mmdebstrap gpg debian-archive-keyring
   # fuzzing (scripts/fuzz.sh): clang 16, libFuzzer, the sanitizer runtimes, llvm-symbolizer
   clang-16 libfuzzer-16-dev libclang-rt-16-dev llvm-16
+  # development tools: scripts/tidy.sh (clang-tidy) and .clang-format
+  clang-tidy-16 clang-format-16
 )
 case "${IMGGENBOT_DEPS:-all}" in
   all) build_pkgs+=("${test_pkgs[@]}") ;;
