@@ -1,12 +1,18 @@
 #include "api/errors.hpp"
 
 #include <boost/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
 
 #include "util/strings.hpp"
 
 namespace igb::api {
 
 namespace json = boost::json;
+namespace net = boost::asio;
 
 int http_status(core::ErrorCode code) {
   switch (code) {
@@ -81,6 +87,45 @@ server::Response error_response(const core::Error& error, std::string_view extra
   }
   if (status == 401) res.headers.emplace_back("WWW-Authenticate", "Bearer");
   return res;
+}
+
+namespace {
+
+// One warning a second at most: an outage under load fails every request.
+void log_unavailable(const std::string& route, const char* detail) {
+  static std::atomic<std::int64_t> last_ms{0};
+  static std::atomic<std::int64_t> suppressed{0};
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::steady_clock::now().time_since_epoch()).count();
+  auto last = last_ms.load();
+  if (now - last < 1000 || !last_ms.compare_exchange_strong(last, now)) {
+    ++suppressed;
+    return;
+  }
+  spdlog::warn("http: {}: answered 503, a dependency is unavailable: {} ({} more since the last warning)", route,
+               detail, suppressed.exchange(0));
+}
+
+net::awaitable<server::Response> guarded(std::shared_ptr<const server::Handler> handler,
+                                         std::shared_ptr<const std::string> route, server::Request& req) {
+  try {
+    co_return co_await (*handler)(req);
+  } catch (const core::InfrastructureError& e) {
+    if (!e.temporary()) throw;
+    log_unavailable(*route, e.what());
+  }
+  auto error = core::make_error(core::ErrorCode::unavailable, "the service is briefly unavailable; try again shortly");
+  error.retry_after = kUnavailableRetryAfter;
+  co_return error_response(error);
+}
+
+}  // namespace
+
+server::Handler answer_unavailable_as_503(server::Handler handler, std::string route) {
+  return [handler = std::make_shared<const server::Handler>(std::move(handler)),
+          route = std::make_shared<const std::string>(std::move(route))](server::Request& req) {
+    return guarded(handler, route, req);
+  };
 }
 
 }  // namespace igb::api

@@ -2,6 +2,8 @@
 // The one mapping from core errors to HTTP: status codes and problem+json bodies.
 #include <boost/json/object.hpp>
 
+#include <chrono>
+#include <string>
 #include <variant>
 
 #include "core/error.hpp"
@@ -17,5 +19,12 @@ server::Response validation_error(const std::vector<core::FieldError>& errors);
 // The request's body as a JSON object, or the answer to give instead: 415 for another content type,
 // 422 for malformed JSON or a body that is not an object.
 std::variant<boost::json::object, server::Response> json_object_body(const server::Request& req);
+
+// How long a client is asked to wait when a dependency is out of reach (Retry-After).
+inline constexpr std::chrono::seconds kUnavailableRetryAfter{2};
+// `handler`, except that a temporary infrastructure failure it throws (core::InfrastructureError with
+// temporary(): the database down or restarting) is answered 503 with Retry-After, not 500; the
+// detail goes to the log (at most once a second), never to the client.
+server::Handler answer_unavailable_as_503(server::Handler handler, std::string route);
 
 }  // namespace igb::api

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "api/api.hpp"
+#include "api/errors.hpp"
 #include "api/routes/routes.hpp"
 
 namespace igb::api {
@@ -151,7 +152,12 @@ std::shared_ptr<server::RouteTable> build_routes(ApiContext& ctx, std::function<
   add_account_routes(*routes, ctx);
   add_ops_routes(*routes, ctx, std::move(check_database));
   add_doc_routes(*routes);
-  return routes;
+  // Every route: the database out of reach is a 503 with Retry-After, not a 500.
+  auto guarded = std::make_shared<server::RouteTable>();
+  for (const auto& r : routes->routes()) {
+    guarded->add(r.method, r.pattern, answer_unavailable_as_503(r.handler, r.method + " " + r.pattern), r.doc);
+  }
+  return guarded;
 }
 
 }  // namespace igb::api

@@ -1,6 +1,7 @@
 #pragma once
 #include <chrono>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <variant>
@@ -46,6 +47,16 @@ inline Error make_error(ErrorCode code, std::string public_message, std::string 
   return Error{.code = code, .public_message = std::move(public_message),
                .internal_detail = std::move(internal_detail)};
 }
+
+// Broken infrastructure under a port (the Store's database, say) is thrown, not returned. An adapter
+// throws this, or a subclass, when the dependency is out of reach for now (down, restarting, busy):
+// temporary() says the same call may succeed later, and the boundaries answer "unavailable, retry
+// later" (HTTP 503 with Retry-After) instead of an internal error.
+class InfrastructureError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+  virtual bool temporary() const noexcept { return false; }
+};
 
 // A value or an Error. The type is [[nodiscard]], so every function returning it is too.
 template <class T>

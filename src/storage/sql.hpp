@@ -13,6 +13,8 @@
 #include <variant>
 #include <vector>
 
+#include "core/error.hpp"
+
 namespace igb::storage {
 
 enum class Dialect { sqlite, postgres };
@@ -44,11 +46,13 @@ struct QueryResult {
   std::int64_t affected = 0;  // rows changed by INSERT/UPDATE/DELETE
 };
 
-class DbError : public std::runtime_error {
+// connection and busy are temporary: the database is out of reach or contended for now.
+class DbError : public core::InfrastructureError {
  public:
   enum class Kind { unique_violation, busy, connection, other };
-  DbError(Kind kind, const std::string& what) : std::runtime_error(what), kind_(kind) {}
+  DbError(Kind kind, const std::string& what) : core::InfrastructureError(what), kind_(kind) {}
   Kind kind() const { return kind_; }
+  bool temporary() const noexcept override { return kind_ == Kind::connection || kind_ == Kind::busy; }
 
  private:
   Kind kind_;
