@@ -71,7 +71,7 @@ void Router::record_failure(Slot& s, const GenerationFailure& f, core::Timestamp
   }
 }
 
-net::awaitable<GenerationOutcome> Router::generate(GenerationRequest request, ProgressFn progress) {
+net::awaitable<GenerationOutcome> Router::generate(GenerationRequest request, ProgressFn progress, AnswerCheck check) {
   std::optional<GenerationFailure> best;  // what to report if every backend fails
   auto consider = [&](GenerationFailure f) {
     // Prefer a retryable answer (the job waits and tries again) with the shortest wait.
@@ -112,6 +112,9 @@ net::awaitable<GenerationOutcome> Router::generate(GenerationRequest request, Pr
     } release{s, trial};
     const auto started = std::chrono::steady_clock::now();
     auto outcome = co_await s.backend->generate(request, progress);
+    if (const auto* image = std::get_if<GeneratedImage>(&outcome); image && check) {
+      if (auto refused = check(request, *image)) outcome = *std::move(refused);
+    }
     if (observer_) {
       const auto* f = std::get_if<GenerationFailure>(&outcome);
       observer_(s.backend->name(), f ? to_string(f->kind) : "ok", std::chrono::steady_clock::now() - started);

@@ -41,7 +41,11 @@ class Router {
   Router(const core::Clock& clock, RouterOptions options = {}) : clock_(clock), options_(options) {}
   void add(std::unique_ptr<Backend> backend, SlotLimits limits);
 
-  net::awaitable<GenerationOutcome> generate(GenerationRequest request, ProgressFn progress);
+  // Looks at a backend's image before it counts as a success (the worker's size policy): a failure
+  // counts against that backend and the router fails over to the next, as for any failed call. Runs
+  // on the router's executor, so it must be cheap (headers only).
+  using AnswerCheck = std::function<std::optional<GenerationFailure>(const GenerationRequest&, const GeneratedImage&)>;
+  net::awaitable<GenerationOutcome> generate(GenerationRequest request, ProgressFn progress, AnswerCheck check = {});
 
   std::vector<BackendHealth> health() const;
   // Called after every provider call with the backend, "ok" or the failure kind, and the time taken.

@@ -65,6 +65,8 @@ constexpr int kWebpProbeSide = 64;
 // way to make a small file take minutes to decode. Real encoders write about ten.
 constexpr int kMaxJpegScans = 256;
 
+constexpr const char* kTooLarge = "the image is too large";
+
 core::Error invalid(std::string detail) {
   return core::make_error(ErrorCode::invalid_argument, "not a valid PNG, JPEG or WebP image",
                           std::move(detail));
@@ -81,7 +83,7 @@ InspectLimits normalized(const InspectLimits& limits) {
 std::optional<core::Error> check_dimensions(std::uint64_t width, std::uint64_t height,
                                             const InspectLimits& limits) {
   const auto too_large = [](std::string detail) {
-    return core::make_error(ErrorCode::invalid_argument, "the image is too large", std::move(detail));
+    return core::make_error(ErrorCode::invalid_argument, kTooLarge, std::move(detail));
   };
   if (width > static_cast<std::uint64_t>(limits.max_width) ||
       height > static_cast<std::uint64_t>(limits.max_height)) {
@@ -419,7 +421,7 @@ namespace {
 
 core::Result<ImageInfo> check(std::string_view bytes, const InspectLimits& requested, bool header_only) {
   if (bytes.size() > kMaxImageBytes) {
-    return core::make_error(ErrorCode::invalid_argument, "the image is too large",
+    return core::make_error(ErrorCode::invalid_argument, kTooLarge,
                             "image too large: " + std::to_string(bytes.size()) + " bytes (limit " +
                                 std::to_string(kMaxImageBytes) + ")");
   }
@@ -435,6 +437,10 @@ core::Result<ImageInfo> check(std::string_view bytes, const InspectLimits& reque
 }
 
 }  // namespace
+
+bool is_too_large(const core::Error& error) {
+  return error.code == ErrorCode::invalid_argument && error.public_message == kTooLarge;
+}
 
 core::Result<ImageInfo> inspect(std::string_view bytes, const InspectLimits& limits) {
   return check(bytes, limits, false);

@@ -56,4 +56,7 @@ struct InspectLimits {
 // image valid (inspect() does); a failure here is one inspect() would give too.
 [[nodiscard]] core::Result<ImageInfo> read_header(std::string_view bytes, const InspectLimits& limits = {});
 
+// Whether inspect() or read_header() refused the image for its size (dimensions, pixels or bytes).
+bool is_too_large(const core::Error& error);
+
 }  // namespace igb::imaging

@@ -70,8 +70,9 @@ bool is_storable(const core::Image& image) {
 
 }  // namespace
 
-core::Result<core::Image> ImageStore::put(std::string_view bytes, core::Timestamp now) {
-  auto info = inspect(bytes);
+core::Result<core::Image> ImageStore::put(std::string_view bytes, core::Timestamp now,
+                                          const InspectLimits& limits) {
+  auto info = inspect(bytes, limits);
   if (!info) return std::move(info).error();
   core::Image image{.id = util::sha256_hex(bytes),
                     .mime = mime_of(info->type),

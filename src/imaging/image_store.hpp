@@ -7,6 +7,7 @@
 
 #include "core/error.hpp"
 #include "core/model.hpp"
+#include "imaging/decode.hpp"
 
 namespace igb::imaging {
 
@@ -17,10 +18,11 @@ class ImageStore {
  public:
   virtual ~ImageStore() = default;
 
-  // Validates with inspect() and stores the bytes (a no-op if they are stored already). Returns the
-  // record: id = sha256 hex, mime, size, dimensions, created_at = now. Invalid images are
-  // ErrorCode::invalid_argument and store nothing; I/O failures throw.
-  [[nodiscard]] core::Result<core::Image> put(std::string_view bytes, core::Timestamp now);
+  // Validates with inspect() under `limits` and stores the bytes (a no-op if they are stored already).
+  // Returns the record: id = sha256 hex, mime, size, dimensions, created_at = now. Invalid images
+  // (and larger ones) are ErrorCode::invalid_argument and store nothing; I/O failures throw.
+  [[nodiscard]] core::Result<core::Image> put(std::string_view bytes, core::Timestamp now,
+                                              const InspectLimits& limits = {});
 
   // nullopt if the image is not stored (or the record's id or mime is not one this store made).
   virtual std::optional<std::string> read(const core::Image& image) const = 0;

@@ -11,6 +11,7 @@
 #include <algorithm>
 
 #include "core/styles.hpp"
+#include "worker/answer_check.hpp"
 
 namespace igb::worker {
 
@@ -154,7 +155,8 @@ net::awaitable<Worker::Generated> Worker::generate(gen::GenerationRequest reques
   // Await into a local first: GCC 12 miscompiles a co_await inside a braced initializer
   // (`Generated{co_await …}`): the awaited outcome's strings are freed while still in use.
   gen::ProgressFn on_progress = [progress](int p) { *progress = p; };
-  auto outcome = co_await router_.generate(std::move(request), std::move(on_progress));
+  // An image far larger than requested (answer_check.hpp) fails that backend and the router fails over.
+  auto outcome = co_await router_.generate(std::move(request), std::move(on_progress), check_answer);
   co_return Generated{std::move(outcome)};
 }
 
@@ -227,7 +229,10 @@ net::awaitable<JobOutcome> Worker::process(core::Job job) {
       spdlog::info("job {} is no longer ours; its image is not stored", job.id);
       co_return JobOutcome::lease_lost;
     }
-    auto store_image = [&] { return images_.put(image->bytes, clock_.now()); };
+    // The same size limits again, now on the full decode: its memory is bounded by the request.
+    auto store_image = [&] {
+      return images_.put(image->bytes, clock_.now(), answer_limits(request.width, request.height));
+    };
     auto stored = co_await pool_.run(store_image);
     if (stored) {
       // A provider that could not take the seed: the job records none (the user must not see a seed
