@@ -147,7 +147,10 @@ void PgConnection::fail(const PGresult* res, std::span<const SqlParam> params) {
     msg = PQerrorMessage(conn_.get());
   }
 
-  if (PQstatus(conn_.get()) != CONNECTION_OK) {
+  // Class 08 (connection exception) and 57P (the server shutting down or starting: 57P01
+  // admin_shutdown, 57P03 cannot_connect_now) end the session even where libpq has not yet seen the
+  // socket close.
+  if (PQstatus(conn_.get()) != CONNECTION_OK || state.starts_with("08") || state.starts_with("57P")) {
     broken_ = true;
     kind = DbError::Kind::connection;
   } else if (state == "23505") {
