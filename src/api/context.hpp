@@ -12,6 +12,8 @@
 #include <unordered_map>
 #include <utility>
 
+#include "api/status_cache.hpp"
+#include "api/stream_slots.hpp"
 #include "core/accounts.hpp"
 #include "core/jobs.hpp"
 #include "core/payments.hpp"
@@ -27,40 +29,9 @@ class Router;
 
 namespace igb::api {
 
-// Recent GET /v1/status answers by job id, with their owner. Thread-safe; bounded.
-class StatusCache {
- public:
-  std::optional<std::string> find(const std::string& job_id, core::UserId owner, core::Timestamp now);
-  void put(const std::string& job_id, core::UserId owner, std::string body, core::Timestamp expires);
-  void erase(const std::string& job_id);
-
- private:
-  struct Entry {
-    core::UserId owner;
-    std::string body;
-    core::Timestamp expires;
-  };
-  std::mutex mutex_;
-  std::unordered_map<std::string, Entry> entries_;
-};
-
-// Counts open status streams per user and in all; a slot is given back when its holder is dropped.
-class StreamSlots {
- public:
-  enum class Refusal { none, user_full, process_full };
-  // The slot (held for the stream's life), or why there is none.
-  std::pair<std::shared_ptr<void>, Refusal> take(core::UserId user, int per_user, int per_process);
-
- private:
-  std::mutex mutex_;
-  std::unordered_map<core::UserId, int> per_user_;
-  int total_ = 0;
-};
-
 class Metrics;
 class KeyCache;
 class RateLimiter;
-class StatusCache;
 class SubmitBatcher;
 
 struct ApiOptions {

@@ -1,4 +1,4 @@
-#include "api/context.hpp"
+#include "api/stream_slots.hpp"
 
 namespace igb::api {
 
