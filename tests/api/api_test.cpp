@@ -311,6 +311,44 @@ TEST_P(Api, QuotaExhaustedIs402WithThePlans) {
   EXPECT_FALSE(r.header("Retry-After").empty());
 }
 
+// Issue 15: prompts the provider refuses cost no quota but do cost provider credit, so they count
+// against the plan's failed_attempts_per_period; at the limit, 429 with Retry-After until the period
+// ends and a problem+json that names the limit. The fake refuses as the HF router does: 400 with
+// {"error": "..."} (huggingface_hub src/huggingface_hub/utils/_http.py, hf_raise_for_status, reads
+// the message from that body; our classification is in src/gen/hf_providers.cpp).
+TEST_P(Api, RefusedPromptsSpendTheFailedAttemptsBudgetThen429) {
+  provider_.set_handler([](const FakeRequest&) {
+    return FakeResponse::json(R"({"error":"NSFW content detected in the prompt"})", 400);
+  });
+  std::filesystem::create_directories(dir_);
+  std::ofstream(dir_ / "config.toml") << "[plans.free]\nfailed_attempts_per_period = 2\n";
+  start({{"IMGGENBOT_CONFIG", (dir_ / "config.toml").string()}});
+  const auto key = new_key(8);
+  for (int i = 0; i < 2; ++i) {
+    auto r = call("POST", "/v1/generate", key, R"({"prompt":"something the provider refuses"})");
+    ASSERT_EQ(r.status, 202) << r.body;
+    auto done = wait_until_done(key, std::string(body(r).at("job_id").as_string()));
+    EXPECT_EQ(done.at("status").as_string(), "failed");
+  }
+  auto r = call("POST", "/v1/generate", key, R"({"prompt":"and once more"})");
+  ASSERT_EQ(r.status, 429) << r.body;
+  EXPECT_EQ(r.header("Content-Type"), "application/problem+json");
+  const auto retry_after = std::stoll(r.header("Retry-After"));
+  EXPECT_GT(retry_after, 0);
+  EXPECT_LE(retry_after, 24 * 3600);  // the free plan's period is the UTC day
+  auto b = body(r);
+  EXPECT_EQ(b.at("status").as_int64(), 429);
+  EXPECT_NE(std::string(b.at("detail").as_string()).find("failed_attempts_per_period"), std::string::npos) << r.body;
+  auto limit = b.at("limit").as_object();
+  EXPECT_EQ(limit.at("name").as_string(), "failed_attempts_per_period");
+  EXPECT_EQ(limit.at("value").as_int64(), 2);
+  EXPECT_EQ(limit.at("failed").as_int64(), 2);
+  EXPECT_TRUE(limit.at("resets_at").as_string().ends_with("T00:00:00Z")) << r.body;
+  EXPECT_EQ(provider_.requests().size(), 2u);  // the refused request never reached the provider
+  auto quota = body(call("GET", "/v1/subscription", key)).at("quota").as_object();
+  EXPECT_EQ(quota.at("used").as_int64(), 0);  // failures cost no images
+}
+
 TEST_P(Api, TooManyJobsAndTooManyRequestsAre429WithRetryAfter) {
   provider_.set_handler([](const FakeRequest&) { return FakeResponse{.no_response_hang = true}; });
   start({{"API_RATE_PER_MINUTE", "1"}, {"API_RATE_BURST", "2"}});

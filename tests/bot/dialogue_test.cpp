@@ -105,6 +105,31 @@ TEST_P(BotDialogue, ProviderFailureSaysTheQuotaWasNotUsed) {
   expect_golden("provider_failure_ru", kBoris.id);
 }
 
+// Failed and refused jobs cost no quota, but each spent provider credit: after as many as the plan
+// has images (failed_attempts_per_period unset), the next prompt is refused in the user's language
+// until the period ends, and nothing is queued.
+TEST_P(BotDialogue, TooManyFailedAttemptsIsToldInTheUsersLanguage) {
+  for (int i = 0; i < 10; ++i) {
+    tg_.push_message({.from = kBoris, .text = "кот номер " + std::to_string(i)});
+    ASSERT_TRUE(wait([&] {
+      return jobs_of(kBoris.id).size() == static_cast<std::size_t>(i + 1) &&
+             count("editMessageText") == static_cast<std::size_t>(2 * i + 1);
+    }));
+    work_one(/*succeed=*/false);
+    ASSERT_TRUE(wait([&] { return count("editMessageText") == static_cast<std::size_t>(2 * i + 2); }));
+  }
+  EXPECT_EQ(quota_->status(kBoris.id).failed, 10);
+  EXPECT_EQ(quota_->status(kBoris.id).used, 0);
+  tg_.push_message({.from = kBoris, .text = "ещё один кот"});
+  ASSERT_TRUE(wait([&] {
+    auto m = tg_.last_bot_message(kBoris.id);
+    return m && m->text.find("предел вашего тарифа") != std::string::npos;
+  }));
+  EXPECT_EQ(jobs_of(kBoris.id).size(), 10u);  // nothing queued
+  auto t = transcript(kBoris.id);
+  expect_golden_text("too_many_failures_ru", t.substr(t.rfind("> Boris: ещё один кот")));
+}
+
 TEST_P(BotDialogue, UserWhoBlockedTheBotIsMarkedAndSkipped) {
   tg_.push_message({.from = kAnn, .text = "a quiet harbour"});
   ASSERT_TRUE(wait([&] { return only_job(kAnn.id).has_value() && count("editMessageText") == 1; }));

@@ -216,6 +216,7 @@ TEST_P(WorkerTest, AnswersThatAreNotImagesAreRetriedThenFailWithoutUsingQuota) {
   auto q = quota_->status(kUser);
   EXPECT_EQ(q.used, 0);
   EXPECT_EQ(q.reserved, 0);
+  EXPECT_EQ(q.failed, 1);  // three provider calls, one failed job
 }
 
 TEST_P(WorkerTest, RefusedContentFailsAtOnceAndReleasesQuota) {
@@ -232,6 +233,7 @@ TEST_P(WorkerTest, RefusedContentFailsAtOnceAndReleasesQuota) {
   EXPECT_EQ(hf_.request_count(), 1u);
   EXPECT_EQ(quota_->status(kUser).reserved, 0);
   EXPECT_EQ(quota_->status(kUser).used, 0);
+  EXPECT_EQ(quota_->status(kUser).failed, 1);  // but against the user's budget of failed attempts
   // The provider works; refusing a prompt does not count against it.
   EXPECT_EQ(router_->health().at(0).state, gen::CircuitState::closed);
   EXPECT_EQ(name(process_next()), "nothing claimed");
