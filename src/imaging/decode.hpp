@@ -45,9 +45,10 @@ struct InspectLimits {
 // - JPEG: a few rows for baseline files; progressive ones keep every DCT coefficient, capped at
 //   8 bytes per pixel of `limits.max_pixels` (+ 8 MiB, at most 512 MiB): four full-size components.
 // - WebP: the output is scaled into a 64x64 buffer (16 KiB), so the decoded RGBA image is never held;
-//   libwebp itself keeps a few macroblock rows of a lossy image (about 100 bytes x W), its alpha plane
-//   (P bytes), and for a lossless image the whole ARGB picture (4 x P bytes: its back-references reach
-//   any earlier pixel). Before this, an 8192x8192 WebP meant 256 MiB of RGBA output per call.
+//   libwebp itself keeps a few macroblock rows of a lossy image without alpha (about 100 bytes x W);
+//   an alpha channel or a lossless image makes it hold the whole picture, about 4 x P bytes (lossless
+//   back-references reach any earlier pixel). Before, every WebP also took 4 x P bytes of RGBA output
+//   (256 MiB at 8192x8192). Measured by imggenbot-bench-decode (docs/benchmarks.md).
 [[nodiscard]] core::Result<ImageInfo> inspect(std::string_view bytes, const InspectLimits& limits);
 [[nodiscard]] inline core::Result<ImageInfo> inspect(std::string_view bytes) { return inspect(bytes, InspectLimits{}); }
 

@@ -68,6 +68,10 @@ TEST(AnswerCheck, AcceptsRoundedAndFixedSizesAndRefusesFarLargerOnes) {
   ASSERT_TRUE(html);
   EXPECT_EQ(html->kind, gen::FailureKind::retry_later);
   EXPECT_EQ(html->detail.rfind("the provider's answer is not a valid image: not an image", 0), 0u) << html->detail;
+  // An empty 200 (an OpenAI-compatible server's empty data[0].url) is that backend's failure too.
+  auto empty = worker::check_answer(square, {.bytes = "", .content_type = "image/png"});
+  ASSERT_TRUE(empty);
+  EXPECT_EQ(empty->detail, "the provider's answer is not a valid image: not an image (empty body)");
 }
 
 // --- the worker ------------------------------------------------------------------------------------
