@@ -9,6 +9,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <optional>
+#include <system_error>
 
 #include "core/styles.hpp"
 #include "worker/answer_check.hpp"
@@ -230,11 +232,22 @@ net::awaitable<JobOutcome> Worker::process(core::Job job) {
       co_return JobOutcome::lease_lost;
     }
     // The same size limits again, now on the full decode: its memory is bounded by the request.
-    auto store_image = [&] {
-      return images_.put(image->bytes, clock_.now(), answer_limits(request.width, request.height));
+    // Writing the file may fail on our side (the disk full, an I/O error): not the provider's fault
+    // nor a bug, so the attempt fails like a transient failure (retried, then failed with the quota
+    // back) and the log says why, whether it retries, and when.
+    std::string write_error;
+    auto store_image = [&]() -> std::optional<core::Result<core::Image>> {
+      try {
+        return images_.put(image->bytes, clock_.now(), answer_limits(request.width, request.height));
+      } catch (const std::system_error& e) {  // std::filesystem::filesystem_error
+        write_error = e.what();
+        return std::nullopt;
+      }
     };
-    auto stored = co_await pool_.run(store_image);
-    if (stored) {
+    auto stored_or_not = co_await pool_.run(store_image);
+    if (!stored_or_not) {
+      failure = {.kind = gen::FailureKind::retry_later, .detail = "cannot store the image: " + write_error};
+    } else if (auto& stored = *stored_or_not) {
       // A provider that could not take the seed: the job records none (the user must not see a seed
       // that was never applied) and is not kept for exact repeats.
       const bool seed_applied = image->seed_applied;
@@ -243,9 +256,10 @@ net::awaitable<JobOutcome> Worker::process(core::Job job) {
       spdlog::info("job {} {} in {} ms ({}x{}, {} bytes{})", job.id, to_string(result), elapsed_ms(), stored->width,
                    stored->height, stored->size_bytes, seed_applied ? "" : ", seed not applied by the provider");
       co_return result;
+    } else {
+      failure = {.kind = gen::FailureKind::retry_later,
+                 .detail = "the provider's answer is not a valid image: " + stored.error().internal_detail};
     }
-    failure = {.kind = gen::FailureKind::retry_later,
-               .detail = "the provider's answer is not a valid image: " + stored.error().internal_detail};
   } else {
     failure = std::get<gen::GenerationFailure>(std::move(outcome));
   }

@@ -564,16 +564,23 @@ TEST_P(DiskFull, TheJobIsRetriedThenFailedWithItsQuotaBackAndTheLogSaysWhy) {
   EXPECT_NE(status.body.find(R"("status":"failed")"), std::string::npos) << status.body;
   std::cout << "[ faults   ] the client sees: " << status.body << "\n";
 
-  // The worker's log names the job and the reason, once per attempt, and no secret.
+  // The worker's log names the job and the reason, once per attempt, says whether it tries again, and
+  // names no secret.
   const auto log = worker.err_so_far();
-  std::size_t why = 0;
+  std::vector<std::string> why;
   std::istringstream lines(log);
   for (std::string line; std::getline(lines, line);) {
     if (line.find(full_job) != std::string::npos && line.find("No space left on device") != std::string::npos) {
-      if (++why == 1) std::cout << "[ faults   ] the worker's log: " << line << "\n";
+      std::cout << "[ faults   ] the worker's log: " << line << "\n";
+      why.push_back(line);
     }
   }
-  EXPECT_EQ(why, 2u) << log;
+  ASSERT_EQ(why.size(), 2u) << log;
+  EXPECT_NE(why[0].find("attempt 1/2"), std::string::npos) << why[0];
+  EXPECT_NE(why[0].find("cannot store the image"), std::string::npos) << why[0];
+  EXPECT_NE(why[0].find("retrying in"), std::string::npos) << why[0];
+  EXPECT_NE(why[1].find("attempt 2/2"), std::string::npos) << why[1];
+  EXPECT_NE(why[1].find("giving up"), std::string::npos) << why[1];
   EXPECT_EQ(log.find(kHfToken), std::string::npos) << log;
   EXPECT_EQ(log.find(key_), std::string::npos) << log;
   // No half-written image was left behind to fill the disk further.
