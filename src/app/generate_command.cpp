@@ -17,6 +17,7 @@
 #include "core/styles.hpp"
 #include "imaging/decode.hpp"
 #include "util/strings.hpp"
+#include "worker/answer_check.hpp"
 
 namespace igb::app {
 
@@ -46,7 +47,8 @@ net::awaitable<gen::GenerationOutcome> generate_with_retries(gen::Router& router
   net::steady_timer timer(co_await net::this_coro::executor);
   std::chrono::milliseconds waited{0};
   for (int attempt = 1;; ++attempt) {
-    auto outcome = co_await router.generate(request, {});
+    // The same size rule as the worker's: a far-too-large answer is that backend's failure.
+    auto outcome = co_await router.generate(request, {}, worker::check_answer);
     const auto* f = std::get_if<gen::GenerationFailure>(&outcome);
     // Only "later" is worth waiting for here: billing, credentials and models need the operator,
     // and the router has already tried every backend.

@@ -13,6 +13,7 @@
 #include "core/jobs.hpp"
 #include "core/quota.hpp"
 #include "imaging/decode.hpp"
+#include "imaging/encode.hpp"
 #include "support/process.hpp"
 #include "support/store_fixture.hpp"
 #include "worker/worker_support.hpp"
@@ -134,6 +135,22 @@ TEST_P(WorkerProcess, GenerateCommandWaitsWhileTheModelLoadsAndSaysWhatItWaitsFo
   EXPECT_NE(r.out.find("seed 7"), std::string::npos) << r.out;
   EXPECT_EQ(r.err.find(kHfToken), std::string::npos) << r.err;
 
+}
+
+// `imggenbot generate` applies the worker's size rule (worker/answer_check.hpp): an answer far larger
+// than asked for is the provider's failure, waited out and asked again, never written.
+TEST_P(WorkerProcess, GenerateCommandRefusesAnImageFarLargerThanAsked) {
+  hf_.set_handler(hf_provider({answer(FakeResponse{.headers = {{"Content-Type", "image/png"}},
+                                                   .body = imaging::make_png(4112, 32)}),
+                               answer_png()}));
+  auto r = run_process({.argv = {IMGGENBOT_BIN, "generate", "a fox", "-o", "fits.png", "--seed", "7"},
+                        .env = env(), .cwd = cwd_.path()});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  ASSERT_EQ(hf_.request_count(), 2u) << r.err;
+  EXPECT_NE(r.err.find("(attempt 2 of 5)"), std::string::npos) << r.err;
+  auto info = imaging::inspect(slurp(cwd_.path() / "fits.png"));
+  ASSERT_TRUE(info.ok()) << info.error().internal_detail;
+  EXPECT_EQ(info->width, decode_hf_call(hf_.requests().at(1)).width);
 }
 
 TEST_P(WorkerProcess, AJobOfAKilledWorkerIsFinishedByAnotherOnce) {
