@@ -27,6 +27,7 @@
 #include "http/client.hpp"
 #include "app/generation.hpp"
 #include "app/job_wakeup.hpp"
+#include "core/error.hpp"
 #include "server/server.hpp"
 #include "storage/store.hpp"
 #include "telegram/bot_api.hpp"
@@ -49,8 +50,15 @@ net::awaitable<void> maintenance_loop(core::JobService& jobs, runtime::BlockingP
   net::steady_timer timer(co_await net::this_coro::executor);
   while (true) {
     auto reap = [&jobs] { return jobs.reap_expired_leases(); };
-    int reaped = co_await pool.run(reap);
-    if (reaped > 0) spdlog::info("requeued or failed {} job(s) whose worker stopped", reaped);
+    // The database out of reach for a while (restarting, say) must not stop the process (a failed
+    // task does): the next round tries again. tests/e2e/faults_db_test.cpp holds it down 6 s.
+    try {
+      int reaped = co_await pool.run(reap);
+      if (reaped > 0) spdlog::info("requeued or failed {} job(s) whose worker stopped", reaped);
+    } catch (const core::InfrastructureError& e) {
+      if (!e.temporary()) throw;
+      spdlog::warn("maintenance: {}; trying again in {} ms", e.what(), period.count());
+    }
     timer.expires_after(period);
     const auto due = std::chrono::steady_clock::now() + period;
     co_await timer.async_wait(net::use_awaitable);

@@ -54,6 +54,7 @@ using core::JobStatus;
 using SteadyTime = std::chrono::steady_clock::time_point;
 
 constexpr core::UserId kUser = 5151;
+constexpr auto kOutage = 6s;  // longer than the maintenance period of src/app/serve.cpp (5 s)
 
 // One HTTP exchange against the API, synchronously (its own io_context). status -1: no response
 // (the client's timeout fired or the connection broke); `error` then says why.
@@ -410,6 +411,9 @@ TEST_F(PostgresRestart, RequestsDuringTheOutageGet503WithRetryAfterAndEveryJobEn
   EXPECT_TRUE(eventually([&] {
     return load.answers_since(down, Seen::generate) >= 12 && load.answers_since(down, Seen::status) >= 6;
   }));
+  // The outage outlasts the processes' periodic work (the lease reaper runs every 5 s): each of them
+  // meets the database down in a background task too, not only in requests.
+  std::this_thread::sleep_until(down + kOutage);
   const auto start_called = std::chrono::steady_clock::now();
   auto started = pg_->start();
   ASSERT_EQ(started.exit_code, 0) << started.err;
