@@ -113,11 +113,12 @@ net::awaitable<std::optional<telegram::Message>> Bot::send_menu(const Ctx& c, st
   co_return sent;
 }
 
-net::awaitable<bool> Bot::edit(std::int64_t chat, telegram::EditMessageText m) {
+net::awaitable<bool> Bot::edit(std::int64_t chat, telegram::EditMessageText m, bool* outage) {
   m.chat_id = chat;
   auto call = [&] { return d_.api.edit_message_text(m); };
   auto r = co_await with_429_retries(call);
   if (r.ok() || r.error().kind == ApiError::Kind::not_modified) co_return true;
+  if (outage) *outage = r.error().kind == ApiError::Kind::network || r.error().kind == ApiError::Kind::server;
   co_await note_blocked(chat, r.error());
   spdlog::warn("bot: editMessageText in {} failed: {} {}", chat, telegram::to_string(r.error().kind), r.error().description);
   co_return false;

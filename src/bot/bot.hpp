@@ -143,7 +143,8 @@ class Bot {
   net::awaitable<std::optional<telegram::Message>> send(std::int64_t chat, bool group, telegram::SendMessage m);
   // Edits and deletions are not new messages: Telegram's message limits (and the scheduler) do not
   // count them; a 429 is still waited out and retried.
-  net::awaitable<bool> edit(std::int64_t chat, telegram::EditMessageText m);
+  // *outage (when given): it failed because Telegram or the way to it was down (network error, 5xx).
+  net::awaitable<bool> edit(std::int64_t chat, telegram::EditMessageText m, bool* outage = nullptr);
   net::awaitable<void> remove(std::int64_t chat, std::int64_t message_id);
   net::awaitable<void> answer(std::string callback_id, std::string text, bool alert = false);
   net::awaitable<void> answer_silently(std::string callback_id);
@@ -204,7 +205,9 @@ class Bot {
   net::awaitable<void> deliver(core::Job job);
   net::awaitable<void> deliver_state(const core::Job& job);
   // Sends the job's image as a photo (by file_id once Telegram has it) with its caption and buttons.
-  net::awaitable<bool> deliver_photo(const core::Job& job, const JobMeta& meta);
+  // false: not sent; *outage (when given) says whether because Telegram or the way to it was down
+  // (network error or 5xx), which says nothing about this photo.
+  net::awaitable<bool> deliver_photo(const core::Job& job, const JobMeta& meta, bool* outage = nullptr);
   net::awaitable<void> deliver_original(const Ctx& c, const core::Job& job);
   net::awaitable<std::optional<core::Image>> image_of(const core::Job& job);
 

@@ -147,11 +147,17 @@ net::awaitable<void> Bot::deliver_state(const core::Job& job) {
       co_return;
     }
     case core::JobStatus::succeeded: {
-      if (!co_await deliver_photo(job, *meta)) {
-        // Not sent: a blocked user is done with; anything else is tried again on a later pass.
+      bool outage = false;
+      if (!co_await deliver_photo(job, *meta, &outage)) {
+        // Not sent: a blocked user is done with; anything else is tried again on a later pass. Only
+        // refusals count towards giving up: while Telegram answers 502 or cannot be reached, the
+        // photo waits at the same pace however long that lasts (a minute of 502s used up the five
+        // attempts and lost the photo: faults_net_test).
         auto user_of = [&] { return d_.accounts.get_user(job.user_id); };
         auto user = co_await d_.pool.run(user_of);
-        if ((!user.ok() || !user->blocked_bot) && ++shown->failed_sends < kMaxSendAttempts) {
+        const bool blocked = user.ok() && user->blocked_bot;
+        if (!blocked && !outage) ++shown->failed_sends;
+        if (!blocked && shown->failed_sends < kMaxSendAttempts) {
           shown->retry = true;  // tried again by a later pass, after position_edit_interval
           shown->last_edit = now;
           co_return;
@@ -182,13 +188,20 @@ net::awaitable<void> Bot::deliver_state(const core::Job& job) {
                                                                                    : "status.canceled")
                              : t(c, "failed.text", {{"reason", job.public_error.empty() ? "?" : job.public_error}});
       bool ok = true;
+      bool outage = false;
       if (meta->status_message_id != 0) {
         telegram::EditMessageText e{.message_id = meta->status_message_id, .text = std::move(text)};
-        ok = co_await edit(c.chat_id, std::move(e));
+        ok = co_await edit(c.chat_id, std::move(e), &outage);
       } else {
         ok = co_await send_text(c, std::move(text)) != std::nullopt;
       }
-      (void)ok;  // an edit that failed (message deleted by the user) is not retried
+      // An edit that Telegram refused (message deleted by the user) is not retried; one that met an
+      // outage (502, no connection) is, by a later pass, like a photo: the outcome is not lost.
+      if (!ok && outage) {
+        shown->retry = true;
+        shown->last_edit = now;
+        co_return;
+      }
       co_await d_.pool.run(mark_delivered);
       shown_.erase(job.id);
       co_return;
@@ -215,7 +228,7 @@ net::awaitable<std::optional<core::Image>> Bot::image_of(const core::Job& job) {
   co_return image;
 }
 
-net::awaitable<bool> Bot::deliver_photo(const core::Job& job, const JobMeta& meta) {
+net::awaitable<bool> Bot::deliver_photo(const core::Job& job, const JobMeta& meta, bool* outage) {
   auto image = co_await image_of(job);
   if (!image) {
     spdlog::error("bot: job {} succeeded without a stored image", job.id);
@@ -257,6 +270,9 @@ net::awaitable<bool> Bot::deliver_photo(const core::Job& job, const JobMeta& met
   }
   auto& r = *sent;
   if (!r.ok()) {
+    if (outage) {
+      *outage = r.error().kind == telegram::ApiError::Kind::network || r.error().kind == telegram::ApiError::Kind::server;
+    }
     co_await note_blocked(meta.chat_id, r.error());
     spdlog::warn("bot: sendPhoto for job {} failed: {} {}", job.id, telegram::to_string(r.error().kind), r.error().description);
     co_return false;

@@ -426,7 +426,15 @@ struct Answer {
   json::value result;
   std::string description;
   std::optional<int> retry_after;
+  bool front_page = false;  // answered by Telegram's front (an outage): nginx's HTML page, not the envelope
 };
+
+// What nginx in front of the Bot API answers while the servers behind it are down.
+constexpr std::string_view kBadGatewayPage =
+    "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n"
+    "<hr><center>nginx/1.18.0</center>\r\n</body>\r\n</html>\r\n";
+
+Answer bad_gateway() { return Answer{.status = 502, .description = "Bad Gateway", .front_page = true}; }
 
 Answer ok(json::value result) { return Answer{.result = std::move(result)}; }
 Answer fail(int status, std::string description, std::optional<int> retry_after = std::nullopt) {
@@ -484,6 +492,7 @@ struct FakeBotApi::Impl {
   struct Poller {
     net::steady_timer* timer;
     bool terminated = false;
+    bool outage = false;  // the front went down while this poll was held
   };
   struct Charge {
     std::int64_t user_id;
@@ -521,6 +530,8 @@ struct FakeBotApi::Impl {
   std::vector<FakeTgCall> calls;
   std::vector<FakeSpecViolation> violations;
   std::int64_t get_updates_answered = 0;
+  Clock::time_point outage_until{};  // begin_outage(); real time
+  std::int64_t outage_answered = 0;
   std::vector<Poller*> pollers;  // touched on the server thread only (under mutex)
 
   net::io_context io;
@@ -532,6 +543,7 @@ struct FakeBotApi::Impl {
   std::set<tcp::socket*> sockets;  // server thread only
 
   Clock::time_point now() const { return options.clock ? options.clock() : Clock::now(); }
+  bool in_outage() const { return Clock::now() < outage_until; }
 
   void notify() { changed.notify_all(); }
 
@@ -1167,6 +1179,13 @@ struct FakeBotApi::Impl {
     FakeTgCall call;
     call.time = Clock::now();
     auto m = spec->method_by_lower.find(lower(method_name));
+    if (in_outage()) {
+      call.method = m == spec->method_by_lower.end() ? method_name : m->second;
+      Answer a = bad_gateway();
+      ++outage_answered;
+      record(std::move(call), a);
+      co_return std::pair<int, std::string>(a.status, std::string(kBadGatewayPage));
+    }
     if (m == spec->method_by_lower.end()) {
       call.method = method_name;
       Answer a = fail(404, "Not Found");
@@ -1203,7 +1222,7 @@ struct FakeBotApi::Impl {
       a = dispatch(call.method, in, call);
     }
     call.uploads = std::move(in.uploads);
-    auto body = envelope(a);
+    auto body = a.front_page ? std::string(kBadGatewayPage) : envelope(a);
     record(std::move(call), a);
     co_return std::pair<int, std::string>(a.status, body);
   }
@@ -1242,6 +1261,10 @@ struct FakeBotApi::Impl {
       co_await timer.async_wait(kTok);
       lock.lock();
       pollers.erase(std::find(pollers.begin(), pollers.end(), &poller));
+      if (poller.outage) {
+        ++outage_answered;
+        co_return bad_gateway();
+      }
       if (poller.terminated) co_return fail(409, kTerminated);
       if (!webhook_url.empty())
         co_return fail(409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first");
@@ -1260,7 +1283,7 @@ struct FakeBotApi::Impl {
       auto [status, body] = co_await handle(req);
       bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(status), req.version()};
       res.set(bhttp::field::server, "fake-telegram-bot-api");
-      res.set(bhttp::field::content_type, "application/json");
+      res.set(bhttp::field::content_type, body.starts_with("<html>") ? "text/html" : "application/json");
       res.keep_alive(req.keep_alive());
       res.body() = std::move(body);
       res.prepare_payload();
@@ -1690,6 +1713,36 @@ void FakeBotApi::disable_rate_limits() {
 std::int64_t FakeBotApi::rate_limited_count() const {
   std::lock_guard lock(impl_->mutex);
   return impl_->rate_limited;
+}
+
+void FakeBotApi::begin_outage(std::chrono::milliseconds duration) {
+  auto* impl = impl_.get();
+  {
+    std::lock_guard lock(impl->mutex);
+    impl->outage_until = Clock::now() + duration;
+  }
+  // Held long polls end with the 502 too (on the server thread, which owns the pollers).
+  std::promise<void> done;
+  net::post(impl->io, [impl, &done] {
+    std::lock_guard lock(impl->mutex);
+    for (auto* p : impl->pollers) {
+      p->outage = true;
+      p->timer->cancel();
+    }
+    done.set_value();
+  });
+  done.get_future().wait_for(std::chrono::seconds(10));
+  impl->notify();
+}
+
+bool FakeBotApi::in_outage() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->in_outage();
+}
+
+std::int64_t FakeBotApi::outage_answered_count() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->outage_answered;
 }
 
 void FakeBotApi::fail_next(std::string method, int error_code, std::string description, std::optional<int> retry_after,

@@ -262,6 +262,15 @@ class FakeBotApi {
   // processed. retry_after/migrate_to_chat_id go into parameters when set.
   void fail_next(std::string method, int error_code, std::string description,
                  std::optional<int> retry_after = std::nullopt, int times = 1);
+  // Telegram's front is down for `duration` from now (real steady clock): every call, with any token
+  // and any parameters, is answered `502 Bad Gateway` with nginx's HTML page (not the Bot API's JSON
+  // envelope) and nothing is processed; long polls held when it begins are answered so too. What
+  // clients do then: python-telegram-bot raises NetworkError("Bad Gateway") and retries
+  // (python-telegram-bot/python-telegram-bot, telegram/request/_baserequest.py, _request_wrapper).
+  // Calls answered so are recorded with their method, status 502 and no parameters.
+  void begin_outage(std::chrono::milliseconds duration);
+  bool in_outage() const;
+  std::int64_t outage_answered_count() const;  // calls answered 502 by outages since start
 
   // ---- Observation
   // Every call with a known method or a spec violation, in the order they were answered (a held

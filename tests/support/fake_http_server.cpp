@@ -108,6 +108,7 @@ struct FakeHttpServer::Impl {
   std::size_t request_count = 0;
 
   net::awaitable<void> accept_loop();
+  net::awaitable<void> until_peer_closes(Conn& conn);
   net::awaitable<void> serve(std::shared_ptr<Conn> conn);
   FakeResponse answer(const FakeRequest& request);
   void shutdown();
@@ -160,6 +161,15 @@ net::awaitable<void> FakeHttpServer::Impl::accept_loop() {
   }
 }
 
+// Reads (and drops) whatever comes until the client closes the connection, or stop() closes it.
+net::awaitable<void> FakeHttpServer::Impl::until_peer_closes(Conn& conn) {
+  char sink[512];
+  for (;;) {
+    auto [ec, n] = co_await conn.socket.async_read_some(net::buffer(sink), kTok);
+    if (ec || stopping) co_return;
+  }
+}
+
 net::awaitable<void> FakeHttpServer::Impl::serve(std::shared_ptr<Conn> conn) {
   beast::flat_buffer buffer;
   for (;;) {
@@ -206,6 +216,10 @@ net::awaitable<void> FakeHttpServer::Impl::serve(std::shared_ptr<Conn> conn) {
       co_await conn->timer.async_wait(kTok);  // cancelled by stop()
       break;
     }
+    if (fr.hang_until_closed) {
+      co_await until_peer_closes(*conn);
+      break;
+    }
     if (fr.close_without_response) break;
     if (fr.raw) {
       co_await net::async_write(conn->socket, net::buffer(*fr.raw), kTok);
@@ -229,14 +243,15 @@ net::awaitable<void> FakeHttpServer::Impl::serve(std::shared_ptr<Conn> conn) {
         res.insert(name, value);
     }
 
-    if (fr.truncate_body_to) {
+    if (fr.truncate_body_to || fr.stall_body_after) {
       std::ostringstream out;
       out << res;
       std::string wire = std::move(out).str();
       auto header_end = wire.find("\r\n\r\n");
       header_end = header_end == std::string::npos ? wire.size() : header_end + 4;
-      wire.resize(std::min(wire.size(), header_end + *fr.truncate_body_to));
+      wire.resize(std::min(wire.size(), header_end + fr.truncate_body_to.value_or(fr.stall_body_after.value_or(0))));
       co_await net::async_write(conn->socket, net::buffer(wire), kTok);
+      if (fr.stall_body_after) co_await until_peer_closes(*conn);
       break;
     }
     auto [wec, wn] = co_await bhttp::async_write(conn->socket, res, kTok);

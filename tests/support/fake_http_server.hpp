@@ -42,7 +42,7 @@ struct FakeResponse {
   FakeHeaders headers;  // sent as given (a Content-Length here replaces the computed one)
   std::string body;
 
-  // Knobs for misbehaving servers. At most one of the last four makes sense at a time.
+  // Knobs for misbehaving servers. At most one of the last six makes sense at a time.
   std::chrono::milliseconds delay{0};      // wait (a timer: other connections go on) before answering
   bool chunked = false;                    // Transfer-Encoding: chunked instead of Content-Length
   bool close = false;                      // answer with `Connection: close`, then close
@@ -50,6 +50,12 @@ struct FakeResponse {
   std::optional<std::size_t> truncate_body_to;  // full Content-Length, only N body bytes, then close
   bool close_without_response = false;     // close the connection instead of answering
   bool no_response_hang = false;           // never answer (until the server stops)
+  // Never answer either, but notice when the client gives up: the connection ends (and
+  // open_connection_count() drops) when the client closes it, or when the server stops.
+  bool hang_until_closed = false;
+  // The status line, the headers (with the full Content-Length) and only N body bytes, then nothing
+  // more until the client closes the connection (or the server stops): a server that stalls mid-body.
+  std::optional<std::size_t> stall_body_after;
   std::optional<std::string> raw;          // send these bytes instead of a response, then close
 
   static FakeResponse text(std::string body, int status = 200);
