@@ -87,11 +87,13 @@ net::awaitable<void> Bot::note_blocked(std::int64_t chat, const ApiError& error)
   spdlog::info("bot: user {} blocked the bot; not sending to them any more", chat);
 }
 
-net::awaitable<std::optional<telegram::Message>> Bot::send(std::int64_t chat, bool group, telegram::SendMessage m) {
+net::awaitable<std::optional<telegram::Message>> Bot::send(std::int64_t chat, bool group, telegram::SendMessage m,
+                                                           bool* outage) {
   m.chat_id = chat;
   auto call = [&] { return d_.api.send_message(m); };
   auto r = co_await d_.scheduler.send(chat, group ? ChatKind::group : ChatKind::private_chat, call);
   if (r.ok()) co_return std::move(r).value();
+  if (outage) *outage = r.error().kind == ApiError::Kind::network || r.error().kind == ApiError::Kind::server;
   co_await note_blocked(chat, r.error());
   if (r.error().kind != ApiError::Kind::blocked) {
     spdlog::warn("bot: sendMessage to {} failed: {} {}", chat, telegram::to_string(r.error().kind), r.error().description);

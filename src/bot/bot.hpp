@@ -140,7 +140,9 @@ class Bot {
                                                             std::optional<std::int64_t> reply_to = std::nullopt);
   net::awaitable<std::optional<telegram::Message>> send_menu(const Ctx& c, std::string text,
                                                             telegram::InlineKeyboardMarkup keyboard);
-  net::awaitable<std::optional<telegram::Message>> send(std::int64_t chat, bool group, telegram::SendMessage m);
+  // *outage (when given): not sent because Telegram or the way to it was down (network error, 5xx).
+  net::awaitable<std::optional<telegram::Message>> send(std::int64_t chat, bool group, telegram::SendMessage m,
+                                                        bool* outage = nullptr);
   // Edits and deletions are not new messages: Telegram's message limits (and the scheduler) do not
   // count them; a 429 is still waited out and retried.
   // *outage (when given): it failed because Telegram or the way to it was down (network error, 5xx).

@@ -50,6 +50,20 @@ TEST_P(BotDialogue, PromptWithOptionsShowsProgressThenThePhoto) {
   EXPECT_EQ(quota_->status(kAnn.id).used, 1);
 }
 
+// Telegram's front answering 502 (the fake's JSON form of it) when the prompt's status message goes
+// out: the prompt waits and goes through once Telegram answers, instead of being dropped with nothing
+// queued (found by faults_net_test's outage; the prompt was lost before).
+TEST_P(BotDialogue, APromptWhoseStatusMessageMeetsA502WaitsForTelegram) {
+  tg_.fail_next("sendMessage", 502, "Bad Gateway", std::nullopt, 2);
+  tg_.push_message({.from = kAnn, .text = "a lighthouse at dusk"});
+  ASSERT_TRUE(wait([&] { return only_job(kAnn.id).has_value(); }));
+  std::size_t refused = 0, sent = 0;
+  for (const auto& c : tg_.calls("sendMessage")) (c.status == 200 ? sent : refused) += 1;
+  EXPECT_EQ(refused, 2u);
+  EXPECT_EQ(sent, 1u);  // one status message, not one per try
+  EXPECT_EQ(only_job(kAnn.id)->params.prompt, "a lighthouse at dusk");
+}
+
 TEST_P(BotDialogue, OriginalFileAndAgainButtons) {
   tg_.push_message({.from = kAnn, .text = "a lighthouse at dusk"});
   ASSERT_TRUE(wait([&] { return only_job(kAnn.id).has_value() && count("editMessageText") == 1; }));

@@ -32,8 +32,19 @@ net::awaitable<void> Bot::on_prompt(Ctx& c, const telegram::Message& m, std::str
 
 net::awaitable<void> Bot::submit(Ctx& c, core::JobParams params, int count, std::optional<std::int64_t> reply_to) {
   // The status message first, so that the jobs know where to report from the moment they exist.
-  telegram::SendMessage status{.text = t(c, "status.queued_short"), .reply_to_message_id = reply_to};
-  auto sent = co_await send(c.chat_id, c.group, std::move(status));
+  // While Telegram is down (502, no connection) the prompt waits, and this chat's later updates with
+  // it (other chats go on), rather than being dropped: 1, 2, 4 … 30 s apart, about ten minutes in all.
+  // Shutting down meanwhile leaves the update in the inbox, handled again after the restart.
+  std::optional<telegram::Message> sent;
+  auto pause = std::chrono::seconds(1);
+  for (int attempt = 0;; ++attempt) {
+    bool outage = false;
+    telegram::SendMessage status{.text = t(c, "status.queued_short"), .reply_to_message_id = reply_to};
+    sent = co_await send(c.chat_id, c.group, std::move(status), &outage);
+    if (sent || !outage || attempt >= 25) break;
+    if (!co_await sleep_for(pause)) throw boost::system::system_error(net::error::operation_aborted);
+    pause = std::min(pause * 2, std::chrono::seconds(30));
+  }
   if (!sent) co_return;  // blocked, or Telegram refused: nothing queued, nothing charged
   JobMeta meta{.chat_id = c.chat_id, .status_message_id = sent->message_id, .reply_to = reply_to.value_or(0),
                .lang = c.lang, .group = c.group};
