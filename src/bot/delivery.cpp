@@ -2,12 +2,15 @@
 // reads bot jobs that changed and are not yet delivered, edits their status message as they move, and
 // sends the photo (or a friendly failure) once, marking the job delivered after Telegram took it. A
 // restart picks up where it left off; the window between a sent photo and its mark is the only place
-// a photo could be sent twice.
+// a photo could be sent twice (a database outage in that window holds the mark back until it is
+// written, see write_until_done).
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+
+#include <functional>
 
 #include "bot/context.hpp"
 #include "util/strings.hpp"
@@ -19,9 +22,40 @@ using telegram::ChatKind;
 
 constexpr int kMaxSendAttempts = 5;  // a photo Telegram keeps refusing (not a 429) is given up
 
+namespace {
+
+// A write that records something already done outside (a photo sent): while the database is out of
+// reach it is tried again every second instead of given up, or the thing would be done again once
+// the database is back. False: shutting down.
+net::awaitable<bool> write_until_done(runtime::BlockingPool& pool, std::function<void()> write) {
+  for (;;) {
+    bool written = true;
+    try {
+      co_await pool.run(write);
+    } catch (const core::InfrastructureError& e) {
+      if (!e.temporary()) throw;
+      written = false;
+    }
+    if (written) co_return true;
+    if (!co_await sleep_for(std::chrono::seconds(1))) co_return false;
+  }
+}
+
+}  // namespace
+
 net::awaitable<void> Bot::run_delivery() {
   for (;;) {
-    co_await deliver_pass();
+    // The database out of reach for now (restarting, say) pauses delivery; it must not end the task
+    // (a failed task stops the process).
+    bool paused = false;
+    try {
+      co_await deliver_pass();
+    } catch (const core::InfrastructureError& e) {
+      if (!e.temporary()) throw;
+      spdlog::warn("bot: delivery paused: {}", e.what());
+      paused = true;
+    }
+    if (paused && !co_await sleep_for(std::chrono::seconds(1))) co_return;
     bool go_on = co_await delivery_wake_.wait(o_.delivery_poll);
     if (!go_on) co_return;
   }
@@ -105,7 +139,7 @@ net::awaitable<void> Bot::deliver_state(const core::Job& job) {
   };
   if (!meta) {
     spdlog::error("bot: job {} has no delivery data; skipped", job.id);
-    co_await d_.pool.run(mark_delivered);
+    if (!co_await write_until_done(d_.pool, mark_delivered)) co_return;
     co_return;
   }
   auto& shown = shown_[job.id];
@@ -165,11 +199,11 @@ net::awaitable<void> Bot::deliver_state(const core::Job& job) {
         if (shown->failed_sends >= kMaxSendAttempts) {
           spdlog::error("bot: giving up on the photo of job {} after {} attempts", job.id, kMaxSendAttempts);
         }
-        co_await d_.pool.run(mark_delivered);
+        if (!co_await write_until_done(d_.pool, mark_delivered)) co_return;
         shown_.erase(job.id);
         co_return;
       }
-      co_await d_.pool.run(mark_delivered);
+      if (!co_await write_until_done(d_.pool, mark_delivered)) co_return;
       // The status message goes once no other job of the same request still reports to it.
       bool shared = false;
       for (const auto& [id, other] : shown_) {
@@ -202,7 +236,7 @@ net::awaitable<void> Bot::deliver_state(const core::Job& job) {
         shown->last_edit = now;
         co_return;
       }
-      co_await d_.pool.run(mark_delivered);
+      if (!co_await write_until_done(d_.pool, mark_delivered)) co_return;
       shown_.erase(job.id);
       co_return;
     }
@@ -285,7 +319,12 @@ net::awaitable<bool> Bot::deliver_photo(const core::Job& job, const JobMeta& met
       tx->set_image_file_id(image->id, file_id);
       tx->commit();
     };
-    co_await d_.pool.run(save);
+    try {
+      co_await d_.pool.run(save);
+    } catch (const core::InfrastructureError& e) {  // only a shortcut for sending it again: not needed
+      if (!e.temporary()) throw;
+      spdlog::warn("bot: the file id of image {} is not saved: {}", image->id, e.what());
+    }
   }
   co_return true;
 }

@@ -100,7 +100,22 @@ net::awaitable<void> Bot::run_polling() {
       tx->put_setting(kOffsetKey, std::to_string(next));
       tx->commit();
     };
-    co_await d_.pool.run(store);
+    // The database out of reach: the updates stay unconfirmed (offset unchanged), so Telegram gives
+    // them again on the next poll.
+    bool stored = true;
+    try {
+      co_await d_.pool.run(store);
+    } catch (const core::InfrastructureError& e) {
+      if (!e.temporary()) throw;
+      spdlog::warn("bot: cannot store {} update(s), asking again in {} s: {}", updates.size(), backoff.count(),
+                   e.what());
+      stored = false;
+    }
+    if (!stored) {
+      if (!co_await sleep_for(backoff)) co_return;
+      backoff = std::min(backoff * 2, std::chrono::seconds(60));
+      continue;
+    }
     offset = next;
     wake_inbox();
   }
@@ -113,7 +128,19 @@ net::awaitable<void> Bot::run_inbox() {
       auto tx = d_.store.begin(core::TxMode::read);
       return tx->inbox_updates(after, 500);
     };
-    auto rows = co_await d_.pool.run(read);
+    std::vector<core::InboxUpdate> rows;
+    bool paused = false;
+    try {
+      rows = co_await d_.pool.run(read);
+    } catch (const core::InfrastructureError& e) {
+      if (!e.temporary()) throw;
+      spdlog::warn("bot: inbox paused: {}", e.what());
+      paused = true;
+    }
+    if (paused) {
+      if (!co_await sleep_for(std::chrono::seconds(1))) co_return;
+      continue;
+    }
     for (auto& row : rows) {
       inbox_watermark_ = std::max(inbox_watermark_, row.update_id);
       auto& queue = chats_[row.chat_id];
@@ -135,6 +162,7 @@ net::awaitable<void> Bot::drain_chat(std::int64_t chat) {
       co_return;
     }
     const auto row = it->second.front();
+    bool again = false;  // the database was out of reach: handle this update again shortly, not skip it
     try {
       boost::system::error_code ec;
       auto json = boost::json::parse(row.body, ec);
@@ -148,15 +176,37 @@ net::awaitable<void> Bot::drain_chat(std::int64_t chat) {
     } catch (const boost::system::system_error& e) {
       if (e.code() == net::error::operation_aborted) throw;  // shutting down: handled again after the restart
       spdlog::error("bot: update {} failed: {}; skipped", row.update_id, e.what());
+    } catch (const core::InfrastructureError& e) {
+      if (e.temporary()) {
+        spdlog::warn("bot: update {} waits for the database: {}", row.update_id, e.what());
+        again = true;
+      } else {
+        spdlog::error("bot: update {} failed: {}; skipped", row.update_id, e.what());
+      }
     } catch (const std::exception& e) {
       spdlog::error("bot: update {} failed: {}; skipped", row.update_id, e.what());
+    }
+    if (again) {
+      if (!co_await sleep_for(std::chrono::seconds(1))) co_return;
+      continue;
     }
     auto forget = [&] {
       auto tx = d_.store.begin(core::TxMode::write);
       tx->delete_inbox_update(row.update_id);
       tx->commit();
     };
-    co_await d_.pool.run(forget);
+    // Until it is deleted the update would be handled again after a restart: keep trying.
+    for (;;) {
+      bool forgotten = true;
+      try {
+        co_await d_.pool.run(forget);
+      } catch (const core::InfrastructureError& e) {
+        if (!e.temporary()) throw;
+        forgotten = false;
+      }
+      if (forgotten) break;
+      if (!co_await sleep_for(std::chrono::seconds(1))) co_return;
+    }
     // The map may have changed while this coroutine waited.
     it = chats_.find(chat);
     if (it != chats_.end() && !it->second.empty()) it->second.pop_front();

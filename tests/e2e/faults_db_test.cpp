@@ -37,6 +37,7 @@
 #include "core/quota.hpp"
 #include "http/client.hpp"
 #include "storage/store.hpp"
+#include "support/fake_bot_api.hpp"
 #include "support/fake_http_server.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
@@ -491,6 +492,59 @@ TEST_F(PostgresRestart, RequestsDuringTheOutageGet503WithRetryAfterAndEveryJobEn
             << " accepted), " << retried << " run again, " << hf_.request_count() << " provider calls\n";
   stop_cleanly(worker);
   stop_cleanly(api);
+}
+
+// The bot's side of the same outage, in one `imggenbot serve` (API, workers and bot): a message sent
+// while the database is down is neither lost nor answered twice, and the process stays up. Before,
+// bot-receive / bot-inbox / bot-delivery ended on the first database error and stopped the process.
+TEST_F(PostgresRestart, TheBotLosesNoMessageAndAnswersEachOnce) {
+  use_free_plan(100);
+  FakeBotApi tg;
+  auto vars = env();
+  vars["TELEGRAM_BOT_TOKEN"] = tg.token();
+  vars["TELEGRAM_API_BASE"] = tg.base_url();
+  vars["HF_HUB_BASE"] = "http://127.0.0.1:1";  // no provider mapping look-ups leave the machine
+  processes_.push_back(std::make_unique<ChildProcess>(
+      ChildProcess::Options{.argv = {IMGGENBOT_BIN, "serve"}, .env = vars, .cwd = dir_.path()}));
+  auto& serve = *processes_.back();
+  ASSERT_TRUE(serve.wait_for_output("imggenbot is up")) << serve.err_so_far();
+
+  auto photos_to = [&](std::int64_t chat) {
+    std::size_t n = 0;
+    for (const auto& c : tg.calls("sendPhoto")) n += c.status == 200 && c.chat_id == chat;
+    return n;
+  };
+  auto ask = [&](std::int64_t user, const std::string& text) {
+    tg.push_message({.from = {.id = user, .first_name = "U" + std::to_string(user)}, .text = text});
+  };
+  constexpr std::int64_t kBefore = 6001, kDuring = 6002, kAfter = 6003;
+  ask(kBefore, "a lighthouse at dusk");
+  ASSERT_TRUE(tg.wait_until([&] { return photos_to(kBefore) == 1; }, 60s)) << serve.err_so_far();
+
+  auto stopped = pg_->stop();
+  ASSERT_EQ(stopped.exit_code, 0) << stopped.err;
+  const auto down = std::chrono::steady_clock::now();
+  ask(kDuring, "a harbour in fog");
+  std::this_thread::sleep_until(down + kOutage);
+  EXPECT_TRUE(serve.running()) << serve.err_so_far();
+  auto started = pg_->start();
+  ASSERT_EQ(started.exit_code, 0) << started.err;
+
+  ask(kAfter, "a mill by a river");
+  EXPECT_TRUE(tg.wait_until([&] { return photos_to(kDuring) >= 1 && photos_to(kAfter) >= 1; }, 120s))
+      << serve.err_so_far();
+  EXPECT_TRUE(serve.running()) << serve.err_so_far();
+
+  open_store();
+  for (auto user : {kBefore, kDuring, kAfter}) {
+    EXPECT_EQ(photos_to(user), 1u) << user;
+    const auto jobs = store_->begin(core::TxMode::read)->jobs_of(user, 100);
+    ASSERT_EQ(jobs.size(), 1u) << user;  // one prompt, one job
+    EXPECT_EQ(jobs[0].status, JobStatus::succeeded) << user;
+  }
+  EXPECT_EQ(tg.pending_update_count(), 0u);
+  EXPECT_TRUE(tg.spec_violations().empty());
+  stop_cleanly(serve);
 }
 
 // ---- the image folder full ----
