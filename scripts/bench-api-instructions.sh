@@ -5,6 +5,7 @@
 # --binary runs another build of imggenbot (an older commit's, to compare) instead of building this one.
 # Usage: scripts/bench-api-instructions.sh [--requests N] [--connections C] [--binary PATH]
 set -euo pipefail
+shopt -s inherit_errexit  # a failed load inside $(measure …) ends the script, not only the subshell
 cd "$(dirname "$0")/.."
 source scripts/bench-common.sh
 requests=2000
@@ -42,6 +43,8 @@ TOML
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 export DATABASE_URL="sqlite://$work/data/imggenbot.db" DATA_DIR="$work/data" IMGGENBOT_CONFIG="$work/bench.toml"
 export HTTP_LISTEN="127.0.0.1:$port" API_RATE_PER_MINUTE=1000000000 API_RATE_BURST=1000000000 LOG_LEVEL=warn
+# No daily brake on free images (FREE_DAILY_IMAGES): it would answer 503 after the first thousand.
+export FREE_DAILY_IMAGES=0
 (cd "$work" && "$bin" migrate >/dev/null)
 export KEY=$(cd "$work" && "$bin" apikey create --telegram-id 1 --name bench 2>/dev/null)
 export PORT=$port

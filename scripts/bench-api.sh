@@ -42,6 +42,8 @@ TOML
 api_port=$(free_port)
 export DATABASE_URL="sqlite://$work/data/imggenbot.db" DATA_DIR="$work/data" IMGGENBOT_CONFIG="$work/bench.toml"
 export HTTP_LISTEN="127.0.0.1:$api_port" API_RATE_PER_MINUTE=1000000000 API_RATE_BURST=1000000000 LOG_LEVEL=warn
+# No daily brake on free images (FREE_DAILY_IMAGES): it would answer 503 after the first thousand.
+export FREE_DAILY_IMAGES=0
 (cd "$work" && "$bin" migrate >/dev/null)
 key=$(cd "$work" && "$bin" apikey create --telegram-id 1 --name bench 2>/dev/null)
 (cd "$work" && exec "$bin" api) 2>"$work/api.log" &
