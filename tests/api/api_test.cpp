@@ -56,10 +56,8 @@ class Api : public StoreTest {
     for (auto& [k, v] : extra) env[k] = v;
     process_ = std::make_unique<ChildProcess>(ChildProcess::Options{.argv = {IMGGENBOT_BIN, role}, .env = env, .cwd = dir_});
     ASSERT_TRUE(process_->wait_for_output("imggenbot is up")) << process_->err_so_far();
-    std::smatch m;
-    auto err = process_->err_so_far();
-    ASSERT_TRUE(std::regex_search(err, m, std::regex("HTTP API on (http://127\\.0\\.0\\.1:[0-9]+)"))) << err;
-    base_ = m[1];
+    base_ = http_api_base_url(*process_);
+    ASSERT_FALSE(base_.empty());
   }
 
   std::string new_key(core::UserId user) {

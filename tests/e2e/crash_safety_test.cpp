@@ -95,15 +95,6 @@ class CrashSafety : public ::testing::Test {
     EXPECT_TRUE(p.wait_for_output("imggenbot is up")) << p.err_so_far();
     return p;
   }
-  static std::string base_url(ChildProcess& api) {
-    std::smatch m;
-    auto err = api.err_so_far();
-    if (!std::regex_search(err, m, std::regex("HTTP API on (http://127\\.0\\.0\\.1:[0-9]+)"))) {
-      ADD_FAILURE() << "no HTTP address in the log: " << err;
-      return {};
-    }
-    return m[1];
-  }
   std::string new_key() { return accounts_->create_api_key(kUser, "crash")->secret; }
 
   struct Posted {
@@ -203,7 +194,7 @@ TEST_F(CrashSafety, AWorkerKilledAgainAndAgainLosesNoJobAndChargesNoImageTwice) 
   constexpr int kJobs = 200;
   use_free_plan(kJobs);
   auto& api = start("api");
-  const auto url = base_url(api);
+  const auto url = http_api_base_url(api);
   ASSERT_FALSE(url.empty());
   start("worker");
   auto* victim = &start("worker");
@@ -249,7 +240,7 @@ TEST_F(CrashSafety, TwoApiProcessesAcceptExactlyTheImagesLeft) {
   ASSERT_EQ(quota_->status(kUser).remaining(), 10);
   auto& a = start("api");
   auto& b = start("api");
-  const std::vector<std::string> urls{base_url(a), base_url(b)};
+  const std::vector<std::string> urls{http_api_base_url(a), http_api_base_url(b)};
 
   std::vector<std::string> bodies;
   for (int i = 0; i < 200; ++i) bodies.push_back(body(i + 1));
@@ -284,7 +275,7 @@ TEST_F(CrashSafety, SigtermUnderLoadExitsZeroInTimeAndLosesNothing) {
     return res;
   }}));
   auto& api = start("api");
-  const auto url = base_url(api);
+  const auto url = http_api_base_url(api);
   ASSERT_FALSE(url.empty());
   auto& w1 = start("worker");
   auto& w2 = start("worker");

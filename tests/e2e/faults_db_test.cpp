@@ -175,15 +175,6 @@ class FaultsFixture : public ::testing::Test {
     EXPECT_TRUE(p.wait_for_output("imggenbot is up")) << p.err_so_far();
     return p;
   }
-  static std::string base_url(ChildProcess& api) {
-    std::smatch m;
-    auto err = api.err_so_far();
-    if (!std::regex_search(err, m, std::regex("HTTP API on (http://127\\.0\\.0\\.1:[0-9]+)"))) {
-      ADD_FAILURE() << "no HTTP address in the log: " << err;
-      return {};
-    }
-    return m[1];
-  }
   // SIGTERM, then a clean exit, with no secret in the log.
   void stop_cleanly(ChildProcess& p) {
     p.send(SIGTERM);
@@ -391,7 +382,7 @@ class PostgresRestart : public FaultsFixture {
 TEST_F(PostgresRestart, RequestsDuringTheOutageGet503WithRetryAfterAndEveryJobEndsOnceAfterwards) {
   use_free_plan(100000);
   auto& api = start("api");
-  const auto base = base_url(api);
+  const auto base = http_api_base_url(api);
   ASSERT_FALSE(base.empty());
   auto& worker = start("worker");
   ASSERT_EQ(readyz_until(base, 200).status, 200);
@@ -592,7 +583,7 @@ TEST_P(DiskFull, TheJobIsRetriedThenFailedWithItsQuotaBackAndTheLogSaysWhy) {
   max_attempts_ = 2;
   use_free_plan(10);
   auto& api = start("api");
-  const auto base = base_url(api);
+  const auto base = http_api_base_url(api);
   ASSERT_FALSE(base.empty());
   auto& worker = start("worker");
   fill();

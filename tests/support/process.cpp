@@ -5,7 +5,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -110,6 +113,16 @@ ProcessResult ChildProcess::wait(std::chrono::milliseconds timeout) {
   r.out = out_so_far();
   r.err = err_so_far();
   return r;
+}
+
+std::string http_api_base_url(const ChildProcess& process) {
+  std::smatch m;
+  const auto err = process.err_so_far();
+  if (!std::regex_search(err, m, std::regex("HTTP API on (http://127\\.0\\.0\\.1:[0-9]+)"))) {
+    ADD_FAILURE() << "no HTTP address in the log: " << err;
+    return {};
+  }
+  return m[1];
 }
 
 ProcessResult run_process(ChildProcess::Options options, std::chrono::milliseconds timeout) {

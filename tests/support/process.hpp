@@ -47,6 +47,10 @@ class ChildProcess {
   std::filesystem::path dir_;
 };
 
+// The base URL an `imggenbot` process with the API logged ("HTTP API on http://127.0.0.1:PORT"), or
+// "" after a test failure saying there was none.
+std::string http_api_base_url(const ChildProcess& process);
+
 // Runs to completion.
 ProcessResult run_process(ChildProcess::Options options, std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
