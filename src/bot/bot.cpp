@@ -93,7 +93,7 @@ net::awaitable<std::optional<telegram::Message>> Bot::send(std::int64_t chat, bo
   auto call = [&] { return d_.api.send_message(m); };
   auto r = co_await d_.scheduler.send(chat, group ? ChatKind::group : ChatKind::private_chat, call);
   if (r.ok()) co_return std::move(r).value();
-  if (outage) *outage = r.error().kind == ApiError::Kind::network || r.error().kind == ApiError::Kind::server;
+  if (outage) *outage = r.error().outage();
   co_await note_blocked(chat, r.error());
   if (r.error().kind != ApiError::Kind::blocked) {
     spdlog::warn("bot: sendMessage to {} failed: {} {}", chat, telegram::to_string(r.error().kind), r.error().description);
@@ -120,7 +120,7 @@ net::awaitable<bool> Bot::edit(std::int64_t chat, telegram::EditMessageText m, b
   auto call = [&] { return d_.api.edit_message_text(m); };
   auto r = co_await with_429_retries(call);
   if (r.ok() || r.error().kind == ApiError::Kind::not_modified) co_return true;
-  if (outage) *outage = r.error().kind == ApiError::Kind::network || r.error().kind == ApiError::Kind::server;
+  if (outage) *outage = r.error().outage();
   co_await note_blocked(chat, r.error());
   spdlog::warn("bot: editMessageText in {} failed: {} {}", chat, telegram::to_string(r.error().kind), r.error().description);
   co_return false;

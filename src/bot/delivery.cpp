@@ -139,7 +139,7 @@ net::awaitable<void> Bot::deliver_state(const core::Job& job) {
   };
   if (!meta) {
     spdlog::error("bot: job {} has no delivery data; skipped", job.id);
-    if (!co_await write_until_done(d_.pool, mark_delivered)) co_return;
+    co_await write_until_done(d_.pool, mark_delivered);
     co_return;
   }
   auto& shown = shown_[job.id];
@@ -304,9 +304,7 @@ net::awaitable<bool> Bot::deliver_photo(const core::Job& job, const JobMeta& met
   }
   auto& r = *sent;
   if (!r.ok()) {
-    if (outage) {
-      *outage = r.error().kind == telegram::ApiError::Kind::network || r.error().kind == telegram::ApiError::Kind::server;
-    }
+    if (outage) *outage = r.error().outage();
     co_await note_blocked(meta.chat_id, r.error());
     spdlog::warn("bot: sendPhoto for job {} failed: {} {}", job.id, telegram::to_string(r.error().kind), r.error().description);
     co_return false;

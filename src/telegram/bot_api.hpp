@@ -43,6 +43,9 @@ struct ApiError {
   std::string description;
   std::optional<std::chrono::seconds> retry_after;   // parameters.retry_after
   std::optional<std::int64_t> migrate_to_chat_id;    // parameters.migrate_to_chat_id
+
+  // Telegram or the way to it was down (no connection, 5xx): says nothing about the request itself.
+  bool outage() const { return kind == Kind::network || kind == Kind::server; }
 };
 
 const char* to_string(ApiError::Kind kind);
