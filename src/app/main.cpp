@@ -8,10 +8,10 @@
 
 #include <sys/stat.h>
 
-#include "app/admin.hpp"
-#include "app/doctor.hpp"
-#include "app/generate_command.hpp"
-#include "app/healthcheck.hpp"
+#include "cli/admin.hpp"
+#include "cli/doctor.hpp"
+#include "cli/generate_command.hpp"
+#include "cli/healthcheck.hpp"
 #include "app/serve.hpp"
 #include "app/wiring.hpp"
 #include "storage/migrations.hpp"
@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
   auto* api_cmd = cli.add_subcommand("api", "Run the HTTP API only");
   auto* bot_cmd = cli.add_subcommand("bot", "Run the Telegram bot only");
   auto* worker_cmd = cli.add_subcommand("worker", "Run generation workers only");
-  app::GenerateCommand gen_cmd_opts;
+  cli::GenerateCommand gen_cmd_opts;
   auto* generate_cmd = cli.add_subcommand("generate", "Make one image through the configured backends, to a file");
   generate_cmd->add_option("prompt", gen_cmd_opts.prompt, "What to draw")->required();
   generate_cmd->add_option("-o,--output", gen_cmd_opts.output, "Output file")->capture_default_str();
@@ -56,7 +56,7 @@ int main(int argc, char** argv) {
   generate_cmd->add_option("--steps", gen_cmd_opts.steps, "Inference steps (FLUX.1-schnell: 1-4)")->capture_default_str();
   generate_cmd->add_option("--seed", gen_cmd_opts.seed, "Seed (random if not given)");
   generate_cmd->add_option("--style", gen_cmd_opts.style, "Style preset");
-  app::DoctorOptions doctor_opts;
+  cli::DoctorOptions doctor_opts;
   auto* doctor_cmd = cli.add_subcommand(
       "doctor", "Check the settings against the real services: what works, what to fix (exit 0: all needed works)");
   doctor_cmd->add_flag("--generate", doctor_opts.generate, "Also make one small image through the backends");
@@ -118,12 +118,12 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (health_cmd->parsed()) {
-    return app::run_healthcheck(health_url.empty() ? app::default_healthcheck_url(loaded->http_listen) : health_url,
+    return cli::run_healthcheck(health_url.empty() ? cli::default_healthcheck_url(loaded->http_listen) : health_url,
                                 std::chrono::seconds(5), std::cerr);
   }
   if (doctor_cmd->parsed()) {
     try {
-      return app::run_doctor(*loaded, *plans, doctor_opts, std::cout, std::cerr);
+      return cli::run_doctor(*loaded, *plans, doctor_opts, std::cout, std::cerr);
     } catch (const std::exception& e) {
       spdlog::critical("doctor: {}", e.what());
       return 1;
@@ -147,17 +147,17 @@ int main(int argc, char** argv) {
     if (worker_cmd->parsed()) return app::serve(*services, {.api = false, .bot = false, .workers = true});
     if (api_cmd->parsed()) return app::serve(*services, {.api = true, .bot = false, .workers = false});
     if (bot_cmd->parsed()) return app::serve(*services, {.api = false, .bot = true, .workers = false});
-    if (generate_cmd->parsed()) return app::run_generate(*services, gen_cmd_opts);
-    if (stats_cmd->parsed()) return app::admin_stats(*services, std::cout);
-    if (broadcast_cmd->parsed()) return app::admin_broadcast(*services, broadcast_text, std::cout, std::cerr);
-    if (payment_refund->parsed()) return app::admin_refund(*services, charge_id, std::cout, std::cerr);
-    if (user_show->parsed()) return app::admin_user_show(*services, telegram_id, std::cout, std::cerr);
-    if (user_ban->parsed()) return app::admin_user_ban(*services, telegram_id, true, std::cout, std::cerr);
-    if (user_unban->parsed()) return app::admin_user_ban(*services, telegram_id, false, std::cout, std::cerr);
-    if (user_grant->parsed()) return app::admin_user_grant(*services, telegram_id, plan, days, std::cout, std::cerr);
-    if (key_create->parsed()) return app::admin_apikey_create(*services, telegram_id, name, std::cout, std::cerr);
-    if (key_revoke->parsed()) return app::admin_apikey_revoke(*services, telegram_id, key_id, std::cout, std::cerr);
-    if (key_list->parsed()) return app::admin_apikey_list(*services, telegram_id, std::cout, std::cerr);
+    if (generate_cmd->parsed()) return cli::run_generate(*services, gen_cmd_opts);
+    if (stats_cmd->parsed()) return cli::admin_stats(*services, std::cout);
+    if (broadcast_cmd->parsed()) return cli::admin_broadcast(*services, broadcast_text, std::cout, std::cerr);
+    if (payment_refund->parsed()) return cli::admin_refund(*services, charge_id, std::cout, std::cerr);
+    if (user_show->parsed()) return cli::admin_user_show(*services, telegram_id, std::cout, std::cerr);
+    if (user_ban->parsed()) return cli::admin_user_ban(*services, telegram_id, true, std::cout, std::cerr);
+    if (user_unban->parsed()) return cli::admin_user_ban(*services, telegram_id, false, std::cout, std::cerr);
+    if (user_grant->parsed()) return cli::admin_user_grant(*services, telegram_id, plan, days, std::cout, std::cerr);
+    if (key_create->parsed()) return cli::admin_apikey_create(*services, telegram_id, name, std::cout, std::cerr);
+    if (key_revoke->parsed()) return cli::admin_apikey_revoke(*services, telegram_id, key_id, std::cout, std::cerr);
+    if (key_list->parsed()) return cli::admin_apikey_list(*services, telegram_id, std::cout, std::cerr);
   } catch (const std::exception& e) {
     spdlog::critical("{}", e.what());
     return 1;

@@ -9,7 +9,7 @@
 #include "gen/backend.hpp"
 #include "gen/router.hpp"
 
-namespace igb::app {
+namespace igb::cli {
 
 namespace net = boost::asio;
 
@@ -40,6 +40,6 @@ net::awaitable<gen::GenerationOutcome> generate_with_retries(gen::Router& router
 
 // `imggenbot generate`: one generation through the configured backends, straight to a file, without
 // the queue: the operator's first check that a token works. Returns the exit code.
-int run_generate(Services& services, const GenerateCommand& command);
+int run_generate(app::Services& services, const GenerateCommand& command);
 
-}  // namespace igb::app
+}  // namespace igb::cli

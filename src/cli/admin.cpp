@@ -1,4 +1,4 @@
-#include "app/admin.hpp"
+#include "cli/admin.hpp"
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
@@ -15,7 +15,7 @@
 #include "runtime/blocking_pool.hpp"
 #include "telegram/bot_api.hpp"
 
-namespace igb::app {
+namespace igb::cli {
 namespace {
 
 namespace net = boost::asio;
@@ -31,7 +31,7 @@ int fail(std::ostream& err, const core::Error& e) {
 
 }  // namespace
 
-int admin_user_show(Services& s, std::int64_t user, std::ostream& out, std::ostream& err) {
+int admin_user_show(app::Services& s, std::int64_t user, std::ostream& out, std::ostream& err) {
   auto u = s.accounts->get_user(user);
   if (!u) return fail(err, u.error());
   auto q = s.quota->status(user);
@@ -46,14 +46,14 @@ int admin_user_show(Services& s, std::int64_t user, std::ostream& out, std::ostr
   return 0;
 }
 
-int admin_user_ban(Services& s, std::int64_t user, bool banned, std::ostream& out, std::ostream& err) {
+int admin_user_ban(app::Services& s, std::int64_t user, bool banned, std::ostream& out, std::ostream& err) {
   auto r = s.accounts->set_banned(user, banned);
   if (!r) return fail(err, r.error());
   fmt::print(out, "user {} {}\n", user, banned ? "banned" : "unbanned");
   return 0;
 }
 
-int admin_user_grant(Services& s, std::int64_t user, const std::string& plan, int days, std::ostream& out,
+int admin_user_grant(app::Services& s, std::int64_t user, const std::string& plan, int days, std::ostream& out,
                      std::ostream& err) {
   auto r = s.payments->grant(user, plan, days);
   if (!r) return fail(err, r.error());
@@ -61,7 +61,7 @@ int admin_user_grant(Services& s, std::int64_t user, const std::string& plan, in
   return 0;
 }
 
-int admin_apikey_create(Services& s, std::int64_t user, const std::string& name, std::ostream& out,
+int admin_apikey_create(app::Services& s, std::int64_t user, const std::string& name, std::ostream& out,
                         std::ostream& err) {
   if (user <= 0) {
     err << "error: --telegram-id must be a positive Telegram user id\n";
@@ -77,7 +77,7 @@ int admin_apikey_create(Services& s, std::int64_t user, const std::string& name,
   return 0;
 }
 
-int admin_apikey_revoke(Services& s, std::int64_t user, const std::string& key_id, std::ostream& out,
+int admin_apikey_revoke(app::Services& s, std::int64_t user, const std::string& key_id, std::ostream& out,
                         std::ostream& err) {
   auto r = s.accounts->revoke_api_key(user, key_id);
   if (!r) return fail(err, r.error());
@@ -85,7 +85,7 @@ int admin_apikey_revoke(Services& s, std::int64_t user, const std::string& key_i
   return 0;
 }
 
-int admin_apikey_list(Services& s, std::int64_t user, std::ostream& out, std::ostream&) {
+int admin_apikey_list(app::Services& s, std::int64_t user, std::ostream& out, std::ostream&) {
   for (const auto& k : s.accounts->api_keys(user)) {
     fmt::print(out, "{} {}… {} created {}{}\n", k.id, k.prefix, k.name.empty() ? "-" : k.name, iso(k.created_at),
                k.revoked_at ? " revoked " + iso(*k.revoked_at) : "");
@@ -93,19 +93,19 @@ int admin_apikey_list(Services& s, std::int64_t user, std::ostream& out, std::os
   return 0;
 }
 
-int admin_stats(Services& s, std::ostream& out) {
+int admin_stats(app::Services& s, std::ostream& out) {
   out << core::describe(s.admin->stats());
   return 0;
 }
 
-int admin_broadcast(Services& s, const std::string& text, std::ostream& out, std::ostream& err) {
+int admin_broadcast(app::Services& s, const std::string& text, std::ostream& out, std::ostream& err) {
   auto r = s.admin->queue_broadcast(text, 0);
   if (!r) return fail(err, r.error());
   fmt::print(out, "broadcast #{} queued; the running bot sends it to every reachable user\n", r->id);
   return 0;
 }
 
-int admin_refund(Services& s, const std::string& charge_id, std::ostream& out, std::ostream& err) {
+int admin_refund(app::Services& s, const std::string& charge_id, std::ostream& out, std::ostream& err) {
   if (s.config.telegram_bot_token.empty()) {
     err << "error: TELEGRAM_BOT_TOKEN is not set; Telegram must give the Stars back\n";
     return 1;
@@ -134,4 +134,4 @@ int admin_refund(Services& s, const std::string& charge_id, std::ostream& out, s
   return 0;
 }
 
-}  // namespace igb::app
+}  // namespace igb::cli

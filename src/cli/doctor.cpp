@@ -1,4 +1,4 @@
-#include "app/doctor.hpp"
+#include "cli/doctor.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -15,7 +15,7 @@
 #include <random>
 #include <set>
 
-#include "app/generate_command.hpp"
+#include "cli/generate_command.hpp"
 #include "app/generation.hpp"
 #include "gen/hf_mapping.hpp"
 #include "gen/hf_providers.hpp"
@@ -44,7 +44,7 @@
 // OpenAI-compatible servers: GET {base}/v1/models, which OpenAI, Together, LocalAI and
 // stable-diffusion.cpp's server all answer (the last with the one id "sd-cpp-local").
 
-namespace igb::app {
+namespace igb::cli {
 
 namespace json = boost::json;
 namespace net = boost::asio;
@@ -469,9 +469,9 @@ int run_doctor(const config::Config& config, const core::PlanCatalog& plans, con
   if (options.generate) {
     constexpr std::string_view kWhat = "Test image";
     // The generation side reads only the configuration and the clock: no database is opened.
-    Services services{.config = config, .plans = plans};
+    app::Services services{.config = config, .plans = plans};
     net::io_context io;
-    auto stack = build_generation(services, io.get_executor());
+    auto stack = app::build_generation(services, io.get_executor());
     gen::GenerationRequest request{.prompt = "a red apple on a white table, studio photo", .width = 512, .height = 512,
                                    .steps = 4,
                                    .seed = static_cast<std::int64_t>(std::random_device{}() % 4294967296ULL)};
@@ -508,4 +508,4 @@ int run_doctor(const config::Config& config, const core::PlanCatalog& plans, con
   return 1;
 }
 
-}  // namespace igb::app
+}  // namespace igb::cli

@@ -1,4 +1,4 @@
-#include "app/healthcheck.hpp"
+#include "cli/healthcheck.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
@@ -14,7 +14,7 @@
 #include <optional>
 #include <ostream>
 
-namespace igb::app {
+namespace igb::cli {
 
 namespace net = boost::asio;
 using net::ip::tcp;
@@ -104,4 +104,4 @@ int run_healthcheck(const std::string& url, std::chrono::milliseconds timeout, s
   return 1;
 }
 
-}  // namespace igb::app
+}  // namespace igb::cli

@@ -1,4 +1,4 @@
-#include "app/generate_command.hpp"
+#include "cli/generate_command.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -19,7 +19,7 @@
 #include "util/strings.hpp"
 #include "worker/answer_check.hpp"
 
-namespace igb::app {
+namespace igb::cli {
 
 namespace {
 
@@ -66,13 +66,13 @@ net::awaitable<gen::GenerationOutcome> generate_with_retries(gen::Router& router
   }
 }
 
-int run_generate(Services& s, const GenerateCommand& c) {
+int run_generate(app::Services& s, const GenerateCommand& c) {
   if (!c.style.empty() && core::find_style(c.style) == nullptr) {
     std::cerr << "error: unknown style '" << c.style << "'\n";
     return 2;
   }
   boost::asio::io_context io;
-  auto stack = build_generation(s, io.get_executor());
+  auto stack = app::build_generation(s, io.get_executor());
   const std::int64_t seed = c.seed.value_or(static_cast<std::int64_t>(std::random_device{}() % 4294967296ULL));
   gen::GenerationRequest request{.prompt = core::apply_style(c.prompt, c.style), .width = c.width,
                                  .height = c.height, .steps = c.steps, .seed = seed};
@@ -104,4 +104,4 @@ int run_generate(Services& s, const GenerateCommand& c) {
   return 0;
 }
 
-}  // namespace igb::app
+}  // namespace igb::cli

@@ -7,7 +7,7 @@
 #include "config/config.hpp"
 #include "core/plans.hpp"
 
-namespace igb::app {
+namespace igb::cli {
 
 struct DoctorOptions {
   bool generate = false;                      // also make one small image through the backends
@@ -23,4 +23,4 @@ struct DoctorOptions {
 int run_doctor(const config::Config& config, const core::PlanCatalog& plans, const DoctorOptions& options,
                std::ostream& out, std::ostream& progress);
 
-}  // namespace igb::app
+}  // namespace igb::cli
