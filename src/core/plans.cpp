@@ -4,6 +4,8 @@
 #include <set>
 #include <string>
 
+#include "util/strings.hpp"
+
 namespace igb::core {
 
 std::vector<Plan> default_plans() {
@@ -36,6 +38,17 @@ Result<PlanCatalog> PlanCatalog::create(std::vector<Plan> plans) {
     if (p.failed_attempts_per_period.value_or(0) < 0) return bad("failed_attempts_per_period must not be negative");
     if (p.id != "free" && p.price_stars == 0) return bad("a paid plan needs price_stars");
     if (p.id != "free" && p.period != PeriodKind::days30) return bad("paid plans run for 30-day periods");
+    // Telegram's limits for a Stars subscription invoice (createInvoiceLink in ../shared/telegram/botapi.json:
+    // "Product name, 1-32 characters"; "Subscription price must no exceed 10000 Telegram Stars"): caught here,
+    // at start-up, rather than as a refused invoice when a user tries to pay.
+    if (p.id != "free" && p.price_stars > kMaxSubscriptionStars) {
+      return bad("price_stars is at most " + std::to_string(kMaxSubscriptionStars) +
+                 " (Telegram's limit for a Stars subscription)");
+    }
+    if (p.id != "free" && (util::utf8_length(p.title) < 1 || util::utf8_length(p.title) > kMaxInvoiceTitle)) {
+      return bad("title must be 1 to " + std::to_string(kMaxInvoiceTitle) +
+                 " characters (Telegram's limit for an invoice title)");
+    }
   }
   auto free_it = std::find_if(plans.begin(), plans.end(), [](const Plan& p) { return p.id == "free"; });
   if (free_it == plans.end()) return make_error(ErrorCode::invalid_argument, "no 'free' plan defined");

@@ -26,6 +26,14 @@ class PlanCatalog {
 
 std::vector<Plan> default_plans();
 
+// Telegram's limits for what a paid plan becomes: a Stars subscription invoice (createInvoiceLink).
+inline constexpr int kMaxSubscriptionStars = 10000;
+inline constexpr std::size_t kMaxInvoiceTitle = 32;  // characters
+
+// Whether a plan can be bought: a price in Stars above zero (0 is the free plan; PlanCatalog::create
+// refuses negative prices). The one rule the bot, the API, billing and the ledger share.
+inline bool on_sale(const Plan& plan) { return plan.price_stars > 0; }
+
 // The failed jobs a plan allows per period (0: no limit): failed_attempts_per_period, or, unset, as
 // many as the plan's images.
 inline int failed_attempts_limit(const Plan& plan) {

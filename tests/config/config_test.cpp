@@ -326,6 +326,8 @@ TEST_F(ConfigTest, TomlPlanErrors) {
            {"[plans.basic]\nprise_stars = 100\n", "\"plans.basic.prise_stars\""},
            {"[plans.basic]\nfailed_attempts_per_period = -1\n", "plans.basic.failed_attempts_per_period"},
            {"[plans.basic]\nfailed_attempts_per_period = \"many\"\n", "plans.basic.failed_attempts_per_period"},
+           {"[plans.pro]\nprice_stars = 20000\n", "plan 'pro': price_stars is at most 10000"},
+           {"[plans.basic]\ntitle = \"Basic: three hundred images a month\"\n", "plan 'basic': title must be 1 to 32"},
            {"plans = 3\n", "plans: expected tables"},
            {"[plans]\nbasic = 3\n", "plans.basic"},
            {"[plans.\"bad id\"]\nprice_stars = 1\n", "plans.bad id"},

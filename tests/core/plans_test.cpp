@@ -51,6 +51,35 @@ TEST(PlanCatalog, RejectsBrokenPlansNamingThem) {
   expect_error(plans, "plan 'basic': failed_attempts_per_period must not be negative");
 }
 
+// Telegram refuses a Stars subscription above 10,000 Stars and an invoice title over 32 characters
+// (createInvoiceLink in ../shared/telegram/botapi.json): such a plan is a start-up error, not a failed purchase.
+TEST(PlanCatalog, PaidPlansStayWithinTelegramsInvoiceLimits) {
+  auto plans = default_plans();
+  plans[2].price_stars = 10000;
+  plans[2].title = std::string(32, 'P');
+  EXPECT_TRUE(PlanCatalog::create(plans).ok());
+  plans[1].title = "Безлимит на месяц, 32 символа!!!";  // 32 characters, 58 bytes
+  EXPECT_TRUE(PlanCatalog::create(plans).ok());
+
+  auto rejected = [](std::vector<Plan> p) {
+    auto c = PlanCatalog::create(std::move(p));
+    return c.ok() ? std::string("accepted") : c.error().public_message;
+  };
+  plans = default_plans();
+  plans[2].price_stars = 10001;
+  EXPECT_EQ(rejected(plans), "plan 'pro': price_stars is at most 10000 (Telegram's limit for a Stars subscription)");
+  plans = default_plans();
+  plans[1].title = std::string(33, 'B');
+  EXPECT_EQ(rejected(plans), "plan 'basic': title must be 1 to 32 characters (Telegram's limit for an invoice title)");
+  plans = default_plans();
+  plans[1].title = "";
+  EXPECT_NE(rejected(plans).find("title must be 1 to 32"), std::string::npos);
+  // The free plan is never invoiced: its title may be longer.
+  plans = default_plans();
+  plans[0].title = std::string(40, 'F');
+  EXPECT_TRUE(PlanCatalog::create(plans).ok());
+}
+
 TEST(PlanCatalog, FailedAttemptsDefaultToThePlansImages) {
   auto plans = default_plans();
   EXPECT_EQ(failed_attempts_limit(plans[0]), 10);
@@ -91,7 +120,9 @@ TEST(Dimensions, AspectRatiosParseAndStayWithinThePlan) {
     EXPECT_GE(d.height, 256);
     const double want = static_cast<double>(ratio.first) / ratio.second;
     const double got = static_cast<double>(d.width) / d.height;
-    if (ratio.first <= 2 * ratio.second && ratio.second <= 2 * ratio.first) EXPECT_NEAR(got, want, 0.05 * want);
+    if (ratio.first <= 2 * ratio.second && ratio.second <= 2 * ratio.first) {
+      EXPECT_NEAR(got, want, 0.05 * want);
+    }
   }
   EXPECT_EQ(dimensions_for({1, 1}, 1024 * 1024, 1024).width, 1024);
   auto wide = dimensions_for({16, 9}, 1024 * 1024, 1024);
