@@ -2,8 +2,10 @@
 // The one implementation of core::Tx over a Connection, shared by SQLite and PostgreSQL. The few
 // dialect differences (row locks) are spelled out where they occur.
 #include <functional>
+#include <initializer_list>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/store.hpp"
@@ -119,6 +121,12 @@ inline core::Timestamp ts(const Row& r, std::size_t i) { return core::from_unix_
 inline std::optional<core::Timestamp> opt_ts(const Row& r, std::size_t i) {
   if (r.is_null(i)) return std::nullopt;
   return core::from_unix_ms(r.i64(i));
+}
+// A statement from pieces (a column list spelled once per table): `static const` at the call site.
+inline std::string join_sql(std::initializer_list<std::string_view> parts) {
+  std::string s;
+  for (auto p : parts) s += p;
+  return s;
 }
 
 }  // namespace igb::storage
