@@ -37,7 +37,7 @@
 #include <vector>
 
 #include "report.hpp"
-#include "imaging/encode.hpp"
+#include "support/test_image.hpp"
 #include "support/fake_bot_api.hpp"
 #include "support/fake_http_server.hpp"
 #include "support/process.hpp"

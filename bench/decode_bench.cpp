@@ -17,7 +17,7 @@
 
 #include "report.hpp"
 #include "imaging/decode.hpp"
-#include "imaging/encode.hpp"
+#include "support/test_image.hpp"
 
 namespace {
 

@@ -61,7 +61,7 @@
 #include "gen/hf_backend.hpp"
 #include "gen/router.hpp"
 #include "http/client.hpp"
-#include "imaging/encode.hpp"
+#include "support/test_image.hpp"
 #include "imaging/image_store.hpp"
 #include "runtime/blocking_pool.hpp"
 #include "storage/store.hpp"

@@ -15,7 +15,7 @@
 
 #include "http/client.hpp"
 #include "imaging/decode.hpp"
-#include "imaging/encode.hpp"
+#include "support/test_image.hpp"
 #include "core/payments.hpp"
 #include "support/async.hpp"
 #include "support/fake_bot_api.hpp"

@@ -18,7 +18,7 @@
 #include <fstream>
 #include <mutex>
 
-#include "imaging/encode.hpp"
+#include "support/test_image.hpp"
 #include "support/fake_bot_api.hpp"
 #include "support/fake_http_server.hpp"
 #include "support/process.hpp"

@@ -11,7 +11,7 @@
 #include <atomic>
 
 #include "app/generation.hpp"
-#include "imaging/encode.hpp"
+#include "support/test_image.hpp"
 #include "support/async.hpp"
 #include "support/fake_bot_api.hpp"
 #include "support/fake_http_server.hpp"

@@ -21,7 +21,7 @@
 #include "core/admin.hpp"
 #include "core/notices.hpp"
 #include "http/client.hpp"
-#include "imaging/encode.hpp"
+#include "support/test_image.hpp"
 #include "support/fake_bot_api.hpp"
 #include "support/store_fixture.hpp"
 #include "support/temp_dir.hpp"

@@ -19,7 +19,7 @@
 #include "gen/hf_providers.hpp"
 #include "gen/model_defaults.hpp"
 #include "gen/url_fetch.hpp"
-#include "imaging/encode.hpp"
+#include "support/test_image.hpp"
 #include "support/async.hpp"
 #include "support/fake_http_server.hpp"
 #include "util/crypto.hpp"

@@ -24,7 +24,7 @@
 #include <regex>
 
 #include "gen/openai_backend.hpp"
-#include "imaging/encode.hpp"
+#include "support/test_image.hpp"
 #include "support/async.hpp"
 #include "support/fake_http_server.hpp"
 #include "util/crypto.hpp"

@@ -9,7 +9,7 @@
 #include "gen/openai_backend.hpp"
 #include "gen/router.hpp"
 #include "imaging/decode.hpp"
-#include "imaging/encode.hpp"
+#include "support/test_image.hpp"
 #include "support/async.hpp"
 #include "support/fake_http_server.hpp"
 #include "util/crypto.hpp"

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "imaging/decode.hpp"
-#include "imaging/encode.hpp"
+#include "support/test_image.hpp"
 #include "imaging/image_store.hpp"
 #include "util/crypto.hpp"
 

@@ -44,7 +44,7 @@
 #include <string_view>
 #include <vector>
 
-#include "imaging/encode.hpp"
+#include "support/test_image.hpp"
 #include "support/fake_bot_api.hpp"
 #include "support/fake_http_server.hpp"
 

@@ -13,7 +13,7 @@
 #include "core/jobs.hpp"
 #include "core/quota.hpp"
 #include "imaging/decode.hpp"
-#include "imaging/encode.hpp"
+#include "support/test_image.hpp"
 #include "support/process.hpp"
 #include "support/store_fixture.hpp"
 #include "worker/worker_support.hpp"

@@ -23,7 +23,7 @@
 #include <string>
 #include <vector>
 
-#include "imaging/encode.hpp"
+#include "support/test_image.hpp"
 #include "support/fake_http_server.hpp"
 #include "support/temp_dir.hpp"
 #include "util/crypto.hpp"

@@ -1,4 +1,4 @@
-#include "imaging/encode.hpp"
+#include "support/test_image.hpp"
 
 #include <csetjmp>
 #include <cstdio>
