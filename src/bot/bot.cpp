@@ -7,7 +7,10 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
+
 #include "bot/context.hpp"
+#include "bot/handlers.hpp"
 
 namespace igb::bot {
 
@@ -39,7 +42,9 @@ Bot::Bot(BotDeps deps, BotOptions options)
       inbox_wake_(d_.executor),
       delivery_wake_(d_.executor),
       notice_wake_(d_.executor),
-      broadcast_wake_(d_.executor) {}
+      broadcast_wake_(d_.executor) {
+  register_handlers(router_);
+}
 
 Bot::~Bot() = default;
 
@@ -144,6 +149,13 @@ net::awaitable<void> Bot::answer_silently(std::string callback_id) {
   co_await answer(std::move(callback_id), std::move(none));
 }
 
+bool Bot::is_admin(std::int64_t user_id, bool group) const {
+  return !group && std::find(o_.admin_ids.begin(), o_.admin_ids.end(), user_id) != o_.admin_ids.end();
+}
+
+// Reads what the update is, loads who sent it (a banned user's updates stop here, except their
+// payments), and runs the first handler registered for it (src/bot/handlers/). A button press is
+// answered exactly once, if need be silently when its handler did not.
 net::awaitable<void> Bot::handle(telegram::Update u) {
   if (u.message) {
     const auto& m = *u.message;
@@ -151,45 +163,71 @@ net::awaitable<void> Bot::handle(telegram::Update u) {
     // Telegram has taken the Stars of a banned user too (a renewal is charged without asking): the
     // payment is recorded and credited like anyone's, so an admin's /refund finds it.
     const bool payment = m.successful_payment || m.refunded_payment;
-    auto c = co_await Ctx::load(*this, *m.from, m.chat, payment);
-    if (!c) co_return;
-    co_await on_message(*c, m);
+    auto who = co_await Ctx::load(*this, *m.from, m.chat, payment);
+    if (!who) co_return;
+    Incoming in{.group = who->group, .admin = is_admin(who->user.id, who->group)};
+    if (m.successful_payment) {
+      in.kind = UpdateKind::successful_payment;
+    } else if (m.refunded_payment) {
+      in.kind = UpdateKind::refunded_payment;
+    } else {
+      if (who->user.banned) co_return;  // loaded only for the payments above
+      const bool reply_to_bot = m.reply_to_message && m.reply_to_message->from &&
+                                m.reply_to_message->from->username == o_.bot_username;
+      auto view = read_message(m.text, who->group, o_.bot_username, reply_to_bot);
+      if (!view) co_return;  // not addressed to this bot
+      in.kind = view->kind;
+      in.command = std::move(view->command);
+      in.text = std::move(view->text);
+    }
+    Context c(*this, u, std::move(who), std::move(in));
+    if (const auto* route = router_.match(c.incoming())) co_await route->run(c);
   } else if (u.callback_query) {
     const auto& q = *u.callback_query;
     telegram::Chat chat = q.message ? q.message->chat : telegram::Chat{.id = q.from.id, .type = "private"};
-    auto c = co_await Ctx::load(*this, q.from, chat);
-    if (!c) {
+    auto who = co_await Ctx::load(*this, q.from, chat);
+    if (!who) {
       co_await answer_silently(q.id);
       co_return;
     }
-    co_await on_callback(*c, q);
-  } else if (u.my_chat_member) {
-    co_await on_my_chat_member(*u.my_chat_member);
-  } else if (u.pre_checkout_query) {
-    co_await on_pre_checkout(*u.pre_checkout_query);
-  } else if (u.subscription) {
-    co_await on_subscription_update(*u.subscription);
+    Incoming in{.kind = UpdateKind::callback, .group = who->group, .admin = is_admin(who->user.id, who->group),
+                .callback_data = q.data};
+    Context c(*this, u, std::move(who), std::move(in));
+    if (const auto* route = router_.match(c.incoming())) co_await route->run(c);
+    if (!c.answered()) co_await c.answer_callback();
+  } else if (u.my_chat_member || u.pre_checkout_query || u.subscription) {
+    // No user is loaded for these: the handler reads what it needs from the update.
+    Incoming in{.kind = u.my_chat_member      ? UpdateKind::my_chat_member
+                        : u.pre_checkout_query ? UpdateKind::pre_checkout_query
+                                               : UpdateKind::subscription};
+    Context c(*this, u, std::nullopt, std::move(in));
+    if (const auto* route = router_.match(c.incoming())) co_await route->run(c);
   }
   // edited_message, inline_query: nothing to do (edits are not new prompts).
 }
 
-net::awaitable<void> Bot::on_my_chat_member(const telegram::ChatMemberUpdated& u) {
-  if (!u.chat.is_private()) co_return;
-  bool blocked = u.new_status == "kicked";
-  auto set = [&] { return d_.accounts.set_blocked_bot(u.from.id, blocked); };
-  auto status = co_await d_.pool.run(set);
-  (void)status;
-}
-
+// setMyCommands from the registrations: everyone's commands in each language (English is the
+// default for languages without a catalogue), and for each admin a menu scoped to their private chat
+// with their commands added (a chat's menu replaces the default one there, so it lists both).
 net::awaitable<void> Bot::register_commands() {
-  static const std::vector<std::string> kCommands{"start", "help", "me", "settings", "lang", "cancel", "history", "apikey",
-                                                     "plans", "paysupport", "terms"};
+  auto menu_of = [this](const std::string& lang, bool admin) {
+    std::vector<telegram::BotCommand> out;
+    for (const auto& m : router_.menu(admin)) out.push_back({m.command, d_.texts.text(lang, m.description_key)});
+    return out;
+  };
   for (const auto& lang : d_.texts.languages()) {
-    telegram::SetMyCommands s;
-    for (const auto& cmd : kCommands) s.commands.push_back({cmd, d_.texts.text(lang, "commands." + cmd)});
-    s.language_code = lang == "en" ? "" : lang;
+    telegram::SetMyCommands s{.commands = menu_of(lang, false), .language_code = lang == "en" ? "" : lang};
     auto r = co_await d_.api.set_my_commands(std::move(s));
     if (!r.ok()) spdlog::warn("bot: setMyCommands ({}) failed: {}", lang, r.error().description);
+  }
+  for (auto admin : o_.admin_ids) {
+    for (const auto& lang : d_.texts.languages()) {
+      telegram::SetMyCommands s{.commands = menu_of(lang, true), .language_code = lang == "en" ? "" : lang,
+                                .scope_chat_id = admin};
+      auto r = co_await d_.api.set_my_commands(std::move(s));
+      // Telegram answers "chat not found" until the admin has written to the bot once.
+      if (!r.ok()) spdlog::warn("bot: setMyCommands for admin {} ({}) failed: {}", admin, lang, r.error().description);
+    }
   }
 }
 

@@ -19,9 +19,11 @@
 #include <vector>
 
 #include "bot/billing.hpp"
-#include "bot/codes.hpp"
+#include "bot/callback_data.hpp"
+#include "bot/job_meta.hpp"
 #include "bot/i18n.hpp"
 #include "bot/prompt_options.hpp"
+#include "bot/router.hpp"
 #include "core/accounts.hpp"
 #include "core/admin.hpp"
 #include "core/jobs.hpp"
@@ -35,6 +37,10 @@
 #include "runtime/supervisor.hpp"
 #include "telegram/bot_api.hpp"
 #include "telegram/scheduler.hpp"
+#include "usecases/accounts.hpp"
+#include "usecases/billing.hpp"
+#include "usecases/bot_state.hpp"
+#include "usecases/generation.hpp"
 
 namespace igb::bot {
 
@@ -95,6 +101,8 @@ struct BotDeps {
   core::AdminService& admin;
   core::NoticeService& notices;
   std::function<void()> job_queued;  // wakes this process's workers, if any
+  // The group commit prompts are submitted through (the API's, when both run; null: the bot's own).
+  std::shared_ptr<usecases::SubmitBatcher> submits;
 };
 
 class Bot {
@@ -130,6 +138,7 @@ class Bot {
   net::awaitable<void> handle(telegram::Update update);
 
  private:
+  friend class Context;  // a handler's view of the bot (src/bot/context.hpp)
   struct Ctx;  // the update being handled: who, where, in which language (src/bot/context.hpp)
   struct Shown;  // what a job's status message shows now
 
@@ -152,51 +161,14 @@ class Bot {
   net::awaitable<void> answer_silently(std::string callback_id);
   net::awaitable<void> note_blocked(std::int64_t chat, const telegram::ApiError& error);
 
-  // Handlers (src/bot/handlers/*.cpp)
-  net::awaitable<void> on_message(Ctx& c, const telegram::Message& m);
-  net::awaitable<void> on_command(Ctx& c, const telegram::Message& m, std::string command, std::string args);
-  net::awaitable<void> on_prompt(Ctx& c, const telegram::Message& m, std::string text);
-  net::awaitable<void> on_callback(Ctx& c, const telegram::CallbackQuery& q);
-  net::awaitable<void> on_my_chat_member(const telegram::ChatMemberUpdated& u);
-  net::awaitable<void> cmd_start(Ctx& c);
-  net::awaitable<void> cmd_me(Ctx& c);
-  net::awaitable<void> cmd_cancel(Ctx& c);
-  net::awaitable<void> cmd_history(Ctx& c);
-  net::awaitable<void> cmd_apikey(Ctx& c);
-  // Payments (src/bot/handlers/payments.cpp)
-  net::awaitable<void> cmd_plans(Ctx& c);
-  net::awaitable<void> on_buy(Ctx& c, const telegram::CallbackQuery& q, std::string plan_id);
-  net::awaitable<void> on_pre_checkout(const telegram::PreCheckoutQuery& q);
-  net::awaitable<void> on_successful_payment(Ctx& c, const telegram::SuccessfulPayment& p);
-  net::awaitable<void> on_refunded_payment(Ctx& c, const telegram::RefundedPayment& p);
-  net::awaitable<void> on_subscription_update(const telegram::SubscriptionUpdate& u);
-  net::awaitable<void> on_renewal_button(Ctx& c, const telegram::CallbackQuery& q, bool on);
-  std::optional<telegram::InlineKeyboardMarkup> renewal_button(const Ctx& c, const core::QuotaStatus& q) const;
-  // Admin commands (src/bot/handlers/admin.cpp): for ADMIN_TELEGRAM_IDS in their private chat;
-  // anyone else gets the unknown-command answer.
-  bool is_admin(const Ctx& c) const;
-  static bool is_admin_command(const std::string& command);
-  net::awaitable<void> on_admin_command(Ctx& c, const std::string& command, std::string args);
+  // Admins (ADMIN_TELEGRAM_IDS) use their commands in their private chat only.
+  bool is_admin(std::int64_t user_id, bool group) const;
   // Notices and broadcasts (src/bot/notices.cpp)
   net::awaitable<void> notice_pass();
   net::awaitable<bool> send_notice(const core::Notice& n);
   net::awaitable<bool> broadcast_step();
-  // Empty if the query may go on; otherwise why not, in `lang`.
-  std::string pre_checkout_problem(const telegram::PreCheckoutQuery& q, const std::string& lang) const;
-  std::string plans_text(const Ctx& c) const;
-  telegram::InlineKeyboardMarkup pay_button(const Ctx& c, const std::string& url, int stars) const;
-  // Queues `count` images of `params` for the user and shows the status message.
-  net::awaitable<void> submit(Ctx& c, core::JobParams params, int count, std::optional<std::int64_t> reply_to);
-  net::awaitable<void> show_settings(Ctx& c, std::optional<std::int64_t> edit_message);
-
+  // Shared by handlers, delivery and notices (src/bot/keyboards.cpp; result_keyboard: delivery.cpp)
   telegram::InlineKeyboardMarkup plan_buttons(const Ctx& c) const;
-  telegram::InlineKeyboardMarkup settings_keyboard(const Ctx& c) const;
-  std::string settings_text(const Ctx& c) const;
-  // A settings submenu ("ar", "st", "lg"): its text and buttons. (Keyboards are built outside
-  // coroutines: GCC 12 cannot keep an initializer list's array in a coroutine frame.)
-  std::optional<std::pair<std::string, telegram::InlineKeyboardMarkup>> settings_menu(const Ctx& c,
-                                                                                      std::string_view which) const;
-  telegram::InlineKeyboardMarkup language_keyboard() const;
   static telegram::InlineKeyboardMarkup single_button(std::string text, std::string data);
   telegram::InlineKeyboardMarkup result_keyboard(const Ctx& c, const std::string& job_id) const;
   std::string t(const Ctx& c, std::string_view key, const Args& args = {}) const;
@@ -218,6 +190,13 @@ class Bot {
 
   BotDeps d_;
   BotOptions o_;
+  // The use cases (src/usecases) over d_'s services: each owns its transaction and its hop to d_.pool.
+  usecases::Generation generation_{{.jobs = d_.jobs, .quota = d_.quota, .store = d_.store, .pool = d_.pool,
+                                    .images = d_.images, .submits = d_.submits}};
+  usecases::Accounts accounts_{{.accounts = d_.accounts, .quota = d_.quota, .store = d_.store, .pool = d_.pool}};
+  usecases::BotState state_{{.store = d_.store, .pool = d_.pool, .clock = d_.clock, .notices = &d_.notices}};
+  usecases::Billing billing_{{.payments = d_.payments, .notices = &d_.notices, .plans = d_.plans, .store = d_.store,
+                              .pool = d_.pool, .gateway = &d_.billing.gateway()}};
   Wakeup inbox_wake_;
   Wakeup delivery_wake_;
   Wakeup notice_wake_;
@@ -229,6 +208,7 @@ class Bot {
   std::map<std::string, std::unique_ptr<Shown>> shown_;  // bot jobs in flight
   std::set<std::string> delivering_;
   std::set<std::string> recheck_;
+  Router router_;  // the handlers (src/bot/handlers/*.cpp), registered at construction
 };
 
 }  // namespace igb::bot

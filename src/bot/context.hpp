@@ -1,6 +1,7 @@
 #pragma once
-// Private to the bot's sources: the update being handled.
+// Private to the bot's sources: the update being handled, and the Context a handler gets.
 #include "bot/bot.hpp"
+#include "bot/router.hpp"
 
 namespace igb::bot {
 
@@ -45,6 +46,85 @@ struct Bot::Shown {
   int failed_sends = 0;
   std::chrono::steady_clock::time_point last_edit{};
   std::chrono::steady_clock::time_point last_action{};
+};
+
+// What a handler (src/bot/handlers/*.cpp) gets: who wrote and where, in which language, the update,
+// and the ways to answer. Sending goes through the bot (the scheduler's limits, a 403 marks the
+// user as having blocked the bot); texts are catalogue keys in the chat's language.
+//
+// GCC 12 cannot keep an initializer list or a non-trivial temporary alive across co_await: write
+// `Args a{{"count", n}}; co_await c.reply("cancel.done", a);`, not the list inside the co_await.
+class Context {
+ public:
+  // `who`: nullopt for updates that belong to no loaded user (pre-checkout, chat member, subscription).
+  Context(Bot& bot, const telegram::Update& update, std::optional<Bot::Ctx> who, Incoming incoming);
+  ~Context();
+  Context(const Context&) = delete;
+  Context& operator=(const Context&) = delete;
+
+  // Who and where
+  core::User& user() { return who_.user; }
+  const core::User& user() const { return who_.user; }
+  std::int64_t chat_id() const { return who_.chat_id; }
+  bool group() const { return who_.group; }
+  const std::string& lang() const { return who_.lang; }
+  void set_lang(std::string lang) { who_.lang = std::move(lang); }
+  const std::string& first_name() const { return who_.first_name; }
+
+  // The update
+  const telegram::Update& update() const { return update_; }
+  const Incoming& incoming() const { return incoming_; }
+  const telegram::Message* message() const;         // a message update
+  const telegram::CallbackQuery* callback() const;  // a button press
+  // A prompt's text, or a command's arguments (a deep link's payload for /start).
+  const std::string& text() const { return incoming_.text; }
+  std::string_view callback_data() const { return incoming_.callback_data; }
+  // The message written (a message) or the message holding the button (a button).
+  std::optional<std::int64_t> message_id() const;
+  // The button's message if it is a text the bot sent (it can be edited in place; a photo cannot).
+  std::optional<std::int64_t> editable_message() const;
+
+  // Texts in the chat's language
+  std::string t(std::string_view key, const Args& args = {}) const;
+
+  // Answers in this chat. nullopt: not sent (blocked, refused; logged).
+  net::awaitable<std::optional<telegram::Message>> reply(std::string_view key);
+  net::awaitable<std::optional<telegram::Message>> reply(std::string_view key, const Args& args);
+  net::awaitable<std::optional<telegram::Message>> reply_text(std::string text,
+                                                             std::optional<std::int64_t> reply_to = std::nullopt);
+  net::awaitable<std::optional<telegram::Message>> reply_menu(std::string text, telegram::InlineKeyboardMarkup keyboard);
+  // *outage (when given): not sent because Telegram or the way to it was down.
+  net::awaitable<std::optional<telegram::Message>> send(telegram::SendMessage m, bool* outage = nullptr);
+  // Edits one of the bot's messages in this chat; false if that failed.
+  net::awaitable<bool> edit(std::int64_t message_id, std::string text, telegram::InlineKeyboardMarkup keyboard);
+  // A button press is answered exactly once: the first answer counts, later ones are dropped, and a
+  // handler that answers nothing gets a silent answer when it returns.
+  // (Overloads, not default arguments: a default Args would be a temporary across the co_await.)
+  net::awaitable<void> answer_callback();  // silently
+  net::awaitable<void> answer_callback(std::string_view key);
+  net::awaitable<void> answer_callback(std::string_view key, const Args& args, bool alert);
+  net::awaitable<void> answer_callback_text(std::string text, bool alert = false);
+  bool answered() const { return answered_; }
+
+  // The rest of the bot: its services and settings, and what handlers share with delivery.
+  const BotDeps& deps() const;
+  const BotOptions& options() const;
+  void wake_delivery();
+  void wake_broadcasts();
+  // To a user in their private chat, not this one (a grant's notice).
+  net::awaitable<std::optional<telegram::Message>> send_to_user(std::int64_t user_id, std::string text);
+  net::awaitable<bool> deliver_photo(const core::Job& job, const JobMeta& meta);
+  net::awaitable<void> deliver_original(const core::Job& job);
+  net::awaitable<bool> send_notice(const core::Notice& n);
+  telegram::InlineKeyboardMarkup plan_buttons() const;
+  static telegram::InlineKeyboardMarkup single_button(std::string text, std::string data);
+
+ private:
+  Bot& bot_;
+  const telegram::Update& update_;
+  Bot::Ctx who_;
+  Incoming incoming_;
+  bool answered_ = false;
 };
 
 }  // namespace igb::bot

@@ -152,6 +152,7 @@ struct AnswerCallbackQuery {
 struct SetMyCommands {
   std::vector<BotCommand> commands;
   std::string language_code;  // empty: the default for all languages
+  std::optional<std::int64_t> scope_chat_id;  // BotCommandScopeChat {chat_id}; nullopt: the default scope
 };
 
 struct SendInvoice {

@@ -451,6 +451,7 @@ json::object to_json(const SetMyCommands& o) {
   json::array commands;
   for (const auto& c : o.commands) commands.push_back(json::object{{"command", c.command}, {"description", c.description}});
   json::object j{{"commands", std::move(commands)}};
+  if (o.scope_chat_id) j["scope"] = json::object{{"type", "chat"}, {"chat_id", *o.scope_chat_id}};
   put_string(j, "language_code", o.language_code);
   return j;
 }

@@ -27,6 +27,29 @@ TEST_P(BotDialogue, FirstUse) {
   EXPECT_EQ(user->language, "en");
 }
 
+// The menus come from the handlers' registrations (src/bot/handlers/*.cpp): everyone's commands in
+// each language, and the admins' commands added in a menu scoped to each admin's private chat.
+TEST_P(BotDialogue, CommandMenusComeFromTheRegistrations) {
+  ASSERT_TRUE(wait([&] { return !tg_.my_commands("chat " + std::to_string(kAdmin.id) + " ru").empty(); }));
+  auto names = [](const boost::json::array& menu) {
+    std::vector<std::string> out;
+    for (const auto& c : menu) out.emplace_back(c.as_object().at("command").as_string());
+    return out;
+  };
+  const std::vector<std::string> everyone{"start", "help", "me", "settings", "lang", "cancel",
+                                          "history", "apikey", "plans", "paysupport", "terms"};
+  EXPECT_EQ(names(tg_.my_commands("")), everyone);
+  EXPECT_EQ(names(tg_.my_commands("ru")), everyone);
+  auto admin = everyone;
+  for (const char* c : {"stats", "grant", "ban", "unban", "refund", "broadcast"}) admin.emplace_back(c);
+  EXPECT_EQ(names(tg_.my_commands("chat " + std::to_string(kAdmin.id) + " ")), admin);
+  EXPECT_EQ(names(tg_.my_commands("chat " + std::to_string(kAdmin.id) + " ru")), admin);
+  EXPECT_TRUE(tg_.my_commands("chat " + std::to_string(kAnn.id) + " ").empty());
+  // Descriptions are the catalogues' texts in the menu's language.
+  EXPECT_EQ(tg_.my_commands("ru").front().as_object().at("description").as_string(), "Приветствие и как пользоваться ботом");
+  EXPECT_EQ(tg_.my_commands("").front().as_object().at("description").as_string(), "Welcome and how to use the bot");
+}
+
 TEST_P(BotDialogue, PromptWithOptionsShowsProgressThenThePhoto) {
   tg_.push_message({.from = kAnn, .text = "a red fox in snow --ar 16:9 --seed 42 --style photo"});
   ASSERT_TRUE(wait([&] { return only_job(kAnn.id).has_value(); }));
@@ -117,6 +140,20 @@ TEST_P(BotDialogue, ProviderFailureSaysTheQuotaWasNotUsed) {
   EXPECT_EQ(quota_->status(kBoris.id).used, 0);
   EXPECT_EQ(quota_->status(kBoris.id).reserved, 0);
   expect_golden("provider_failure_ru", kBoris.id);
+}
+
+// A refused prompt is told in the user's language, asking to rephrase it (not the provider's words,
+// nor an English sentence).
+TEST_P(BotDialogue, ARefusedPromptAsksToRephraseInTheUsersLanguage) {
+  tg_.push_message({.from = kBoris, .text = "кот в сапогах с мечом"});
+  ASSERT_TRUE(wait([&] { return only_job(kBoris.id).has_value() && count("editMessageText") == 1; }));
+  work_one(/*succeed=*/false, core::FailureCode::content_refused);
+  ASSERT_TRUE(wait([&] {
+    auto m = tg_.last_bot_message(kBoris.id);
+    return m && m->text.find("Переформулируйте") != std::string::npos;
+  }));
+  EXPECT_EQ(quota_->status(kBoris.id).used, 0);
+  expect_golden("refused_prompt_ru", kBoris.id);
 }
 
 // Failed and refused jobs cost no quota, but each spent provider credit: after as many as the plan

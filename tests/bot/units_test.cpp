@@ -1,9 +1,11 @@
 // The bot's small pieces: texts, prompt options, callback data, job meta.
 #include <gtest/gtest.h>
 
-#include "bot/codes.hpp"
+#include "bot/callback_data.hpp"
+#include "bot/job_meta.hpp"
 #include "bot/i18n.hpp"
 #include "bot/prompt_options.hpp"
+#include "core/model.hpp"
 
 namespace igb::bot {
 namespace {
@@ -14,6 +16,23 @@ TEST(Catalogs, EveryLanguageHasEveryEnglishKey) {
   for (const auto& lang : c.languages()) {
     EXPECT_TRUE(c.missing_keys(lang).empty()) << lang << " lacks " << c.missing_keys(lang).front();
   }
+}
+
+// Every failure code a job can store is worded in every language, with no value left to fill and
+// the same promise everywhere: a failed job's quota was given back.
+TEST(Catalogs, EveryFailureCodeIsWordedInEveryLanguage) {
+  auto c = Catalogs::embedded();
+  for (auto code : core::kFailureCodes) {
+    const auto key = std::string("failed.") + core::to_string(code);
+    for (const auto& lang : c.languages()) {
+      const auto text = c.text(lang, key);
+      EXPECT_NE(text, key) << lang;
+      EXPECT_EQ(text.find('{'), std::string::npos) << lang << " " << key << ": " << text;
+    }
+    EXPECT_NE(c.text("en", key).find("quota was not used"), std::string::npos) << key;
+    EXPECT_NE(c.text("ru", key).find("Лимит не израсходован"), std::string::npos) << key;
+  }
+  EXPECT_NE(c.text("ru", "failed.content_refused").find("Переформулируйте"), std::string::npos);
 }
 
 TEST(Catalogs, ResolvesClientLanguagesAndFallsBackToEnglish) {
@@ -90,18 +109,62 @@ TEST(PromptOptions, WrongOptionsAreExplained) {
   EXPECT_EQ(std::get<PromptRequest>(parse_prompt("ёжик", {.max_prompt_chars = 4})).prompt, "ёжик");
 }
 
-TEST(CallbackData, RoundTripsWithin64Bytes) {
-  auto data = encode_callback("a", "j0123456789abcdef01234567");
-  ASSERT_TRUE(data);
-  EXPECT_LE(data->size(), kMaxCallbackData);
-  auto cb = decode_callback(*data);
-  ASSERT_TRUE(cb);
-  EXPECT_EQ(cb->action, "a");
-  EXPECT_EQ(cb->argument, "j0123456789abcdef01234567");
-  EXPECT_EQ(decode_callback("set")->argument, "");
-  EXPECT_FALSE(encode_callback("a", std::string(63, 'x')));
-  EXPECT_FALSE(decode_callback(""));
-  EXPECT_FALSE(decode_callback(std::string(65, 'x')));
+// Each kind keeps the wire string it had before the router (the golden transcripts show them).
+TEST(CallbackData, EveryKindRoundTripsWithTheSameWireStrings) {
+  const std::string job = "j0123456789abcdef01234567";
+  EXPECT_EQ(encode(AgainData{.job_id = job}), "a:" + job);
+  EXPECT_EQ(encode(VariationsData{.job_id = job}), "v:" + job);
+  EXPECT_EQ(encode(OriginalData{.job_id = job}), "o:" + job);
+  EXPECT_EQ(encode(CancelJobData{.job_id = job}), "c:" + job);
+  EXPECT_EQ(encode(SettingsData{}), "set");
+  EXPECT_EQ(encode(SettingsData{.menu = "ar"}), "set:ar");
+  EXPECT_EQ(encode(AspectRatioData{.ratio = "16:9"}), "ar:16:9");
+  EXPECT_EQ(encode(StyleData{.style = "-"}), "st:-");
+  EXPECT_EQ(encode(LanguageData{.lang = "ru"}), "lg:ru");
+  EXPECT_EQ(encode(ApiKeyData{.action = "new"}), "key:new");
+  EXPECT_EQ(encode(BuyData{.plan_id = "pro"}), "buy:pro");
+  EXPECT_EQ(encode(RenewalData{.on = true}), "ren:on");
+  EXPECT_EQ(encode(RenewalData{.on = false}), "ren:off");
+
+  EXPECT_EQ(decode<AgainData>("a:" + job)->job_id, job);
+  EXPECT_EQ(decode<VariationsData>("v:" + job)->job_id, job);
+  EXPECT_EQ(decode<OriginalData>("o:" + job)->job_id, job);
+  EXPECT_EQ(decode<CancelJobData>("c:" + job)->job_id, job);
+  EXPECT_EQ(decode<SettingsData>("set")->menu, "");
+  EXPECT_EQ(decode<SettingsData>("set:st")->menu, "st");
+  EXPECT_EQ(decode<AspectRatioData>("ar:21:9")->ratio, "21:9");  // the argument is all after the first ':'
+  EXPECT_EQ(decode<StyleData>("st:anime")->style, "anime");
+  EXPECT_EQ(decode<LanguageData>("lg:en")->lang, "en");
+  EXPECT_EQ(decode<ApiKeyData>("key:del")->action, "del");
+  EXPECT_EQ(decode<BuyData>("buy:pro")->plan_id, "pro");
+  EXPECT_TRUE(decode<RenewalData>("ren:on")->on);
+  EXPECT_FALSE(decode<RenewalData>("ren:off")->on);
+}
+
+TEST(CallbackData, TooLongIsRejectedAtEncodingAndDecoding) {
+  // "a:" + 62 bytes is exactly 64: the limit itself is allowed.
+  ASSERT_TRUE(encode(AgainData{.job_id = std::string(62, 'x')}));
+  EXPECT_EQ(encode(AgainData{.job_id = std::string(62, 'x')})->size(), kMaxCallbackData);
+  EXPECT_FALSE(encode(AgainData{.job_id = std::string(63, 'x')}));
+  EXPECT_FALSE(encode(BuyData{.plan_id = std::string(61, 'p')}));
+  EXPECT_THROW((void)callback_data(BuyData{.plan_id = std::string(61, 'p')}), std::logic_error);
+  EXPECT_EQ(callback_data(BuyData{.plan_id = "pro"}), "buy:pro");
+  EXPECT_FALSE(decode<AgainData>("a:" + std::string(63, 'x')));
+  EXPECT_EQ(callback_prefix("a:" + std::string(63, 'x')), "");
+}
+
+TEST(CallbackData, OtherKindsAndJunkDoNotDecode) {
+  EXPECT_FALSE(decode<AgainData>("v:j1"));
+  EXPECT_FALSE(decode<AgainData>("a"));   // a job id is required
+  EXPECT_FALSE(decode<AgainData>("a:"));
+  EXPECT_FALSE(decode<AgainData>("ab:j1"));
+  EXPECT_FALSE(decode<SettingsData>("settings"));
+  EXPECT_FALSE(decode<RenewalData>("ren:maybe"));
+  EXPECT_FALSE(decode<RenewalData>("ren"));
+  EXPECT_FALSE(decode<BuyData>(""));
+  EXPECT_EQ(callback_prefix("set:ar"), "set");
+  EXPECT_EQ(callback_prefix("set"), "set");
+  EXPECT_EQ(callback_prefix(""), "");
 }
 
 TEST(JobMeta, RoundTripsAndRejectsJunk) {

@@ -1075,16 +1075,28 @@ struct FakeBotApi::Impl {
       }
       return ok(true);
     }
+    // Menus are kept per scope and language: "<lang>" for the default scope, "chat <id> <lang>" for a
+    // BotCommandScopeChat (other scopes are kept under their type).
+    auto commands_key = [&] {
+      auto lang = str(p, "language_code");
+      auto it = p.find("scope");
+      if (it == p.end() || !it->value().is_object()) return lang;
+      const auto& scope = it->value().as_object();
+      auto type = str(scope, "type");
+      if (type == "default") return lang;
+      if (type == "chat") return "chat " + std::to_string(int_of(scope, "chat_id").value_or(0)) + " " + lang;
+      return type + " " + lang;
+    };
     if (method == "setMyCommands") {
-      commands[str(p, "language_code")] = p.contains("commands") && p.at("commands").is_array() ? p.at("commands").as_array() : json::array{};
+      commands[commands_key()] = p.contains("commands") && p.at("commands").is_array() ? p.at("commands").as_array() : json::array{};
       return ok(true);
     }
     if (method == "deleteMyCommands") {
-      commands.erase(str(p, "language_code"));
+      commands.erase(commands_key());
       return ok(true);
     }
     if (method == "getMyCommands") {
-      auto it = commands.find(str(p, "language_code"));
+      auto it = commands.find(commands_key());
       return ok(it == commands.end() ? json::array{} : it->second);
     }
     if (method == "setWebhook") {

@@ -250,7 +250,8 @@ class FakeBotApi {
   std::optional<FakeTgMessage> last_bot_message(std::int64_t chat_id) const;  // not deleted
   // The bytes of an uploaded file by any of its file_ids; nullopt if unknown.
   std::optional<std::string> file_bytes(const std::string& file_id) const;
-  // setMyCommands as last set for a language ("" = default); empty if never set.
+  // setMyCommands as last set for a language ("" = default); empty if never set. A chat-scoped menu
+  // (BotCommandScopeChat) is found as "chat <chat id> <language>" ("chat 42 " for its default).
   boost::json::array my_commands(const std::string& language_code = "") const;
   std::vector<std::string> refunded_charges() const;
 

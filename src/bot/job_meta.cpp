@@ -1,26 +1,8 @@
-#include "bot/codes.hpp"
+#include "bot/job_meta.hpp"
 
 #include "util/strings.hpp"
 
 namespace igb::bot {
-
-std::optional<std::string> encode_callback(std::string_view action, std::string_view argument) {
-  std::string out(action);
-  if (!argument.empty()) {
-    out += ':';
-    out += argument;
-  }
-  if (out.size() > kMaxCallbackData) return std::nullopt;
-  return out;
-}
-
-std::optional<Callback> decode_callback(std::string_view data) {
-  if (data.empty() || data.size() > kMaxCallbackData) return std::nullopt;
-  auto colon = data.find(':');
-  Callback c{.action = std::string(data.substr(0, colon))};
-  if (colon != std::string_view::npos) c.argument = std::string(data.substr(colon + 1));
-  return c;
-}
 
 std::string encode_meta(const JobMeta& m) {
   return "chat=" + std::to_string(m.chat_id) + ";status=" + std::to_string(m.status_message_id) +

@@ -1,0 +1,40 @@
+// The /apikey buttons: create a key (its secret is shown once) or revoke them all. Private chats
+// only: in a group the button is stale.
+#include "bot/context.hpp"
+
+namespace igb::bot::handlers {
+namespace {
+
+net::awaitable<void> apikey_button(Context& c, ApiKeyData data) {
+  const auto& d = c.deps();
+  const auto user = c.user().id;
+  if (data.action == "new") {
+    auto create = [&] { return d.accounts.create_api_key(user, "telegram"); };
+    auto key = co_await d.pool.run(create);
+    co_await c.answer_callback();
+    if (key.ok()) {
+      auto text = c.t("apikey.created", {{"key", key->secret}});
+      auto sent = co_await c.reply_text(std::move(text));
+      (void)sent;
+    }
+  } else if (data.action == "del") {
+    auto revoke = [&] {
+      int n = 0;
+      for (const auto& k : d.accounts.api_keys(user)) {
+        if (!k.revoked_at && d.accounts.revoke_api_key(user, k.id).ok()) ++n;
+      }
+      return n;
+    };
+    int n = co_await d.pool.run(revoke);
+    Args args{{"count", std::to_string(n)}};
+    co_await c.answer_callback("apikey.revoked", args, true);
+  }
+}
+
+}  // namespace
+
+void register_apikey_button(Router& r) {
+  r.callback<ApiKeyData>({.chat = ChatScope::private_only}, apikey_button);
+}
+
+}  // namespace igb::bot::handlers

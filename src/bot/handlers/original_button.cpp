@@ -1,0 +1,24 @@
+// "Original" under a result: the image as a file, uncompressed.
+#include "bot/context.hpp"
+
+namespace igb::bot::handlers {
+namespace {
+
+net::awaitable<void> original(Context& c, OriginalData data) {
+  const auto& d = c.deps();
+  const auto user = c.user().id;
+  auto read = [&] { return d.jobs.get(data.job_id, user); };
+  auto job = co_await d.pool.run(read);
+  if (!job.ok()) {
+    co_await c.answer_callback("button.stale");
+    co_return;
+  }
+  co_await c.answer_callback();
+  co_await c.deliver_original(*job);
+}
+
+}  // namespace
+
+void register_original_button(Router& r) { r.callback<OriginalData>(original); }
+
+}  // namespace igb::bot::handlers

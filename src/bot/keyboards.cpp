@@ -1,0 +1,159 @@
+#include "bot/keyboards.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "core/styles.hpp"
+
+namespace igb::bot {
+
+telegram::InlineKeyboardMarkup Bot::plan_buttons(const Ctx& c) const {
+  telegram::InlineKeyboardMarkup kb;
+  for (const auto& p : d_.plans.paid()) {
+    kb.inline_keyboard.push_back({{.text = t(c, "quota.plan_button", {{"title", p.title},
+                                                                        {"images", std::to_string(p.images_per_period)},
+                                                                        {"stars", std::to_string(p.price_stars)}}),
+                                   .callback_data = callback_data(BuyData{.plan_id = p.id})}});
+  }
+  return kb;
+}
+
+telegram::InlineKeyboardMarkup Bot::single_button(std::string text, std::string data) {
+  telegram::InlineKeyboardMarkup kb;
+  kb.inline_keyboard.push_back({{.text = std::move(text), .callback_data = std::move(data)}});
+  return kb;
+}
+
+std::string settings_text(const Context& c) {
+  const auto& u = c.user();
+  return c.t("settings.text", {{"ar", u.aspect_ratio.empty() ? c.t("settings.square") : u.aspect_ratio},
+                               {"style", u.style.empty() ? c.t("settings.none") : u.style},
+                               {"lang", c.t("language_name")}});
+}
+
+telegram::InlineKeyboardMarkup settings_keyboard(const Context& c) {
+  telegram::InlineKeyboardMarkup kb;
+  kb.inline_keyboard.push_back({{.text = c.t("settings.aspect_ratio"), .callback_data = callback_data(SettingsData{.menu = "ar"})},
+                                {.text = c.t("settings.style"), .callback_data = callback_data(SettingsData{.menu = "st"})}});
+  kb.inline_keyboard.push_back({{.text = c.t("settings.language"), .callback_data = callback_data(SettingsData{.menu = "lg"})}});
+  return kb;
+}
+
+std::optional<std::pair<std::string, telegram::InlineKeyboardMarkup>> settings_menu(const Context& c,
+                                                                                    std::string_view which) {
+  telegram::InlineKeyboardMarkup kb;
+  std::string text;
+  if (which == "ar") {
+    text = c.t("settings.choose_ar");
+    std::vector<telegram::InlineKeyboardButton> row;
+    for (auto r : kRatios) {
+      row.push_back({.text = std::string(r), .callback_data = callback_data(AspectRatioData{.ratio = std::string(r)})});
+      if (row.size() == 4) kb.inline_keyboard.push_back(std::exchange(row, {}));
+    }
+    if (!row.empty()) kb.inline_keyboard.push_back(std::move(row));
+  } else if (which == "st") {
+    text = c.t("settings.choose_style");
+    std::vector<telegram::InlineKeyboardButton> row{
+        {.text = c.t("settings.none"), .callback_data = callback_data(StyleData{.style = "-"})}};
+    for (const auto& s : core::kStyles) {
+      row.push_back({.text = std::string(s.name), .callback_data = callback_data(StyleData{.style = std::string(s.name)})});
+      if (row.size() == 4) kb.inline_keyboard.push_back(std::exchange(row, {}));
+    }
+    if (!row.empty()) kb.inline_keyboard.push_back(std::move(row));
+  } else if (which == "lg") {
+    text = c.t("lang.choose");
+    kb = language_keyboard(c.deps().texts);
+  } else {
+    return std::nullopt;
+  }
+  kb.inline_keyboard.push_back({{.text = c.t("settings.back"), .callback_data = callback_data(SettingsData{})}});
+  return std::pair{std::move(text), std::move(kb)};
+}
+
+telegram::InlineKeyboardMarkup language_keyboard(const Catalogs& texts) {
+  telegram::InlineKeyboardMarkup kb;
+  for (const auto& lang : texts.languages()) {
+    kb.inline_keyboard.push_back({{.text = texts.text(lang, "language_name"), .callback_data = callback_data(LanguageData{.lang = lang})}});
+  }
+  return kb;
+}
+
+net::awaitable<void> show_settings(Context& c, std::optional<std::int64_t> edit_message) {
+  if (edit_message) {
+    auto text = settings_text(c);
+    auto kb = settings_keyboard(c);
+    if (co_await c.edit(*edit_message, std::move(text), std::move(kb))) co_return;
+  }
+  auto text = settings_text(c);
+  auto kb = settings_keyboard(c);
+  auto sent = co_await c.reply_menu(std::move(text), std::move(kb));
+  (void)sent;
+}
+
+net::awaitable<void> submit(Context& c, core::JobParams params, int count, std::optional<std::int64_t> reply_to) {
+  const auto& d = c.deps();
+  // The status message first, so that the jobs know where to report from the moment they exist.
+  // While Telegram is down (502, no connection) the prompt waits, and this chat's later updates with
+  // it (other chats go on), rather than being dropped: 1, 2, 4 … 30 s apart, about ten minutes in all.
+  // Shutting down meanwhile leaves the update in the inbox, handled again after the restart.
+  std::optional<telegram::Message> sent;
+  auto pause = std::chrono::seconds(1);
+  for (int attempt = 0;; ++attempt) {
+    bool outage = false;
+    telegram::SendMessage status{.text = c.t("status.queued_short"), .reply_to_message_id = reply_to};
+    sent = co_await c.send(std::move(status), &outage);
+    if (sent || !outage || attempt >= 25) break;
+    if (!co_await sleep_for(pause)) throw boost::system::system_error(net::error::operation_aborted);
+    pause = std::min(pause * 2, std::chrono::seconds(30));
+  }
+  if (!sent) co_return;  // blocked, or Telegram refused: nothing queued, nothing charged
+  JobMeta meta{.chat_id = c.chat_id(), .status_message_id = sent->message_id, .reply_to = reply_to.value_or(0),
+               .lang = c.lang(), .group = c.group()};
+  core::SubmitRequest request{.user = c.user().id, .params = std::move(params), .count = count, .source = "bot",
+                              .meta = encode_meta(meta)};
+  auto queue = [&] { return d.jobs.submit(request); };
+  auto outcome = co_await d.pool.run(queue);
+  if (outcome.ok()) {
+    if (d.job_queued) d.job_queued();
+    c.wake_delivery();
+    co_return;
+  }
+  const auto& e = outcome.error();
+  std::string text;
+  telegram::InlineKeyboardMarkup kb;
+  switch (e.code) {
+    case core::ErrorCode::quota_exhausted: {
+      auto read = [&] { return d.quota.status(c.user().id); };
+      auto q = co_await d.pool.run(read);
+      text = c.t("quota.exhausted", {{"limit", std::to_string(q.limit)}, {"when", format_time(q.resets_at)}});
+      kb = c.plan_buttons();
+      break;
+    }
+    case core::ErrorCode::free_paused: {
+      const auto resume = d.clock.now() + e.retry_after.value_or(core::Millis(0));
+      text = c.t("quota.free_paused", {{"when", format_time(resume)}});
+      kb = c.plan_buttons();
+      break;
+    }
+    case core::ErrorCode::too_many_failures: {
+      auto read = [&] { return d.quota.status(c.user().id); };
+      auto q = co_await d.pool.run(read);
+      text = c.t("quota.too_many_failures", {{"limit", std::to_string(q.failed_limit)}, {"when", format_time(q.resets_at)}});
+      break;
+    }
+    case core::ErrorCode::too_many_jobs:
+      text = c.t("quota.too_many_jobs", {{"count", std::to_string(count)}});
+      break;
+    case core::ErrorCode::invalid_argument:
+      text = c.t("prompt.invalid", {{"reason", e.public_message}});
+      break;
+    case core::ErrorCode::forbidden:
+      text = c.t("error.banned");
+      break;
+    default:
+      spdlog::error("bot: submit failed: {} ({})", e.public_message, e.internal_detail);
+      text = c.t("error.internal");
+  }
+  co_await c.edit(sent->message_id, std::move(text), std::move(kb));
+}
+
+}  // namespace igb::bot
