@@ -64,7 +64,7 @@ server::Response validation_error(const std::vector<core::FieldError>& errors) {
                                    "\"errors\":" + json::serialize(list));
 }
 
-std::variant<json::object, server::Response> json_object_body(const server::Request& req) {
+util::Result<json::object, server::Response> json_object_body(const server::Request& req) {
   if (!util::to_lower(req.header("Content-Type")).starts_with("application/json")) {
     return server::Response::problem(415, "Unsupported Media Type", "send the body as application/json");
   }
@@ -86,13 +86,14 @@ server::Response error_response(const core::Error& error, std::string_view extra
     res.headers.emplace_back("Retry-After", std::to_string(std::max<long long>(1, secs.count())));
   }
   if (status == 401) res.headers.emplace_back("WWW-Authenticate", "Bearer");
+  if (status >= 500) res.log_detail = error.internal_detail;  // logged by the server with the request id
   return res;
 }
 
 namespace {
 
 // One warning a second at most: an outage under load fails every request.
-void log_unavailable(const std::string& route, const char* detail) {
+void log_unavailable(const server::Request& req, std::string_view route, const std::string& detail) {
   static std::atomic<std::int64_t> last_ms{0};
   static std::atomic<std::int64_t> suppressed{0};
   const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -102,30 +103,25 @@ void log_unavailable(const std::string& route, const char* detail) {
     ++suppressed;
     return;
   }
-  spdlog::warn("http: {}: answered 503, a dependency is unavailable: {} ({} more since the last warning)", route,
-               detail, suppressed.exchange(0));
-}
-
-net::awaitable<server::Response> guarded(std::shared_ptr<const server::Handler> handler,
-                                         std::shared_ptr<const std::string> route, server::Request& req) {
-  try {
-    co_return co_await (*handler)(req);
-  } catch (const core::InfrastructureError& e) {
-    if (!e.temporary()) throw;
-    log_unavailable(*route, e.what());
-  }
-  auto error = core::make_error(core::ErrorCode::unavailable, "the service is briefly unavailable; try again shortly");
-  error.retry_after = kUnavailableRetryAfter;
-  co_return error_response(error);
+  spdlog::warn("http: {} {}: answered 503 (request {}), a dependency is unavailable: {} ({} more since the last "
+               "warning)", req.method, route, req.id, detail, suppressed.exchange(0));
 }
 
 }  // namespace
 
-server::Handler answer_unavailable_as_503(server::Handler handler, std::string route) {
-  return [handler = std::make_shared<const server::Handler>(std::move(handler)),
-          route = std::make_shared<const std::string>(std::move(route))](server::Request& req) {
-    return guarded(handler, route, req);
-  };
+std::optional<server::Response> answer_exception(std::exception_ptr failure, const server::Request& req,
+                                                 std::string_view route) {
+  if (!core::is_temporary(failure)) return std::nullopt;
+  std::string detail;
+  try {
+    std::rethrow_exception(failure);
+  } catch (const std::exception& e) {
+    detail = e.what();
+  }
+  log_unavailable(req, route, detail);
+  auto error = core::make_error(core::ErrorCode::unavailable, "the service is briefly unavailable; try again shortly");
+  error.retry_after = kUnavailableRetryAfter;
+  return error_response(error);  // no internal detail: logged above, at most once a second
 }
 
 }  // namespace igb::api

@@ -152,12 +152,9 @@ std::shared_ptr<server::RouteTable> build_routes(ApiContext& ctx, std::function<
   add_account_routes(*routes, ctx);
   add_ops_routes(*routes, ctx, std::move(check_database));
   add_doc_routes(*routes);
-  // Every route: the database out of reach is a 503 with Retry-After, not a 500.
-  auto guarded = std::make_shared<server::RouteTable>();
-  for (const auto& r : routes->routes()) {
-    guarded->add(r.method, r.pattern, answer_unavailable_as_503(r.handler, r.method + " " + r.pattern), r.doc);
-  }
-  return guarded;
+  // The database out of reach is a 503 with Retry-After, not a 500: answer_exception, which the
+  // server that serves these routes installs as ServerOptions::on_exception.
+  return routes;
 }
 
 }  // namespace igb::api

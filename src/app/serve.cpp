@@ -20,6 +20,7 @@
 
 #include "api/api.hpp"
 #include "api/auth.hpp"
+#include "api/errors.hpp"
 #include "api/metrics.hpp"
 #include "api/submit_batcher.hpp"
 #include "bot/bot.hpp"
@@ -55,9 +56,8 @@ net::awaitable<void> maintenance_loop(core::JobService& jobs, runtime::BlockingP
     try {
       int reaped = co_await pool.run(reap);
       if (reaped > 0) spdlog::info("requeued or failed {} job(s) whose worker stopped", reaped);
-    } catch (const core::InfrastructureError& e) {
-      if (!e.temporary()) throw;
-      spdlog::warn("maintenance: {}; trying again in {} ms", e.what(), period.count());
+    } catch (...) {
+      spdlog::warn("maintenance: {}; trying again in {} ms", core::temporary_or_rethrow(), period.count());
     }
     timer.expires_after(period);
     const auto due = std::chrono::steady_clock::now() + period;
@@ -248,7 +248,8 @@ int serve(Services& s, const ServeOptions& options) {
         io.get_executor(),
         server::ServerOptions{.host = s.config.http_listen.host, .port = s.config.http_listen.port,
                               .max_connections = static_cast<std::size_t>(s.config.http_max_connections),
-                              .on_request = [m = metrics.get()](const server::RequestRecord& r) { m->record_request(r); }},
+                              .on_request = [m = metrics.get()](const server::RequestRecord& r) { m->record_request(r); },
+                              .on_exception = api::answer_exception},
         routes, std::move(connection_executors));
     http_server->start();
     spdlog::info("HTTP API on http://{}:{}", s.config.http_listen.host.find(':') == std::string::npos

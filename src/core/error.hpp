@@ -1,11 +1,14 @@
 #pragma once
 #include <chrono>
+#include <exception>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
 #include <variant>
 #include <vector>
+
+#include "util/result.hpp"
 
 namespace igb::core {
 
@@ -58,30 +61,35 @@ class InfrastructureError : public std::runtime_error {
   virtual bool temporary() const noexcept { return false; }
 };
 
-// A value or an Error. The type is [[nodiscard]], so every function returning it is too.
+// True when `e` holds an InfrastructureError whose temporary() is true (the dependency may be back
+// soon): what the boundaries answer with "unavailable, retry later" instead of an internal error.
+inline bool is_temporary(const std::exception_ptr& e) noexcept {
+  if (!e) return false;
+  try {
+    std::rethrow_exception(e);
+  } catch (const InfrastructureError& x) {
+    return x.temporary();
+  } catch (...) {
+    return false;
+  }
+}
+
+// For the loops that ride out an outage; call it inside a catch block:
+//   catch (...) { spdlog::warn("…: {}", core::temporary_or_rethrow()); }
+// Returns the message of the exception being handled when it is a temporary InfrastructureError;
+// rethrows anything else (cancellation included) unchanged.
+inline std::string temporary_or_rethrow() {
+  try {
+    throw;
+  } catch (const InfrastructureError& x) {
+    if (!x.temporary()) throw;
+    return x.what();
+  }
+}
+
+// A value or an Error (util::Result). The type is [[nodiscard]], so every function returning it is too.
 template <class T>
-class [[nodiscard]] Result {
- public:
-  Result(T value) : v_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
-  Result(Error error) : v_(std::move(error)) {}    // NOLINT(google-explicit-constructor)
-
-  bool ok() const { return v_.index() == 0; }
-  explicit operator bool() const { return ok(); }
-
-  T& value() & { return std::get<0>(v_); }
-  const T& value() const& { return std::get<0>(v_); }
-  T&& value() && { return std::get<0>(std::move(v_)); }
-  T* operator->() { return &value(); }
-  const T* operator->() const { return &value(); }
-  T& operator*() & { return value(); }
-  const T& operator*() const& { return value(); }
-
-  const Error& error() const& { return std::get<1>(v_); }
-  Error&& error() && { return std::get<1>(std::move(v_)); }
-
- private:
-  std::variant<T, Error> v_;
-};
+using Result = util::Result<T, Error>;
 
 struct Ok {};
 using Status = Result<Ok>;

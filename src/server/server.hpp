@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <map>
 #include <memory>
@@ -33,6 +34,10 @@ struct Request {
   std::string body;
   std::map<std::string, std::string> params;  // from the route pattern, e.g. {job_id}
   std::string remote_address;  // the peer's IP address, without the port
+  // The request id: the client's X-Request-Id when it is sane (1 to 64 of [A-Za-z0-9._-]), else
+  // one the server made up. Echoed in the response's X-Request-Id; a 5xx problem+json carries it as
+  // `request_id`, and so do the log lines about the request, so an answer can be found in the log.
+  std::string id;
 
   // Case-insensitive; empty if absent. Valid as long as the request.
   std::string_view header(std::string_view name) const;
@@ -57,6 +62,9 @@ struct Response {
   // Cache-Control no-cache, then runs this until it returns or the client disconnects, then closes
   // the connection. `body` is ignored.
   std::function<net::awaitable<void>(EventStream&)> stream;
+  // Never sent: with a 5xx status the server logs it with the method, route and request id (what
+  // went wrong inside, for the operator; the body says only what the client may read).
+  std::string log_detail;
 
   static Response json(int status, std::string body);
   // application/problem+json (RFC 9457): {type, title, status, detail} plus extra members (a JSON
@@ -66,8 +74,14 @@ struct Response {
 };
 
 // The Request lives until the handler's awaitable completes (the server reuses it afterwards for
-// the connection's next request). An exception becomes a 500 problem+json and a log line.
+// the connection's next request). An exception becomes ServerOptions::on_exception's answer, by
+// default a 500 problem+json and a log line.
 using Handler = std::function<net::awaitable<Response>(Request&)>;
+
+// Maps an exception that escaped a handler to the answer (`route` is the matched pattern), or to
+// nullopt for the server's own: a 500 problem+json and a log line. Called on the connection's
+// strand, inside no catch block; one that throws gets the 500 as well.
+using ExceptionAnswer = std::function<std::optional<Response>(std::exception_ptr, const Request&, std::string_view route)>;
 
 // Metadata of a route for the generated OpenAPI document and for metrics labels.
 struct RouteDoc {
@@ -159,6 +173,8 @@ struct ServerOptions {
   // May be empty. Called on the connection's strand: with several threads running the io_context,
   // calls for different connections can run at the same time.
   std::function<void(const RequestRecord&)> on_request;
+  // May be empty: every exception a handler lets escape is then a 500.
+  ExceptionAnswer on_exception;
 };
 
 // Threading: the io_context behind `executor` may be run by any number of threads; the listener

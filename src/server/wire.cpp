@@ -5,9 +5,12 @@
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
 
+#include <atomic>
+#include <charconv>
 #include <cstdint>
 #include <cstdio>
 #include <ctime>
+#include <random>
 
 namespace igb::server::wire {
 
@@ -206,6 +209,61 @@ void append_sse_comment(std::string& out, std::string_view text) {
     out += '\n';
   });
   out += '\n';
+}
+
+bool valid_request_id(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  return std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+           c == '-';
+  });
+}
+
+void new_request_id(std::string& out) {
+  static const std::string prefix = [] {
+    std::random_device device;
+    const std::uint64_t bits = (static_cast<std::uint64_t>(device()) << 32) ^ device();
+    char text[16];
+    std::snprintf(text, sizeof text, "%012llx", static_cast<unsigned long long>(bits & 0xffffffffffffULL));
+    return std::string(text) + "-";
+  }();
+  static std::atomic<std::uint64_t> counter{0};
+  const auto n = counter.fetch_add(1, std::memory_order_relaxed) + 1;
+  char digits[20];
+  const auto end = std::to_chars(digits, digits + sizeof digits, n, 16).ptr;
+  out.assign(prefix);
+  out.append(digits, end);
+}
+
+bool add_json_member(std::string& body, std::string_view name, std::string_view value) {
+  if (body.empty() || body.back() != '}') return false;
+  std::string member;
+  auto quoted = [&member](std::string_view s) {
+    member += '"';
+    for (char c : s) {
+      const auto u = static_cast<unsigned char>(c);
+      if (c == '"' || c == '\\') {
+        member += '\\';
+        member += c;
+      } else if (u < 0x20) {
+        char esc[8];
+        std::snprintf(esc, sizeof esc, "\\u%04x", u);
+        member += esc;
+      } else {
+        member += c;
+      }
+    }
+    member += '"';
+  };
+  body.pop_back();
+  const bool empty_object = !body.empty() && body.back() == '{';
+  if (!empty_object) member += ',';
+  quoted(name);
+  member += ':';
+  quoted(value);
+  member += '}';
+  body += member;
+  return true;
 }
 
 }  // namespace igb::server::wire

@@ -34,4 +34,14 @@ void append_sse_event(std::string& out, std::string_view event, std::string_view
 // Appends a comment (": text\n" per line, then "\n"); clients ignore it, proxies see traffic.
 void append_sse_comment(std::string& out, std::string_view text);
 
+// A request id a client may choose (X-Request-Id): 1 to 64 of [A-Za-z0-9._-], so it is safe in a
+// header, a JSON string and a log line as it is.
+bool valid_request_id(std::string_view id);
+// A new request id into `out` (its storage reused): 12 hex digits chosen at random once per process,
+// '-', then a process-wide counter in hex. Unique within the process, unlikely to repeat across them.
+void new_request_id(std::string& out);
+// Adds "name":"value" (value JSON-escaped) as the last member of the JSON object in `body`. False,
+// and `body` untouched, when `body` does not end with '}'.
+bool add_json_member(std::string& body, std::string_view name, std::string_view value);
+
 }  // namespace igb::server::wire

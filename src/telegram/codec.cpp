@@ -4,6 +4,8 @@
 
 #include <limits>
 
+#include "json/fields.hpp"
+
 namespace igb::telegram {
 
 namespace json = boost::json;
@@ -12,7 +14,9 @@ namespace {
 
 using Errors = std::vector<std::string>;
 
-// Reads the fields of one JSON object, recording "path.field: problem" for each bad one.
+// Reads the fields of one JSON object, recording "path.field: problem" for each bad one. Scalars go
+// through the field reader the API's bodies use too (json/fields.hpp), in Telegram's dialect: a
+// null is missing, and an integer is a JSON integer.
 class Fields {
  public:
   Fields(const json::value& v, std::string path, Errors& errors) : path_(std::move(path)), errors_(errors) {
@@ -40,52 +44,36 @@ class Fields {
   bool has(const char* key) const { return object_ && object_->contains(key); }
 
   void integer(const char* key, std::int64_t& out, bool required = true) {
-    if (auto* v = find(key, required)) {
-      if (v->is_int64()) {
-        out = v->as_int64();
-      } else if (v->is_uint64() && v->as_uint64() <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
-        out = static_cast<std::int64_t>(v->as_uint64());
-      } else {
-        errors_.push_back(at(key) + ": expected integer");
-      }
+    if (auto* v = scalar({.name = key, .type = json_fields::Type::integer, .required = required})) {
+      out = *json_fields::to_integer(*v, kDialect.integral_doubles);
     }
   }
 
   void integer(const char* key, int& out, bool required = true) {
-    std::int64_t n = out;
-    integer(key, n, required);
-    if (n < std::numeric_limits<int>::min() || n > std::numeric_limits<int>::max()) {
-      errors_.push_back(at(key) + ": integer out of range");
-    } else {
-      out = static_cast<int>(n);
+    if (auto* v = scalar({.name = key,
+                          .type = json_fields::Type::integer,
+                          .required = required,
+                          .minimum = std::numeric_limits<int>::min(),
+                          .maximum = std::numeric_limits<int>::max()})) {
+      out = static_cast<int>(*json_fields::to_integer(*v, kDialect.integral_doubles));
     }
   }
 
   void integer(const char* key, std::optional<std::int64_t>& out) {
-    if (!has(key)) return;
-    std::int64_t n = 0;
-    auto before = errors_.size();
-    integer(key, n, false);
-    if (errors_.size() == before && find(key, false)) out = n;
+    if (auto* v = scalar({.name = key, .type = json_fields::Type::integer})) {
+      out = *json_fields::to_integer(*v, kDialect.integral_doubles);
+    }
   }
 
   void string(const char* key, std::string& out, bool required = false) {
-    if (auto* v = find(key, required)) {
-      if (v->is_string()) {
-        out = std::string(v->as_string());
-      } else {
-        errors_.push_back(at(key) + ": expected string");
-      }
+    if (auto* v = scalar({.name = key, .type = json_fields::Type::string, .required = required})) {
+      out = std::string(v->as_string());
     }
   }
 
   void boolean(const char* key, bool& out, bool required = false) {
-    if (auto* v = find(key, required)) {
-      if (v->is_bool()) {
-        out = v->as_bool();
-      } else {
-        errors_.push_back(at(key) + ": expected boolean");
-      }
+    if (auto* v = scalar({.name = key, .type = json_fields::Type::boolean, .required = required})) {
+      out = v->as_bool();
     }
   }
 
@@ -121,6 +109,37 @@ class Fields {
   }
 
  private:
+  static constexpr json_fields::Dialect kDialect{.null_is_missing = true, .integral_doubles = false};
+
+  // The field's value when present and good; null when absent (or null) or bad, the problem recorded.
+  const json::value* scalar(const json_fields::Field& field) {
+    if (!object_) return nullptr;
+    const auto* v = json_fields::find(*object_, field.name, true);
+    if (auto problem = json_fields::check(v, field, kDialect)) {
+      errors_.push_back(at(field.name) + ": " + worded(field, *problem));
+      return nullptr;
+    }
+    return v == nullptr || v->is_null() ? nullptr : v;
+  }
+
+  static const char* worded(const json_fields::Field& field, json_fields::Problem problem) {
+    switch (problem) {
+      case json_fields::Problem::missing: return "missing";
+      case json_fields::Problem::range: return "integer out of range";
+      case json_fields::Problem::type:
+      case json_fields::Problem::length:
+      case json_fields::Problem::choice: break;
+    }
+    switch (field.type) {
+      case json_fields::Type::integer: return "expected integer";
+      case json_fields::Type::string: return "expected string";
+      case json_fields::Type::boolean: return "expected boolean";
+    }
+    return "invalid";
+  }
+
+  std::string at(std::string_view key) const { return path_ + "." + std::string(key); }
+
   const json::object* object_ = nullptr;
   std::string path_;
   Errors& errors_;

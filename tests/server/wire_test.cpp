@@ -153,5 +153,35 @@ TEST(ResponseTest, ProblemEscapesAndKeepsExtraMembers) {
   EXPECT_EQ(j.headers.at(0).second, "application/json");
 }
 
+TEST(WireTest, RequestIds) {
+  EXPECT_TRUE(wire::valid_request_id("a"));
+  EXPECT_TRUE(wire::valid_request_id("Abc-123_x.Y"));
+  EXPECT_TRUE(wire::valid_request_id(std::string(64, '9')));
+  EXPECT_FALSE(wire::valid_request_id(""));
+  EXPECT_FALSE(wire::valid_request_id(std::string(65, '9')));
+  for (std::string_view bad : {"a b", "a;b", "a\"b", "a/b", "a\r\nb", "\xc3\xa9"}) EXPECT_FALSE(wire::valid_request_id(bad)) << bad;
+
+  std::string a, b;
+  wire::new_request_id(a);
+  wire::new_request_id(b);
+  EXPECT_NE(a, b);
+  EXPECT_TRUE(wire::valid_request_id(a)) << a;
+  EXPECT_EQ(a.substr(0, 13), b.substr(0, 13)) << "one random prefix per process";
+}
+
+TEST(WireTest, AddJsonMember) {
+  std::string body = R"({"title":"x"})";
+  ASSERT_TRUE(wire::add_json_member(body, "request_id", "r\"1\\\n"));
+  auto v = boost::json::parse(body).as_object();
+  EXPECT_EQ(v.at("title").as_string(), "x");
+  EXPECT_EQ(v.at("request_id").as_string(), "r\"1\\\n");
+  std::string empty = "{}";
+  ASSERT_TRUE(wire::add_json_member(empty, "a", "b"));
+  EXPECT_EQ(empty, R"({"a":"b"})");
+  std::string not_object = "[1]";
+  EXPECT_FALSE(wire::add_json_member(not_object, "a", "b"));
+  EXPECT_EQ(not_object, "[1]");
+}
+
 }  // namespace
 }  // namespace igb::server

@@ -187,6 +187,26 @@ TEST(CodecTest, ErrorsNameTheirPathAndAreAllCollected) {
   EXPECT_THAT(decode_user(json::parse(R"({"id": 1.5, "first_name": "A"})")).errors, ElementsAre("user.id: expected integer"));
 }
 
+// The scalar checks are the shared field reader's (json/fields.hpp) in Telegram's dialect: null is
+// missing, 5.0 is not an integer, an int field keeps to int's range.
+TEST(CodecTest, ScalarsThroughTheSharedFieldReader) {
+  EXPECT_THAT(decode_user(json::parse(R"({"id": null, "first_name": "A"})")).errors, ElementsAre("user.id: missing"));
+  EXPECT_THAT(decode_user(json::parse(R"({"id": 5.0, "first_name": "A"})")).errors, ElementsAre("user.id: expected integer"));
+  EXPECT_THAT(decode_user(json::parse(R"({"id": 18446744073709551615, "first_name": "A"})")).errors,
+              ElementsAre("user.id: expected integer"));
+  EXPECT_THAT(decode_user(json::parse(R"({"id": 1, "first_name": "A", "is_bot": "no"})")).errors,
+              ElementsAre("user.is_bot: expected boolean"));
+  auto big = decode_message(json::parse(R"({"message_id": 1, "date": 1, "chat": {"id": 1, "type": "private"},
+      "text": "/start", "entities": [{"type": "bot_command", "offset": 2147483648, "length": -2147483649}]})"));
+  EXPECT_THAT(big.errors, ElementsAre("message.entities[0].offset: integer out of range",
+                                      "message.entities[0].length: integer out of range"));
+  auto edge = decode_message(json::parse(R"({"message_id": 1, "date": 1, "chat": {"id": 1, "type": "private"},
+      "text": "/start", "entities": [{"type": "bot_command", "offset": 2147483647, "length": -2147483648}]})"));
+  ASSERT_TRUE(edge.ok()) << edge.error_text();
+  EXPECT_EQ(edge.value->entities.at(0).offset, 2147483647);
+  EXPECT_EQ(edge.value->entities.at(0).length, -2147483648);
+}
+
 TEST(CodecTest, AnUndecodableUpdateComesBackAsItsIdOnly) {
   auto d = decode_updates(json::parse(R"([
       {"update_id": 1, "message": {"message_id": 1, "date": 1, "chat": {"id": 1, "type": "private"}, "text": "hi"}},

@@ -3,6 +3,7 @@
 
 #include "api/auth.hpp"
 #include "api/errors.hpp"
+#include "api/requests.hpp"
 #include "api/routes/routes.hpp"
 #include "api/views.hpp"
 
@@ -37,12 +38,11 @@ server::Response payments_unavailable() {
 net::awaitable<server::Response> subscribe(ApiContext* ctx, server::Request& req) {
   auto user = co_await authenticate(*ctx, req);
   if (!user) co_return error_response(user.error());
-  auto parsed = json_object_body(req);
-  if (auto* refused = std::get_if<server::Response>(&parsed)) co_return std::move(*refused);
-  const auto* plan = std::get<json::object>(parsed).if_contains("plan");
-  if (plan == nullptr || plan->is_null()) co_return validation_error({{"plan", "field required", "value_error.missing"}});
-  if (!plan->is_string()) co_return validation_error({{"plan", "value is not a valid string", "type_error.str"}});
-  std::string plan_id(plan->as_string());
+  auto parsed = read_body(req, subscribe_request());
+  if (!parsed) co_return std::move(parsed).error();
+  auto plan = parsed->string("plan");
+  if (auto errors = parsed->errors(); !errors.empty()) co_return validation_error(errors);
+  std::string plan_id = std::move(plan).value();
   const auto* p = ctx->plans.find(plan_id);
   if (p == nullptr || p->price_stars <= 0) {
     co_return validation_error({{"plan", "not a plan on sale (see GET /v1/plans)", "value_error.plan"}});
@@ -90,7 +90,7 @@ void add_account_routes(server::RouteTable& routes, ApiContext& ctx) {
               .operation_id = "createSubscription",
               .tag = "account",
               .auth = true,
-              .request_schema = R"({"type":"object","required":["plan"],"properties":{"plan":{"type":"string","description":"a paid plan id from GET /v1/plans"}}})",
+              .request_schema = request_schema(subscribe_request()),
               .responses = {{201, "payment_url: open it in Telegram to pay"},
                             {401, "Missing or wrong API key"},
                             {422, "Not a plan on sale"},

@@ -7,6 +7,7 @@
 #include "api/auth.hpp"
 #include "api/errors.hpp"
 #include "api/metrics.hpp"
+#include "api/requests.hpp"
 #include "api/routes/routes.hpp"
 #include "api/submit_batcher.hpp"
 #include "api/views.hpp"
@@ -18,49 +19,16 @@ namespace {
 namespace json = boost::json;
 namespace net = boost::asio;
 
-// Reads optional typed fields of a JSON object, collecting one error per bad field. Unknown fields
-// are ignored; null is the same as absent.
-class FieldReader {
- public:
-  explicit FieldReader(const json::object& obj) : obj_(obj) {}
-  std::optional<std::int64_t> integer(const char* name) {
-    const auto* v = obj_.if_contains(name);
-    if (v == nullptr || v->is_null()) return std::nullopt;
-    if (v->is_int64()) return v->as_int64();
-    if (v->is_uint64() && v->as_uint64() <= static_cast<std::uint64_t>(INT64_MAX)) return static_cast<std::int64_t>(v->as_uint64());
-    if (v->is_double() && v->as_double() == static_cast<double>(static_cast<std::int64_t>(v->as_double()))) {
-      return static_cast<std::int64_t>(v->as_double());
-    }
-    errors.push_back({name, "value is not a valid integer", "type_error.integer"});
-    return std::nullopt;
-  }
-  std::optional<std::string> string(const char* name) {
-    const auto* v = obj_.if_contains(name);
-    if (v == nullptr || v->is_null()) return std::nullopt;
-    if (v->is_string()) return std::string(v->as_string());
-    errors.push_back({name, "value is not a valid string", "type_error.str"});
-    return std::nullopt;
-  }
-  std::vector<core::FieldError> errors;
-
- private:
-  const json::object& obj_;
-};
-
 int clamp_int(std::int64_t v) { return static_cast<int>(std::clamp<std::int64_t>(v, INT32_MIN, INT32_MAX)); }
 
 net::awaitable<server::Response> generate(ApiContext* ctx, server::Request& req) {
   auto user = co_await authenticate(*ctx, req);
   if (!user) co_return error_response(user.error());
-  auto parsed = json_object_body(req);
-  if (auto* refused = std::get_if<server::Response>(&parsed)) co_return std::move(*refused);
-  const auto& obj = std::get<json::object>(parsed);
-  FieldReader in(obj);
+  auto parsed = read_body(req, generate_request());
+  if (!parsed) co_return std::move(parsed).error();
+  auto& in = parsed.value();
   core::SubmitRequest r{.user = user->id, .source = "api"};
   auto prompt = in.string("prompt");
-  if (!prompt && !obj.contains("prompt")) {
-    in.errors.push_back({"prompt", "field required", "value_error.missing"});
-  }
   r.params.prompt = prompt.value_or("");
   auto width = in.integer("width");
   auto height = in.integer("height");
@@ -75,11 +43,11 @@ net::awaitable<server::Response> generate(ApiContext* ctx, server::Request& req)
   r.count = n ? clamp_int(*n) : 1;
   if (auto key = req.header("Idempotency-Key"); !key.empty()) r.idempotency_key = std::string(key);
   if (aspect && (width || height)) {
-    in.errors.push_back({"aspect_ratio", "give either aspect_ratio or width and height", "value_error.conflict"});
+    in.add({"aspect_ratio", "give either aspect_ratio or width and height", "value_error.conflict"});
   } else if (aspect) {
     auto ratio = core::parse_aspect_ratio(*aspect);
     if (!ratio) {
-      in.errors.push_back({"aspect_ratio", "must look like 16:9 (each side 1 to 21, at most 4:1)", "value_error.format"});
+      in.add({"aspect_ratio", "must look like 16:9 (each side 1 to 21, at most 4:1)", "value_error.format"});
     } else {
       auto read_quota = [ctx, id = user->id] { return ctx->quota.status(id); };
       auto quota = co_await ctx->pool.run(read_quota);
@@ -91,7 +59,7 @@ net::awaitable<server::Response> generate(ApiContext* ctx, server::Request& req)
     if (width) r.params.width = clamp_int(*width);
     if (height) r.params.height = clamp_int(*height);
   }
-  if (!in.errors.empty()) co_return validation_error(in.errors);
+  if (auto errors = in.errors(); !errors.empty()) co_return validation_error(errors);
 
   auto submitted = co_await ctx->submits->submit(r);
   if (!submitted) {
@@ -238,15 +206,7 @@ void add_generation_routes(server::RouteTable& routes, ApiContext& ctx) {
               .operation_id = "generate",
               .tag = "generation",
               .auth = true,
-              .request_schema = R"({"type":"object","required":["prompt"],"properties":{)"
-                                R"("prompt":{"type":"string","minLength":1,"maxLength":2000},)"
-                                R"("width":{"type":"integer","multipleOf":16,"minimum":256},)"
-                                R"("height":{"type":"integer","multipleOf":16,"minimum":256},)"
-                                R"("aspect_ratio":{"type":"string","example":"16:9"},)"
-                                R"("steps":{"type":"integer","minimum":1,"maximum":4},)"
-                                R"("seed":{"type":"integer","minimum":0,"maximum":4294967295},)"
-                                R"("style":{"type":"string","enum":["photo","cinematic","anime","watercolor","pixel","3d","sketch"]},)"
-                                R"("n":{"type":"integer","minimum":1}}})",
+              .request_schema = request_schema(generate_request()),
               .responses = {{202, "Queued: job_id, status_url and the quota after the reservation"},
                             {401, "Missing or wrong API key"},
                             {402, "No images left in this period; the plans one could move to"},
