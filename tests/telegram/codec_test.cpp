@@ -264,6 +264,10 @@ TEST(CodecTest, EncodesOtherRequests) {
                            "prices": [{"label": "Pro", "amount": 100}], "subscription_period": 2592000})"));
   EXPECT_EQ(to_json(SetMyCommands{.commands = {{"start", "Start"}}}),
             json::parse(R"({"commands": [{"command": "start", "description": "Start"}]})"));
+  // An admin's menu: BotCommandScopeChat for their private chat.
+  EXPECT_EQ(to_json(SetMyCommands{.commands = {{"stats", "Stats"}}, .language_code = "ru", .scope_chat_id = 1009}),
+            json::parse(R"({"commands": [{"command": "stats", "description": "Stats"}],
+                            "scope": {"type": "chat", "chat_id": 1009}, "language_code": "ru"})"));
 }
 
 TEST(CodecTest, KindNames) {
