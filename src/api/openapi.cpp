@@ -6,6 +6,7 @@
 #include "api/api.hpp"
 #include "api/errors.hpp"
 #include "api/routes/routes.hpp"
+#include "api/views.hpp"
 
 namespace igb::api {
 
@@ -49,7 +50,9 @@ std::string openapi_document(const server::RouteTable& table) {
       const bool ok = status < 300;
       if (status != 304) {
         const auto type = ok ? r.doc.response_content_type : std::string("application/problem+json");
-        resp["content"] = json::object{{type, json::object{}}};
+        json::object media;
+        if (ok && !r.doc.response_schema.empty()) media["schema"] = json::parse(r.doc.response_schema);
+        resp["content"] = json::object{{type, std::move(media)}};
       }
       responses[std::to_string(status)] = std::move(resp);
     }
@@ -71,7 +74,8 @@ std::string openapi_document(const server::RouteTable& table) {
       {"tags", std::move(tag_list)},
       {"paths", std::move(paths)},
       {"components",
-       json::object{{"securitySchemes",
+       json::object{{"schemas", json::object{{"Job", job_schema()}}},
+                    {"securitySchemes",
                      json::object{{"apiKey", json::object{{"type", "http"},
                                                           {"scheme", "bearer"},
                                                           {"description", "An API key from /apikey in the bot or "

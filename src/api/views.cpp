@@ -13,6 +13,21 @@ std::string iso8601(core::Timestamp t) {
 
 namespace {
 json::value opt_time(const std::optional<core::Timestamp>& t) { return t ? json::value(iso8601(*t)) : json::value(nullptr); }
+
+// The API's English `error` for a failure code (clients that show their own text use `error_code`;
+// the bot words the code from its catalogues). Never provider internals: a code carries none.
+const char* failure_message(core::FailureCode code) {
+  switch (code) {
+    case core::FailureCode::unavailable:
+      return "The image service is unavailable right now. Please try again later. Your quota was not used.";
+    case core::FailureCode::content_refused:
+      return "The image service refused this prompt. Please rephrase it. Your quota was not used.";
+    case core::FailureCode::invalid_request:
+      return "The image service could not make an image with these settings. Your quota was not used.";
+    case core::FailureCode::interrupted: return "The generation did not finish. Your quota was not used.";
+  }
+  return "The generation failed. Your quota was not used.";
+}
 }  // namespace
 
 json::object plan_json(const core::Plan& p) {
@@ -55,6 +70,7 @@ json::object job_json(const core::JobService::JobView& v, const ApiOptions& opti
                           {"mime", v.image->mime},
                           {"seed", j.params.seed ? json::value(*j.params.seed) : json::value(nullptr)}};
   }
+  const auto failure = core::reported_failure(j);
   return json::object{
       {"job_id", j.id},
       {"status", core::to_string(j.status)},
@@ -64,10 +80,62 @@ json::object job_json(const core::JobService::JobView& v, const ApiOptions& opti
       {"created_at", iso8601(j.created_at)},
       {"started_at", opt_time(j.started_at)},
       {"finished_at", opt_time(j.finished_at)},
-      {"error", j.public_error.empty() || j.status == core::JobStatus::succeeded ? json::value(nullptr)
-                                                                                 : json::value(j.public_error)},
+      {"error", failure ? json::value(failure_message(*failure)) : json::value(nullptr)},
+      {"error_code", failure ? json::value(core::to_string(*failure)) : json::value(nullptr)},
       {"params", std::move(params)},
       {"result", std::move(result)}};
+}
+
+json::object job_schema() {
+  auto nullable = [](const char* type) { return json::array{json::value(type), json::value("null")}; };
+  json::array statuses;
+  for (auto st : {core::JobStatus::queued, core::JobStatus::running, core::JobStatus::succeeded,
+                  core::JobStatus::failed, core::JobStatus::canceled}) {
+    statuses.push_back(json::value(core::to_string(st)));
+  }
+  json::array codes;
+  for (auto code : core::kFailureCodes) codes.push_back(json::value(core::to_string(code)));
+  codes.push_back(nullptr);
+  const json::object time{{"type", "string"}, {"format", "date-time"}};
+  const json::object opt_time{{"type", nullable("string")}, {"format", "date-time"}};
+  json::object params{
+      {"type", "object"},
+      {"properties", json::object{{"prompt", json::object{{"type", "string"}}},
+                                  {"width", json::object{{"type", "integer"}}},
+                                  {"height", json::object{{"type", "integer"}}},
+                                  {"steps", json::object{{"type", "integer"}}},
+                                  {"seed", json::object{{"type", nullable("integer")}}},
+                                  {"style", json::object{{"type", nullable("string")}}}}}};
+  json::object result{
+      {"type", nullable("object")},
+      {"description", "Once succeeded"},
+      {"properties", json::object{{"image_url", json::object{{"type", "string"}}},
+                                  {"width", json::object{{"type", "integer"}}},
+                                  {"height", json::object{{"type", "integer"}}},
+                                  {"mime", json::object{{"type", "string"}}},
+                                  {"seed", json::object{{"type", nullable("integer")}}}}}};
+  json::object properties{
+      {"job_id", json::object{{"type", "string"}}},
+      {"status", json::object{{"type", "string"}, {"enum", std::move(statuses)}}},
+      {"queue_position", json::object{{"type", nullable("integer")}, {"description", "While queued; counted up to 1000"}}},
+      {"progress", json::object{{"type", "integer"}, {"minimum", 0}, {"maximum", 100}}},
+      {"attempts", json::object{{"type", "integer"}}},
+      {"created_at", time},
+      {"started_at", opt_time},
+      {"finished_at", opt_time},
+      {"error", json::object{{"type", nullable("string")},
+                             {"description", "Why the job failed, in English; on a job queued again, what its last "
+                                             "attempt met"}}},
+      {"error_code", json::object{{"type", nullable("string")},
+                                  {"enum", std::move(codes)},
+                                  {"description", "`error` as a code: unavailable (try again later), content_refused "
+                                                  "(rephrase the prompt), invalid_request (change the settings), "
+                                                  "interrupted (the generation did not finish)"}}},
+      {"params", std::move(params)},
+      {"result", std::move(result)}};
+  json::array required;
+  for (const auto& [key, value] : properties) required.push_back(json::value(key));
+  return json::object{{"type", "object"}, {"required", std::move(required)}, {"properties", std::move(properties)}};
 }
 
 }  // namespace igb::api

@@ -220,7 +220,8 @@ net::awaitable<void> Bot::deliver_state(const core::Job& job) {
       std::string text = job.status == core::JobStatus::canceled
                              ? t(c, job.quota_state == core::QuotaState::committed ? "status.canceled_counted"
                                                                                    : "status.canceled")
-                             : t(c, "failed.text", {{"reason", job.public_error.empty() ? "?" : job.public_error}});
+                             : t(c, std::string("failed.") +
+                                        core::to_string(core::reported_failure(job).value_or(core::FailureCode::unavailable)));
       bool ok = true;
       bool outage = false;
       if (meta->status_message_id != 0) {

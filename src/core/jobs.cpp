@@ -276,7 +276,7 @@ Status JobService::succeed(std::string_view job_id, std::string_view worker, con
     } else if (seed_used) {
       job.params.seed = seed_used;
     }
-    job.public_error.clear();
+    job.failure.reset();
     if (job.quota_state == QuotaState::reserved) {
       tx.adjust_quota(job.user_id, job.quota_period_start, 1, -1);
       job.quota_state = QuotaState::committed;
@@ -286,14 +286,14 @@ Status JobService::succeed(std::string_view job_id, std::string_view worker, con
   });
 }
 
-Status JobService::fail(std::string_view job_id, std::string_view worker, std::string_view public_error,
+Status JobService::fail(std::string_view job_id, std::string_view worker, FailureCode failure,
                         std::optional<Millis> retry_in) {
   const auto now = clock_.now();
   return transact(store_, TxMode::write, [&](Tx& tx) -> Status {
     auto held = held_job(tx, job_id, worker);
     if (!held) return std::move(held).error();
     Job& job = *held;
-    job.public_error = std::string(public_error);
+    job.failure = failure;
     if (retry_in && job.attempts < job.max_attempts) {
       job.status = JobStatus::queued;
       job.lease_owner.reset();
@@ -344,6 +344,7 @@ Result<bool> JobService::cancel(std::string_view job_id, UserId owner) {
     }
     const bool started = job->status == JobStatus::running;
     finish(*job, JobStatus::canceled, now);
+    job->failure.reset();  // an earlier attempt's failure is not why it ended
     if (started && job->quota_state == QuotaState::reserved) {
       tx.adjust_quota(job->user_id, job->quota_period_start, 1, -1);
       job->quota_state = QuotaState::committed;
@@ -368,7 +369,7 @@ int JobService::reap_expired_leases(int limit) {
     auto expired = tx.expired_leases(now, limit);
     for (auto& job : expired) {
       if (job.attempts >= job.max_attempts) {
-        job.public_error = "The generation did not finish. Your quota was not used.";
+        job.failure = FailureCode::interrupted;
         finish(job, JobStatus::failed, now);
         release_quota(tx, job);
         tx.count_failed_attempt(job.user_id, job.quota_period_start);

@@ -77,18 +77,18 @@ class JobService {
   // An earlier result of exactly the same request (same model, prompt, size, steps, explicit seed,
   // style), if one exists.
   std::optional<Image> cached_image(const Job& job);
-  // A failed attempt. With retry_in and attempts left, the job is queued again after that delay;
-  // otherwise it fails for good with `public_error` and its quota is released.
-  Status fail(std::string_view job_id, std::string_view worker, std::string_view public_error,
-              std::optional<Millis> retry_in);
+  // A failed attempt, recorded as `failure`. With retry_in and attempts left, the job is queued
+  // again after that delay; otherwise it fails for good and its quota is released.
+  Status fail(std::string_view job_id, std::string_view worker, FailureCode failure, std::optional<Millis> retry_in);
   // Cancels a queued or running job of `owner`. A queued job's quota is given back; a running one
   // keeps its charge (the provider call has started and is paid for; the worker stops it at its
-  // next check): the value says whether the image was charged.
+  // next check): the value says whether the image was charged. A canceled job keeps no failure.
   Result<bool> cancel(std::string_view job_id, UserId owner);
   // Whether `worker` still holds the job: a read, for a worker that wants to hear of a cancel
   // before its next heartbeat.
   bool held_by(std::string_view job_id, std::string_view worker);
-  // Puts running jobs whose lease has run out back in the queue, or fails those out of attempts.
+  // Puts running jobs whose lease has run out back in the queue, or fails those out of attempts
+  // (FailureCode::interrupted).
   int reap_expired_leases(int limit = 100);
 
   // The job, if `owner` owns it (anyone else gets not_found, as if it did not exist).

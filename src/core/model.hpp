@@ -1,5 +1,6 @@
 #pragma once
 // Domain records of the core. Plain data; no SQL, JSON or transport types.
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -133,6 +134,27 @@ inline bool is_terminal(JobStatus s) {
   return s == JobStatus::succeeded || s == JobStatus::failed || s == JobStatus::canceled;
 }
 
+// Why a job failed, kept as a code to the edge: the bot words it from its catalogues
+// (failed.<code>), the API returns it as `error_code` beside its English `error`. Stored in
+// jobs.failure, empty there for jobs that did not fail.
+enum class FailureCode {
+  unavailable,      // the image service failed or could not be reached, after every retry
+  content_refused,  // the provider's safety filter refused the prompt
+  invalid_request,  // the provider rejected the parameters
+  interrupted,      // the job's worker stopped answering (lost lease) and it was out of attempts
+};
+
+inline constexpr std::array<FailureCode, 4> kFailureCodes{FailureCode::unavailable, FailureCode::content_refused,
+                                                         FailureCode::invalid_request, FailureCode::interrupted};
+
+const char* to_string(FailureCode c);
+std::optional<FailureCode> failure_code_from(std::string_view s);
+
+struct Job;
+// The failure to tell about a job, if any: none once it succeeded or was canceled; a failed job
+// without a code (failed before migration 0007) as unavailable.
+std::optional<FailureCode> reported_failure(const Job& job);
+
 struct JobParams {
   std::string prompt;
   int width = 1024;
@@ -155,7 +177,9 @@ struct Job {
   std::optional<Timestamp> lease_expires_at;
   Timestamp run_after{};  // not claimed before this (retry back-off)
   int progress = 0;       // 0..100
-  std::string public_error;
+  // Set by a failed attempt: final once the job is failed; on a job queued again, what the last
+  // attempt met. Cleared when the job succeeds or is canceled.
+  std::optional<FailureCode> failure;
   JobParams params;
   std::optional<std::string> image_id;  // sha256 of the result
   Timestamp quota_period_start{};

@@ -24,6 +24,8 @@ constexpr std::array<const char*, 4> kSubStatus{"active", "canceled", "refunded"
 constexpr std::array<const char*, 2> kSubSource{"stars", "admin"};
 constexpr std::array<const char*, 5> kJobStatus{"queued", "running", "succeeded", "failed", "canceled"};
 constexpr std::array<const char*, 3> kQuotaState{"reserved", "committed", "released"};
+constexpr std::array<const char*, 4> kFailureCode{"unavailable", "content_refused", "invalid_request", "interrupted"};
+static_assert(kFailureCode.size() == kFailureCodes.size());
 
 }  // namespace
 
@@ -32,6 +34,7 @@ const char* to_string(SubscriptionStatus s) { return kSubStatus.at(static_cast<s
 const char* to_string(SubscriptionSource s) { return kSubSource.at(static_cast<std::size_t>(s)); }
 const char* to_string(JobStatus s) { return kJobStatus.at(static_cast<std::size_t>(s)); }
 const char* to_string(QuotaState s) { return kQuotaState.at(static_cast<std::size_t>(s)); }
+const char* to_string(FailureCode c) { return kFailureCode.at(static_cast<std::size_t>(c)); }
 
 std::optional<SubscriptionStatus> subscription_status_from(std::string_view s) {
   return lookup<SubscriptionStatus>(kSubStatus, s);
@@ -41,5 +44,12 @@ std::optional<SubscriptionSource> subscription_source_from(std::string_view s) {
 }
 std::optional<JobStatus> job_status_from(std::string_view s) { return lookup<JobStatus>(kJobStatus, s); }
 std::optional<QuotaState> quota_state_from(std::string_view s) { return lookup<QuotaState>(kQuotaState, s); }
+std::optional<FailureCode> failure_code_from(std::string_view s) { return lookup<FailureCode>(kFailureCode, s); }
+
+std::optional<FailureCode> reported_failure(const Job& job) {
+  if (job.status == JobStatus::succeeded || job.status == JobStatus::canceled) return std::nullopt;
+  if (job.status == JobStatus::failed) return job.failure.value_or(FailureCode::unavailable);
+  return job.failure;  // queued again or running: what the last attempt met, if any
+}
 
 }  // namespace igb::core

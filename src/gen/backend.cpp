@@ -22,15 +22,4 @@ bool is_retryable(FailureKind kind) {
          kind != FailureKind::permanent;
 }
 
-const char* public_message(FailureKind kind) {
-  switch (kind) {
-    case FailureKind::content_refused:
-      return "The image service refused this prompt. Please rephrase it. Your quota was not used.";
-    case FailureKind::invalid_request:
-      return "The image service could not make an image with these settings. Your quota was not used.";
-    default:
-      return "The image service is unavailable right now. Please try again later. Your quota was not used.";
-  }
-}
-
 }  // namespace igb::gen

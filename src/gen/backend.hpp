@@ -43,8 +43,6 @@ enum class FailureKind {
 const char* to_string(FailureKind kind);
 // Whether another attempt of the same job may succeed.
 bool is_retryable(FailureKind kind);
-// The message for the user (English; the bot translates by kind). Never provider internals.
-const char* public_message(FailureKind kind);
 
 struct GenerationFailure {
   FailureKind kind = FailureKind::permanent;

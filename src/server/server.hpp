@@ -92,6 +92,7 @@ struct RouteDoc {
   std::string request_schema;        // JSON Schema (as JSON text) of the body, empty if none
   std::map<int, std::string> responses;  // status -> description
   std::string response_content_type = "application/json";
+  std::string response_schema;       // JSON Schema (as JSON text) of the 2xx answers, empty if none
 };
 
 class RouteTable {

@@ -8,7 +8,7 @@ namespace {
 
 #define IGB_JOB_COLS                                                                                        \
   "id, user_id, status, priority, attempts, max_attempts, lease_owner, lease_expires_at, run_after, "      \
-  "progress, public_error, prompt, width, height, steps, seed, style, model, image_id, quota_period_start, " \
+  "progress, failure, prompt, width, height, steps, seed, style, model, image_id, quota_period_start, "    \
   "quota_state, source, meta, idempotency_key, created_at, started_at, finished_at, updated_at, cache_key"
 
 core::Job to_job(const Row& r) {
@@ -26,7 +26,10 @@ core::Job to_job(const Row& r) {
   j.lease_expires_at = opt_ts(r, 7);
   j.run_after = ts(r, 8);
   j.progress = static_cast<int>(r.i64(9));
-  j.public_error = r.text(10);
+  // NULL or empty: no failure. A code this build does not know (written by a newer one) is still one.
+  if (auto failure = r.opt_text(10); failure && !failure->empty()) {
+    j.failure = core::failure_code_from(*failure).value_or(core::FailureCode::unavailable);
+  }
   j.params = core::JobParams{.prompt = r.text(11), .width = static_cast<int>(r.i64(12)),
                              .height = static_cast<int>(r.i64(13)), .steps = static_cast<int>(r.i64(14)),
                              .seed = r.opt_i64(15), .style = r.text(16), .model = r.text(17)};
@@ -42,6 +45,11 @@ core::Job to_job(const Row& r) {
   j.updated_at = ts(r, 27);
   j.cache_key = r.opt_text(28);
   return j;
+}
+
+// jobs.failure (migration 0007) replaces public_error, an English sentence new rows leave empty.
+SqlParam opt_failure(const std::optional<core::FailureCode>& f) {
+  return f ? text(core::to_string(*f)) : SqlParam(nullptr);
 }
 
 std::vector<core::Job> to_jobs(const QueryResult& r) {
@@ -102,7 +110,7 @@ void SqlTx::insert_job(const core::Job& j) {
     "$16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)",
     {text(j.id), num(j.user_id), text(core::to_string(j.status)), num(j.priority), num(j.attempts),
      num(j.max_attempts), opt_text(j.lease_owner), opt_ms(j.lease_expires_at), ms(j.run_after), num(j.progress),
-     text(j.public_error), text(j.params.prompt), num(j.params.width), num(j.params.height), num(j.params.steps),
+     opt_failure(j.failure), text(j.params.prompt), num(j.params.width), num(j.params.height), num(j.params.steps),
      j.params.seed ? num(*j.params.seed) : SqlParam(nullptr), text(j.params.style), text(j.params.model),
      opt_text(j.image_id), ms(j.quota_period_start), text(core::to_string(j.quota_state)), text(j.source),
      text(j.meta), opt_text(j.idempotency_key), ms(j.created_at), opt_ms(j.started_at), opt_ms(j.finished_at),
@@ -127,10 +135,10 @@ void SqlTx::update_job(const core::Job& j) {
   if (j.status == core::JobStatus::queued) queued_job_ = true;
   changed_jobs_.push_back(j.id);
   q("UPDATE jobs SET status = $2, attempts = $3, lease_owner = $4, lease_expires_at = $5, run_after = $6, "
-    "progress = $7, public_error = $8, image_id = $9, quota_state = $10, meta = $11, started_at = $12, "
+    "progress = $7, failure = $8, image_id = $9, quota_state = $10, meta = $11, started_at = $12, "
     "finished_at = $13, updated_at = $14, seed = $15, cache_key = $16 WHERE id = $1",
     {text(j.id), text(core::to_string(j.status)), num(j.attempts), opt_text(j.lease_owner),
-     opt_ms(j.lease_expires_at), ms(j.run_after), num(j.progress), text(j.public_error), opt_text(j.image_id),
+     opt_ms(j.lease_expires_at), ms(j.run_after), num(j.progress), opt_failure(j.failure), opt_text(j.image_id),
      text(core::to_string(j.quota_state)), text(j.meta), opt_ms(j.started_at), opt_ms(j.finished_at),
      ms(j.updated_at), j.params.seed ? num(*j.params.seed) : SqlParam(nullptr), opt_text(j.cache_key)});
 }

@@ -31,6 +31,19 @@ bool is_operation_aborted(const std::exception_ptr& e) {
 
 }  // namespace
 
+core::FailureCode failure_code(gen::FailureKind kind) {
+  switch (kind) {
+    case gen::FailureKind::content_refused: return core::FailureCode::content_refused;
+    case gen::FailureKind::invalid_request: return core::FailureCode::invalid_request;
+    case gen::FailureKind::retry_later:
+    case gen::FailureKind::billing:
+    case gen::FailureKind::bad_credentials:
+    case gen::FailureKind::model_unavailable:
+    case gen::FailureKind::permanent: return core::FailureCode::unavailable;
+  }
+  return core::FailureCode::unavailable;
+}
+
 const char* to_string(JobOutcome o) {
   switch (o) {
     case JobOutcome::succeeded: return "succeeded";
@@ -123,7 +136,7 @@ net::awaitable<std::optional<JobOutcome>> Worker::process_next() {
   }
   const auto delay = std::chrono::duration_cast<core::Millis>(retry_delay(attempts, std::nullopt));
   auto record_failure = [&] {
-    return jobs_.fail(job_id, options_.id, gen::public_message(gen::FailureKind::permanent), delay);
+    return jobs_.fail(job_id, options_.id, core::FailureCode::unavailable, delay);
   };
   auto st = co_await pool_.run(record_failure);
   co_return st.ok() ? JobOutcome::retrying : JobOutcome::lease_lost;
@@ -271,7 +284,7 @@ net::awaitable<JobOutcome> Worker::process(core::Job job) {
                failure.backend.empty() ? "-" : failure.backend, gen::to_string(failure.kind), failure.detail,
                will_retry ? "retrying in " + std::to_string(delay.count()) + " ms" : std::string("giving up"));
   auto record_failure = [&] {
-    return jobs_.fail(job.id, options_.id, gen::public_message(failure.kind),
+    return jobs_.fail(job.id, options_.id, failure_code(failure.kind),
                       retryable ? std::optional(std::chrono::duration_cast<core::Millis>(delay)) : std::nullopt);
   };
   auto st = co_await pool_.run(record_failure);

@@ -33,6 +33,9 @@ struct WorkerOptions {
 // What happened to one claimed job, for tests and logs.
 enum class JobOutcome { succeeded, cached, retrying, failed, lease_lost, handed_back };
 const char* to_string(JobOutcome o);
+// The failure a job records for a provider's: what the user can act on (rephrase the prompt, change
+// the settings, or try again later); billing, credential and model problems are the operator's.
+core::FailureCode failure_code(gen::FailureKind kind);
 
 class Worker {
  public:

@@ -12,10 +12,12 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <set>
 
 #include "http/client.hpp"
 #include "imaging/decode.hpp"
 #include "support/test_image.hpp"
+#include "core/jobs.hpp"
 #include "core/payments.hpp"
 #include "support/async.hpp"
 #include "support/fake_bot_api.hpp"
@@ -131,6 +133,14 @@ TEST_P(Api, GenerateStatusEventsAndImage) {
   auto done = wait_until_done(key, job_id);
   EXPECT_EQ(done.at("status").as_string(), "succeeded");
   EXPECT_TRUE(done.at("error").is_null());
+  EXPECT_TRUE(done.at("error_code").is_null());
+  // The answer has exactly the members the OpenAPI document's Job schema lists.
+  auto doc = json::parse(call("GET", "/openapi.json").body).as_object();
+  const auto& job_schema = doc.at("components").at("schemas").at("Job").as_object();
+  std::set<std::string> documented, answered;
+  for (const auto& [k, v] : job_schema.at("properties").as_object()) documented.emplace(k);
+  for (const auto& [k, v] : done) answered.emplace(k);
+  EXPECT_EQ(answered, documented);
   auto result = done.at("result").as_object();
   EXPECT_EQ(result.at("width").as_int64(), 64);
   EXPECT_EQ(result.at("seed").as_int64(), 7);
@@ -270,11 +280,37 @@ TEST_P(Api, CancelGivesTheQuotaBack) {
   auto r = call("POST", "/v1/jobs/" + job + "/cancel", key);
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(body(r).at("status").as_string(), "canceled");
+  EXPECT_TRUE(body(r).at("error_code").is_null());
   auto again = call("POST", "/v1/jobs/" + job + "/cancel", key);
   EXPECT_EQ(again.status, 409);
   auto quota = body(call("GET", "/v1/subscription", key)).at("quota").as_object();
   EXPECT_EQ(quota.at("used").as_int64(), 0);
   EXPECT_EQ(quota.at("remaining").as_int64(), 10);
+}
+
+// A job whose worker stopped answering, out of attempts, ends `interrupted` (the lease reaper's
+// code). The test plays the worker that vanished (the process runs none, and allows one attempt); the
+// reaper is this test's (its clock moved past the lease) or the process's, whichever comes first.
+TEST_P(Api, AJobWhoseWorkerVanishedEndsInterrupted) {
+  start({{"WORKER_CONCURRENCY", "0"}, {"JOB_MAX_ATTEMPTS", "1"}});
+  const auto key = new_key(11);
+  auto r = call("POST", "/v1/generate", key, R"({"prompt":"a lighthouse in fog"})");
+  ASSERT_EQ(r.status, 202) << r.body;
+  const std::string job_id(body(r).at("job_id").as_string());
+  clock_.set(core::SystemClock().now());  // the process queued it at its own time
+  core::JobService jobs(store(), clock_, plans_);
+  auto claimed = jobs.claim("vanished-worker");
+  ASSERT_TRUE(claimed);
+  ASSERT_EQ(claimed->id, job_id);
+  clock_.advance(jobs.options().lease + 1s);
+  jobs.reap_expired_leases();
+  auto done = wait_until_done(key, job_id);
+  EXPECT_EQ(done.at("status").as_string(), "failed");
+  EXPECT_EQ(done.at("error_code").as_string(), "interrupted");
+  const std::string error(done.at("error").as_string());
+  EXPECT_NE(error.find("did not finish"), std::string::npos) << error;
+  auto quota = body(call("GET", "/v1/subscription", key)).at("quota").as_object();
+  EXPECT_EQ(quota.at("used").as_int64(), 0);
 }
 
 TEST_P(Api, AuthenticationErrorsSayNothingMore) {
@@ -327,6 +363,12 @@ TEST_P(Api, RefusedPromptsSpendTheFailedAttemptsBudgetThen429) {
     ASSERT_EQ(r.status, 202) << r.body;
     auto done = wait_until_done(key, std::string(body(r).at("job_id").as_string()));
     EXPECT_EQ(done.at("status").as_string(), "failed");
+    // The code for programs, an English sentence for people; never the provider's own words.
+    EXPECT_EQ(done.at("error_code").as_string(), "content_refused");
+    const std::string error(done.at("error").as_string());
+    EXPECT_NE(error.find("rephrase"), std::string::npos) << error;
+    EXPECT_NE(error.find("quota was not used"), std::string::npos) << error;
+    EXPECT_EQ(error.find("NSFW"), std::string::npos) << error;
   }
   auto r = call("POST", "/v1/generate", key, R"({"prompt":"and once more"})");
   ASSERT_EQ(r.status, 429) << r.body;

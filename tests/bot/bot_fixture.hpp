@@ -115,8 +115,9 @@ class BotDialogue : public ServiceTest {
     r.thread = std::thread([&r] { r.io.run(); });
   }
 
-  // What a worker does: takes the next job and finishes it with a small image and a fixed seed.
-  std::string work_one(bool succeed = true) {
+  // What a worker does: takes the next job and finishes it with a small image and a fixed seed, or
+  // (succeed = false) fails it for good with `failure`.
+  std::string work_one(bool succeed = true, core::FailureCode failure = core::FailureCode::unavailable) {
     auto job = jobs_->claim("test-worker");
     EXPECT_TRUE(job) << "no job queued";
     if (!job) return "";
@@ -125,7 +126,7 @@ class BotDialogue : public ServiceTest {
       EXPECT_TRUE(image.ok());
       EXPECT_TRUE(jobs_->succeed(job->id, "test-worker", image.value(), job->params.seed.value_or(1234)).ok());
     } else {
-      EXPECT_TRUE(jobs_->fail(job->id, "test-worker", "The provider rejected the request.", std::nullopt).ok());
+      EXPECT_TRUE(jobs_->fail(job->id, "test-worker", failure, std::nullopt).ok());
     }
     net::post(running_->io, [b = running_->bot.get()] { b->wake_delivery(); });
     return job->id;

@@ -145,10 +145,11 @@ TEST_P(Jobs, SuccessCommitsQuota) {
 TEST_P(Jobs, FinalFailureReleasesQuota) {
   auto job = submit_one(1);
   jobs_->claim("w1");
-  ASSERT_TRUE(jobs_->fail(job.id, "w1", "The provider refused the prompt.", std::nullopt).ok());
+  ASSERT_TRUE(jobs_->fail(job.id, "w1", core::FailureCode::content_refused, std::nullopt).ok());
   auto failed = jobs_->get(job.id, 1);
   EXPECT_EQ(failed->status, JobStatus::failed);
-  EXPECT_EQ(failed->public_error, "The provider refused the prompt.");
+  EXPECT_EQ(failed->failure, core::FailureCode::content_refused);
+  EXPECT_EQ(core::reported_failure(*failed), core::FailureCode::content_refused);
   EXPECT_EQ(failed->quota_state, QuotaState::released);
   auto st = quota(1);
   EXPECT_EQ(st.used, 0);
@@ -162,9 +163,11 @@ TEST_P(Jobs, RetryableFailureRequeuesAfterDelayUntilAttemptsRunOut) {
     auto c = jobs_->claim("w1");
     ASSERT_TRUE(c) << "attempt " << attempt;
     EXPECT_EQ(c->attempts, attempt);
-    ASSERT_TRUE(jobs_->fail(job.id, "w1", "busy", 10s).ok());
+    ASSERT_TRUE(jobs_->fail(job.id, "w1", core::FailureCode::unavailable, 10s).ok());
     if (attempt < 3) {
       EXPECT_EQ(jobs_->get(job.id, 1)->status, JobStatus::queued);
+      // Queued again, the job tells what its last attempt met.
+      EXPECT_EQ(core::reported_failure(*jobs_->get(job.id, 1)), core::FailureCode::unavailable);
       EXPECT_FALSE(jobs_->claim("w1"));  // not before the delay
       clock_.advance(10s);
     }
@@ -203,9 +206,47 @@ TEST_P(Jobs, ExpiredLeaseWithoutAttemptsLeftFailsAndReleases) {
   }
   auto j = jobs_->get(job.id, 1);
   EXPECT_EQ(j->status, JobStatus::failed);
-  EXPECT_FALSE(j->public_error.empty());
+  EXPECT_EQ(j->failure, core::FailureCode::interrupted);
   EXPECT_EQ(quota(1).reserved, 0);
   EXPECT_EQ(quota(1).failed, 1);  // the workers that lost it may each have called the provider
+}
+
+// A failed attempt's code goes with the job while it is retried, and is gone once the job succeeds
+// or is canceled: neither ended because of it.
+TEST_P(Jobs, AFailureCodeIsClearedBySuccessAndByCancel) {
+  auto retried = submit_one(1);
+  ASSERT_EQ(jobs_->claim("w")->id, retried.id);
+  ASSERT_TRUE(jobs_->fail(retried.id, "w", core::FailureCode::invalid_request, 1s).ok());
+  EXPECT_EQ(jobs_->get(retried.id, 1)->failure, core::FailureCode::invalid_request);
+  clock_.advance(1s);
+  ASSERT_EQ(jobs_->claim("w")->id, retried.id);
+  ASSERT_TRUE(jobs_->succeed(retried.id, "w", image('s')).ok());
+
+  auto canceled = submit_one(1);
+  ASSERT_EQ(jobs_->claim("w")->id, canceled.id);
+  ASSERT_TRUE(jobs_->fail(canceled.id, "w", core::FailureCode::unavailable, 1s).ok());
+  EXPECT_EQ(jobs_->get(canceled.id, 1)->failure, core::FailureCode::unavailable);
+  ASSERT_TRUE(jobs_->cancel(canceled.id, 1).ok());
+  for (const auto& id : {retried.id, canceled.id}) {
+    auto j = jobs_->get(id, 1);
+    EXPECT_FALSE(j->failure) << id;
+    EXPECT_FALSE(core::reported_failure(*j)) << id;
+  }
+}
+
+// A job failed before migration 0007 has no code: it is told as unavailable, not as a success.
+TEST(FailureCodes, AFailedJobWithoutACodeIsToldAsUnavailable) {
+  core::Job j;
+  j.status = JobStatus::failed;
+  EXPECT_EQ(core::reported_failure(j), core::FailureCode::unavailable);
+  j.status = JobStatus::queued;
+  EXPECT_FALSE(core::reported_failure(j));
+  j.failure = core::FailureCode::interrupted;
+  j.status = JobStatus::succeeded;
+  EXPECT_FALSE(core::reported_failure(j));
+  for (auto code : core::kFailureCodes) EXPECT_EQ(core::failure_code_from(core::to_string(code)), code);
+  EXPECT_FALSE(core::failure_code_from(""));
+  EXPECT_FALSE(core::failure_code_from("Unavailable"));
 }
 
 // A queued job's cancel gives its quota back; a running one's keeps the charge (the provider call
@@ -381,12 +422,12 @@ TEST_P(Jobs, FailedAttemptsCountAgainstAPerUserBudget) {
   auto refused = submit_one(1);
   ASSERT_EQ(jobs_->claim("w")->id, refused.id);  // content refused: no retry, failed for good
   auto flaky = submit_one(1);
-  ASSERT_TRUE(jobs_->fail(refused.id, "w", "The image service refused this prompt.", std::nullopt).ok());
+  ASSERT_TRUE(jobs_->fail(refused.id, "w", core::FailureCode::content_refused, std::nullopt).ok());
   EXPECT_EQ(quota(1).failed, 1);
   EXPECT_EQ(quota(1).reserved, 1);  // the refused job's reservation went back; `flaky` holds one
   for (int attempt = 1; attempt <= 3; ++attempt) {  // retried, then failed for good: one failure
     ASSERT_EQ(jobs_->claim("w")->id, flaky.id);
-    ASSERT_TRUE(jobs_->fail(flaky.id, "w", "busy", 10s).ok());
+    ASSERT_TRUE(jobs_->fail(flaky.id, "w", core::FailureCode::unavailable, 10s).ok());
     EXPECT_EQ(quota(1).failed, attempt < 3 ? 1 : 2) << "attempt " << attempt;
     clock_.advance(10s);
   }
@@ -416,7 +457,7 @@ TEST_P(Jobs, FailedAttemptsBudgetZeroIsNoLimitAndTheDefaultIsThePlansImages) {
   for (int i = 0; i < 12; ++i) {
     auto job = submit_one(1);
     ASSERT_TRUE(jobs_->claim("w"));
-    ASSERT_TRUE(jobs_->fail(job.id, "w", "refused", std::nullopt).ok());
+    ASSERT_TRUE(jobs_->fail(job.id, "w", core::FailureCode::content_refused, std::nullopt).ok());
   }
   EXPECT_EQ(quota(1).failed, 12);
   EXPECT_EQ(quota(1).failed_limit, 0);

@@ -178,7 +178,7 @@ TEST_P(ProviderNeverAnswers, TheJobFailsWithItsQuotaBackAndTheSlotAndConnectionA
     const auto j = job(id);
     EXPECT_EQ(j.attempts, 2) << id;  // retried once, then given up
     EXPECT_EQ(j.quota_state, core::QuotaState::released) << id;
-    EXPECT_FALSE(j.public_error.empty());
+    EXPECT_EQ(j.failure, core::FailureCode::unavailable) << id;
     EXPECT_FALSE(j.lease_owner);
   }
   EXPECT_EQ(provider_calls("hang"), 2u);

@@ -192,19 +192,61 @@ TEST_P(StoreContract, JobRoundTripsEveryField) {
   EXPECT_EQ(f->idempotency_key, "idem");
   EXPECT_EQ(f->quota_state, core::QuotaState::reserved);
   EXPECT_FALSE(f->lease_owner);
+  EXPECT_FALSE(f->failure);
   f->status = JobStatus::failed;
-  f->public_error = "provider down";
+  f->failure = core::FailureCode::content_refused;
   f->finished_at = now() + 5s;
   f->quota_state = core::QuotaState::released;
   tx->update_job(*f);
   auto g = tx->find_job("j1", false);
   EXPECT_EQ(g->status, JobStatus::failed);
-  EXPECT_EQ(g->public_error, "provider down");
+  EXPECT_EQ(g->failure, core::FailureCode::content_refused);
   EXPECT_EQ(g->finished_at, now() + 5s);
   EXPECT_EQ(g->quota_state, core::QuotaState::released);
   EXPECT_EQ(tx->find_jobs_by_idempotency_key(1, "idem").size(), 1u);
   EXPECT_TRUE(tx->find_jobs_by_idempotency_key(2, "idem").empty());
   EXPECT_FALSE(tx->find_job("nope", false));
+}
+
+// jobs.failure (migration 0007) holds every code, and clears; rows without one read as none,
+// whatever the English public_error of older builds says; a code this build does not know (a newer
+// build's) is still a failure.
+TEST_P(StoreContract, JobFailureCodesRoundTripAndOlderRowsReadFine) {
+  {
+    auto tx = write();
+    tx->upsert_user(1, "", "", now());
+    for (auto code : core::kFailureCodes) {
+      auto j = make_job(std::string("j_") + core::to_string(code), 1, 0, now());
+      j.status = JobStatus::failed;
+      j.failure = code;
+      tx->insert_job(j);
+    }
+    auto cleared = make_job("j_cleared", 1, 0, now());
+    cleared.failure = core::FailureCode::unavailable;
+    tx->insert_job(cleared);
+    cleared.failure.reset();
+    tx->update_job(cleared);
+    for (const char* id : {"j_legacy", "j_empty", "j_newer"}) tx->insert_job(make_job(id, 1, 0, now()));
+    tx->commit();
+  }
+  auto conn = storage::open_connection(storage::parse_database_url(db_->url()));
+  conn->query("UPDATE jobs SET status = 'failed', public_error = 'The provider rejected the request.' WHERE id = $1",
+              {std::string("j_legacy")});
+  conn->query("UPDATE jobs SET failure = '' WHERE id = $1", {std::string("j_empty")});
+  conn->query("UPDATE jobs SET status = 'failed', failure = 'out_of_ink' WHERE id = $1", {std::string("j_newer")});
+  auto tx = store().begin(core::TxMode::read);
+  for (auto code : core::kFailureCodes) {
+    auto j = tx->find_job(std::string("j_") + core::to_string(code), false);
+    ASSERT_TRUE(j);
+    EXPECT_EQ(j->failure, code) << core::to_string(code);
+  }
+  EXPECT_FALSE(tx->find_job("j_cleared", false)->failure);
+  auto legacy = tx->find_job("j_legacy", false);
+  EXPECT_EQ(legacy->status, JobStatus::failed);
+  EXPECT_FALSE(legacy->failure);
+  EXPECT_EQ(core::reported_failure(*legacy), core::FailureCode::unavailable);
+  EXPECT_FALSE(tx->find_job("j_empty", false)->failure);
+  EXPECT_EQ(tx->find_job("j_newer", false)->failure, core::FailureCode::unavailable);
 }
 
 TEST_P(StoreContract, CachedImageOnlyFromSucceededJobs) {

@@ -218,7 +218,8 @@ void add_generation_routes(server::RouteTable& routes, ApiContext& ctx) {
               .operation_id = "getStatus",
               .tag = "generation",
               .auth = true,
-              .responses = {{200, "The job"}, {401, "Missing or wrong API key"}, {404, "No such job (or not yours)"}}});
+              .responses = {{200, "The job"}, {401, "Missing or wrong API key"}, {404, "No such job (or not yours)"}},
+              .response_schema = kJobSchemaRef});
   routes.add("POST", "/v1/jobs/{job_id}/cancel", [&ctx](server::Request& r) { return cancel(&ctx, r); },
              {.summary = "Cancel a queued or running job; its quota is given back",
               .operation_id = "cancelJob",
@@ -227,7 +228,8 @@ void add_generation_routes(server::RouteTable& routes, ApiContext& ctx) {
               .responses = {{200, "The canceled job"},
                             {401, "Missing or wrong API key"},
                             {404, "No such job (or not yours)"},
-                            {409, "The job has already ended"}}});
+                            {409, "The job has already ended"}},
+              .response_schema = kJobSchemaRef});
   routes.add("GET", "/v1/status/{job_id}/events", [&ctx](server::Request& r) { return events(&ctx, r); },
              {.summary = "Server-Sent Events: one `status` event per change until the job ends",
               .operation_id = "streamStatus",
