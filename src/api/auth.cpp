@@ -72,8 +72,7 @@ boost::asio::awaitable<core::Result<core::User>> authenticate(ApiContext& ctx, c
         co_return e;
       }
     }
-    auto lookup = [&ctx, secret] { return ctx.accounts.authenticate(secret); };
-    auto found = co_await ctx.pool.run(lookup);
+    auto found = co_await ctx.account.authenticate(secret);
     if (!found) {
       if (ctx.lookup_limiter && found.error().code == core::ErrorCode::unauthenticated) {
         (void)ctx.lookup_limiter->take(request.remote_address, now);

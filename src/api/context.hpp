@@ -22,6 +22,9 @@
 #include "imaging/image_store.hpp"
 #include "runtime/blocking_pool.hpp"
 #include "runtime/change_feed.hpp"
+#include "usecases/accounts.hpp"
+#include "usecases/billing.hpp"
+#include "usecases/generation.hpp"
 
 namespace igb::gen {
 class Router;
@@ -32,7 +35,7 @@ namespace igb::api {
 class Metrics;
 class KeyCache;
 class RateLimiter;
-class SubmitBatcher;
+using SubmitBatcher = usecases::SubmitBatcher;
 
 struct ApiOptions {
   int rate_per_minute = 120;  // per API key, token bucket
@@ -53,13 +56,6 @@ struct ApiOptions {
   std::string public_base_url;  // prefix for image_url/status_url; empty: relative URLs
 };
 
-// Selling plans through Telegram Stars (bot::StarsBilling, wired by the app). Empty functions: this
-// process cannot sell (no TELEGRAM_BOT_TOKEN), and the routes answer 503.
-struct BillingHooks {
-  std::function<boost::asio::awaitable<core::Result<std::string>>(core::UserId, std::string plan)> invoice_link;
-  std::function<boost::asio::awaitable<core::Result<core::Subscription>>(core::UserId, bool on)> set_auto_renew;
-};
-
 struct ApiContext {
   core::AccountService& accounts;
   core::JobService& jobs;
@@ -73,7 +69,9 @@ struct ApiContext {
   Metrics& metrics;
   gen::Router* router = nullptr;       // null when this process runs no workers
   std::function<void()> job_queued;    // wakes this process's workers, if any
-  BillingHooks billing;
+  // Selling plans through Telegram Stars (billing::StarsBilling, wired by the app). Null: this process
+  // cannot sell (no TELEGRAM_BOT_TOKEN), and the subscription routes answer 503.
+  usecases::PaymentGateway* gateway = nullptr;
   ApiOptions options;
   std::shared_ptr<KeyCache> keys;
   std::shared_ptr<RateLimiter> limiter;
@@ -84,6 +82,13 @@ struct ApiContext {
   std::shared_ptr<SubmitBatcher> submits;  // group commit of POST /v1/generate
   // Where job changes are published (the app connects it to the store and to NOTIFY).
   std::shared_ptr<runtime::ChangeFeed> changes = std::make_shared<runtime::ChangeFeed>();
+
+  // The use cases the routes call: built from the members above (declared after them, so initialized
+  // after them), they own each transaction and each hop to `pool`.
+  usecases::Generation generation{
+      {.jobs = jobs, .quota = quota, .store = store, .pool = pool, .images = images, .submits = submits}};
+  usecases::Accounts account{{.accounts = accounts, .quota = quota, .store = store, .pool = pool}};
+  usecases::Billing billing{{.payments = payments, .plans = plans, .store = store, .pool = pool, .gateway = gateway}};
 };
 
 }  // namespace igb::api

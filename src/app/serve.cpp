@@ -180,6 +180,8 @@ int serve(Services& s, const ServeOptions& options) {
     spdlog::info("worker {}: {} generation slot(s) over {} backend(s)", workers->id(), s.config.worker_concurrency,
                  s.config.backends.size());
   }
+  // One group commit for the API's and the bot's submissions.
+  auto submits = std::make_shared<api::SubmitBatcher>(*s.jobs, pool);
   const bool run_bot = options.bot && !s.config.telegram_bot_token.empty();
   if ((run_bot || options.api) && !s.config.telegram_bot_token.empty()) {
     tg_http = http::make_client(control, {.proxy = http::proxy_from_env()});
@@ -197,7 +199,8 @@ int serve(Services& s, const ServeOptions& options) {
                      .images = generation ? *generation->images : *bot_images, .pool = pool,
                      .supervisor = supervisor, .clock = s.clock, .texts = *texts, .payments = *s.payments,
                      .billing = *billing, .admin = *s.admin, .notices = *s.notices,
-                     .job_queued = [&workers] { if (workers) workers->notify(); }},
+                     .job_queued = [&workers] { if (workers) workers->notify(); },
+                     .submits = submits},
         bot::BotOptions{.admin_ids = s.config.admin_telegram_ids});
     std::string secret = s.config.telegram_webhook_url.empty() ? "" : bot::webhook_secret(*s.store);
     supervisor.spawn("bot-receive", the_bot->run_receiving(s.config.telegram_webhook_url, secret));
@@ -225,16 +228,12 @@ int serve(Services& s, const ServeOptions& options) {
         .job_queued = [&control, &workers] {
           if (workers) net::post(control, [&workers] { workers->notify(); });
         },
+        .gateway = billing ? &billing->gateway() : nullptr,
         .keys = std::make_shared<api::KeyCache>(),
         .limiter = std::make_shared<api::RateLimiter>(s.config.api_rate_per_minute, s.config.api_rate_burst),
         .lookup_limiter = std::make_shared<api::RateLimiter>(api::kKeyLookupsPerMinute, api::kKeyLookupsBurst),
-        .submits = std::make_shared<api::SubmitBatcher>(*s.jobs, pool),
+        .submits = submits,
         .changes = s.changes});
-    if (billing) {
-      auto* b = &*billing;
-      api_ctx->billing.invoice_link = [b](core::UserId user, std::string plan) { return b->invoice_link(user, std::move(plan)); };
-      api_ctx->billing.set_auto_renew = [b](core::UserId user, bool on) { return b->set_auto_renew(user, on); };
-    }
     auto routes = api::build_routes(*api_ctx, [&s] { return database_problem(s); });
     if (!s.config.telegram_webhook_url.empty()) {
       webhook.emplace(bot::WebhookContext{.store = *s.store, .pool = pool, .clock = s.clock, .stored = [&control, &the_bot] {

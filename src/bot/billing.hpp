@@ -1,61 +1,57 @@
 #pragma once
-// Selling plans for Telegram Stars, shared by the bot, the HTTP API (POST/DELETE /v1/subscription)
-// and the command line (`imggenbot payment refund`): 30-day subscription invoice links with an
-// authenticated payload, stopping or resuming Telegram's monthly renewal, refunds. Telegram is asked
-// first and the ledger changed after it agreed. Every Bot API call runs on the executor given (the
-// Bot API client is not thread-safe), whatever thread the caller is on.
+// The bot's handle on selling plans: the Telegram Stars gateway (billing::StarsBilling) and the
+// billing use cases over it (usecases::Billing), built together from the bot's dependencies. The
+// rules and the ledger are the use cases'; this only keeps the bot's call sites short until its
+// handlers call usecases::Billing themselves.
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
 #include <string>
 
+#include "billing/stars_billing.hpp"
 #include "bot/i18n.hpp"
-#include "core/error.hpp"
 #include "core/payments.hpp"
 #include "core/plans.hpp"
 #include "core/store.hpp"
 #include "runtime/blocking_pool.hpp"
 #include "telegram/bot_api.hpp"
+#include "usecases/billing.hpp"
 
 namespace igb::bot {
 
 namespace net = boost::asio;
 
-inline constexpr int kSubscriptionSeconds = 2592000;  // 30 days: the only period Telegram offers
+using billing::kSubscriptionSeconds;
+
+// The invoice's description of a plan in the user's language, from the bot's catalogues.
+std::function<std::string(const std::string& language, const core::Plan& plan)> invoice_description(
+    const Catalogs& texts);
 
 class StarsBilling {
  public:
   StarsBilling(net::any_io_executor executor, telegram::BotApi& api, core::Store& store, core::PaymentService& payments,
                const core::PlanCatalog& plans, runtime::BlockingPool& pool, const Catalogs& texts,
-               std::string payload_secret);
+               std::string payload_secret, core::NoticeService* notices = nullptr);
 
-  // Without PAYMENT_PAYLOAD_SECRET nothing is sold (a payload could not be checked).
-  bool selling() const { return !secret_.empty(); }
-  const std::string& payload_secret() const { return secret_; }
+  bool selling() const { return gateway_.selling(); }
+  const std::string& payload_secret() const { return gateway_.payload_secret(); }
 
-  // A link to pay a 30-day, monthly renewed subscription to `plan_id` (createInvoiceLink, XTR, one
-  // price), described in the user's language. Only `user` can pay it (pre-checkout checks the payload).
-  net::awaitable<core::Result<std::string>> invoice_link(core::UserId user, std::string plan_id);
-  // Stops (on = false) or resumes Telegram's renewal of the user's current Stars subscription
-  // (editUserStarSubscription); the plan stays in force to the end of the period either way.
-  net::awaitable<core::Result<core::Subscription>> set_auto_renew(core::UserId user, bool on);
-  // Gives the Stars of a payment back (refundStarPayment), then revokes what it bought. A payment
-  // refunded before is reported as a duplicate without asking Telegram again.
-  net::awaitable<core::Result<core::RefundOutcome>> refund(std::string charge_id);
+  net::awaitable<core::Result<std::string>> invoice_link(core::UserId user, std::string plan_id) {
+    return use_cases_.invoice_link(user, std::move(plan_id));
+  }
+  net::awaitable<core::Result<core::Subscription>> set_auto_renew(core::UserId user, bool on) {
+    return use_cases_.set_auto_renew(user, on);
+  }
+  net::awaitable<core::Result<core::RefundOutcome>> refund(std::string charge_id) {
+    return use_cases_.refund(std::move(charge_id));
+  }
+
+  usecases::Billing& use_cases() { return use_cases_; }
+  usecases::PaymentGateway& gateway() { return gateway_; }
 
  private:
-  net::awaitable<core::Result<std::string>> do_invoice_link(core::UserId user, std::string plan_id);
-  net::awaitable<core::Result<core::Subscription>> do_set_auto_renew(core::UserId user, bool on);
-  net::awaitable<core::Result<core::RefundOutcome>> do_refund(std::string charge_id);
-
-  net::any_io_executor executor_;
-  telegram::BotApi& api_;
-  core::Store& store_;
-  core::PaymentService& payments_;
-  const core::PlanCatalog& plans_;
-  runtime::BlockingPool& pool_;
-  const Catalogs& texts_;
-  std::string secret_;
+  billing::StarsBilling gateway_;
+  usecases::Billing use_cases_;
 };
 
 }  // namespace igb::bot

@@ -37,6 +37,10 @@
 #include "runtime/supervisor.hpp"
 #include "telegram/bot_api.hpp"
 #include "telegram/scheduler.hpp"
+#include "usecases/accounts.hpp"
+#include "usecases/billing.hpp"
+#include "usecases/bot_state.hpp"
+#include "usecases/generation.hpp"
 
 namespace igb::bot {
 
@@ -97,6 +101,8 @@ struct BotDeps {
   core::AdminService& admin;
   core::NoticeService& notices;
   std::function<void()> job_queued;  // wakes this process's workers, if any
+  // The group commit prompts are submitted through (the API's, when both run; null: the bot's own).
+  std::shared_ptr<usecases::SubmitBatcher> submits;
 };
 
 class Bot {
@@ -184,6 +190,13 @@ class Bot {
 
   BotDeps d_;
   BotOptions o_;
+  // The use cases (src/usecases) over d_'s services: each owns its transaction and its hop to d_.pool.
+  usecases::Generation generation_{{.jobs = d_.jobs, .quota = d_.quota, .store = d_.store, .pool = d_.pool,
+                                    .images = d_.images, .submits = d_.submits}};
+  usecases::Accounts accounts_{{.accounts = d_.accounts, .quota = d_.quota, .store = d_.store, .pool = d_.pool}};
+  usecases::BotState state_{{.store = d_.store, .pool = d_.pool, .clock = d_.clock, .notices = &d_.notices}};
+  usecases::Billing billing_{{.payments = d_.payments, .notices = &d_.notices, .plans = d_.plans, .store = d_.store,
+                              .pool = d_.pool, .gateway = &d_.billing.gateway()}};
   Wakeup inbox_wake_;
   Wakeup delivery_wake_;
   Wakeup notice_wake_;

@@ -27,11 +27,11 @@ namespace {
 // A write that records something already done outside (a photo sent): while the database is out of
 // reach it is tried again every second instead of given up, or the thing would be done again once
 // the database is back. False: shutting down.
-net::awaitable<bool> write_until_done(runtime::BlockingPool& pool, std::function<void()> write) {
+net::awaitable<bool> write_until_done(std::function<net::awaitable<void>()> write) {
   for (;;) {
     bool written = true;
     try {
-      co_await pool.run(write);
+      co_await write();
     } catch (const core::InfrastructureError& e) {
       if (!e.temporary()) throw;
       written = false;
@@ -64,11 +64,7 @@ net::awaitable<void> Bot::run_delivery() {
 net::awaitable<void> Bot::deliver_pass() {
   // Changes are read from a little before the last one seen: clocks of several processes differ.
   auto since = delivery_since_ - std::chrono::seconds(2);
-  auto read = [&] {
-    auto tx = d_.store.begin(core::TxMode::read);
-    return tx->undelivered_bot_jobs(since, 500);
-  };
-  auto jobs = co_await d_.pool.run(read);
+  auto jobs = co_await state_.undelivered_jobs(since, 500);
   for (auto& job : jobs) {
     delivery_since_ = std::max(delivery_since_, job.updated_at);
     if (delivering_.contains(job.id)) {
@@ -88,11 +84,7 @@ net::awaitable<void> Bot::deliver_pass() {
     }
   }
   for (const auto& id : queued) {
-    auto find = [&] {
-      auto tx = d_.store.begin(core::TxMode::read);
-      return tx->find_job(id, false);
-    };
-    auto job = co_await d_.pool.run(find);
+    auto job = co_await generation_.find_job(id);
     if (!job) {
       shown_.erase(id);
       continue;
@@ -120,11 +112,7 @@ net::awaitable<void> Bot::deliver(core::Job job) {
       wake_delivery();
       co_return;
     }
-    auto find = [&] {
-      auto tx = d_.store.begin(core::TxMode::read);
-      return tx->find_job(job.id, false);
-    };
-    auto fresh = co_await d_.pool.run(find);
+    auto fresh = co_await generation_.find_job(job.id);
     if (!fresh) co_return;
     job = std::move(*fresh);
   }
@@ -132,14 +120,10 @@ net::awaitable<void> Bot::deliver(core::Job job) {
 
 net::awaitable<void> Bot::deliver_state(const core::Job& job) {
   auto meta = decode_meta(job.meta);
-  auto mark_delivered = [&] {
-    auto tx = d_.store.begin(core::TxMode::write);
-    tx->set_job_delivered(job.id, d_.clock.now());
-    tx->commit();
-  };
+  auto mark_delivered = [this, id = job.id] { return state_.mark_delivered(id); };
   if (!meta) {
     spdlog::error("bot: job {} has no delivery data; skipped", job.id);
-    co_await write_until_done(d_.pool, mark_delivered);
+    co_await write_until_done(mark_delivered);
     co_return;
   }
   auto& shown = shown_[job.id];
@@ -149,8 +133,7 @@ net::awaitable<void> Bot::deliver_state(const core::Job& job) {
 
   switch (job.status) {
     case core::JobStatus::queued: {
-      auto position_of = [&] { return d_.jobs.queue_position(job); };
-      int position = co_await d_.pool.run(position_of);
+      int position = co_await generation_.queue_position(job);
       if (position == shown->position || meta->status_message_id == 0) co_return;
       if (shown->position >= 0 && now - shown->last_edit < o_.position_edit_interval) co_return;
       shown->position = position;
@@ -187,8 +170,7 @@ net::awaitable<void> Bot::deliver_state(const core::Job& job) {
         // refusals count towards giving up: while Telegram answers 502 or cannot be reached, the
         // photo waits at the same pace however long that lasts (a minute of 502s used up the five
         // attempts and lost the photo: faults_net_test).
-        auto user_of = [&] { return d_.accounts.get_user(job.user_id); };
-        auto user = co_await d_.pool.run(user_of);
+        auto user = co_await accounts_.user(job.user_id);
         const bool blocked = user.ok() && user->blocked_bot;
         if (!blocked && !outage) ++shown->failed_sends;
         if (!blocked && shown->failed_sends < kMaxSendAttempts) {
@@ -199,11 +181,11 @@ net::awaitable<void> Bot::deliver_state(const core::Job& job) {
         if (shown->failed_sends >= kMaxSendAttempts) {
           spdlog::error("bot: giving up on the photo of job {} after {} attempts", job.id, kMaxSendAttempts);
         }
-        if (!co_await write_until_done(d_.pool, mark_delivered)) co_return;
+        if (!co_await write_until_done(mark_delivered)) co_return;
         shown_.erase(job.id);
         co_return;
       }
-      if (!co_await write_until_done(d_.pool, mark_delivered)) co_return;
+      if (!co_await write_until_done(mark_delivered)) co_return;
       // The status message goes once no other job of the same request still reports to it.
       bool shared = false;
       for (const auto& [id, other] : shown_) {
@@ -237,7 +219,7 @@ net::awaitable<void> Bot::deliver_state(const core::Job& job) {
         shown->last_edit = now;
         co_return;
       }
-      if (!co_await write_until_done(d_.pool, mark_delivered)) co_return;
+      if (!co_await write_until_done(mark_delivered)) co_return;
       shown_.erase(job.id);
       co_return;
     }
@@ -254,12 +236,7 @@ telegram::InlineKeyboardMarkup Bot::result_keyboard(const Ctx& c, const std::str
 }
 
 net::awaitable<std::optional<core::Image>> Bot::image_of(const core::Job& job) {
-  auto find = [&]() -> std::optional<core::Image> {
-    if (!job.image_id) return std::nullopt;
-    auto tx = d_.store.begin(core::TxMode::read);
-    return tx->find_image(*job.image_id);
-  };
-  auto image = co_await d_.pool.run(find);
+  auto image = co_await generation_.image_of(job);
   co_return image;
 }
 
@@ -270,8 +247,8 @@ net::awaitable<bool> Bot::deliver_photo(const core::Job& job, const JobMeta& met
     co_return false;
   }
   Ctx c{.chat_id = meta.chat_id, .group = meta.group, .lang = meta.lang};
-  auto remaining_of = [&] { return d_.quota.status(job.user_id).remaining(); };
-  int remaining = co_await d_.pool.run(remaining_of);
+  auto quota = co_await generation_.quota(job.user_id);
+  const int remaining = quota.remaining();
   telegram::SendPhoto p{.chat_id = meta.chat_id};
   p.caption = util::utf8_shorten(t(c, "result.caption", {{"prompt", util::utf8_shorten(job.params.prompt, 200)},
                                                          {"seed", job.params.seed ? std::to_string(*job.params.seed) : "?"},
@@ -290,8 +267,7 @@ net::awaitable<bool> Bot::deliver_photo(const core::Job& job, const JobMeta& met
     if (image->telegram_file_id) {
       p.photo = telegram::InputFile::existing(*image->telegram_file_id);
     } else {
-      auto read = [&] { return d_.images.read(*image); };
-      auto bytes = co_await d_.pool.run(read);
+      auto bytes = co_await generation_.image_bytes(*image);
       if (!bytes) {
         spdlog::error("bot: image {} of job {} is missing from the image store", image->id, job.id);
         co_return false;
@@ -313,13 +289,8 @@ net::awaitable<bool> Bot::deliver_photo(const core::Job& job, const JobMeta& met
   if (!image->telegram_file_id && !r->photo.empty()) {
     // The largest size's file_id sends the same photo again without uploading it.
     auto file_id = r->photo.back().file_id;
-    auto save = [&] {
-      auto tx = d_.store.begin(core::TxMode::write);
-      tx->set_image_file_id(image->id, file_id);
-      tx->commit();
-    };
     try {
-      co_await d_.pool.run(save);
+      co_await state_.save_file_id(image->id, file_id);
     } catch (const core::InfrastructureError& e) {  // only a shortcut for sending it again: not needed
       if (!e.temporary()) throw;
       spdlog::warn("bot: the file id of image {} is not saved: {}", image->id, e.what());
@@ -331,8 +302,7 @@ net::awaitable<bool> Bot::deliver_photo(const core::Job& job, const JobMeta& met
 net::awaitable<void> Bot::deliver_original(const Ctx& c, const core::Job& job) {
   auto image = co_await image_of(job);
   if (!image) co_return;
-  auto read = [&] { return d_.images.read(*image); };
-  auto bytes = co_await d_.pool.run(read);
+  auto bytes = co_await generation_.image_bytes(*image);
   if (!bytes) co_return;
   auto ext = image->mime == "image/jpeg" ? ".jpg" : image->mime == "image/webp" ? ".webp" : ".png";
   telegram::SendDocument doc{.chat_id = c.chat_id,

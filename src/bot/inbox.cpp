@@ -17,12 +17,6 @@ namespace igb::bot {
 using namespace std::chrono_literals;
 using telegram::ApiError;
 
-namespace {
-
-constexpr std::string_view kOffsetKey = "telegram.offset";
-
-}  // namespace
-
 net::awaitable<void> Bot::run_receiving(std::string webhook_url, std::string secret) {
   auto backoff = 1s;
   for (;;) {
@@ -57,13 +51,7 @@ net::awaitable<void> Bot::run_receiving(std::string webhook_url, std::string sec
 }
 
 net::awaitable<void> Bot::run_polling() {
-  auto read_offset = [&]() -> std::optional<std::int64_t> {
-    auto tx = d_.store.begin(core::TxMode::read);
-    auto v = tx->get_setting(kOffsetKey);
-    if (!v) return std::nullopt;
-    return std::stoll(*v);
-  };
-  std::optional<std::int64_t> offset = co_await d_.pool.run(read_offset);
+  std::optional<std::int64_t> offset = co_await state_.polling_offset();
   // Long polling and a webhook exclude each other: make sure none is set.
   telegram::DeleteWebhook no_webhook{};
   auto deleted = co_await d_.api.delete_webhook(no_webhook);
@@ -91,20 +79,17 @@ net::awaitable<void> Bot::run_polling() {
     auto& updates = r.value();
     if (updates.empty()) continue;
     auto next = updates.back().update_id + 1;
-    auto store = [&] {
-      auto tx = d_.store.begin(core::TxMode::write);
-      for (const auto& u : updates) {
-        tx->insert_inbox_update({.update_id = u.update_id, .chat_id = chat_of(u), .body = u.raw_json,
-                                 .received_at = d_.clock.now()});
-      }
-      tx->put_setting(kOffsetKey, std::to_string(next));
-      tx->commit();
-    };
+    std::vector<core::InboxUpdate> rows;
+    rows.reserve(updates.size());
+    for (const auto& u : updates) {
+      rows.push_back({.update_id = u.update_id, .chat_id = chat_of(u), .body = u.raw_json,
+                      .received_at = d_.clock.now()});
+    }
     // The database out of reach: the updates stay unconfirmed (offset unchanged), so Telegram gives
     // them again on the next poll.
     bool stored = true;
     try {
-      co_await d_.pool.run(store);
+      co_await state_.store_updates(std::move(rows), next);
     } catch (const core::InfrastructureError& e) {
       if (!e.temporary()) throw;
       spdlog::warn("bot: cannot store {} update(s), asking again in {} s: {}", updates.size(), backoff.count(),
@@ -123,15 +108,11 @@ net::awaitable<void> Bot::run_polling() {
 
 net::awaitable<void> Bot::run_inbox() {
   for (;;) {
-    auto after = inbox_watermark_;
-    auto read = [&] {
-      auto tx = d_.store.begin(core::TxMode::read);
-      return tx->inbox_updates(after, 500);
-    };
+    const auto after = inbox_watermark_;
     std::vector<core::InboxUpdate> rows;
     bool paused = false;
     try {
-      rows = co_await d_.pool.run(read);
+      rows = co_await state_.inbox(after, 500);
     } catch (const core::InfrastructureError& e) {
       if (!e.temporary()) throw;
       spdlog::warn("bot: inbox paused: {}", e.what());
@@ -190,16 +171,11 @@ net::awaitable<void> Bot::drain_chat(std::int64_t chat) {
       if (!co_await sleep_for(std::chrono::seconds(1))) co_return;
       continue;
     }
-    auto forget = [&] {
-      auto tx = d_.store.begin(core::TxMode::write);
-      tx->delete_inbox_update(row.update_id);
-      tx->commit();
-    };
     // Until it is deleted the update would be handled again after a restart: keep trying.
     for (;;) {
       bool forgotten = true;
       try {
-        co_await d_.pool.run(forget);
+        co_await state_.forget_update(row.update_id);
       } catch (const core::InfrastructureError& e) {
         if (!e.temporary()) throw;
         forgotten = false;

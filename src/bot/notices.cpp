@@ -24,8 +24,7 @@ net::awaitable<void> Bot::notice_pass() {
   // After a start, the last day's images are looked at again: what was sent is in the notifications
   // log. The margin covers clocks of several processes that differ a little.
   const auto since = images_since_.value_or(now - std::chrono::hours(24)) - std::chrono::seconds(2);
-  auto find = [&] { return d_.notices.due(since); };
-  auto due = co_await d_.pool.run(find);
+  auto due = co_await state_.notices_due(since);
   bool all_sent = true;
   for (const auto& n : due) {
     bool sent = co_await send_notice(n);
@@ -36,11 +35,7 @@ net::awaitable<void> Bot::notice_pass() {
 }
 
 net::awaitable<bool> Bot::send_notice(const core::Notice& n) {
-  auto load = [&] {
-    auto tx = d_.store.begin(core::TxMode::read);
-    return tx->find_user(n.user);
-  };
-  auto user = co_await d_.pool.run(load);
+  auto user = co_await state_.find_user(n.user);
   if (!user || user->banned || user->blocked_bot) co_return true;  // nobody to tell
   Ctx c{.user = *user, .chat_id = user->id, .lang = d_.texts.resolve(user->language)};
   const auto* plan = d_.plans.find(n.plan_id);
@@ -58,8 +53,7 @@ net::awaitable<bool> Bot::send_notice(const core::Notice& n) {
     sent = co_await send_text(c, std::move(text));
   }
   if (!sent) co_return false;
-  auto mark = [&] { return d_.notices.mark_sent(n); };
-  auto marked = co_await d_.pool.run(mark);
+  auto marked = co_await state_.mark_notice_sent(n);
   (void)marked;
   co_return true;
 }
@@ -81,31 +75,15 @@ net::awaitable<void> Bot::run_broadcasts() {
 // Sends the oldest unfinished broadcast to the next page of users, saving the cursor after each one,
 // so a restart repeats at most the message in flight. True if there may be more to send.
 net::awaitable<bool> Bot::broadcast_step() {
-  struct Page {
-    std::optional<core::Broadcast> broadcast;
-    std::vector<core::User> users;
-  };
-  auto read = [&] {
-    auto tx = d_.store.begin(core::TxMode::read);
-    Page p{.broadcast = tx->next_broadcast()};
-    if (p.broadcast) p.users = tx->reachable_users(p.broadcast->cursor, 100);
-    return p;
-  };
-  auto page = co_await d_.pool.run(read);
+  auto page = co_await state_.next_broadcast_page(100);
   if (!page.broadcast) co_return false;
   auto& b = *page.broadcast;
-  auto save = [&] {
-    auto tx = d_.store.begin(core::TxMode::write);
-    tx->update_broadcast(b);
-    tx->commit();
-  };
   if (page.users.empty()) {
     b.finished_at = d_.clock.now();
-    co_await d_.pool.run(save);
+    co_await state_.save_broadcast(b);
     spdlog::info("bot: broadcast #{} finished: {} sent, {} failed", b.id, b.sent, b.failed);
     if (b.created_by != 0) {
-      auto find_admin = [&] { return d_.accounts.get_user(b.created_by); };
-      auto admin = co_await d_.pool.run(find_admin);
+      auto admin = co_await accounts_.user(b.created_by);
       if (admin.ok()) {
         Ctx c{.user = *admin, .chat_id = admin->id, .lang = d_.texts.resolve(admin->language)};
         auto text = t(c, "admin.broadcast_done", {{"id", std::to_string(b.id)},
@@ -125,7 +103,7 @@ net::awaitable<bool> Bot::broadcast_step() {
     auto sent = co_await send(u.id, false, std::move(m));
     ++(sent ? b.sent : b.failed);
     b.cursor = u.id;
-    co_await d_.pool.run(save);
+    co_await state_.save_broadcast(b);
     next_at += interval;
     const auto now = std::chrono::steady_clock::now();
     if (next_at > now) {

@@ -18,11 +18,7 @@ net::awaitable<server::Response> receive(WebhookContext* ctx, server::Request& r
   }
   if (secret.empty()) {
     // Not cached yet; empty also until the bot process has stored it (then every request is refused).
-    auto read_secret = [ctx] {
-      auto tx = ctx->store.begin(core::TxMode::read);
-      return tx->get_setting(kWebhookSecretKey).value_or("");
-    };
-    secret = co_await ctx->pool.run(read_secret);
+    secret = co_await ctx->state.webhook_secret();
     std::lock_guard lock(ctx->secret->mutex);
     ctx->secret->value = secret;
   }
@@ -38,14 +34,9 @@ net::awaitable<server::Response> receive(WebhookContext* ctx, server::Request& r
     spdlog::error("bot: webhook update is not valid ({}); dropped", decoded.error_text());
     co_return server::Response::json(200, "{}");
   }
-  core::InboxUpdate row{.update_id = decoded.value->update_id, .chat_id = chat_of(*decoded.value),
-                        .body = req.body, .received_at = ctx->clock.now()};
-  auto store = [ctx, &row] {
-    auto tx = ctx->store.begin(core::TxMode::write);
-    tx->insert_inbox_update(row);
-    tx->commit();
-  };
-  co_await ctx->pool.run(store);
+  std::vector<core::InboxUpdate> rows{{.update_id = decoded.value->update_id, .chat_id = chat_of(*decoded.value),
+                                       .body = req.body, .received_at = ctx->clock.now()}};
+  co_await ctx->state.store_updates(std::move(rows), std::nullopt);
   if (ctx->stored) ctx->stored();
   co_return server::Response::json(200, "{}");
 }
@@ -60,15 +51,6 @@ void add_webhook_route(server::RouteTable& routes, WebhookContext& ctx) {
               .responses = {{200, "Stored"}, {401, "Wrong or missing secret token"}}});
 }
 
-std::string webhook_secret(core::Store& store) {
-  auto tx = store.begin(core::TxMode::write);
-  auto secret = tx->get_setting(kWebhookSecretKey);
-  if (!secret) {
-    secret = util::random_hex(24);
-    tx->put_setting(kWebhookSecretKey, *secret);
-  }
-  tx->commit();
-  return *secret;
-}
+std::string webhook_secret(core::Store& store) { return usecases::ensure_webhook_secret(store); }
 
 }  // namespace igb::bot

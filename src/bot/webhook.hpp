@@ -12,10 +12,11 @@
 #include "core/store.hpp"
 #include "runtime/blocking_pool.hpp"
 #include "server/server.hpp"
+#include "usecases/bot_state.hpp"
 
 namespace igb::bot {
 
-inline constexpr std::string_view kWebhookSecretKey = "telegram.webhook_secret";
+using usecases::kWebhookSecretKey;
 inline constexpr std::string_view kWebhookPath = "/telegram/webhook";
 
 struct WebhookContext {
@@ -29,6 +30,8 @@ struct WebhookContext {
     std::string value;
   };
   std::shared_ptr<Secret> secret = std::make_shared<Secret>();
+  // The inbox the route stores into (its reads and writes run on `pool`).
+  usecases::BotState state{{.store = store, .pool = pool, .clock = clock}};
 };
 
 void add_webhook_route(server::RouteTable& routes, WebhookContext& ctx);

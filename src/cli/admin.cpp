@@ -10,10 +10,11 @@
 #include <optional>
 #include <ostream>
 
-#include "bot/billing.hpp"
+#include "billing/stars_billing.hpp"
 #include "http/client.hpp"
 #include "runtime/blocking_pool.hpp"
 #include "telegram/bot_api.hpp"
+#include "usecases/billing.hpp"
 
 namespace igb::cli {
 namespace {
@@ -115,11 +116,10 @@ int admin_refund(app::Services& s, const std::string& charge_id, std::ostream& o
   auto client = http::make_client(io.get_executor(), {.proxy = http::proxy_from_env()});
   auto api = telegram::make_http_bot_api(*client, {.base_url = s.config.telegram_api_base,
                                                    .token = s.config.telegram_bot_token.value()});
-  auto texts = bot::Catalogs::embedded();
-  bot::StarsBilling billing(io.get_executor(), *api, *s.store, *s.payments, s.plans, pool, texts,
-                            s.config.payload_secret.value());
+  billing::StarsBilling stars(io.get_executor(), *api, {.payload_secret = s.config.payload_secret.value()});
+  usecases::Billing sales({.payments = *s.payments, .plans = s.plans, .store = *s.store, .pool = pool, .gateway = &stars});
   std::optional<core::Result<core::RefundOutcome>> outcome;
-  auto run = [&]() -> net::awaitable<void> { outcome.emplace(co_await billing.refund(charge_id)); };
+  auto run = [&]() -> net::awaitable<void> { outcome.emplace(co_await sales.refund(charge_id)); };
   net::co_spawn(io, run(), [](std::exception_ptr e) {
     if (e) std::rethrow_exception(e);
   });

@@ -34,4 +34,8 @@ Dimensions dimensions_for(std::pair<int, int> ratio, int max_pixels, int max_sid
   return {width, height};
 }
 
+Dimensions fit_to_plan(std::pair<int, int> ratio, const Plan& plan) {
+  return dimensions_for(ratio, plan.max_pixels, plan.max_side);
+}
+
 }  // namespace igb::core

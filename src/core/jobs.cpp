@@ -187,7 +187,7 @@ Result<SubmitOutcome> JobService::submit_one(Tx& tx, const SubmitRequest& r, Tim
   }
   // The last refusal, and the first write when it passes (a refused request leaves no trace: the
   // day's row, if it had to be made, holds nothing of it).
-  if (quota.plan.price_stars == 0 && options_.free_daily_images > 0) {
+  if (!on_sale(quota.plan) && options_.free_daily_images > 0) {
     const Timestamp day = std::chrono::floor<std::chrono::days>(now);
     if (!tx.take_free_images(day, r.count, options_.free_daily_images)) {
       Error e = make_error(ErrorCode::free_paused, "free generations are paused until 00:00 UTC; paid plans are not affected");

@@ -34,6 +34,14 @@ std::optional<Subscription> current_stars(Tx& tx, UserId user, Timestamp now) {
 
 }  // namespace
 
+PriceCheck check_price(const PlanCatalog& plans, std::string_view plan_id, std::string_view currency,
+                       std::int64_t amount) {
+  const Plan* plan = plans.find_on_sale(plan_id);
+  if (plan == nullptr) return PriceCheck::not_on_sale;
+  if (currency != "XTR" || amount != plan->price_stars) return PriceCheck::wrong_price;
+  return PriceCheck::ok;
+}
+
 Result<CreditOutcome> PaymentService::apply_payment(const PaymentEvent& e) {
   if (e.charge_id.empty() || e.charge_id.size() > 255) {
     return make_error(ErrorCode::invalid_argument, "payment without a valid charge id");
@@ -48,12 +56,16 @@ Result<CreditOutcome> PaymentService::apply_payment(const PaymentEvent& e) {
       out.duplicate = true;
       return out;
     }
-    const Plan* plan = plans_.find(e.plan_id);
-    if (plan == nullptr || plan->price_stars == 0) {
-      out.problem = "payment for unknown plan '" + e.plan_id + "'";
-    } else if (e.currency != "XTR" || e.amount != plan->price_stars) {
-      out.problem = "payment of " + std::to_string(e.amount) + " " + e.currency + " does not match the price of " +
-                    std::to_string(plan->price_stars) + " XTR";
+    switch (check_price(plans_, e.plan_id, e.currency, e.amount)) {
+      case PriceCheck::ok:
+        break;
+      case PriceCheck::not_on_sale:
+        out.problem = "payment for unknown plan '" + e.plan_id + "'";
+        break;
+      case PriceCheck::wrong_price:
+        out.problem = "payment of " + std::to_string(e.amount) + " " + e.currency + " does not match the price of " +
+                      std::to_string(plans_.find(e.plan_id)->price_stars) + " XTR";
+        break;
     }
     if (!out.problem.empty()) return out;
 
@@ -91,8 +103,7 @@ Result<RefundOutcome> PaymentService::refund(std::string_view charge_id) {
 }
 
 Result<Subscription> PaymentService::grant(UserId user, std::string_view plan_id, int days) {
-  const Plan* plan = plans_.find(plan_id);
-  if (plan == nullptr || plan->price_stars == 0) {
+  if (plans_.find_on_sale(plan_id) == nullptr) {
     return make_error(ErrorCode::invalid_argument, "unknown paid plan '" + std::string(plan_id) + "'");
   }
   if (days < 1 || days > 3660) return make_error(ErrorCode::invalid_argument, "days must be between 1 and 3660");

@@ -26,6 +26,12 @@ struct RefundOutcome {
   std::optional<Subscription> revoked;
 };
 
+// What Telegram's pre-checkout query and the successful payment must agree on: a plan on sale,
+// paid in Stars ("XTR") at exactly its price.
+enum class PriceCheck { ok, not_on_sale, wrong_price };
+PriceCheck check_price(const PlanCatalog& plans, std::string_view plan_id, std::string_view currency,
+                       std::int64_t amount);
+
 // The payments ledger and the subscriptions it buys. Each charge id is applied once.
 class PaymentService {
  public:

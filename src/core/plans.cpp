@@ -64,6 +64,11 @@ const Plan* PlanCatalog::find(std::string_view id) const {
   return nullptr;
 }
 
+const Plan* PlanCatalog::find_on_sale(std::string_view id) const {
+  const Plan* plan = find(id);
+  return plan != nullptr && on_sale(*plan) ? plan : nullptr;
+}
+
 std::vector<Plan> PlanCatalog::paid() const { return {plans_.begin() + 1, plans_.end()}; }
 
 }  // namespace igb::core

@@ -16,6 +16,9 @@ class PlanCatalog {
 
   const Plan& free() const { return plans_.front(); }
   const Plan* find(std::string_view id) const;
+  // The plan if it is on sale (see on_sale), else null: what an invoice, a pre-checkout and a
+  // payment may name.
+  const Plan* find_on_sale(std::string_view id) const;
   const std::vector<Plan>& all() const { return plans_; }
   std::vector<Plan> paid() const;
 

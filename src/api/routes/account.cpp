@@ -24,8 +24,7 @@ json::object subscription_json(const core::QuotaStatus& q) {
 net::awaitable<server::Response> subscription(ApiContext* ctx, server::Request& req) {
   auto user = co_await authenticate(*ctx, req);
   if (!user) co_return error_response(user.error());
-  auto read_quota = [ctx, id = user->id] { return ctx->quota.status(id); };
-  auto q = co_await ctx->pool.run(read_quota);
+  auto q = co_await ctx->account.quota(user->id);
   co_return server::Response::json(200, json::serialize(subscription_json(q)));
 }
 
@@ -43,11 +42,11 @@ net::awaitable<server::Response> subscribe(ApiContext* ctx, server::Request& req
   auto plan = parsed->string("plan");
   if (auto errors = parsed->errors(); !errors.empty()) co_return validation_error(errors);
   std::string plan_id = std::move(plan).value();
-  const auto* p = ctx->plans.find(plan_id);
-  if (p == nullptr || p->price_stars <= 0) {
+  const auto* p = ctx->plans.find_on_sale(plan_id);
+  if (p == nullptr) {
     co_return validation_error({{"plan", "not a plan on sale (see GET /v1/plans)", "value_error.plan"}});
   }
-  if (!ctx->billing.invoice_link) co_return payments_unavailable();
+  if (ctx->gateway == nullptr) co_return payments_unavailable();
   auto link = co_await ctx->billing.invoice_link(user->id, plan_id);
   if (!link) co_return error_response(link.error());
   json::object body{{"payment_url", link.value()},
@@ -62,11 +61,10 @@ net::awaitable<server::Response> subscribe(ApiContext* ctx, server::Request& req
 net::awaitable<server::Response> unsubscribe(ApiContext* ctx, server::Request& req) {
   auto user = co_await authenticate(*ctx, req);
   if (!user) co_return error_response(user.error());
-  if (!ctx->billing.set_auto_renew) co_return payments_unavailable();
+  if (ctx->gateway == nullptr) co_return payments_unavailable();
   auto changed = co_await ctx->billing.set_auto_renew(user->id, false);
   if (!changed) co_return error_response(changed.error());
-  auto read_quota = [ctx, id = user->id] { return ctx->quota.status(id); };
-  auto q = co_await ctx->pool.run(read_quota);
+  auto q = co_await ctx->account.quota(user->id);
   co_return server::Response::json(200, json::serialize(subscription_json(q)));
 }
 

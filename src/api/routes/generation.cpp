@@ -49,9 +49,7 @@ net::awaitable<server::Response> generate(ApiContext* ctx, server::Request& req)
     if (!ratio) {
       in.add({"aspect_ratio", "must look like 16:9 (each side 1 to 21, at most 4:1)", "value_error.format"});
     } else {
-      auto read_quota = [ctx, id = user->id] { return ctx->quota.status(id); };
-      auto quota = co_await ctx->pool.run(read_quota);
-      auto d = core::dimensions_for(*ratio, quota.plan.max_pixels, quota.plan.max_side);
+      auto d = co_await ctx->generation.fit(user->id, *ratio);
       r.params.width = d.width;
       r.params.height = d.height;
     }
@@ -61,7 +59,7 @@ net::awaitable<server::Response> generate(ApiContext* ctx, server::Request& req)
   }
   if (auto errors = in.errors(); !errors.empty()) co_return validation_error(errors);
 
-  auto submitted = co_await ctx->submits->submit(r);
+  auto submitted = co_await ctx->generation.submit(r);
   if (!submitted) {
     const auto& e = submitted.error();
     if (e.code == core::ErrorCode::quota_exhausted) {
@@ -71,8 +69,7 @@ net::awaitable<server::Response> generate(ApiContext* ctx, server::Request& req)
     }
     if (e.code == core::ErrorCode::too_many_failures) {
       // The limit by name, with the counts and when the period (and so the refusal) ends.
-      auto read_quota = [ctx, id = user->id] { return ctx->quota.status(id); };
-      auto q = co_await ctx->pool.run(read_quota);
+      auto q = co_await ctx->generation.quota(user->id);
       json::object limit{{"name", "failed_attempts_per_period"}, {"value", q.failed_limit},
                          {"failed", q.failed}, {"resets_at", iso8601(q.resets_at)}};
       co_return error_response(e, "\"limit\":" + json::serialize(limit));
@@ -99,8 +96,7 @@ net::awaitable<server::Response> status(ApiContext* ctx, server::Request& req) {
   const auto& job_id = req.params.at("job_id");
   const auto now = ctx->clock.now();
   if (auto cached = ctx->statuses->find(job_id, user->id, now)) co_return server::Response::json(200, std::move(*cached));
-  auto read_view = [ctx, job_id, owner = user->id] { return ctx->jobs.view(job_id, owner); };
-  auto view = co_await ctx->pool.run(read_view);
+  auto view = co_await ctx->generation.view(job_id, user->id);
   if (!view) co_return error_response(view.error());
   auto body = json::serialize(job_json(*view, ctx->options));
   const auto ttl = core::is_terminal(view->job.status) ? std::chrono::milliseconds(std::chrono::hours(1))
@@ -123,8 +119,7 @@ net::awaitable<void> stream_job(ApiContext* ctx, std::string job_id, core::UserI
   auto last_sent = Clock::now();
   while (true) {
     const auto read_at = Clock::now();
-    auto read_view = [ctx, job_id, owner] { return ctx->jobs.view(job_id, owner); };
-    auto view = co_await ctx->pool.run(read_view);
+    auto view = co_await ctx->generation.view(job_id, owner);
     ctx->metrics.record_stream_read();
     if (!view) co_return;
     auto data = json::serialize(job_json(*view, ctx->options));
@@ -163,8 +158,7 @@ net::awaitable<server::Response> events(ApiContext* ctx, server::Request& req) {
   auto user = co_await authenticate(*ctx, req);
   if (!user) co_return error_response(user.error());
   const auto job_id = req.params.at("job_id");
-  auto check_owner = [ctx, job_id, owner = user->id] { return ctx->jobs.view(job_id, owner); };
-  auto view = co_await ctx->pool.run(check_owner);
+  auto view = co_await ctx->generation.view(job_id, user->id);
   if (!view) co_return error_response(view.error());
   auto [slot, refusal] = ctx->streams->take(user->id, ctx->options.events_per_user, ctx->options.events_per_process);
   if (!slot) {
@@ -187,12 +181,7 @@ net::awaitable<server::Response> events(ApiContext* ctx, server::Request& req) {
 net::awaitable<server::Response> cancel(ApiContext* ctx, server::Request& req) {
   auto user = co_await authenticate(*ctx, req);
   if (!user) co_return error_response(user.error());
-  auto cancel_and_read = [ctx, job_id = req.params.at("job_id"), owner = user->id]()
-      -> core::Result<core::JobService::JobView> {
-    if (auto charged = ctx->jobs.cancel(job_id, owner); !charged) return std::move(charged).error();
-    return ctx->jobs.view(job_id, owner);
-  };
-  auto view = co_await ctx->pool.run(cancel_and_read);
+  auto view = co_await ctx->generation.cancel_and_view(req.params.at("job_id"), user->id);
   ctx->statuses->erase(req.params.at("job_id"));
   if (!view) co_return error_response(view.error());
   co_return server::Response::json(200, json::serialize(job_json(*view, ctx->options)));

@@ -8,31 +8,13 @@ namespace {
 
 namespace net = boost::asio;
 
-struct Found {
-  core::Image image;
-  std::string bytes;
-};
-
 net::awaitable<server::Response> image(ApiContext* ctx, server::Request& req) {
   auto user = co_await authenticate(*ctx, req);
   if (!user) co_return error_response(user.error());
   const auto id = req.params.at("image_id");
   const auto etag = "\"" + id + "\"";
   const bool not_modified = req.header("If-None-Match") == etag;
-  auto load = [ctx, id, owner = user->id, not_modified]() -> std::optional<Found> {
-    std::optional<core::Image> image;
-    {
-      auto tx = ctx->store.begin(core::TxMode::read);
-      if (!tx->image_owned_by(id, owner)) return std::nullopt;
-      image = tx->find_image(id);
-    }
-    if (!image) return std::nullopt;
-    if (not_modified) return Found{*image, {}};
-    auto bytes = ctx->images.read(*image);
-    if (!bytes) return std::nullopt;
-    return Found{*image, std::move(*bytes)};
-  };
-  auto found = co_await ctx->pool.run(load);
+  auto found = co_await ctx->generation.own_image(id, user->id, /*with_bytes=*/!not_modified);
   if (!found) co_return error_response(core::make_error(core::ErrorCode::not_found, "no such image"));
   server::Response res;
   res.status = not_modified ? 304 : 200;

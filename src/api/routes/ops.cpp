@@ -10,6 +10,7 @@
 #include "api/metrics.hpp"
 #include "api/routes/routes.hpp"
 #include "gen/router.hpp"
+#include "usecases/operations.hpp"
 
 namespace igb::api {
 namespace {
@@ -49,14 +50,7 @@ net::awaitable<server::Response> readyz(ApiContext* ctx, std::function<std::stri
       cache.computing = false;
     }
   } done{*cache};
-  auto check = [check_database] {
-    try {
-      return check_database();
-    } catch (const std::exception& e) {
-      return std::string("database unreachable: ") + e.what();
-    }
-  };
-  auto db_problem = co_await ctx->pool.run(check);
+  auto db_problem = co_await usecases::database_problem(ctx->pool, check_database);
   if (!db_problem.empty()) spdlog::warn("readyz: {}", db_problem);
   json::object checks{{"database", db_problem.empty() ? "ok" : "unavailable"}};
   bool ready = db_problem.empty();
@@ -81,17 +75,8 @@ net::awaitable<server::Response> readyz(ApiContext* ctx, std::function<std::stri
 }
 
 net::awaitable<server::Response> metrics(ApiContext* ctx, server::Request&) {
-  auto count_jobs = [ctx] {
-    std::vector<std::pair<std::string, std::int64_t>> out;
-    auto tx = ctx->store.begin(core::TxMode::read);
-    for (auto st : {core::JobStatus::queued, core::JobStatus::running, core::JobStatus::succeeded,
-                    core::JobStatus::failed, core::JobStatus::canceled}) {
-      out.emplace_back(core::to_string(st), tx->count_jobs(st));
-    }
-    return out;
-  };
-  auto counts = co_await ctx->pool.run(count_jobs);
-  for (const auto& [state, n] : counts) ctx->metrics.set_jobs(state, static_cast<double>(n));
+  auto counts = co_await ctx->generation.counts();
+  for (const auto& [state, n] : counts) ctx->metrics.set_jobs(core::to_string(state), static_cast<double>(n));
   server::Response res;
   res.headers = {{"Content-Type", "text/plain; version=0.0.4; charset=utf-8"}};
   res.body = ctx->metrics.render();

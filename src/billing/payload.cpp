@@ -1,9 +1,9 @@
-#include "bot/payload.hpp"
+#include "billing/payload.hpp"
 
 #include "util/crypto.hpp"
 #include "util/strings.hpp"
 
-namespace igb::bot {
+namespace igb::billing {
 namespace {
 
 std::string mac_of(std::string_view body, std::string_view secret) {
@@ -30,4 +30,4 @@ std::optional<InvoicePayload> verify_payload(std::string_view payload, std::stri
   return InvoicePayload{.user_id = *user, .plan_id = parts[2]};
 }
 
-}  // namespace igb::bot
+}  // namespace igb::billing

@@ -1,8 +1,8 @@
-#include "api/submit_batcher.hpp"
+#include "usecases/submit_batcher.hpp"
 
 #include <vector>
 
-namespace igb::api {
+namespace igb::usecases {
 
 namespace net = boost::asio;
 
@@ -60,4 +60,4 @@ void SubmitBatcher::drain() {
   }
 }
 
-}  // namespace igb::api
+}  // namespace igb::usecases

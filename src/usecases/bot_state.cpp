@@ -1,0 +1,139 @@
+#include "usecases/bot_state.hpp"
+
+#include <stdexcept>
+
+#include "util/crypto.hpp"
+
+namespace igb::usecases {
+
+std::string ensure_webhook_secret(core::Store& store) {
+  auto tx = store.begin(core::TxMode::write);
+  auto secret = tx->get_setting(kWebhookSecretKey);
+  if (!secret) {
+    secret = util::random_hex(24);
+    tx->put_setting(kWebhookSecretKey, *secret);
+  }
+  tx->commit();
+  return *secret;
+}
+
+net::awaitable<std::optional<std::int64_t>> BotState::polling_offset() {
+  auto read_offset = [&]() -> std::optional<std::int64_t> {
+    auto tx = d_.store.begin(core::TxMode::read);
+    auto v = tx->get_setting(kPollingOffsetKey);
+    if (!v) return std::nullopt;
+    return std::stoll(*v);
+  };
+  auto offset = co_await d_.pool.run(read_offset);
+  co_return offset;
+}
+
+net::awaitable<void> BotState::store_updates(std::vector<core::InboxUpdate> updates,
+                                             std::optional<std::int64_t> next_offset) {
+  auto store = [&] {
+    auto tx = d_.store.begin(core::TxMode::write);
+    for (const auto& u : updates) tx->insert_inbox_update(u);
+    if (next_offset) tx->put_setting(kPollingOffsetKey, std::to_string(*next_offset));
+    tx->commit();
+  };
+  co_await d_.pool.run(store);
+}
+
+net::awaitable<std::vector<core::InboxUpdate>> BotState::inbox(std::int64_t after_update_id, int limit) {
+  auto read = [&] {
+    auto tx = d_.store.begin(core::TxMode::read);
+    return tx->inbox_updates(after_update_id, limit);
+  };
+  auto rows = co_await d_.pool.run(read);
+  co_return rows;
+}
+
+net::awaitable<void> BotState::forget_update(std::int64_t update_id) {
+  auto forget = [&] {
+    auto tx = d_.store.begin(core::TxMode::write);
+    tx->delete_inbox_update(update_id);
+    tx->commit();
+  };
+  co_await d_.pool.run(forget);
+}
+
+net::awaitable<std::string> BotState::webhook_secret() {
+  auto read_secret = [&] {
+    auto tx = d_.store.begin(core::TxMode::read);
+    return tx->get_setting(kWebhookSecretKey).value_or("");
+  };
+  auto secret = co_await d_.pool.run(read_secret);
+  co_return secret;
+}
+
+net::awaitable<std::vector<core::Job>> BotState::undelivered_jobs(core::Timestamp since, int limit) {
+  auto read = [&] {
+    auto tx = d_.store.begin(core::TxMode::read);
+    return tx->undelivered_bot_jobs(since, limit);
+  };
+  auto jobs = co_await d_.pool.run(read);
+  co_return jobs;
+}
+
+net::awaitable<void> BotState::mark_delivered(std::string job_id) {
+  auto mark = [&] {
+    auto tx = d_.store.begin(core::TxMode::write);
+    tx->set_job_delivered(job_id, d_.clock.now());
+    tx->commit();
+  };
+  co_await d_.pool.run(mark);
+}
+
+net::awaitable<void> BotState::save_file_id(std::string image_id, std::string file_id) {
+  auto save = [&] {
+    auto tx = d_.store.begin(core::TxMode::write);
+    tx->set_image_file_id(image_id, file_id);
+    tx->commit();
+  };
+  co_await d_.pool.run(save);
+}
+
+net::awaitable<std::vector<core::Notice>> BotState::notices_due(core::Timestamp images_since) {
+  if (d_.notices == nullptr) throw std::logic_error("BotState::notices_due without a NoticeService");
+  auto find = [&] { return d_.notices->due(images_since); };
+  auto due = co_await d_.pool.run(find);
+  co_return due;
+}
+
+net::awaitable<bool> BotState::mark_notice_sent(core::Notice notice) {
+  if (d_.notices == nullptr) throw std::logic_error("BotState::mark_notice_sent without a NoticeService");
+  auto mark = [&] { return d_.notices->mark_sent(notice); };
+  auto marked = co_await d_.pool.run(mark);
+  co_return marked;
+}
+
+net::awaitable<std::optional<core::User>> BotState::find_user(core::UserId id) {
+  auto load = [&] {
+    auto tx = d_.store.begin(core::TxMode::read);
+    return tx->find_user(id);
+  };
+  auto user = co_await d_.pool.run(load);
+  co_return user;
+}
+
+net::awaitable<BotState::BroadcastPage> BotState::next_broadcast_page(int limit) {
+  auto read = [&] {
+    auto tx = d_.store.begin(core::TxMode::read);
+    BroadcastPage p{.broadcast = tx->next_broadcast()};
+    if (p.broadcast) p.users = tx->reachable_users(p.broadcast->cursor, limit);
+    return p;
+  };
+  auto page = co_await d_.pool.run(read);
+  co_return page;
+}
+
+net::awaitable<void> BotState::save_broadcast(core::Broadcast broadcast) {
+  auto save = [&] {
+    auto tx = d_.store.begin(core::TxMode::write);
+    tx->update_broadcast(broadcast);
+    tx->commit();
+  };
+  co_await d_.pool.run(save);
+}
+
+}  // namespace igb::usecases
