@@ -18,16 +18,10 @@ std::string format_time(core::Timestamp t) {
 
 net::awaitable<std::optional<Bot::Ctx>> Bot::Ctx::load(Bot& bot, telegram::User from, telegram::Chat chat,
                                                        bool even_banned) {
-  auto upsert = [&] {
-    auto user = bot.d_.accounts.ensure_user(from.id, from.username, from.language_code);
-    // Writing to the bot again means they unblocked it.
-    if (user.blocked_bot && chat.is_private()) {
-      auto unblocked = bot.d_.accounts.set_blocked_bot(from.id, false);
-      if (unblocked.ok()) user.blocked_bot = false;
-    }
-    return user;
-  };
-  auto user = co_await bot.d_.pool.run(upsert);
+  // Writing to the bot again in a private chat means they unblocked it.
+  auto username = from.username;
+  auto language = from.language_code;
+  auto user = co_await bot.accounts_.ensure_user(from.id, std::move(username), std::move(language), chat.is_private());
   Ctx c{.user = user, .chat_id = chat.id, .group = chat.is_group(),
         .lang = bot.d_.texts.resolve(user.language.empty() ? from.language_code : user.language),
         .first_name = from.first_name};
@@ -36,7 +30,11 @@ net::awaitable<std::optional<Bot::Ctx>> Bot::Ctx::load(Bot& bot, telegram::User 
 }
 
 Context::Context(Bot& bot, const telegram::Update& update, std::optional<Bot::Ctx> who, Incoming incoming)
-    : bot_(bot), update_(update), who_(who ? std::move(*who) : Bot::Ctx{}), incoming_(std::move(incoming)) {}
+    : bot_(bot),
+      update_(update),
+      who_(who ? std::move(*who) : Bot::Ctx{}),
+      incoming_(std::move(incoming)),
+      admin_({.admin = bot.d_.admin, .pool = bot.d_.pool}) {}
 
 Context::~Context() = default;
 
@@ -102,6 +100,9 @@ net::awaitable<void> Context::answer_callback_text(std::string text, bool alert)
   co_await bot_.answer(q->id, std::move(text), alert);
 }
 
+usecases::Generation& Context::generation() { return bot_.generation_; }
+usecases::Accounts& Context::accounts() { return bot_.accounts_; }
+usecases::Billing& Context::billing() { return bot_.billing_; }
 const BotDeps& Context::deps() const { return bot_.d_; }
 const BotOptions& Context::options() const { return bot_.o_; }
 void Context::wake_delivery() { bot_.wake_delivery(); }

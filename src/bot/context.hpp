@@ -2,6 +2,7 @@
 // Private to the bot's sources: the update being handled, and the Context a handler gets.
 #include "bot/bot.hpp"
 #include "bot/router.hpp"
+#include "usecases/bot_admin.hpp"
 
 namespace igb::bot {
 
@@ -106,6 +107,12 @@ class Context {
   net::awaitable<void> answer_callback_text(std::string text, bool alert = false);
   bool answered() const { return answered_; }
 
+  // The use cases (src/usecases): each call owns its transaction and its hop to the blocking pool.
+  usecases::Generation& generation();
+  usecases::Accounts& accounts();
+  usecases::Billing& billing();
+  usecases::Admin& admin() { return admin_; }
+
   // The rest of the bot: its services and settings, and what handlers share with delivery.
   const BotDeps& deps() const;
   const BotOptions& options() const;
@@ -125,6 +132,7 @@ class Context {
   Bot::Ctx who_;
   Incoming incoming_;
   bool answered_ = false;
+  usecases::Admin admin_;
 };
 
 }  // namespace igb::bot

@@ -110,8 +110,7 @@ net::awaitable<void> submit(Context& c, core::JobParams params, int count, std::
                .lang = c.lang(), .group = c.group()};
   core::SubmitRequest request{.user = c.user().id, .params = std::move(params), .count = count, .source = "bot",
                               .meta = encode_meta(meta)};
-  auto queue = [&] { return d.jobs.submit(request); };
-  auto outcome = co_await d.pool.run(queue);
+  auto outcome = co_await c.generation().submit(std::move(request));
   if (outcome.ok()) {
     if (d.job_queued) d.job_queued();
     c.wake_delivery();
@@ -122,8 +121,7 @@ net::awaitable<void> submit(Context& c, core::JobParams params, int count, std::
   telegram::InlineKeyboardMarkup kb;
   switch (e.code) {
     case core::ErrorCode::quota_exhausted: {
-      auto read = [&] { return d.quota.status(c.user().id); };
-      auto q = co_await d.pool.run(read);
+      auto q = co_await c.generation().quota(c.user().id);
       text = c.t("quota.exhausted", {{"limit", std::to_string(q.limit)}, {"when", format_time(q.resets_at)}});
       kb = c.plan_buttons();
       break;
@@ -135,8 +133,7 @@ net::awaitable<void> submit(Context& c, core::JobParams params, int count, std::
       break;
     }
     case core::ErrorCode::too_many_failures: {
-      auto read = [&] { return d.quota.status(c.user().id); };
-      auto q = co_await d.pool.run(read);
+      auto q = co_await c.generation().quota(c.user().id);
       text = c.t("quota.too_many_failures", {{"limit", std::to_string(q.failed_limit)}, {"when", format_time(q.resets_at)}});
       break;
     }

@@ -7,7 +7,6 @@ namespace igb::bot::handlers {
 namespace {
 
 net::awaitable<void> set_banned(Context& c, bool ban) {
-  const auto& d = c.deps();
   const std::string command = ban ? "ban" : "unban";
   auto w = admin_words(c.text());
   auto user = w.size() == 1 ? positive_id(w[0]) : std::nullopt;
@@ -15,8 +14,7 @@ net::awaitable<void> set_banned(Context& c, bool ban) {
   if (!user) {
     reply = c.t("admin.usage_" + command);
   } else {
-    auto set = [&] { return d.accounts.set_banned(*user, ban); };
-    auto done = co_await d.pool.run(set);
+    auto done = co_await c.accounts().set_banned(*user, ban);
     reply = done.ok() ? c.t(ban ? "admin.banned" : "admin.unbanned", {{"user", w[0]}})
                       : c.t("admin.failed", {{"reason", done.error().public_message}});
     if (done.ok()) spdlog::info("bot: admin {} {} user {}", c.user().id, command, *user);

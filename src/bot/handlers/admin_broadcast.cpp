@@ -7,15 +7,13 @@ namespace igb::bot::handlers {
 namespace {
 
 net::awaitable<void> broadcast(Context& c) {
-  const auto& d = c.deps();
   std::string reply;
   if (c.text().empty()) {
     reply = c.t("admin.usage_broadcast");
   } else {
     const auto admin = c.user().id;
-    const auto& text = c.text();
-    auto queue = [&] { return d.admin.queue_broadcast(text, admin); };
-    auto queued = co_await d.pool.run(queue);
+    auto text = c.text();
+    auto queued = co_await c.admin().queue_broadcast(std::move(text), admin);
     if (!queued.ok()) {
       reply = c.t("admin.failed", {{"reason", queued.error().public_message}});
     } else {

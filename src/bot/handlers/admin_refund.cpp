@@ -12,7 +12,8 @@ net::awaitable<void> refund(Context& c) {
   if (w.size() != 1) {
     reply = c.t("admin.usage_refund");
   } else {
-    auto refunded = co_await c.deps().billing.refund(w[0]);
+    auto charge = w[0];
+    auto refunded = co_await c.billing().refund(std::move(charge));
     if (!refunded.ok()) {
       reply = c.t("admin.failed", {{"reason", refunded.error().public_message}});
     } else if (refunded->duplicate) {

@@ -5,9 +5,7 @@ namespace igb::bot::handlers {
 namespace {
 
 net::awaitable<void> stats(Context& c) {
-  const auto& d = c.deps();
-  auto read = [&] { return d.admin.stats(); };
-  auto s = co_await d.pool.run(read);
+  auto s = co_await c.admin().stats();
   auto text = c.t("admin.stats_title") + "\n" + core::describe(s);
   auto sent = co_await c.reply_text(std::move(text));
   (void)sent;

@@ -6,10 +6,8 @@ namespace {
 
 // The job is read as the presser's: another user's job id is a stale button.
 net::awaitable<void> again_job(Context& c, std::string job_id, bool variations) {
-  const auto& d = c.deps();
   const auto user = c.user().id;
-  auto read = [&] { return d.jobs.get(job_id, user); };
-  auto job = co_await d.pool.run(read);
+  auto job = co_await c.generation().job(std::move(job_id), user);
   if (!job.ok()) {
     co_await c.answer_callback("button.stale");
     co_return;
@@ -19,9 +17,8 @@ net::awaitable<void> again_job(Context& c, std::string job_id, bool variations) 
   params.seed.reset();  // a new seed: the worker picks one
   int count = 1;
   if (variations) {
-    auto plan_of = [&] { return d.quota.status(user).plan; };
-    auto plan = co_await d.pool.run(plan_of);
-    count = std::min(plan.images_per_request, 3);
+    auto q = co_await c.generation().quota(user);
+    count = std::min(q.plan.images_per_request, 3);
   }
   co_await submit(c, std::move(params), count, c.message_id());
 }

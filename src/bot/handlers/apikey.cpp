@@ -15,14 +15,7 @@ telegram::InlineKeyboardMarkup key_buttons(const Context& c, int keys) {
 }
 
 net::awaitable<void> apikey(Context& c) {
-  const auto& d = c.deps();
-  const auto user = c.user().id;
-  auto count_keys = [&] {
-    int n = 0;
-    for (const auto& k : d.accounts.api_keys(user)) n += !k.revoked_at;
-    return n;
-  };
-  int n = co_await d.pool.run(count_keys);
+  int n = co_await c.accounts().active_api_keys(c.user().id);
   auto kb = key_buttons(c, n);
   auto text = c.t("apikey.text", {{"count", std::to_string(n)}});
   auto sent = co_await c.reply_menu(std::move(text), std::move(kb));

@@ -6,11 +6,10 @@ namespace igb::bot::handlers {
 namespace {
 
 net::awaitable<void> apikey_button(Context& c, ApiKeyData data) {
-  const auto& d = c.deps();
   const auto user = c.user().id;
   if (data.action == "new") {
-    auto create = [&] { return d.accounts.create_api_key(user, "telegram"); };
-    auto key = co_await d.pool.run(create);
+    std::string name = "telegram";
+    auto key = co_await c.accounts().create_api_key(user, std::move(name));
     co_await c.answer_callback();
     if (key.ok()) {
       auto text = c.t("apikey.created", {{"key", key->secret}});
@@ -18,14 +17,7 @@ net::awaitable<void> apikey_button(Context& c, ApiKeyData data) {
       (void)sent;
     }
   } else if (data.action == "del") {
-    auto revoke = [&] {
-      int n = 0;
-      for (const auto& k : d.accounts.api_keys(user)) {
-        if (!k.revoked_at && d.accounts.revoke_api_key(user, k.id).ok()) ++n;
-      }
-      return n;
-    };
-    int n = co_await d.pool.run(revoke);
+    int n = co_await c.accounts().revoke_api_keys(user);
     Args args{{"count", std::to_string(n)}};
     co_await c.answer_callback("apikey.revoked", args, true);
   }

@@ -13,13 +13,14 @@ telegram::InlineKeyboardMarkup pay_button(const Context& c, const std::string& u
 net::awaitable<void> buy(Context& c, BuyData data) {
   const auto& d = c.deps();
   const auto* plan = d.plans.find(data.plan_id);
-  if (!d.billing.selling() || plan == nullptr || plan->price_stars <= 0) {
+  if (!c.billing().selling() || plan == nullptr || plan->price_stars <= 0) {
     Args none;
     co_await c.answer_callback("payments.unavailable", none, true);
     co_return;
   }
   co_await c.answer_callback();
-  auto link = co_await d.billing.invoice_link(c.user().id, data.plan_id);
+  auto plan_id = data.plan_id;
+  auto link = co_await c.billing().invoice_link(c.user().id, std::move(plan_id));
   if (!link.ok()) {
     auto sent = co_await c.reply("error.internal");
     (void)sent;

@@ -5,16 +5,13 @@ namespace igb::bot::handlers {
 namespace {
 
 net::awaitable<void> cancel_job(Context& c, CancelJobData data) {
-  const auto& d = c.deps();
   const auto user = c.user().id;
-  auto read = [&] { return d.jobs.get(data.job_id, user); };
-  auto job = co_await d.pool.run(read);
+  auto job = co_await c.generation().job(data.job_id, user);
   if (!job.ok()) {
     co_await c.answer_callback("button.stale");
     co_return;
   }
-  auto cancel = [&] { return d.jobs.cancel(data.job_id, user); };
-  auto done = co_await d.pool.run(cancel);
+  auto done = co_await c.generation().cancel(std::move(data.job_id), user);
   if (done.ok()) c.wake_delivery();
   co_await c.answer_callback(done.ok() ? (*done ? "status.canceled_counted" : "status.canceled") : "button.stale");
 }

@@ -5,25 +5,7 @@ namespace igb::bot::handlers {
 namespace {
 
 net::awaitable<void> history(Context& c) {
-  const auto& d = c.deps();
-  struct Item {
-    core::Job job;
-    core::Image image;
-  };
-  const auto user = c.user().id;
-  const int size = c.options().history_size;
-  auto read = [&] {
-    std::vector<Item> out;
-    auto tx = d.store.begin(core::TxMode::read);
-    for (auto& j : tx->jobs_of(user, 50)) {
-      if (j.status != core::JobStatus::succeeded || !j.image_id) continue;
-      auto image = tx->find_image(*j.image_id);
-      if (image) out.push_back({std::move(j), std::move(*image)});
-      if (static_cast<int>(out.size()) >= size) break;
-    }
-    return out;
-  };
-  auto items = co_await d.pool.run(read);
+  auto items = co_await c.generation().history(c.user().id, c.options().history_size);
   if (items.empty()) {
     auto sent = co_await c.reply("history.empty");
     (void)sent;

@@ -10,9 +10,8 @@ net::awaitable<void> language(Context& c, LanguageData data) {
     co_await c.answer_callback("button.stale");
     co_return;
   }
-  const auto user = c.user().id;
-  auto save = [&] { return d.accounts.set_language(user, data.lang); };
-  auto saved = co_await d.pool.run(save);
+  auto lang = data.lang;
+  auto saved = co_await c.accounts().set_language(c.user().id, std::move(lang));
   (void)saved;
   c.set_lang(data.lang);
   c.user().language = data.lang;

@@ -12,9 +12,7 @@ std::optional<telegram::InlineKeyboardMarkup> renewal_button(const Context& c, c
 }
 
 net::awaitable<void> me(Context& c) {
-  const auto& d = c.deps();
-  auto read = [&] { return d.quota.status(c.user().id); };
-  auto q = co_await d.pool.run(read);
+  auto q = co_await c.accounts().quota(c.user().id);
   std::string renewal;
   if (q.subscription && q.subscription->auto_renew) {
     renewal = c.t("me.renews", {{"when", format_time(q.subscription->period_end)}});

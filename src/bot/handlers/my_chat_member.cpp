@@ -5,12 +5,10 @@ namespace igb::bot::handlers {
 namespace {
 
 net::awaitable<void> my_chat_member(Context& c) {
-  const auto& d = c.deps();
   const auto& u = *c.update().my_chat_member;
   if (!u.chat.is_private()) co_return;
   bool blocked = u.new_status == "kicked";
-  auto set = [&] { return d.accounts.set_blocked_bot(u.from.id, blocked); };
-  auto status = co_await d.pool.run(set);
+  auto status = co_await c.accounts().set_blocked_bot(u.from.id, blocked);
   (void)status;
 }
 

@@ -5,10 +5,7 @@ namespace igb::bot::handlers {
 namespace {
 
 net::awaitable<void> original(Context& c, OriginalData data) {
-  const auto& d = c.deps();
-  const auto user = c.user().id;
-  auto read = [&] { return d.jobs.get(data.job_id, user); };
-  auto job = co_await d.pool.run(read);
+  auto job = co_await c.generation().job(std::move(data.job_id), c.user().id);
   if (!job.ok()) {
     co_await c.answer_callback("button.stale");
     co_return;

@@ -3,32 +3,37 @@
 #include <spdlog/spdlog.h>
 
 #include "bot/context.hpp"
-#include "bot/payload.hpp"
 
 namespace igb::bot::handlers {
 namespace {
 
-// Empty if the query may go on; otherwise why not, in `lang`.
-std::string problem_of(const BotDeps& d, const telegram::PreCheckoutQuery& q, const std::string& lang) {
-  auto payload = verify_payload(q.invoice_payload, d.billing.payload_secret());
-  if (!payload || payload->user_id != q.from.id) return d.texts.text(lang, "payments.error_invoice");
-  const auto* plan = d.plans.find(payload->plan_id);
-  if (plan == nullptr || plan->price_stars <= 0) return d.texts.text(lang, "payments.error_plan");
-  if (q.currency != "XTR" || q.total_amount != plan->price_stars) return d.texts.text(lang, "payments.error_price");
-  return {};
+// The catalogue key of why the payment may not go on; empty if it may.
+std::string_view problem_key(usecases::Billing::Checkout checkout) {
+  using Checkout = usecases::Billing::Checkout;
+  switch (checkout) {
+    case Checkout::ok:
+      return {};
+    case Checkout::bad_invoice:
+      return "payments.error_invoice";
+    case Checkout::not_on_sale:
+      return "payments.error_plan";
+    case Checkout::wrong_price:
+      return "payments.error_price";
+    case Checkout::banned:
+      return "error.banned";
+  }
+  return "payments.error_invoice";
 }
 
 net::awaitable<void> pre_checkout(Context& c) {
   const auto& d = c.deps();
   const auto& q = *c.update().pre_checkout_query;
   auto lang = d.texts.resolve(q.from.language_code);
-  auto problem = problem_of(d, q, lang);
-  if (problem.empty()) {
-    // A banned user cannot use what they would buy: refuse before Telegram takes the Stars.
-    auto find = [&] { return d.accounts.get_user(q.from.id); };
-    auto user = co_await d.pool.run(find);
-    if (user.ok() && user->banned) problem = d.texts.text(lang, "error.banned");
-  }
+  auto payload = q.invoice_payload;
+  auto currency = q.currency;
+  auto checkout = co_await c.billing().pre_checkout(q.from.id, std::move(payload), std::move(currency), q.total_amount);
+  const auto key = problem_key(checkout);
+  std::string problem = key.empty() ? std::string() : d.texts.text(lang, key);
   if (!problem.empty()) spdlog::warn("bot: pre-checkout {} refused: {}", q.id, problem);
   telegram::AnswerPreCheckoutQuery a{.pre_checkout_query_id = q.id, .ok = problem.empty(), .error_message = problem};
   auto r = co_await d.api.answer_pre_checkout_query(std::move(a));

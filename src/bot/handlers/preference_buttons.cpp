@@ -8,14 +8,10 @@ namespace igb::bot::handlers {
 namespace {
 
 net::awaitable<void> save_preferences(Context& c) {
-  const auto& d = c.deps();
   const auto& u = c.user();
-  auto save = [&] {
-    auto tx = d.store.begin(core::TxMode::write);
-    tx->set_user_preferences(u.id, u.aspect_ratio, u.style);
-    tx->commit();
-  };
-  co_await d.pool.run(save);
+  auto ratio = u.aspect_ratio;
+  auto style = u.style;
+  co_await c.accounts().set_preferences(u.id, std::move(ratio), std::move(style));
   co_await c.answer_callback("settings.saved");
   co_await show_settings(c, c.editable_message());
 }

@@ -7,7 +7,6 @@ namespace igb::bot::handlers {
 namespace {
 
 net::awaitable<void> prompt(Context& c) {
-  const auto& d = c.deps();
   const auto& limits = c.options().prompt_limits;
   auto reply_to = c.message_id();
   auto parsed = parse_prompt(c.text(), limits);
@@ -25,9 +24,7 @@ net::awaitable<void> prompt(Context& c) {
   // The size: the option, else the user's default, else square, fitted to the plan.
   std::string ar = req.aspect_ratio.value_or(user.aspect_ratio.empty() ? "1:1" : user.aspect_ratio);
   auto ratio = core::parse_aspect_ratio(ar).value_or(std::pair{1, 1});
-  auto plan_of = [&] { return d.quota.status(user.id).plan; };
-  auto plan = co_await d.pool.run(plan_of);
-  auto dims = core::dimensions_for(ratio, plan.max_pixels, plan.max_side);
+  auto dims = co_await c.generation().fit(user.id, ratio);
   params.width = dims.width;
   params.height = dims.height;
   co_await submit(c, std::move(params), 1, reply_to);

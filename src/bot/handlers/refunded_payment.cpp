@@ -5,10 +5,9 @@ namespace igb::bot::handlers {
 namespace {
 
 net::awaitable<void> refunded_payment(Context& c) {
-  const auto& d = c.deps();
   const auto& p = *c.message()->refunded_payment;
-  auto refund = [&] { return d.payments.refund(p.telegram_payment_charge_id); };
-  auto outcome = co_await d.pool.run(refund);
+  auto charge = p.telegram_payment_charge_id;
+  auto outcome = co_await c.billing().refunded(std::move(charge));
   if (!outcome.ok() || outcome->duplicate || c.user().banned) co_return;
   Args args{{"stars", std::to_string(p.total_amount)}};
   auto sent = co_await c.reply("payments.refunded", args);

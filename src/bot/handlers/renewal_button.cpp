@@ -5,7 +5,7 @@ namespace igb::bot::handlers {
 namespace {
 
 net::awaitable<void> renewal(Context& c, RenewalData data) {
-  auto changed = co_await c.deps().billing.set_auto_renew(c.user().id, data.on);
+  auto changed = co_await c.billing().set_auto_renew(c.user().id, data.on);
   std::string text;
   if (changed.ok()) {
     text = c.t(data.on ? "payments.renew_on" : "payments.renew_off", {{"until", format_time(changed->period_end)}});

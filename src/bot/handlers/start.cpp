@@ -9,9 +9,7 @@ std::string period_key(const core::Plan& p) {
 }
 
 net::awaitable<void> start(Context& c) {
-  const auto& d = c.deps();
-  auto read = [&] { return d.quota.status(c.user().id); };
-  auto q = co_await d.pool.run(read);
+  auto q = co_await c.accounts().quota(c.user().id);
   Args args{{"name", c.first_name()},
             {"plan", q.plan.title},
             {"limit", std::to_string(q.limit)},

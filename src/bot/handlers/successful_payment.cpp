@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include "bot/context.hpp"
-#include "bot/payload.hpp"
 
 namespace igb::bot::handlers {
 namespace {
@@ -12,12 +11,12 @@ net::awaitable<void> successful_payment(Context& c) {
   const auto& d = c.deps();
   const auto& p = *c.message()->successful_payment;
   const auto user = c.user().id;
-  auto payload = verify_payload(p.invoice_payload, d.billing.payload_secret());
+  auto payload = c.billing().verify(p.invoice_payload);
   core::PaymentEvent event{.charge_id = p.telegram_payment_charge_id,
                            .provider_charge_id = p.provider_payment_charge_id,
                            .user_id = user,
                            // A payload that does not verify buys nothing; the payment is kept for a refund.
-                           .plan_id = payload && payload->user_id == user ? payload->plan_id : "",
+                           .plan_id = payload && payload->user == user ? payload->plan_id : "",
                            .amount = p.total_amount,
                            .currency = p.currency,
                            .is_recurring = p.is_recurring,
@@ -26,8 +25,7 @@ net::awaitable<void> successful_payment(Context& c) {
   if (p.subscription_expiration_date) {
     event.subscription_expiration = core::from_unix_ms(*p.subscription_expiration_date * 1000);
   }
-  auto apply = [&] { return d.payments.apply_payment(event); };
-  auto outcome = co_await d.pool.run(apply);
+  auto outcome = co_await c.billing().apply_payment(std::move(event));
   std::string text;
   if (!outcome.ok()) {
     spdlog::error("bot: payment {} not applied: {}", p.telegram_payment_charge_id, outcome.error().internal_detail);
