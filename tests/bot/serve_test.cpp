@@ -10,6 +10,7 @@
 #include "support/fake_bot_api.hpp"
 #include "support/fake_http_server.hpp"
 #include "support/process.hpp"
+#include "support/service_env.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_db.hpp"
 
@@ -21,19 +22,13 @@ using namespace std::chrono_literals;
 class BotProcess : public ::testing::Test {
  protected:
   std::unique_ptr<ChildProcess> run(const std::string& role, std::map<std::string, std::string> extra = {}) {
-    std::map<std::string, std::string> env{{"DATABASE_URL", db_->url()},
-                                           {"DATA_DIR", (dir_.path() / "data").string()},
-                                           {"HTTP_LISTEN", "127.0.0.1:0"},
-                                           {"HF_API_BASE", provider_.base_url()},
-                                           {"HF_TOKEN", "hf_test_secret_token"},
-                                           {"TELEGRAM_BOT_TOKEN", tg_.token()},
-                                           {"TELEGRAM_API_BASE", tg_.base_url()},
-                                           {"WORKER_CONCURRENCY", "2"},
-                                           {"SHUTDOWN_GRACE_SECONDS", "2"},
-                                           {"LOG_LEVEL", "debug"}};
-    for (auto& [k, v] : extra) env[k] = v;
-    return std::make_unique<ChildProcess>(
-        ChildProcess::Options{.argv = {IMGGENBOT_BIN, role}, .env = env, .cwd = dir_.path()});
+    auto env = ServiceEnv({.database_url = db_->url(), .dir = dir_.path(), .hf_api_base = provider_.base_url(),
+                           .log_level = "debug"})
+                   .with_telegram(tg_)
+                   .set("WORKER_CONCURRENCY", "2")
+                   .set("SHUTDOWN_GRACE_SECONDS", "2")
+                   .merge(extra);
+    return std::make_unique<ChildProcess>(env.process(role));
   }
 
   std::unique_ptr<TestDatabase> db_ = make_test_database(storage::Dialect::sqlite);

@@ -25,6 +25,7 @@
 #include "storage/store.hpp"
 #include "support/fake_http_server.hpp"
 #include "support/process.hpp"
+#include "support/service_env.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_db.hpp"
 #include "worker/worker_support.hpp"
@@ -72,25 +73,19 @@ class CrashSafety : public ::testing::Test {
     accounts_->ensure_user(kUser, "crash", "en");
   }
 
-  std::map<std::string, std::string> env() const {
-    return {{"DATABASE_URL", db_->url()},
-            {"DATA_DIR", (dir_.path() / "data").string()},
-            {"HTTP_LISTEN", "127.0.0.1:0"},
-            {"HF_API_BASE", hf_.base_url()},
-            {"HF_TOKEN", kHfToken},
-            {"IMGGENBOT_CONFIG", (dir_.path() / "config.toml").string()},
-            {"LOG_LEVEL", "info"},
-            {"WORKER_CONCURRENCY", "4"},
-            {"JOB_LEASE_SECONDS", "5"},  // the shortest allowed: killed workers' jobs come back soon
-            {"JOB_MAX_ATTEMPTS", "20"},
-            {"API_RATE_PER_MINUTE", "1000000000"},
-            {"API_RATE_BURST", "1000000000"},
-            {"SHUTDOWN_GRACE_SECONDS", std::to_string(kGraceSeconds)}};
+  ServiceEnv env() const {
+    return ServiceEnv({.database_url = db_->url(), .dir = dir_.path(), .hf_api_base = hf_.base_url(), .hf_token = kHfToken})
+        .set("IMGGENBOT_CONFIG", (dir_.path() / "config.toml").string())
+        .set("WORKER_CONCURRENCY", "4")
+        .set("JOB_LEASE_SECONDS", "5")  // the shortest allowed: killed workers' jobs come back soon
+        .set("JOB_MAX_ATTEMPTS", "20")
+        .set("API_RATE_PER_MINUTE", "1000000000")
+        .set("API_RATE_BURST", "1000000000")
+        .set("SHUTDOWN_GRACE_SECONDS", std::to_string(kGraceSeconds));
   }
 
   ChildProcess& start(const std::string& role) {
-    processes_.push_back(std::make_unique<ChildProcess>(
-        ChildProcess::Options{.argv = {IMGGENBOT_BIN, role}, .env = env(), .cwd = dir_.path()}));
+    processes_.push_back(std::make_unique<ChildProcess>(env().process(role)));
     auto& p = *processes_.back();
     EXPECT_TRUE(p.wait_for_output("imggenbot is up")) << p.err_so_far();
     return p;

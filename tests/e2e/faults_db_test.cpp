@@ -40,6 +40,7 @@
 #include "support/fake_bot_api.hpp"
 #include "support/fake_http_server.hpp"
 #include "support/process.hpp"
+#include "support/service_env.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_db.hpp"
 #include "worker/worker_support.hpp"
@@ -152,25 +153,19 @@ class FaultsFixture : public ::testing::Test {
     key_ = services_->accounts.create_api_key(kUser, "faults")->secret;
   }
 
-  std::map<std::string, std::string> env() const {
-    return {{"DATABASE_URL", url_},
-            {"DATA_DIR", (dir_.path() / "data").string()},
-            {"HTTP_LISTEN", "127.0.0.1:0"},
-            {"HF_API_BASE", hf_.base_url()},
-            {"HF_TOKEN", kHfToken},
-            {"IMGGENBOT_CONFIG", (dir_.path() / "config.toml").string()},
-            {"LOG_LEVEL", "info"},
-            {"WORKER_CONCURRENCY", "4"},
-            {"JOB_LEASE_SECONDS", "5"},  // the shortest allowed: a job whose worker lost the database comes back soon
-            {"JOB_MAX_ATTEMPTS", std::to_string(max_attempts_)},
-            {"API_RATE_PER_MINUTE", "1000000000"},
-            {"API_RATE_BURST", "1000000000"},
-            {"SHUTDOWN_GRACE_SECONDS", "2"}};
+  ServiceEnv env() const {
+    return ServiceEnv({.database_url = url_, .dir = dir_.path(), .hf_api_base = hf_.base_url(), .hf_token = kHfToken})
+        .set("IMGGENBOT_CONFIG", (dir_.path() / "config.toml").string())
+        .set("WORKER_CONCURRENCY", "4")
+        .set("JOB_LEASE_SECONDS", "5")  // the shortest allowed: a job whose worker lost the database comes back soon
+        .set("JOB_MAX_ATTEMPTS", std::to_string(max_attempts_))
+        .set("API_RATE_PER_MINUTE", "1000000000")
+        .set("API_RATE_BURST", "1000000000")
+        .set("SHUTDOWN_GRACE_SECONDS", "2");
   }
 
   ChildProcess& start(const std::string& role) {
-    processes_.push_back(std::make_unique<ChildProcess>(
-        ChildProcess::Options{.argv = {IMGGENBOT_BIN, role}, .env = env(), .cwd = dir_.path()}));
+    processes_.push_back(std::make_unique<ChildProcess>(env().process(role)));
     auto& p = *processes_.back();
     EXPECT_TRUE(p.wait_for_output("imggenbot is up")) << p.err_so_far();
     return p;
@@ -491,12 +486,8 @@ TEST_F(PostgresRestart, RequestsDuringTheOutageGet503WithRetryAfterAndEveryJobEn
 TEST_F(PostgresRestart, TheBotLosesNoMessageAndAnswersEachOnce) {
   use_free_plan(100);
   FakeBotApi tg;
-  auto vars = env();
-  vars["TELEGRAM_BOT_TOKEN"] = tg.token();
-  vars["TELEGRAM_API_BASE"] = tg.base_url();
-  vars["HF_HUB_BASE"] = "http://127.0.0.1:1";  // no provider mapping look-ups leave the machine
-  processes_.push_back(std::make_unique<ChildProcess>(
-      ChildProcess::Options{.argv = {IMGGENBOT_BIN, "serve"}, .env = vars, .cwd = dir_.path()}));
+  auto vars = env().with_telegram(tg).set("HF_HUB_BASE", "http://127.0.0.1:1");  // no provider mapping look-ups leave the machine
+  processes_.push_back(std::make_unique<ChildProcess>(vars.process("serve")));
   auto& serve = *processes_.back();
   ASSERT_TRUE(serve.wait_for_output("imggenbot is up")) << serve.err_so_far();
 
