@@ -77,9 +77,7 @@ std::string fixed(double v, int digits) {
 
 std::string tail(const std::string& s, std::size_t n = 2000) { return s.size() <= n ? s : s.substr(s.size() - n); }
 
-
 std::string mib(long kb) { return kb < 0 ? "?" : fixed(static_cast<double>(kb) / 1024, 1); }
-
 
 // The least time, from the first message, in which `per_chat` rate-limited messages to each of
 // `chats` private chats can all be accepted under `l`:
@@ -161,7 +159,8 @@ int run(const Options& o) {
   // The instant provider: a distinct PNG per request, made beforehand.
   std::vector<std::string> pngs;
   pngs.reserve(static_cast<std::size_t>(o.users));
-  for (int i = 0; i < o.users; ++i) pngs.push_back(imaging::make_png(o.image_size, o.image_size, static_cast<std::uint32_t>(i + 1)));
+  for (int i = 0; i < o.users; ++i)
+    pngs.push_back(imaging::make_png(o.image_size, o.image_size, static_cast<std::uint32_t>(i + 1)));
   std::atomic<std::size_t> provider_calls{0};
   std::mutex provider_mutex;
   Clock::time_point last_provider_call{};
@@ -171,23 +170,25 @@ int run(const Options& o) {
       std::lock_guard lock(provider_mutex);
       last_provider_call = Clock::now();
     }
-    return testing::FakeResponse{.status = 200, .headers = {{"Content-Type", "image/png"}}, .body = pngs[i % pngs.size()]};
+    return testing::FakeResponse{
+        .status = 200, .headers = {{"Content-Type", "image/png"}}, .body = pngs[i % pngs.size()]};
   });
 
   testing::FakeBotApi tg(testing::FakeBotApiOptions{.rate_limits = limits});
   auto db = testing::make_scratch_database("sqlite", std::filesystem::path());
   testing::TempDir data("igb-bench-bot-");
 
-  std::printf("`imggenbot serve` (%s, the executable of this build): SQLite (WAL, file in %s), WORKER_CONCURRENCY=%d, an instant fake Hugging Face "
-              "server on 127.0.0.1 (a distinct %dx%d PNG per request, %zu bytes), the tests' fake Bot API on 127.0.0.1 with "
-              "Telegram's limits on: %d messages/s overall, private chats a burst of %d then %g/s, groups %d/min "
-              "(sendMessage, sendPhoto and the other send methods; edits, deletions and chat actions are not "
-              "limited by the fake); the fake judges each call as if it arrived %lld ms later (jitter allowance). "
-              "%d users, each in their own private chat, send one prompt within a tight loop.\n\n",
-              std::filesystem::relative(IMGGENBOT_BIN).c_str(), std::filesystem::temp_directory_path().c_str(), o.slots, o.image_size, o.image_size,
-              pngs.front().size(),
-              limits.global_per_second, limits.private_burst, limits.private_per_second, limits.group_per_minute,
-              static_cast<long long>(limits.jitter.count()), o.users);
+  std::printf(
+      "`imggenbot serve` (%s, the executable of this build): SQLite (WAL, file in %s), WORKER_CONCURRENCY=%d, an "
+      "instant fake Hugging Face "
+      "server on 127.0.0.1 (a distinct %dx%d PNG per request, %zu bytes), the tests' fake Bot API on 127.0.0.1 with "
+      "Telegram's limits on: %d messages/s overall, private chats a burst of %d then %g/s, groups %d/min "
+      "(sendMessage, sendPhoto and the other send methods; edits, deletions and chat actions are not "
+      "limited by the fake); the fake judges each call as if it arrived %lld ms later (jitter allowance). "
+      "%d users, each in their own private chat, send one prompt within a tight loop.\n\n",
+      std::filesystem::relative(IMGGENBOT_BIN).c_str(), std::filesystem::temp_directory_path().c_str(), o.slots,
+      o.image_size, o.image_size, pngs.front().size(), limits.global_per_second, limits.private_burst,
+      limits.private_per_second, limits.group_per_minute, static_cast<long long>(limits.jitter.count()), o.users);
   std::fflush(stdout);
 
   testing::ChildProcess serve({.argv = {IMGGENBOT_BIN, "--env-file", "", "serve"},
@@ -275,9 +276,12 @@ int run(const Options& o) {
   for (const auto& c : calls) {
     auto& m = by_method[c.method];
     ++m.total;
-    if (c.status == 200) ++m.ok;
-    else if (c.status == 429) ++m.r429;
-    else ++m.other;
+    if (c.status == 200)
+      ++m.ok;
+    else if (c.status == 429)
+      ++m.r429;
+    else
+      ++m.other;
     if (c.status != 200 || !c.chat_id) continue;
     if (limited_methods.contains(c.method)) {
       limited_ok.push_back(c.time);
@@ -313,9 +317,8 @@ int run(const Options& o) {
   for (const auto& [chat, t] : first_photo) to_photo.push_back(seconds_between(t0, t));
   const auto ps = percentiles(to_status), pp = percentiles(to_photo);
   const double measured = all ? pp.max : -1;
-  const double first_to_last = all && first_message_at != Clock::time_point::max()
-                                   ? seconds_between(first_message_at, last_photo_at)
-                                   : -1;
+  const double first_to_last =
+      all && first_message_at != Clock::time_point::max() ? seconds_between(first_message_at, last_photo_at) : -1;
   Clock::time_point provider_done;
   {
     std::lock_guard lock(provider_mutex);
@@ -324,61 +327,65 @@ int run(const Options& o) {
 
   // ---- report
   const char* h = o.markdown ? "**" : "";
-  std::printf("%sResult%s: %zu of %d users got their photo; %s%s s%s from the first push to the last user's photo "
-              "(the minimum the limits allow: %s s, ratio %s); %s%lld%s 429s answered by the fake.\n\n",
-              h, h, first_photo.size(), o.users, h, all ? fixed(measured, 2).c_str() : "—", h,
-              fixed(minimum.seconds, 0).c_str(),
-              all && minimum.seconds > 0 ? (fixed(measured / minimum.seconds, 3) + "×").c_str() : "—", h,
-              static_cast<long long>(rate_limited), h);
-  bench::print_table(o.markdown, {"measure", "value"},
-              {{"users (one prompt each, own private chat)", std::to_string(o.users)},
-               {"pushing the prompts took", fixed(seconds_between(t0, pushed) * 1000, 1) + " ms"},
-               {"users with a photo (sendPhoto answered 200)", std::to_string(first_photo.size())},
-               {"first push → last user's photo", all ? fixed(measured, 2) + " s" : "not all within the guard"},
-               {"first message the bot sent → last photo", first_to_last >= 0 ? fixed(first_to_last, 2) + " s" : "—"},
-               {"minimum under the limits (2 × " + std::to_string(o.users) + " messages)", fixed(minimum.seconds, 0) + " s"},
-               {"measured / minimum (target ≤ 1.1)", all && minimum.seconds > 0 ? fixed(measured / minimum.seconds, 3) : "—"},
-               {"429s answered (target 0)", std::to_string(rate_limited)},
-               {"most messages accepted in any 1-s window (limit " + std::to_string(limits.global_per_second) + ")",
-                std::to_string(busiest)},
-               {"shortest time over which " + std::to_string(limits.global_per_second + 1) +
-                    " messages in a row arrived",
-                tightest ? fixed(*tightest * 1000, 1) + " ms" : "—"},
-               {"push → status message p50 / p90 / p99 / max",
-                fixed(ps.p50, 2) + " / " + fixed(ps.p90, 2) + " / " + fixed(ps.p99, 2) + " / " + fixed(ps.max, 2) + " s"},
-               {"push → photo p50 / p90 / p99 / max",
-                fixed(pp.p50, 2) + " / " + fixed(pp.p90, 2) + " / " + fixed(pp.p99, 2) + " / " + fixed(pp.max, 2) + " s"},
-               {"last status message sent at", last_status_at == Clock::time_point{} ? "—" : fixed(seconds_between(t0, last_status_at), 2) + " s"},
-               {"provider calls (jobs generated) / last at",
-                std::to_string(provider_calls.load()) + " / " +
-                    (provider_done == Clock::time_point{} ? "—" : fixed(seconds_between(t0, provider_done), 2) + " s")},
-               {"photos sent twice to a chat", std::to_string(duplicates)},
-               {"Bot API spec violations", std::to_string(violations.size())},
-               {"VmRSS idle before the burst", mib(rss_idle) + " MiB"},
-               {"VmRSS peak during the burst (" + std::to_string(sampler.samples()) + " samples, every " +
-                    std::to_string(o.sample_ms) + " ms)",
-                mib(sampler.peak_kb()) + " MiB"},
-               {"VmRSS / VmHWM at the end", mib(rss_end) + " / " + mib(hwm_kb) + " MiB"},
-               {"SIGTERM → exit", fixed(stop_seconds, 2) + " s, exit code " + std::to_string(exit_code)}});
+  std::printf(
+      "%sResult%s: %zu of %d users got their photo; %s%s s%s from the first push to the last user's photo "
+      "(the minimum the limits allow: %s s, ratio %s); %s%lld%s 429s answered by the fake.\n\n",
+      h, h, first_photo.size(), o.users, h, all ? fixed(measured, 2).c_str() : "—", h,
+      fixed(minimum.seconds, 0).c_str(),
+      all && minimum.seconds > 0 ? (fixed(measured / minimum.seconds, 3) + "×").c_str() : "—", h,
+      static_cast<long long>(rate_limited), h);
+  bench::print_table(
+      o.markdown, {"measure", "value"},
+      {{"users (one prompt each, own private chat)", std::to_string(o.users)},
+       {"pushing the prompts took", fixed(seconds_between(t0, pushed) * 1000, 1) + " ms"},
+       {"users with a photo (sendPhoto answered 200)", std::to_string(first_photo.size())},
+       {"first push → last user's photo", all ? fixed(measured, 2) + " s" : "not all within the guard"},
+       {"first message the bot sent → last photo", first_to_last >= 0 ? fixed(first_to_last, 2) + " s" : "—"},
+       {"minimum under the limits (2 × " + std::to_string(o.users) + " messages)", fixed(minimum.seconds, 0) + " s"},
+       {"measured / minimum (target ≤ 1.1)", all && minimum.seconds > 0 ? fixed(measured / minimum.seconds, 3) : "—"},
+       {"429s answered (target 0)", std::to_string(rate_limited)},
+       {"most messages accepted in any 1-s window (limit " + std::to_string(limits.global_per_second) + ")",
+        std::to_string(busiest)},
+       {"shortest time over which " + std::to_string(limits.global_per_second + 1) + " messages in a row arrived",
+        tightest ? fixed(*tightest * 1000, 1) + " ms" : "—"},
+       {"push → status message p50 / p90 / p99 / max",
+        fixed(ps.p50, 2) + " / " + fixed(ps.p90, 2) + " / " + fixed(ps.p99, 2) + " / " + fixed(ps.max, 2) + " s"},
+       {"push → photo p50 / p90 / p99 / max",
+        fixed(pp.p50, 2) + " / " + fixed(pp.p90, 2) + " / " + fixed(pp.p99, 2) + " / " + fixed(pp.max, 2) + " s"},
+       {"last status message sent at",
+        last_status_at == Clock::time_point{} ? "—" : fixed(seconds_between(t0, last_status_at), 2) + " s"},
+       {"provider calls (jobs generated) / last at",
+        std::to_string(provider_calls.load()) + " / " +
+            (provider_done == Clock::time_point{} ? "—" : fixed(seconds_between(t0, provider_done), 2) + " s")},
+       {"photos sent twice to a chat", std::to_string(duplicates)},
+       {"Bot API spec violations", std::to_string(violations.size())},
+       {"VmRSS idle before the burst", mib(rss_idle) + " MiB"},
+       {"VmRSS peak during the burst (" + std::to_string(sampler.samples()) + " samples, every " +
+            std::to_string(o.sample_ms) + " ms)",
+        mib(sampler.peak_kb()) + " MiB"},
+       {"VmRSS / VmHWM at the end", mib(rss_end) + " / " + mib(hwm_kb) + " MiB"},
+       {"SIGTERM → exit", fixed(stop_seconds, 2) + " s, exit code " + std::to_string(exit_code)}});
   std::printf("\n%sBot API calls by method%s (the whole run, start-up included):\n\n", h, h);
   std::vector<std::vector<std::string>> rows;
   long total = 0;
   for (const auto& [method, m] : by_method) {
-    rows.push_back({method, std::to_string(m.total), std::to_string(m.ok), std::to_string(m.r429), std::to_string(m.other)});
+    rows.push_back(
+        {method, std::to_string(m.total), std::to_string(m.ok), std::to_string(m.r429), std::to_string(m.other)});
     total += m.total;
   }
   rows.push_back({"all", std::to_string(total), "", "", ""});
   bench::print_table(o.markdown, {"method", "calls", "200", "429", "other"}, rows);
-  std::printf("\nMinimum: every user gets a status message and a photo, 2 × %d = %ld messages through the rate-limited "
-              "methods. Overall at most %d in any 1-second window: the best schedule sends %d at t = 0, %d at "
-              "t = 1 s, …, so the last of %ld messages goes at ceil(%ld / %d) − 1 = %s s. A private chat allows a "
-              "burst of %d, so its 2 messages add no wait (max(0, (2 − %d) / %g) = %s s). Minimum = max(%s, %s) = "
-              "%s s, counted from the first push (receiving the updates and generating cost nothing in it).\n",
-              o.users, minimum.messages, limits.global_per_second, limits.global_per_second, limits.global_per_second,
-              minimum.messages, minimum.messages, limits.global_per_second, fixed(minimum.global_seconds, 0).c_str(),
-              limits.private_burst, limits.private_burst, limits.private_per_second,
-              fixed(minimum.chat_seconds, 0).c_str(), fixed(minimum.global_seconds, 0).c_str(),
-              fixed(minimum.chat_seconds, 0).c_str(), fixed(minimum.seconds, 0).c_str());
+  std::printf(
+      "\nMinimum: every user gets a status message and a photo, 2 × %d = %ld messages through the rate-limited "
+      "methods. Overall at most %d in any 1-second window: the best schedule sends %d at t = 0, %d at "
+      "t = 1 s, …, so the last of %ld messages goes at ceil(%ld / %d) − 1 = %s s. A private chat allows a "
+      "burst of %d, so its 2 messages add no wait (max(0, (2 − %d) / %g) = %s s). Minimum = max(%s, %s) = "
+      "%s s, counted from the first push (receiving the updates and generating cost nothing in it).\n",
+      o.users, minimum.messages, limits.global_per_second, limits.global_per_second, limits.global_per_second,
+      minimum.messages, minimum.messages, limits.global_per_second, fixed(minimum.global_seconds, 0).c_str(),
+      limits.private_burst, limits.private_burst, limits.private_per_second, fixed(minimum.chat_seconds, 0).c_str(),
+      fixed(minimum.global_seconds, 0).c_str(), fixed(minimum.chat_seconds, 0).c_str(),
+      fixed(minimum.seconds, 0).c_str());
 
   int status = 0;
   if (!all) {
@@ -406,14 +413,21 @@ int run(const Options& o) {
 
 int main(int argc, char** argv) {
   Options o;
-  CLI::App cli{"Telegram bot under a burst: --users users each send one prompt at the same moment to `imggenbot serve` "
-               "(an instant fake provider, the fake Bot API with Telegram's rate limits); the time until every user "
-               "has their photo next to the minimum the limits allow, the 429s, the calls, and resident memory",
-               "imggenbot-bench-bot"};
-  cli.add_option("--users", o.users, "users, each sending one prompt")->check(CLI::Range(1, 1'000'000))->capture_default_str();
+  CLI::App cli{
+      "Telegram bot under a burst: --users users each send one prompt at the same moment to `imggenbot serve` "
+      "(an instant fake provider, the fake Bot API with Telegram's rate limits); the time until every user "
+      "has their photo next to the minimum the limits allow, the 429s, the calls, and resident memory",
+      "imggenbot-bench-bot"};
+  cli.add_option("--users", o.users, "users, each sending one prompt")
+      ->check(CLI::Range(1, 1'000'000))
+      ->capture_default_str();
   cli.add_option("--slots", o.slots, "WORKER_CONCURRENCY")->check(CLI::Range(1, 256))->capture_default_str();
-  cli.add_option("--image-size", o.image_size, "side of the fake provider's PNGs")->check(CLI::Range(1, 4096))->capture_default_str();
-  cli.add_option("--sample-ms", o.sample_ms, "VmRSS sampling interval")->check(CLI::Range(10, 10'000))->capture_default_str();
+  cli.add_option("--image-size", o.image_size, "side of the fake provider's PNGs")
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
+  cli.add_option("--sample-ms", o.sample_ms, "VmRSS sampling interval")
+      ->check(CLI::Range(10, 10'000))
+      ->capture_default_str();
   cli.add_option("--timeout", o.timeout_seconds, "seconds the burst may take at most (0: 3 × the minimum + 120)")
       ->check(CLI::Range(0.0, 36'000.0))
       ->capture_default_str();

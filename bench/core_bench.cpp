@@ -73,7 +73,8 @@ core::PlanCatalog bench_plans() {
 }
 
 core::SubmitRequest bench_request(core::UserId user) {
-  return {.user = user, .params = {.prompt = "a lighthouse at dusk, oil painting", .width = 512, .height = 512},
+  return {.user = user,
+          .params = {.prompt = "a lighthouse at dusk, oil painting", .width = 512, .height = 512},
           .source = "bench"};
 }
 
@@ -131,8 +132,12 @@ Row measure(const Options& o, long max_ops, Op op) {
   std::vector<double> all;
   for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
   std::sort(all.begin(), all.end());
-  return Row{.threads = o.threads, .ops = static_cast<long>(all.size()), .seconds = elapsed,
-             .p50_ms = bench::percentile(all, 0.50), .p99_ms = bench::percentile(all, 0.99), .errors = errors.load()};
+  return Row{.threads = o.threads,
+             .ops = static_cast<long>(all.size()),
+             .seconds = elapsed,
+             .p50_ms = bench::percentile(all, 0.50),
+             .p99_ms = bench::percentile(all, 0.99),
+             .errors = errors.load()};
 }
 
 // Users 1..n, inserted in a few transactions.
@@ -163,7 +168,8 @@ void prefill_queue(core::Store& store, int users, long count, core::Timestamp no
         ++reserved[static_cast<std::size_t>(job.user_id)];
       }
       for (int u = 1; u <= users; ++u) {
-        if (reserved[static_cast<std::size_t>(u)] > 0) tx.adjust_quota(u, period, 0, reserved[static_cast<std::size_t>(u)]);
+        if (reserved[static_cast<std::size_t>(u)] > 0)
+          tx.adjust_quota(u, period, 0, reserved[static_cast<std::size_t>(u)]);
       }
     });
   }
@@ -265,8 +271,12 @@ struct Bench {
       auto job = jobs.claim(worker);
       if (!job) return false;
       // Content-addressed like a real result: the id is the hash of the (here: pretend) bytes.
-      core::Image image{.id = util::sha256_hex(job->id), .mime = "image/png", .size_bytes = 900'000,
-                        .width = 512, .height = 512, .created_at = clock.now()};
+      core::Image image{.id = util::sha256_hex(job->id),
+                        .mime = "image/png",
+                        .size_bytes = 900'000,
+                        .width = 512,
+                        .height = 512,
+                        .created_at = clock.now()};
       auto done = jobs.succeed(job->id, worker, image);
       if (!done.ok()) throw std::runtime_error("succeed: " + done.error().public_message);
       return true;
@@ -323,8 +333,12 @@ int main(int argc, char** argv) {
       ->delimiter(',')
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
-  cli.add_option("--ops", o.ops, "operations per measurement at most")->check(CLI::Range(1, 10'000'000))->capture_default_str();
-  cli.add_option("--seconds", o.seconds, "seconds per measurement at most")->check(CLI::Range(0.1, 3600.0))->capture_default_str();
+  cli.add_option("--ops", o.ops, "operations per measurement at most")
+      ->check(CLI::Range(1, 10'000'000))
+      ->capture_default_str();
+  cli.add_option("--seconds", o.seconds, "seconds per measurement at most")
+      ->check(CLI::Range(0.1, 3600.0))
+      ->capture_default_str();
   cli.add_option("--only", only, "measurements to run: reserve-users, reserve-one, claim, cycle (default: all)")
       ->check(CLI::IsMember({"reserve-users", "reserve-one", "claim", "cycle"}));
   cli.add_flag("--markdown", o.markdown, "print a markdown table");
@@ -333,11 +347,14 @@ int main(int argc, char** argv) {
   if (o.database_url == "sqlite" || o.database_url == "sqlite://") {
     o.database_url = "sqlite";
   } else if (!o.database_url.starts_with("postgresql://") && !o.database_url.starts_with("postgres://")) {
-    std::fprintf(stderr, "bench: --database-url must be 'sqlite' or a postgresql:// URL (SQLite always uses a "
-                         "fresh temporary file; --sqlite-dir picks its folder)\n");
+    std::fprintf(stderr,
+                 "bench: --database-url must be 'sqlite' or a postgresql:// URL (SQLite always uses a "
+                 "fresh temporary file; --sqlite-dir picks its folder)\n");
     return 2;
   }
-  auto wanted = [&](const char* name) { return only.empty() || std::find(only.begin(), only.end(), name) != only.end(); };
+  auto wanted = [&](const char* name) {
+    return only.empty() || std::find(only.begin(), only.end(), name) != only.end();
+  };
 
   try {
     Bench bench{.o = o, .db_label = o.database_url == "sqlite" ? "sqlite" : "postgres"};

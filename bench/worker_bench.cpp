@@ -127,9 +127,7 @@ std::string describe_database(const Options& o) {
 
 // The service's default DB_POOL_SIZE: the size of its connection pool and of its blocking pool.
 // (Read from a Config on the heap: GCC 12 gives a false -Wmaybe-uninitialized for a Config temporary.)
-int default_db_pool_size() {
-  return std::make_unique<config::Config>()->db_pool_size;
-}
+int default_db_pool_size() { return std::make_unique<config::Config>()->db_pool_size; }
 
 // A free plan without practical limits, so every submission is accepted.
 core::PlanCatalog bench_plans() {
@@ -162,7 +160,6 @@ std::string fmt_ms(double ms) {
   std::snprintf(buf, sizeof(buf), ms < 10 ? "%.2f" : "%.1f", ms);
   return buf;
 }
-
 
 // The fake Hugging Face server: answers every request at once with one of `distinct` different PNGs
 // (made beforehand, so the answer costs the fake nothing), in turn. Distinct images matter: the
@@ -404,11 +401,17 @@ QueueRun run_queue(Fixture& fx, int slots) {
   gen::Router router(fx.clock);
   router.add(std::make_unique<TimedBackend>(std::make_unique<gen::HfBackend>(*client, hf_options(fx.fake)), calls),
              {.concurrency = slots});
-  worker::Worker worker(jobs, pool, router, *images, fx.clock, worker::WorkerOptions{.id = "bench-" + util::random_hex(3)});
+  worker::Worker worker(jobs, pool, router, *images, fx.clock,
+                        worker::WorkerOptions{.id = "bench-" + util::random_hex(3)});
   std::vector<net::cancellation_signal> cancel(static_cast<std::size_t>(slots));
-  RunState st{.store = store.get(), .pool = &pool, .worker = &worker, .cancel = &cancel, .io = &io, .jobs = o.jobs,
-              .deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                             std::chrono::duration<double>(o.timeout_seconds)),
+  RunState st{.store = store.get(),
+              .pool = &pool,
+              .worker = &worker,
+              .cancel = &cancel,
+              .io = &io,
+              .jobs = o.jobs,
+              .deadline = Clock::now() +
+                          std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.timeout_seconds)),
               .running = slots};
 
   const auto t0 = fx.clock.now();
@@ -491,7 +494,8 @@ struct Steps {
 };
 
 Steps measure_steps(Fixture& fx, int count) {
-  count = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(count), fx.fake.distinct()));  // new images only
+  count =
+      static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(count), fx.fake.distinct()));  // new images only
   auto scratch = scratch_database(fx.o);
   const auto& db = *scratch;
   testing::TempDir data("igb-bench-images-");
@@ -531,11 +535,12 @@ int run_throughput(const Options& o) {
   FakeProvider fake(o.image_size, distinct);
   Fixture fx{.o = o, .fake = fake};
 
-  std::printf("%s%s; blocking pool and connection pool of %d (the default DB_POOL_SIZE); the fake Hugging Face "
-              "server on 127.0.0.1 answers at once with %dx%d PNGs of about %zu bytes (%zu different ones); images "
-              "written (file and folder fsync, rename) under %s, into a store whose 256 folders exist\n%s",
-              o.markdown ? "" : "# ", describe_database(o).c_str(), fx.db_pool_size, o.image_size, o.image_size,
-              fake.png_bytes(), fake.distinct(), std::filesystem::temp_directory_path().c_str(), o.markdown ? "\n" : "");
+  std::printf(
+      "%s%s; blocking pool and connection pool of %d (the default DB_POOL_SIZE); the fake Hugging Face "
+      "server on 127.0.0.1 answers at once with %dx%d PNGs of about %zu bytes (%zu different ones); images "
+      "written (file and folder fsync, rename) under %s, into a store whose 256 folders exist\n%s",
+      o.markdown ? "" : "# ", describe_database(o).c_str(), fx.db_pool_size, o.image_size, o.image_size,
+      fake.png_bytes(), fake.distinct(), std::filesystem::temp_directory_path().c_str(), o.markdown ? "\n" : "");
   std::fflush(stdout);
 
   const Stats alone = measure_provider_call(o, fake);
@@ -552,14 +557,15 @@ int run_throughput(const Options& o) {
     }
   }
   const char* h = o.markdown ? "**" : "";
-  std::printf("%sProvider call alone%s: router.generate() %d times in a row (after %d warm-up calls) on one kept-alive "
-              "connection: mean %s ms, p50 %s ms, p99 %s ms\n\n",
-              h, h, o.calls, kWarmupCalls, fmt_ms(alone.mean).c_str(), fmt_ms(alone.p50).c_str(),
-              fmt_ms(alone.p99).c_str());
+  std::printf(
+      "%sProvider call alone%s: router.generate() %d times in a row (after %d warm-up calls) on one kept-alive "
+      "connection: mean %s ms, p50 %s ms, p99 %s ms\n\n",
+      h, h, o.calls, kWarmupCalls, fmt_ms(alone.mean).c_str(), fmt_ms(alone.p50).c_str(), fmt_ms(alone.p99).c_str());
 
-  std::printf("%sThroughput%s: jobs queued first (through JobService::submit, not timed), then the slots run until "
-              "every job has succeeded.\n\n",
-              h, h);
+  std::printf(
+      "%sThroughput%s: jobs queued first (through JobService::submit, not timed), then the slots run until "
+      "every job has succeeded.\n\n",
+      h, h);
   std::vector<std::vector<std::string>> rows;
   for (const auto& r : runs) {
     char jps[32], secs[32];
@@ -570,37 +576,40 @@ int run_throughput(const Options& o) {
                     fmt_ms(r.worker_share.mean), fmt_ms(r.worker_share.p50), fmt_ms(r.worker_share.p99)});
   }
   bench::print_table(o.markdown,
-              {"slots", "jobs / users", "seconds", "jobs/s", "claim→succeeded ms: mean", "p50", "p99",
-               "provider call ms: mean", "claim→succeeded − provider call ms: mean", "p50", "p99"},
-              rows);
+                     {"slots", "jobs / users", "seconds", "jobs/s", "claim→succeeded ms: mean", "p50", "p99",
+                      "provider call ms: mean", "claim→succeeded − provider call ms: mean", "p50", "p99"},
+                     rows);
 
   const QueueRun& one_slot = runs.front();
   std::printf("\n%sTime a worker adds around a provider call%s (1 slot, %ld jobs):\n\n", h, h, one_slot.jobs);
   bench::print_table(o.markdown, {"per job", "mean ms", "p50 ms", "p99 ms"},
-              {{"cycle: one provider call's start to the next's", fmt_ms(one_slot.cycle.mean),
-                fmt_ms(one_slot.cycle.p50), fmt_ms(one_slot.cycle.p99)},
-               {"provider call inside the run", fmt_ms(one_slot.provider.mean), fmt_ms(one_slot.provider.p50),
-                fmt_ms(one_slot.provider.p99)},
-               {"worker time around the call: one call's end to the next's start", fmt_ms(one_slot.around.mean),
-                fmt_ms(one_slot.around.p50), fmt_ms(one_slot.around.p99)}});
-  std::printf("\nWorker overhead per job = per-job time with 1 slot − mean router.generate() time alone = %s − %s = "
-              "%s%s ms%s\n\n",
-              fmt_ms(one_slot.cycle.mean).c_str(), fmt_ms(alone.mean).c_str(), h,
-              fmt_ms(one_slot.cycle.mean - alone.mean).c_str(), h);
-  std::printf("%sThe worker's steps alone%s (%zu times each, called directly one after another on one thread: no "
-              "blocking pool, no coroutines, no other slot):\n\n",
-              h, h, steps.claim.n);
+                     {{"cycle: one provider call's start to the next's", fmt_ms(one_slot.cycle.mean),
+                       fmt_ms(one_slot.cycle.p50), fmt_ms(one_slot.cycle.p99)},
+                      {"provider call inside the run", fmt_ms(one_slot.provider.mean), fmt_ms(one_slot.provider.p50),
+                       fmt_ms(one_slot.provider.p99)},
+                      {"worker time around the call: one call's end to the next's start", fmt_ms(one_slot.around.mean),
+                       fmt_ms(one_slot.around.p50), fmt_ms(one_slot.around.p99)}});
+  std::printf(
+      "\nWorker overhead per job = per-job time with 1 slot − mean router.generate() time alone = %s − %s = "
+      "%s%s ms%s\n\n",
+      fmt_ms(one_slot.cycle.mean).c_str(), fmt_ms(alone.mean).c_str(), h,
+      fmt_ms(one_slot.cycle.mean - alone.mean).c_str(), h);
+  std::printf(
+      "%sThe worker's steps alone%s (%zu times each, called directly one after another on one thread: no "
+      "blocking pool, no coroutines, no other slot):\n\n",
+      h, h, steps.claim.n);
   auto step_row = [](const char* what, const Stats& s) {
     return std::vector<std::string>{what, fmt_ms(s.mean), fmt_ms(s.p50), fmt_ms(s.p99)};
   };
   bench::print_table(o.markdown, {"step", "mean ms", "p50 ms", "p99 ms"},
-              {step_row("JobService::claim", steps.claim),
-               step_row("ImageStore::put (check, hash, write, fsync, rename)", steps.put),
-               step_row("JobService::succeed", steps.succeed), step_row("the three in a row", steps.sum)});
-  std::printf("\nCompare \"the three in a row\" with the worker time around the call above: what the worker adds "
-              "besides them is three round trips between the I/O thread and the blocking pool, its log line and "
-              "waiting for a CPU. Both were measured at different moments, and fsync latency follows other disk "
-              "work on the machine.\n\n");
+                     {step_row("JobService::claim", steps.claim),
+                      step_row("ImageStore::put (check, hash, write, fsync, rename)", steps.put),
+                      step_row("JobService::succeed", steps.succeed), step_row("the three in a row", steps.sum)});
+  std::printf(
+      "\nCompare \"the three in a row\" with the worker time around the call above: what the worker adds "
+      "besides them is three round trips between the I/O thread and the blocking pool, its log line and "
+      "waiting for a CPU. Both were measured at different moments, and fsync latency follows other disk "
+      "work on the machine.\n\n");
   std::printf(
       "Method: the fake answers in ~0 ms, so the provider call is what the HTTP round trip and the backend cost; "
       "it is timed by calling router.generate() alone, and inside the runs by a wrapper around the backend "
@@ -624,7 +633,6 @@ struct MemoryRow {
   std::string problem;
 };
 
-
 std::string tail(const std::string& s, std::size_t n = 1500) { return s.size() <= n ? s : s.substr(s.size() - n); }
 
 MemoryRow measure_serve(const Options& o, long queued_jobs) {
@@ -645,9 +653,8 @@ MemoryRow measure_serve(const Options& o, long queued_jobs) {
   }
   // Takes every request and never answers: the service's slots wait on it (until the provider
   // timeout, 120 s, far beyond the measurement).
-  testing::FakeHttpServer never([](const testing::FakeRequest&) {
-    return testing::FakeResponse{.no_response_hang = true};
-  });
+  testing::FakeHttpServer never(
+      [](const testing::FakeRequest&) { return testing::FakeResponse{.no_response_hang = true}; });
   testing::ChildProcess serve({.argv = {IMGGENBOT_BIN, "--env-file", "", "serve"},
                                .env = {{"DATABASE_URL", db.url()},
                                        {"DATA_DIR", data.path().string()},
@@ -685,17 +692,19 @@ MemoryRow measure_serve(const Options& o, long queued_jobs) {
   auto result = serve.wait(60s);
   row.stop_seconds = ms_between(t0, Clock::now()) / 1000;
   row.exit_code = result.signal != 0 ? 128 + result.signal : result.exit_code;
-  if (row.exit_code != 0) row.problem = "imggenbot serve exited with " + std::to_string(row.exit_code) + ": " + tail(result.err);
+  if (row.exit_code != 0)
+    row.problem = "imggenbot serve exited with " + std::to_string(row.exit_code) + ": " + tail(result.err);
   never.stop();
   return row;
 }
 
 int run_memory(const Options& o) {
-  std::printf("%s%s; `%s serve` (this build) with WORKER_CONCURRENCY=%d, DB_POOL_SIZE default (%d), a fake Hugging "
-              "Face server on 127.0.0.1 that never answers; VmRSS and VmHWM read from /proc/<pid>/status %g s after "
-              "start-up (with queued jobs: after every slot has called the provider)\n%s",
-              o.markdown ? "" : "# ", describe_database(o).c_str(), IMGGENBOT_BIN, o.slots,
-              default_db_pool_size(), o.memory_seconds, o.markdown ? "\n" : "");
+  std::printf(
+      "%s%s; `%s serve` (this build) with WORKER_CONCURRENCY=%d, DB_POOL_SIZE default (%d), a fake Hugging "
+      "Face server on 127.0.0.1 that never answers; VmRSS and VmHWM read from /proc/<pid>/status %g s after "
+      "start-up (with queued jobs: after every slot has called the provider)\n%s",
+      o.markdown ? "" : "# ", describe_database(o).c_str(), IMGGENBOT_BIN, o.slots, default_db_pool_size(),
+      o.memory_seconds, o.markdown ? "\n" : "");
   std::fflush(stdout);
   std::vector<MemoryRow> rows;
   for (long n : {0L, o.memory_jobs}) rows.push_back(measure_serve(o, n));
@@ -717,12 +726,13 @@ int run_memory(const Options& o) {
                      mb(r.hwm_kb), stop, std::to_string(r.exit_code)});
   }
   bench::print_table(o.markdown,
-              {"jobs submitted", "queued at the reading", "running", "VmRSS MiB", "VmHWM MiB", "SIGTERM to exit s",
-               "exit code"},
-              table);
-  std::printf("\nThe queue lives in the database: a slot claims one job at a time, so the process holds only the "
-              "jobs in hand. SHUTDOWN_GRACE_SECONDS=1 (the provider never answers, so the slots are canceled after "
-              "it and hand their jobs back).\n");
+                     {"jobs submitted", "queued at the reading", "running", "VmRSS MiB", "VmHWM MiB",
+                      "SIGTERM to exit s", "exit code"},
+                     table);
+  std::printf(
+      "\nThe queue lives in the database: a slot claims one job at a time, so the process holds only the "
+      "jobs in hand. SHUTDOWN_GRACE_SECONDS=1 (the provider never answers, so the slots are canceled after "
+      "it and hand their jobs back).\n");
   return status;
 }
 
@@ -730,10 +740,11 @@ int run_memory(const Options& o) {
 
 int main(int argc, char** argv) {
   Options o;
-  CLI::App cli{"Measures the generation worker: jobs per second through queue and worker slots against an instant "
-               "fake provider, the time a worker adds around a provider call, and (--memory) the resident memory "
-               "of `imggenbot serve` with a long queue",
-               "imggenbot-bench-worker"};
+  CLI::App cli{
+      "Measures the generation worker: jobs per second through queue and worker slots against an instant "
+      "fake provider, the time a worker adds around a provider call, and (--memory) the resident memory "
+      "of `imggenbot serve` with a long queue",
+      "imggenbot-bench-worker"};
   cli.add_option("--database-url", o.database_url,
                  "'sqlite' (a temporary file) or a postgresql:// URL (a temporary schema in that database)")
       ->capture_default_str();
@@ -744,12 +755,16 @@ int main(int argc, char** argv) {
   cli.add_option("--image-size", o.image_size, "side of the fake provider's PNGs")
       ->check(CLI::Range(1, 4096))
       ->capture_default_str();
-  cli.add_option("--calls", o.calls, "router.generate() calls timed alone")->check(CLI::Range(1, 1'000'000))->capture_default_str();
+  cli.add_option("--calls", o.calls, "router.generate() calls timed alone")
+      ->check(CLI::Range(1, 1'000'000))
+      ->capture_default_str();
   cli.add_option("--timeout", o.timeout_seconds, "seconds a queue run may take at most (then it fails)")
       ->check(CLI::Range(1.0, 3600.0))
       ->capture_default_str();
   cli.add_flag("--memory", o.memory, "measure the memory of `imggenbot serve` with a long queue instead");
-  cli.add_option("--memory-jobs", o.memory_jobs, "--memory: jobs queued")->check(CLI::Range(1L, 10'000'000L))->capture_default_str();
+  cli.add_option("--memory-jobs", o.memory_jobs, "--memory: jobs queued")
+      ->check(CLI::Range(1L, 10'000'000L))
+      ->capture_default_str();
   cli.add_option("--memory-seconds", o.memory_seconds, "--memory: seconds between the slots' calls and the reading")
       ->check(CLI::Range(0.0, 600.0))
       ->capture_default_str();
@@ -759,8 +774,9 @@ int main(int argc, char** argv) {
   if (o.database_url == "sqlite" || o.database_url == "sqlite://") {
     o.database_url = "sqlite";
   } else if (!o.database_url.starts_with("postgresql://") && !o.database_url.starts_with("postgres://")) {
-    std::fprintf(stderr, "bench: --database-url must be 'sqlite' or a postgresql:// URL (SQLite always uses a "
-                         "fresh temporary file)\n");
+    std::fprintf(stderr,
+                 "bench: --database-url must be 'sqlite' or a postgresql:// URL (SQLite always uses a "
+                 "fresh temporary file)\n");
     return 2;
   }
   try {

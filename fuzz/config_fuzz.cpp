@@ -56,9 +56,12 @@ std::string printed_by(const Files& files, std::string_view env_text, std::strin
 std::string rotated(std::string_view s) {
   std::string out(s);
   for (auto& c : out) {
-    if (c >= 'a' && c <= 'z') c = static_cast<char>('a' + (c - 'a' + 1) % 26);
-    else if (c >= 'A' && c <= 'Z') c = static_cast<char>('A' + (c - 'A' + 1) % 26);
-    else if (c >= '0' && c <= '9') c = static_cast<char>('0' + (c - '0' + 1) % 10);
+    if (c >= 'a' && c <= 'z')
+      c = static_cast<char>('a' + (c - 'a' + 1) % 26);
+    else if (c >= 'A' && c <= 'Z')
+      c = static_cast<char>('A' + (c - 'A' + 1) % 26);
+    else if (c >= '0' && c <= '9')
+      c = static_cast<char>('0' + (c - '0' + 1) % 10);
   }
   return out;
 }

@@ -55,8 +55,8 @@ inline std::filesystem::path scratch_dir(const char* name) {
   std::abort();
 }
 
-#define IGB_FUZZ_CHECK(cond) \
-  do {                       \
+#define IGB_FUZZ_CHECK(cond)               \
+  do {                                     \
     if (!(cond)) ::igb::fuzz::fail(#cond); \
   } while (0)
 

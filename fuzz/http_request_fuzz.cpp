@@ -113,8 +113,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       igb::fuzz::fail("connect");
     }
     pollfd p{.fd = fd, .events = POLLOUT, .revents = 0};
-    while (::poll(&p, 1, 20'000) < 0 && errno == EINTR) {
-    }
+    while (::poll(&p, 1, 20'000) < 0 && errno == EINTR) {}
     int err = 0;
     socklen_t len = sizeof err;
     ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);

@@ -64,7 +64,10 @@ http::Response answer(std::string_view status, std::string_view headers, std::st
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static const bool quiet = [] { spdlog::set_level(spdlog::level::off); return true; }();
+  static const bool quiet = [] {
+    spdlog::set_level(spdlog::level::off);
+    return true;
+  }();
   (void)quiet;
   if (size == 0) return 0;
   const int which = data[0] % 5;
@@ -91,11 +94,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::exception_ptr thrown;
   std::optional<gen::GenerationOutcome> outcome;
   gen::GenerationRequest request{.prompt = "a fox in snow", .width = 1024, .height = 1024, .steps = 4, .seed = 42};
-  net::co_spawn(io, backend->generate(std::move(request), {}),
-                [&](std::exception_ptr e, gen::GenerationOutcome o) {
-                  thrown = e;
-                  if (!e) outcome = std::move(o);
-                });
+  net::co_spawn(io, backend->generate(std::move(request), {}), [&](std::exception_ptr e, gen::GenerationOutcome o) {
+    thrown = e;
+    if (!e) outcome = std::move(o);
+  });
   io.run();
   if (thrown) {
     try {

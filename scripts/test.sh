@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 
 scripts/build.sh asan
 
+# The sources stay as .clang-format has them (scripts/format.sh applies it).
+scripts/format.sh --check
+
 pgdir=$(mktemp -d)
 trap 'scripts/pg-test-server.sh stop "$pgdir"' EXIT
 IMGGENBOT_TEST_PG_URL=$(scripts/pg-test-server.sh start "$pgdir")

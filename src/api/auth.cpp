@@ -52,7 +52,9 @@ std::optional<std::chrono::milliseconds> RateLimiter::wait_for(const std::string
 
 boost::asio::awaitable<core::Result<core::User>> authenticate(ApiContext& ctx, const server::Request& request) {
   const std::string_view header = request.header("Authorization");
-  auto unauthenticated = [] { return core::make_error(core::ErrorCode::unauthenticated, "invalid or missing API key"); };
+  auto unauthenticated = [] {
+    return core::make_error(core::ErrorCode::unauthenticated, "invalid or missing API key");
+  };
   if (header.size() < 8 || util::to_lower(header.substr(0, 7)) != "bearer ") co_return unauthenticated();
   const std::string secret(util::trim(header.substr(7)));
   // Not shaped like a key we issue: refused without hashing or a database read.

@@ -96,15 +96,18 @@ namespace {
 void log_unavailable(const server::Request& req, std::string_view route, const std::string& detail) {
   static std::atomic<std::int64_t> last_ms{0};
   static std::atomic<std::int64_t> suppressed{0};
-  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                       std::chrono::steady_clock::now().time_since_epoch()).count();
+  const auto now =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+          .count();
   auto last = last_ms.load();
   if (now - last < 1000 || !last_ms.compare_exchange_strong(last, now)) {
     ++suppressed;
     return;
   }
-  spdlog::warn("http: {} {}: answered 503 (request {}), a dependency is unavailable: {} ({} more since the last "
-               "warning)", req.method, route, req.id, detail, suppressed.exchange(0));
+  spdlog::warn(
+      "http: {} {}: answered 503 (request {}), a dependency is unavailable: {} ({} more since the last "
+      "warning)",
+      req.method, route, req.id, detail, suppressed.exchange(0));
 }
 
 }  // namespace

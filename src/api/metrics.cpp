@@ -21,9 +21,9 @@ const prometheus::Histogram::BucketBoundaries kProviderBuckets{0.25, 0.5, 1, 2, 
 struct Metrics::Impl {
   prometheus::Registry registry;
   prometheus::Family<prometheus::Counter>& requests = prometheus::BuildCounter()
-                                                         .Name("imggenbot_http_requests_total")
-                                                         .Help("HTTP requests by route, method and status")
-                                                         .Register(registry);
+                                                          .Name("imggenbot_http_requests_total")
+                                                          .Help("HTTP requests by route, method and status")
+                                                          .Register(registry);
   prometheus::Family<prometheus::Histogram>& latency = prometheus::BuildHistogram()
                                                            .Name("imggenbot_http_request_duration_seconds")
                                                            .Help("HTTP request latency by route")
@@ -41,10 +41,10 @@ struct Metrics::Impl {
                                                     .Help("Jobs in the database by state (queued = queue depth)")
                                                     .Register(registry);
   prometheus::Counter& stream_reads = prometheus::BuildCounter()
-                                         .Name("imggenbot_status_stream_reads_total")
-                                         .Help("Database reads by status streams (/v1/status/{id}/events)")
-                                         .Register(registry)
-                                         .Add({});
+                                          .Name("imggenbot_status_stream_reads_total")
+                                          .Help("Database reads by status streams (/v1/status/{id}/events)")
+                                          .Register(registry)
+                                          .Add({});
 
   // The metrics of each route, method and status, looked up once: Family::Add builds a label map
   // and takes the family's lock on every call. Metrics live as long as their family.

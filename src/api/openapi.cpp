@@ -69,17 +69,18 @@ std::string openapi_document(const server::RouteTable& table) {
       {"openapi", "3.1.0"},
       {"info", json::object{{"title", "ImgGenBot API"},
                             {"version", "0.1.0"},
-                            {"description", "Text-to-image generation (FLUX.1-schnell) with the same accounts and "
-                                            "quotas as the Telegram bot. Errors are application/problem+json."}}},
+                            {"description",
+                             "Text-to-image generation (FLUX.1-schnell) with the same accounts and "
+                             "quotas as the Telegram bot. Errors are application/problem+json."}}},
       {"tags", std::move(tag_list)},
       {"paths", std::move(paths)},
       {"components",
        json::object{{"schemas", json::object{{"Job", job_schema()}}},
-                    {"securitySchemes",
-                     json::object{{"apiKey", json::object{{"type", "http"},
-                                                          {"scheme", "bearer"},
-                                                          {"description", "An API key from /apikey in the bot or "
-                                                                          "`imggenbot apikey create`"}}}}}}}};
+                    {"securitySchemes", json::object{{"apiKey", json::object{{"type", "http"},
+                                                                             {"scheme", "bearer"},
+                                                                             {"description",
+                                                                              "An API key from /apikey in the bot or "
+                                                                              "`imggenbot apikey create`"}}}}}}}};
   return json::serialize(doc);
 }
 

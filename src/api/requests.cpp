@@ -26,7 +26,10 @@ const std::vector<Field> kGenerate{
 };
 
 const std::vector<Field> kSubscribe{
-    {.name = "plan", .type = Type::string, .required = true, .doc = R"("description":"a paid plan id from GET /v1/plans")"},
+    {.name = "plan",
+     .type = Type::string,
+     .required = true,
+     .doc = R"("description":"a paid plan id from GET /v1/plans")"},
 };
 
 std::string join(const std::vector<std::string_view>& items) {
@@ -48,8 +51,9 @@ core::FieldError worded(const json_fields::Issue& issue) {
       }
       break;
     case json_fields::Problem::range:
-      return {name, "must be between " + (f.minimum ? std::to_string(*f.minimum) : std::string("-inf")) + " and " +
-                        (f.maximum ? std::to_string(*f.maximum) : std::string("inf")),
+      return {name,
+              "must be between " + (f.minimum ? std::to_string(*f.minimum) : std::string("-inf")) + " and " +
+                  (f.maximum ? std::to_string(*f.maximum) : std::string("inf")),
               "value_error.range"};
     case json_fields::Problem::length:
       return {name, "must be at most " + std::to_string(f.max_length) + " bytes", "value_error.too_long"};

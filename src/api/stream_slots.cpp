@@ -3,7 +3,7 @@
 namespace igb::api {
 
 std::pair<std::shared_ptr<void>, StreamSlots::Refusal> StreamSlots::take(core::UserId user, int per_user,
-                                                                        int per_process) {
+                                                                         int per_process) {
   std::lock_guard lock(mutex_);
   if (total_ >= per_process) return {nullptr, Refusal::process_full};
   auto& mine = per_user_[user];

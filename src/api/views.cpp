@@ -12,7 +12,9 @@ std::string iso8601(core::Timestamp t) {
 }
 
 namespace {
-json::value opt_time(const std::optional<core::Timestamp>& t) { return t ? json::value(iso8601(*t)) : json::value(nullptr); }
+json::value opt_time(const std::optional<core::Timestamp>& t) {
+  return t ? json::value(iso8601(*t)) : json::value(nullptr);
+}
 
 // The API's English `error` for a failure code (clients that show their own text use `error_code`;
 // the bot words the code from its catalogues). Never provider internals: a code carries none.
@@ -98,39 +100,40 @@ json::object job_schema() {
   codes.push_back(nullptr);
   const json::object time{{"type", "string"}, {"format", "date-time"}};
   const json::object opt_time{{"type", nullable("string")}, {"format", "date-time"}};
-  json::object params{
-      {"type", "object"},
-      {"properties", json::object{{"prompt", json::object{{"type", "string"}}},
-                                  {"width", json::object{{"type", "integer"}}},
-                                  {"height", json::object{{"type", "integer"}}},
-                                  {"steps", json::object{{"type", "integer"}}},
-                                  {"seed", json::object{{"type", nullable("integer")}}},
-                                  {"style", json::object{{"type", nullable("string")}}}}}};
-  json::object result{
-      {"type", nullable("object")},
-      {"description", "Once succeeded"},
-      {"properties", json::object{{"image_url", json::object{{"type", "string"}}},
-                                  {"width", json::object{{"type", "integer"}}},
-                                  {"height", json::object{{"type", "integer"}}},
-                                  {"mime", json::object{{"type", "string"}}},
-                                  {"seed", json::object{{"type", nullable("integer")}}}}}};
+  json::object params{{"type", "object"},
+                      {"properties", json::object{{"prompt", json::object{{"type", "string"}}},
+                                                  {"width", json::object{{"type", "integer"}}},
+                                                  {"height", json::object{{"type", "integer"}}},
+                                                  {"steps", json::object{{"type", "integer"}}},
+                                                  {"seed", json::object{{"type", nullable("integer")}}},
+                                                  {"style", json::object{{"type", nullable("string")}}}}}};
+  json::object result{{"type", nullable("object")},
+                      {"description", "Once succeeded"},
+                      {"properties", json::object{{"image_url", json::object{{"type", "string"}}},
+                                                  {"width", json::object{{"type", "integer"}}},
+                                                  {"height", json::object{{"type", "integer"}}},
+                                                  {"mime", json::object{{"type", "string"}}},
+                                                  {"seed", json::object{{"type", nullable("integer")}}}}}};
   json::object properties{
       {"job_id", json::object{{"type", "string"}}},
       {"status", json::object{{"type", "string"}, {"enum", std::move(statuses)}}},
-      {"queue_position", json::object{{"type", nullable("integer")}, {"description", "While queued; counted up to 1000"}}},
+      {"queue_position",
+       json::object{{"type", nullable("integer")}, {"description", "While queued; counted up to 1000"}}},
       {"progress", json::object{{"type", "integer"}, {"minimum", 0}, {"maximum", 100}}},
       {"attempts", json::object{{"type", "integer"}}},
       {"created_at", time},
       {"started_at", opt_time},
       {"finished_at", opt_time},
       {"error", json::object{{"type", nullable("string")},
-                             {"description", "Why the job failed, in English; on a job queued again, what its last "
-                                             "attempt met"}}},
+                             {"description",
+                              "Why the job failed, in English; on a job queued again, what its last "
+                              "attempt met"}}},
       {"error_code", json::object{{"type", nullable("string")},
                                   {"enum", std::move(codes)},
-                                  {"description", "`error` as a code: unavailable (try again later), content_refused "
-                                                  "(rephrase the prompt), invalid_request (change the settings), "
-                                                  "interrupted (the generation did not finish)"}}},
+                                  {"description",
+                                   "`error` as a code: unavailable (try again later), content_refused "
+                                   "(rephrase the prompt), invalid_request (change the settings), "
+                                   "interrupted (the generation did not finish)"}}},
       {"params", std::move(params)},
       {"result", std::move(result)}};
   json::array required;

@@ -42,10 +42,10 @@ gen::BillingAlert billing_alert(const Services& s, http::Client& client, const s
   if (c.telegram_bot_token.empty() || c.admin_telegram_ids.empty()) {
     return {};  // HfBackend logs every 402 at error level anyway
   }
-  std::shared_ptr<telegram::BotApi> bot = telegram::make_http_bot_api(
-      client, telegram::HttpBotApiOptions{.base_url = c.telegram_api_base,
-                                          .token = c.telegram_bot_token.value(),
-                                          .request_timeout = std::chrono::seconds(10)});
+  std::shared_ptr<telegram::BotApi> bot =
+      telegram::make_http_bot_api(client, telegram::HttpBotApiOptions{.base_url = c.telegram_api_base,
+                                                                      .token = c.telegram_bot_token.value(),
+                                                                      .request_timeout = std::chrono::seconds(10)});
   return [bot, admins = c.admin_telegram_ids, backend](std::string provider, std::string detail) {
     return tell_admins(bot, admins, backend, std::move(provider), std::move(detail));
   };
@@ -79,14 +79,16 @@ GenerationStack build_generation(const Services& s, boost::asio::any_io_executor
   std::shared_ptr<gen::UrlFetcher> urls;
   const auto pinned = gen::parse_provider_list(s.config.hf_provider);
   if (s.config.provider_urls_allow_private) {
-    spdlog::warn("PROVIDER_URLS_ALLOW_PRIVATE=1: provider image URLs may be http:// and on private addresses (tests only)");
+    spdlog::warn(
+        "PROVIDER_URLS_ALLOW_PRIVATE=1: provider image URLs may be http:// and on private addresses (tests only)");
   }
 
   Caches caches;
   for (const auto& b : s.config.backends) {
     const auto timeout = std::chrono::milliseconds(std::chrono::seconds(b.timeout_seconds));
     if (b.kind == "hf") {
-      if (b.api_key.empty()) spdlog::warn("backend {}: {} is not set; Hugging Face will refuse it", b.name, b.api_key_env);
+      if (b.api_key.empty())
+        spdlog::warn("backend {}: {} is not set; Hugging Face will refuse it", b.name, b.api_key_env);
       auto& mapping = mappings[b.api_key.value()];
       if (!mapping) {
         mapping = std::make_shared<gen::ProviderMappingCache>(
@@ -101,21 +103,24 @@ GenerationStack build_generation(const Services& s, boost::asio::any_io_executor
       }
       spdlog::info("backend {}: Hugging Face {} via {}, providers {} (resolved from the Hub on first use)", b.name,
                    b.model, b.base_url, pinned.empty() ? std::string("auto") : s.config.hf_provider);
-      g.router->add(std::make_unique<gen::HfBackend>(*g.http, gen::HfOptions{.name = b.name,
-                                                                             .base_url = b.base_url,
-                                                                             .model = b.model,
-                                                                             .token = b.api_key.value(),
-                                                                             .timeout = timeout,
-                                                                             .mapping = mapping,
-                                                                             .urls = urls,
-                                                                             .clock = &s.clock,
-                                                                             .on_billing = billing_alert(s, *g.http, b.name)}),
-                    {.concurrency = b.concurrency, .rate_per_minute = b.rate_per_minute});
+      g.router->add(
+          std::make_unique<gen::HfBackend>(*g.http, gen::HfOptions{.name = b.name,
+                                                                   .base_url = b.base_url,
+                                                                   .model = b.model,
+                                                                   .token = b.api_key.value(),
+                                                                   .timeout = timeout,
+                                                                   .mapping = mapping,
+                                                                   .urls = urls,
+                                                                   .clock = &s.clock,
+                                                                   .on_billing = billing_alert(s, *g.http, b.name)}),
+          {.concurrency = b.concurrency, .rate_per_minute = b.rate_per_minute});
     } else {
-      g.router->add(std::make_unique<gen::OpenAiBackend>(
-                        *g.http, gen::OpenAiOptions{.name = b.name, .base_url = b.base_url, .model = b.model,
-                                                    .api_key = b.api_key.value(), .flavor = b.flavor,
-                                                    .timeout = timeout}),
+      g.router->add(std::make_unique<gen::OpenAiBackend>(*g.http, gen::OpenAiOptions{.name = b.name,
+                                                                                     .base_url = b.base_url,
+                                                                                     .model = b.model,
+                                                                                     .api_key = b.api_key.value(),
+                                                                                     .flavor = b.flavor,
+                                                                                     .timeout = timeout}),
                     {.concurrency = b.concurrency, .rate_per_minute = b.rate_per_minute});
     }
   }

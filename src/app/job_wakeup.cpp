@@ -76,8 +76,7 @@ net::awaitable<void> listen_for_jobs(JobWakeupOptions options, runtime::Blocking
         problem = e.what();
       }
     }
-    spdlog::warn("job wake-up connection: {}; reconnecting in {} ms (polling meanwhile)", problem,
-                 backoff.count());
+    spdlog::warn("job wake-up connection: {}; reconnecting in {} ms (polling meanwhile)", problem, backoff.count());
     retry_timer.expires_after(backoff);
     co_await retry_timer.async_wait(net::use_awaitable);
     backoff = std::min(backoff * 2, options.max_backoff);

@@ -53,7 +53,8 @@ int main(int argc, char** argv) {
   generate_cmd->add_option("-o,--output", gen_cmd_opts.output, "Output file")->capture_default_str();
   generate_cmd->add_option("--width", gen_cmd_opts.width, "Width in pixels (multiple of 16)")->capture_default_str();
   generate_cmd->add_option("--height", gen_cmd_opts.height, "Height in pixels (multiple of 16)")->capture_default_str();
-  generate_cmd->add_option("--steps", gen_cmd_opts.steps, "Inference steps (FLUX.1-schnell: 1-4)")->capture_default_str();
+  generate_cmd->add_option("--steps", gen_cmd_opts.steps, "Inference steps (FLUX.1-schnell: 1-4)")
+      ->capture_default_str();
   generate_cmd->add_option("--seed", gen_cmd_opts.seed, "Seed (random if not given)");
   generate_cmd->add_option("--style", gen_cmd_opts.style, "Style preset");
   cli::DoctorOptions doctor_opts;
@@ -99,9 +100,9 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(cli, argc, argv);
 
-  auto loaded = config::load_config(config::process_environment(),
-                                    {.toml_path = config_file.empty() ? std::nullopt : std::optional(config_file),
-                                     .dotenv_path = env_file});
+  auto loaded = config::load_config(
+      config::process_environment(),
+      {.toml_path = config_file.empty() ? std::nullopt : std::optional(config_file), .dotenv_path = env_file});
   if (!loaded) {
     std::cerr << "imggenbot: configuration error: " << loaded.error().public_message << "\n";
     return 2;

@@ -170,7 +170,7 @@ int serve(Services& s, const ServeOptions& options) {
     // On PostgreSQL other processes' jobs arrive by NOTIFY; polling is only the fallback there.
     const bool listen = storage::parse_database_url(s.config.database_url).dialect == storage::Dialect::postgres;
     workers.emplace(*s.jobs, pool, *generation->router, *generation->images, s.clock,
-                   worker::WorkerOptions{.id = worker_id(), .idle_poll = listen ? 2s : 500ms});
+                    worker::WorkerOptions{.id = worker_id(), .idle_poll = listen ? 2s : 500ms});
     for (int i = 0; i < s.config.worker_concurrency; ++i) {
       supervisor.spawn("worker-slot-" + std::to_string(i), workers->run_slot());
     }
@@ -185,23 +185,37 @@ int serve(Services& s, const ServeOptions& options) {
   const bool run_bot = options.bot && !s.config.telegram_bot_token.empty();
   if ((run_bot || options.api) && !s.config.telegram_bot_token.empty()) {
     tg_http = http::make_client(control, {.proxy = http::proxy_from_env()});
-    tg_api = telegram::make_http_bot_api(*tg_http, {.base_url = s.config.telegram_api_base,
-                                                    .token = s.config.telegram_bot_token.value()});
+    tg_api = telegram::make_http_bot_api(
+        *tg_http, {.base_url = s.config.telegram_api_base, .token = s.config.telegram_bot_token.value()});
     texts.emplace(bot::Catalogs::embedded());
     billing.emplace(control, *tg_api, *s.store, *s.payments, s.plans, pool, *texts, s.config.payload_secret.value());
   }
   if (run_bot) {
     tg_scheduler.emplace(control, telegram::SchedulerOptions{});
     if (!generation) bot_images = imaging::make_file_image_store(s.config.data_dir);
-    the_bot = std::make_unique<bot::Bot>(
-        bot::BotDeps{.executor = control, .api = *tg_api, .scheduler = *tg_scheduler, .store = *s.store,
-                     .accounts = *s.accounts, .quota = *s.quota, .jobs = *s.jobs, .plans = s.plans,
-                     .images = generation ? *generation->images : *bot_images, .pool = pool,
-                     .supervisor = supervisor, .clock = s.clock, .texts = *texts, .payments = *s.payments,
-                     .billing = *billing, .admin = *s.admin, .notices = *s.notices,
-                     .job_queued = [&workers] { if (workers) workers->notify(); },
-                     .submits = submits},
-        bot::BotOptions{.admin_ids = s.config.admin_telegram_ids});
+    the_bot = std::make_unique<bot::Bot>(bot::BotDeps{.executor = control,
+                                                      .api = *tg_api,
+                                                      .scheduler = *tg_scheduler,
+                                                      .store = *s.store,
+                                                      .accounts = *s.accounts,
+                                                      .quota = *s.quota,
+                                                      .jobs = *s.jobs,
+                                                      .plans = s.plans,
+                                                      .images = generation ? *generation->images : *bot_images,
+                                                      .pool = pool,
+                                                      .supervisor = supervisor,
+                                                      .clock = s.clock,
+                                                      .texts = *texts,
+                                                      .payments = *s.payments,
+                                                      .billing = *billing,
+                                                      .admin = *s.admin,
+                                                      .notices = *s.notices,
+                                                      .job_queued =
+                                                          [&workers] {
+                                                            if (workers) workers->notify();
+                                                          },
+                                                      .submits = submits},
+                                         bot::BotOptions{.admin_ids = s.config.admin_telegram_ids});
     std::string secret = s.config.telegram_webhook_url.empty() ? "" : bot::webhook_secret(*s.store);
     supervisor.spawn("bot-receive", the_bot->run_receiving(s.config.telegram_webhook_url, secret));
     supervisor.spawn("bot-inbox", the_bot->run_inbox());
@@ -216,18 +230,27 @@ int serve(Services& s, const ServeOptions& options) {
     metrics = std::make_unique<api::Metrics>();
     if (!generation) api_images = imaging::make_file_image_store(s.config.data_dir);
     if (generation) {
-      generation->router->observe([m = metrics.get()](const std::string& backend, const std::string& outcome,
-                                                      std::chrono::nanoseconds took) {
-        m->record_provider_call(backend, outcome, took);
-      });
+      generation->router->observe(
+          [m = metrics.get()](const std::string& backend, const std::string& outcome, std::chrono::nanoseconds took) {
+            m->record_provider_call(backend, outcome, took);
+          });
     }
     api_ctx.emplace(api::ApiContext{
-        .accounts = *s.accounts, .jobs = *s.jobs, .quota = *s.quota, .payments = *s.payments, .plans = s.plans,
-        .store = *s.store, .clock = s.clock, .pool = pool, .images = generation ? *generation->images : *api_images, .metrics = *metrics,
+        .accounts = *s.accounts,
+        .jobs = *s.jobs,
+        .quota = *s.quota,
+        .payments = *s.payments,
+        .plans = s.plans,
+        .store = *s.store,
+        .clock = s.clock,
+        .pool = pool,
+        .images = generation ? *generation->images : *api_images,
+        .metrics = *metrics,
         .router = generation ? generation->router.get() : nullptr,
-        .job_queued = [&control, &workers] {
-          if (workers) net::post(control, [&workers] { workers->notify(); });
-        },
+        .job_queued =
+            [&control, &workers] {
+              if (workers) net::post(control, [&workers] { workers->notify(); });
+            },
         .gateway = billing ? &billing->gateway() : nullptr,
         .keys = std::make_shared<api::KeyCache>(),
         .limiter = std::make_shared<api::RateLimiter>(s.config.api_rate_per_minute, s.config.api_rate_burst),
@@ -236,24 +259,27 @@ int serve(Services& s, const ServeOptions& options) {
         .changes = s.changes});
     auto routes = api::build_routes(*api_ctx, [&s] { return database_problem(s); });
     if (!s.config.telegram_webhook_url.empty()) {
-      webhook.emplace(bot::WebhookContext{.store = *s.store, .pool = pool, .clock = s.clock, .stored = [&control, &the_bot] {
-        if (the_bot) net::post(control, [&the_bot] { the_bot->wake_inbox(); });
-      }});
+      webhook.emplace(
+          bot::WebhookContext{.store = *s.store, .pool = pool, .clock = s.clock, .stored = [&control, &the_bot] {
+                                if (the_bot) net::post(control, [&the_bot] { the_bot->wake_inbox(); });
+                              }});
       bot::add_webhook_route(*routes, *webhook);
     }
     std::vector<net::any_io_executor> connection_executors{io.get_executor()};
     for (auto& ctx : http_ios) connection_executors.emplace_back(ctx->get_executor());
     http_server = std::make_unique<server::Server>(
         io.get_executor(),
-        server::ServerOptions{.host = s.config.http_listen.host, .port = s.config.http_listen.port,
-                              .max_connections = static_cast<std::size_t>(s.config.http_max_connections),
-                              .on_request = [m = metrics.get()](const server::RequestRecord& r) { m->record_request(r); },
-                              .on_exception = api::answer_exception},
+        server::ServerOptions{
+            .host = s.config.http_listen.host,
+            .port = s.config.http_listen.port,
+            .max_connections = static_cast<std::size_t>(s.config.http_max_connections),
+            .on_request = [m = metrics.get()](const server::RequestRecord& r) { m->record_request(r); },
+            .on_exception = api::answer_exception},
         routes, std::move(connection_executors));
     http_server->start();
-    spdlog::info("HTTP API on http://{}:{}", s.config.http_listen.host.find(':') == std::string::npos
-                                                 ? s.config.http_listen.host
-                                                 : "[" + s.config.http_listen.host + "]",
+    spdlog::info("HTTP API on http://{}:{}",
+                 s.config.http_listen.host.find(':') == std::string::npos ? s.config.http_listen.host
+                                                                          : "[" + s.config.http_listen.host + "]",
                  http_server->port());
   }
   // On PostgreSQL other processes' jobs reach this one by NOTIFY: queued ones wake the workers,
@@ -261,11 +287,15 @@ int serve(Services& s, const ServeOptions& options) {
   if (storage::parse_database_url(s.config.database_url).dialect == storage::Dialect::postgres &&
       (workers || http_server)) {
     auto changes = s.changes;
-    JobEvents events{.queued = [&workers] { if (workers) workers->notify(); },
-                     .resync = [&workers, changes] {
-                       if (workers) workers->notify();
-                       changes->publish_all();
-                     }};
+    JobEvents events{.queued =
+                         [&workers] {
+                           if (workers) workers->notify();
+                         },
+                     .resync =
+                         [&workers, changes] {
+                           if (workers) workers->notify();
+                           changes->publish_all();
+                         }};
     if (http_server) {
       events.changed = [changes](std::string_view id) {
         changes->publish(id);

@@ -61,20 +61,19 @@ std::optional<usecases::InvoiceFor> StarsBilling::verify(std::string_view payloa
 
 net::awaitable<core::Result<std::string>> StarsBilling::do_invoice_link(core::UserId user, core::Plan plan,
                                                                         std::string language) {
-  telegram::CreateInvoiceLink invoice{
-      .title = plan.title,
-      .description = o_.describe ? o_.describe(language, plan) : plan.title,
-      .payload = sign_payload({.user_id = user, .plan_id = plan.id}, o_.payload_secret),
-      .prices = {{.label = plan.title, .amount = plan.price_stars}},
-      .subscription_period = kSubscriptionSeconds};
+  telegram::CreateInvoiceLink invoice{.title = plan.title,
+                                      .description = o_.describe ? o_.describe(language, plan) : plan.title,
+                                      .payload = sign_payload({.user_id = user, .plan_id = plan.id}, o_.payload_secret),
+                                      .prices = {{.label = plan.title, .amount = plan.price_stars}},
+                                      .subscription_period = kSubscriptionSeconds};
   auto link = co_await api_.create_invoice_link(std::move(invoice));
   if (!link.ok()) co_return telegram_refused("createInvoiceLink", link.error());
   co_return link.value();
 }
 
 net::awaitable<core::Status> StarsBilling::do_set_renewal(core::UserId user, std::string charge_id, bool on) {
-  telegram::EditUserStarSubscription edit{.user_id = user, .telegram_payment_charge_id = std::move(charge_id),
-                                          .is_canceled = !on};
+  telegram::EditUserStarSubscription edit{
+      .user_id = user, .telegram_payment_charge_id = std::move(charge_id), .is_canceled = !on};
   auto r = co_await api_.edit_user_star_subscription(std::move(edit));
   if (!r.ok()) co_return telegram_refused("editUserStarSubscription", r.error());
   co_return core::Ok{};

@@ -18,8 +18,8 @@ using telegram::ApiError;
 using telegram::ChatKind;
 
 const std::vector<std::string>& allowed_updates() {
-  static const std::vector<std::string> kAll{"message",      "edited_message", "callback_query",
-                                             "pre_checkout_query", "my_chat_member", "inline_query",
+  static const std::vector<std::string> kAll{"message", "edited_message", "callback_query", "pre_checkout_query",
+                                             "my_chat_member", "inline_query",
                                              // Bot API 10.2; servers that do not know it ignore it
                                              "subscription"};
   return kAll;
@@ -28,7 +28,8 @@ const std::vector<std::string>& allowed_updates() {
 std::int64_t chat_of(const telegram::Update& u) {
   if (u.message) return u.message->chat.id;
   if (u.edited_message) return u.edited_message->chat.id;
-  if (u.callback_query) return u.callback_query->message ? u.callback_query->message->chat.id : u.callback_query->from.id;
+  if (u.callback_query)
+    return u.callback_query->message ? u.callback_query->message->chat.id : u.callback_query->from.id;
   if (u.pre_checkout_query) return u.pre_checkout_query->from.id;
   if (u.my_chat_member) return u.my_chat_member->chat.id;
   if (u.inline_query) return u.inline_query->from.id;
@@ -101,7 +102,8 @@ net::awaitable<std::optional<telegram::Message>> Bot::send(std::int64_t chat, bo
   if (outage) *outage = r.error().outage();
   co_await note_blocked(chat, r.error());
   if (r.error().kind != ApiError::Kind::blocked) {
-    spdlog::warn("bot: sendMessage to {} failed: {} {}", chat, telegram::to_string(r.error().kind), r.error().description);
+    spdlog::warn("bot: sendMessage to {} failed: {} {}", chat, telegram::to_string(r.error().kind),
+                 r.error().description);
   }
   co_return std::nullopt;
 }
@@ -127,12 +129,14 @@ net::awaitable<bool> Bot::edit(std::int64_t chat, telegram::EditMessageText m, b
   if (r.ok() || r.error().kind == ApiError::Kind::not_modified) co_return true;
   if (outage) *outage = r.error().outage();
   co_await note_blocked(chat, r.error());
-  spdlog::warn("bot: editMessageText in {} failed: {} {}", chat, telegram::to_string(r.error().kind), r.error().description);
+  spdlog::warn("bot: editMessageText in {} failed: {} {}", chat, telegram::to_string(r.error().kind),
+               r.error().description);
   co_return false;
 }
 
 net::awaitable<void> Bot::answer(std::string callback_id, std::string text, bool alert) {
-  telegram::AnswerCallbackQuery a{.callback_query_id = std::move(callback_id), .text = std::move(text), .show_alert = alert};
+  telegram::AnswerCallbackQuery a{
+      .callback_query_id = std::move(callback_id), .text = std::move(text), .show_alert = alert};
   auto r = co_await d_.api.answer_callback_query(std::move(a));
   if (!r.ok()) spdlog::debug("bot: answerCallbackQuery failed: {}", r.error().description);
 }
@@ -172,8 +176,8 @@ net::awaitable<void> Bot::handle(telegram::Update u) {
       in.kind = UpdateKind::refunded_payment;
     } else {
       if (who->user.banned) co_return;  // loaded only for the payments above
-      const bool reply_to_bot = m.reply_to_message && m.reply_to_message->from &&
-                                m.reply_to_message->from->username == o_.bot_username;
+      const bool reply_to_bot =
+          m.reply_to_message && m.reply_to_message->from && m.reply_to_message->from->username == o_.bot_username;
       auto view = read_message(m.text, who->group, o_.bot_username, reply_to_bot);
       if (!view) co_return;  // not addressed to this bot
       in.kind = view->kind;
@@ -190,14 +194,16 @@ net::awaitable<void> Bot::handle(telegram::Update u) {
       co_await answer_silently(q.id);
       co_return;
     }
-    Incoming in{.kind = UpdateKind::callback, .group = who->group, .admin = is_admin(who->user.id, who->group),
+    Incoming in{.kind = UpdateKind::callback,
+                .group = who->group,
+                .admin = is_admin(who->user.id, who->group),
                 .callback_data = q.data};
     Context c(*this, u, std::move(who), std::move(in));
     if (const auto* route = router_.match(c.incoming())) co_await route->run(c);
     if (!c.answered()) co_await c.answer_callback();
   } else if (u.my_chat_member || u.pre_checkout_query || u.subscription) {
     // No user is loaded for these: the handler reads what it needs from the update.
-    Incoming in{.kind = u.my_chat_member      ? UpdateKind::my_chat_member
+    Incoming in{.kind = u.my_chat_member       ? UpdateKind::my_chat_member
                         : u.pre_checkout_query ? UpdateKind::pre_checkout_query
                                                : UpdateKind::subscription};
     Context c(*this, u, std::nullopt, std::move(in));
@@ -222,8 +228,8 @@ net::awaitable<void> Bot::register_commands() {
   }
   for (auto admin : o_.admin_ids) {
     for (const auto& lang : d_.texts.languages()) {
-      telegram::SetMyCommands s{.commands = menu_of(lang, true), .language_code = lang == "en" ? "" : lang,
-                                .scope_chat_id = admin};
+      telegram::SetMyCommands s{
+          .commands = menu_of(lang, true), .language_code = lang == "en" ? "" : lang, .scope_chat_id = admin};
       auto r = co_await d_.api.set_my_commands(std::move(s));
       // Telegram answers "chat not found" until the admin has written to the bot once.
       if (!r.ok()) spdlog::warn("bot: setMyCommands for admin {} ({}) failed: {}", admin, lang, r.error().description);

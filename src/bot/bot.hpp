@@ -146,9 +146,9 @@ class Bot {
   // Pass named values: GCC 12 cannot keep initializer lists or non-trivial temporaries of a co_await
   // expression (compile error or double destruction).
   net::awaitable<std::optional<telegram::Message>> send_text(const Ctx& c, std::string text,
-                                                            std::optional<std::int64_t> reply_to = std::nullopt);
+                                                             std::optional<std::int64_t> reply_to = std::nullopt);
   net::awaitable<std::optional<telegram::Message>> send_menu(const Ctx& c, std::string text,
-                                                            telegram::InlineKeyboardMarkup keyboard);
+                                                             telegram::InlineKeyboardMarkup keyboard);
   // *outage (when given): not sent because Telegram or the way to it was down (network error, 5xx).
   net::awaitable<std::optional<telegram::Message>> send(std::int64_t chat, bool group, telegram::SendMessage m,
                                                         bool* outage = nullptr);
@@ -191,12 +191,20 @@ class Bot {
   BotDeps d_;
   BotOptions o_;
   // The use cases (src/usecases) over d_'s services: each owns its transaction and its hop to d_.pool.
-  usecases::Generation generation_{{.jobs = d_.jobs, .quota = d_.quota, .store = d_.store, .pool = d_.pool,
-                                    .images = d_.images, .submits = d_.submits}};
+  usecases::Generation generation_{{.jobs = d_.jobs,
+                                    .quota = d_.quota,
+                                    .store = d_.store,
+                                    .pool = d_.pool,
+                                    .images = d_.images,
+                                    .submits = d_.submits}};
   usecases::Accounts accounts_{{.accounts = d_.accounts, .quota = d_.quota, .store = d_.store, .pool = d_.pool}};
   usecases::BotState state_{{.store = d_.store, .pool = d_.pool, .clock = d_.clock, .notices = &d_.notices}};
-  usecases::Billing billing_{{.payments = d_.payments, .notices = &d_.notices, .plans = d_.plans, .store = d_.store,
-                              .pool = d_.pool, .gateway = &d_.billing.gateway()}};
+  usecases::Billing billing_{{.payments = d_.payments,
+                              .notices = &d_.notices,
+                              .plans = d_.plans,
+                              .store = d_.store,
+                              .pool = d_.pool,
+                              .gateway = &d_.billing.gateway()}};
   Wakeup inbox_wake_;
   Wakeup delivery_wake_;
   Wakeup notice_wake_;

@@ -38,20 +38,32 @@ struct OneString {
 
 template <class T>
 struct Codec;
-template <> struct Codec<AgainData> : OneString<AgainData, &AgainData::job_id, true> {};
-template <> struct Codec<VariationsData> : OneString<VariationsData, &VariationsData::job_id, true> {};
-template <> struct Codec<OriginalData> : OneString<OriginalData, &OriginalData::job_id, true> {};
-template <> struct Codec<CancelJobData> : OneString<CancelJobData, &CancelJobData::job_id, true> {};
-template <> struct Codec<SettingsData> : OneString<SettingsData, &SettingsData::menu, false> {};
-template <> struct Codec<AspectRatioData> : OneString<AspectRatioData, &AspectRatioData::ratio, true> {};
-template <> struct Codec<StyleData> : OneString<StyleData, &StyleData::style, true> {};
-template <> struct Codec<LanguageData> : OneString<LanguageData, &LanguageData::lang, true> {};
-template <> struct Codec<ApiKeyData> : OneString<ApiKeyData, &ApiKeyData::action, true> {};
-template <> struct Codec<BuyData> : OneString<BuyData, &BuyData::plan_id, true> {};
+template <>
+struct Codec<AgainData> : OneString<AgainData, &AgainData::job_id, true> {};
+template <>
+struct Codec<VariationsData> : OneString<VariationsData, &VariationsData::job_id, true> {};
+template <>
+struct Codec<OriginalData> : OneString<OriginalData, &OriginalData::job_id, true> {};
+template <>
+struct Codec<CancelJobData> : OneString<CancelJobData, &CancelJobData::job_id, true> {};
+template <>
+struct Codec<SettingsData> : OneString<SettingsData, &SettingsData::menu, false> {};
+template <>
+struct Codec<AspectRatioData> : OneString<AspectRatioData, &AspectRatioData::ratio, true> {};
+template <>
+struct Codec<StyleData> : OneString<StyleData, &StyleData::style, true> {};
+template <>
+struct Codec<LanguageData> : OneString<LanguageData, &LanguageData::lang, true> {};
+template <>
+struct Codec<ApiKeyData> : OneString<ApiKeyData, &ApiKeyData::action, true> {};
+template <>
+struct Codec<BuyData> : OneString<BuyData, &BuyData::plan_id, true> {};
 
 template <>
 struct Codec<RenewalData> {
-  static std::optional<std::string> encode(const RenewalData& d) { return join(RenewalData::kPrefix, d.on ? "on" : "off"); }
+  static std::optional<std::string> encode(const RenewalData& d) {
+    return join(RenewalData::kPrefix, d.on ? "on" : "off");
+  }
   static std::optional<RenewalData> decode(std::string_view data) {
     auto arg = argument_of(data, RenewalData::kPrefix);
     if (!arg || (*arg != "on" && *arg != "off")) return std::nullopt;
@@ -71,7 +83,7 @@ std::optional<T> decode(std::string_view data) {
   return Codec<T>::decode(data);
 }
 
-#define IGB_CALLBACK_KIND(T)                                  \
+#define IGB_CALLBACK_KIND(T)                               \
   template std::optional<std::string> encode<T>(const T&); \
   template std::optional<T> decode<T>(std::string_view);
 IGB_CALLBACK_KIND(AgainData)

@@ -22,7 +22,9 @@ net::awaitable<std::optional<Bot::Ctx>> Bot::Ctx::load(Bot& bot, telegram::User 
   auto username = from.username;
   auto language = from.language_code;
   auto user = co_await bot.accounts_.ensure_user(from.id, std::move(username), std::move(language), chat.is_private());
-  Ctx c{.user = user, .chat_id = chat.id, .group = chat.is_group(),
+  Ctx c{.user = user,
+        .chat_id = chat.id,
+        .group = chat.is_group(),
         .lang = bot.d_.texts.resolve(user.language.empty() ? from.language_code : user.language),
         .first_name = from.first_name};
   if (user.banned && !even_banned) co_return std::nullopt;
@@ -58,7 +60,9 @@ std::optional<std::int64_t> Context::editable_message() const {
   return std::nullopt;
 }
 
-std::string Context::t(std::string_view key, const Args& args) const { return bot_.d_.texts.text(who_.lang, key, args); }
+std::string Context::t(std::string_view key, const Args& args) const {
+  return bot_.d_.texts.text(who_.lang, key, args);
+}
 
 net::awaitable<std::optional<telegram::Message>> Context::reply(std::string_view key) { return reply_text(t(key)); }
 
@@ -67,12 +71,12 @@ net::awaitable<std::optional<telegram::Message>> Context::reply(std::string_view
 }
 
 net::awaitable<std::optional<telegram::Message>> Context::reply_text(std::string text,
-                                                                    std::optional<std::int64_t> reply_to) {
+                                                                     std::optional<std::int64_t> reply_to) {
   return bot_.send_text(who_, std::move(text), reply_to);
 }
 
 net::awaitable<std::optional<telegram::Message>> Context::reply_menu(std::string text,
-                                                                    telegram::InlineKeyboardMarkup keyboard) {
+                                                                     telegram::InlineKeyboardMarkup keyboard) {
   return bot_.send_menu(who_, std::move(text), std::move(keyboard));
 }
 

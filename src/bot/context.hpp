@@ -92,8 +92,9 @@ class Context {
   net::awaitable<std::optional<telegram::Message>> reply(std::string_view key);
   net::awaitable<std::optional<telegram::Message>> reply(std::string_view key, const Args& args);
   net::awaitable<std::optional<telegram::Message>> reply_text(std::string text,
-                                                             std::optional<std::int64_t> reply_to = std::nullopt);
-  net::awaitable<std::optional<telegram::Message>> reply_menu(std::string text, telegram::InlineKeyboardMarkup keyboard);
+                                                              std::optional<std::int64_t> reply_to = std::nullopt);
+  net::awaitable<std::optional<telegram::Message>> reply_menu(std::string text,
+                                                              telegram::InlineKeyboardMarkup keyboard);
   // *outage (when given): not sent because Telegram or the way to it was down.
   net::awaitable<std::optional<telegram::Message>> send(telegram::SendMessage m, bool* outage = nullptr);
   // Edits one of the bot's messages in this chat; false if that failed.

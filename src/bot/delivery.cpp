@@ -199,11 +199,11 @@ net::awaitable<void> Bot::deliver_state(const core::Job& job) {
     }
     case core::JobStatus::failed:
     case core::JobStatus::canceled: {
-      std::string text = job.status == core::JobStatus::canceled
-                             ? t(c, job.quota_state == core::QuotaState::committed ? "status.canceled_counted"
-                                                                                   : "status.canceled")
-                             : t(c, std::string("failed.") +
-                                        core::to_string(core::reported_failure(job).value_or(core::FailureCode::unavailable)));
+      std::string text =
+          job.status == core::JobStatus::canceled
+              ? t(c, job.quota_state == core::QuotaState::committed ? "status.canceled_counted" : "status.canceled")
+              : t(c, std::string("failed.") +
+                         core::to_string(core::reported_failure(job).value_or(core::FailureCode::unavailable)));
       bool ok = true;
       bool outage = false;
       if (meta->status_message_id != 0) {
@@ -250,11 +250,12 @@ net::awaitable<bool> Bot::deliver_photo(const core::Job& job, const JobMeta& met
   auto quota = co_await generation_.quota(job.user_id);
   const int remaining = quota.remaining();
   telegram::SendPhoto p{.chat_id = meta.chat_id};
-  p.caption = util::utf8_shorten(t(c, "result.caption", {{"prompt", util::utf8_shorten(job.params.prompt, 200)},
-                                                         {"seed", job.params.seed ? std::to_string(*job.params.seed) : "?"},
-                                                         {"width", std::to_string(image->width)},
-                                                         {"height", std::to_string(image->height)},
-                                                         {"remaining", std::to_string(remaining)}}),
+  p.caption = util::utf8_shorten(t(c, "result.caption",
+                                   {{"prompt", util::utf8_shorten(job.params.prompt, 200)},
+                                    {"seed", job.params.seed ? std::to_string(*job.params.seed) : "?"},
+                                    {"width", std::to_string(image->width)},
+                                    {"height", std::to_string(image->height)},
+                                    {"remaining", std::to_string(remaining)}}),
                                  1024);
   if (meta.reply_to != 0) p.reply_to_message_id = meta.reply_to;
   p.reply_markup = result_keyboard(c, job.id);
@@ -283,7 +284,8 @@ net::awaitable<bool> Bot::deliver_photo(const core::Job& job, const JobMeta& met
   if (!r.ok()) {
     if (outage) *outage = r.error().outage();
     co_await note_blocked(meta.chat_id, r.error());
-    spdlog::warn("bot: sendPhoto for job {} failed: {} {}", job.id, telegram::to_string(r.error().kind), r.error().description);
+    spdlog::warn("bot: sendPhoto for job {} failed: {} {}", job.id, telegram::to_string(r.error().kind),
+                 r.error().description);
     co_return false;
   }
   if (!image->telegram_file_id && !r->photo.empty()) {

@@ -63,8 +63,10 @@ net::awaitable<void> Bot::run_polling() {
     if (!r.ok()) {
       const auto& e = r.error();
       if (e.kind == ApiError::Kind::conflict) {
-        spdlog::error("bot: getUpdates conflict: {} (another instance polls with this token, or a webhook is set); "
-                      "retrying in {} s", e.description, backoff.count());
+        spdlog::error(
+            "bot: getUpdates conflict: {} (another instance polls with this token, or a webhook is set); "
+            "retrying in {} s",
+            e.description, backoff.count());
       } else if (e.kind == ApiError::Kind::unauthorized || e.kind == ApiError::Kind::not_found) {
         spdlog::error("bot: Telegram refused the bot token ({}); check TELEGRAM_BOT_TOKEN", e.description);
       } else {
@@ -82,8 +84,8 @@ net::awaitable<void> Bot::run_polling() {
     std::vector<core::InboxUpdate> rows;
     rows.reserve(updates.size());
     for (const auto& u : updates) {
-      rows.push_back({.update_id = u.update_id, .chat_id = chat_of(u), .body = u.raw_json,
-                      .received_at = d_.clock.now()});
+      rows.push_back(
+          {.update_id = u.update_id, .chat_id = chat_of(u), .body = u.raw_json, .received_at = d_.clock.now()});
     }
     // The database out of reach: the updates stay unconfirmed (offset unchanged), so Telegram gives
     // them again on the next poll.
@@ -147,8 +149,8 @@ net::awaitable<void> Bot::drain_chat(std::int64_t chat) {
     try {
       boost::system::error_code ec;
       auto json = boost::json::parse(row.body, ec);
-      auto decoded = ec ? telegram::Decoded<telegram::Update>{.errors = {"update: not JSON"}}
-                        : telegram::decode_update(json);
+      auto decoded =
+          ec ? telegram::Decoded<telegram::Update>{.errors = {"update: not JSON"}} : telegram::decode_update(json);
       if (decoded.ok()) {
         co_await handle(std::move(*decoded.value));
       } else {

@@ -9,9 +9,10 @@ namespace igb::bot {
 telegram::InlineKeyboardMarkup Bot::plan_buttons(const Ctx& c) const {
   telegram::InlineKeyboardMarkup kb;
   for (const auto& p : d_.plans.paid()) {
-    kb.inline_keyboard.push_back({{.text = t(c, "quota.plan_button", {{"title", p.title},
-                                                                        {"images", std::to_string(p.images_per_period)},
-                                                                        {"stars", std::to_string(p.price_stars)}}),
+    kb.inline_keyboard.push_back({{.text = t(c, "quota.plan_button",
+                                             {{"title", p.title},
+                                              {"images", std::to_string(p.images_per_period)},
+                                              {"stars", std::to_string(p.price_stars)}}),
                                    .callback_data = callback_data(BuyData{.plan_id = p.id})}});
   }
   return kb;
@@ -32,9 +33,11 @@ std::string settings_text(const Context& c) {
 
 telegram::InlineKeyboardMarkup settings_keyboard(const Context& c) {
   telegram::InlineKeyboardMarkup kb;
-  kb.inline_keyboard.push_back({{.text = c.t("settings.aspect_ratio"), .callback_data = callback_data(SettingsData{.menu = "ar"})},
-                                {.text = c.t("settings.style"), .callback_data = callback_data(SettingsData{.menu = "st"})}});
-  kb.inline_keyboard.push_back({{.text = c.t("settings.language"), .callback_data = callback_data(SettingsData{.menu = "lg"})}});
+  kb.inline_keyboard.push_back(
+      {{.text = c.t("settings.aspect_ratio"), .callback_data = callback_data(SettingsData{.menu = "ar"})},
+       {.text = c.t("settings.style"), .callback_data = callback_data(SettingsData{.menu = "st"})}});
+  kb.inline_keyboard.push_back(
+      {{.text = c.t("settings.language"), .callback_data = callback_data(SettingsData{.menu = "lg"})}});
   return kb;
 }
 
@@ -55,7 +58,8 @@ std::optional<std::pair<std::string, telegram::InlineKeyboardMarkup>> settings_m
     std::vector<telegram::InlineKeyboardButton> row{
         {.text = c.t("settings.none"), .callback_data = callback_data(StyleData{.style = "-"})}};
     for (const auto& s : core::kStyles) {
-      row.push_back({.text = std::string(s.name), .callback_data = callback_data(StyleData{.style = std::string(s.name)})});
+      row.push_back(
+          {.text = std::string(s.name), .callback_data = callback_data(StyleData{.style = std::string(s.name)})});
       if (row.size() == 4) kb.inline_keyboard.push_back(std::exchange(row, {}));
     }
     if (!row.empty()) kb.inline_keyboard.push_back(std::move(row));
@@ -72,7 +76,8 @@ std::optional<std::pair<std::string, telegram::InlineKeyboardMarkup>> settings_m
 telegram::InlineKeyboardMarkup language_keyboard(const Catalogs& texts) {
   telegram::InlineKeyboardMarkup kb;
   for (const auto& lang : texts.languages()) {
-    kb.inline_keyboard.push_back({{.text = texts.text(lang, "language_name"), .callback_data = callback_data(LanguageData{.lang = lang})}});
+    kb.inline_keyboard.push_back(
+        {{.text = texts.text(lang, "language_name"), .callback_data = callback_data(LanguageData{.lang = lang})}});
   }
   return kb;
 }
@@ -106,10 +111,13 @@ net::awaitable<void> submit(Context& c, core::JobParams params, int count, std::
     pause = std::min(pause * 2, std::chrono::seconds(30));
   }
   if (!sent) co_return;  // blocked, or Telegram refused: nothing queued, nothing charged
-  JobMeta meta{.chat_id = c.chat_id(), .status_message_id = sent->message_id, .reply_to = reply_to.value_or(0),
-               .lang = c.lang(), .group = c.group()};
-  core::SubmitRequest request{.user = c.user().id, .params = std::move(params), .count = count, .source = "bot",
-                              .meta = encode_meta(meta)};
+  JobMeta meta{.chat_id = c.chat_id(),
+               .status_message_id = sent->message_id,
+               .reply_to = reply_to.value_or(0),
+               .lang = c.lang(),
+               .group = c.group()};
+  core::SubmitRequest request{
+      .user = c.user().id, .params = std::move(params), .count = count, .source = "bot", .meta = encode_meta(meta)};
   auto outcome = co_await c.generation().submit(std::move(request));
   if (outcome.ok()) {
     if (d.job_queued) d.job_queued();
@@ -134,18 +142,13 @@ net::awaitable<void> submit(Context& c, core::JobParams params, int count, std::
     }
     case core::ErrorCode::too_many_failures: {
       auto q = co_await c.generation().quota(c.user().id);
-      text = c.t("quota.too_many_failures", {{"limit", std::to_string(q.failed_limit)}, {"when", format_time(q.resets_at)}});
+      text = c.t("quota.too_many_failures",
+                 {{"limit", std::to_string(q.failed_limit)}, {"when", format_time(q.resets_at)}});
       break;
     }
-    case core::ErrorCode::too_many_jobs:
-      text = c.t("quota.too_many_jobs", {{"count", std::to_string(count)}});
-      break;
-    case core::ErrorCode::invalid_argument:
-      text = c.t("prompt.invalid", {{"reason", e.public_message}});
-      break;
-    case core::ErrorCode::forbidden:
-      text = c.t("error.banned");
-      break;
+    case core::ErrorCode::too_many_jobs: text = c.t("quota.too_many_jobs", {{"count", std::to_string(count)}}); break;
+    case core::ErrorCode::invalid_argument: text = c.t("prompt.invalid", {{"reason", e.public_message}}); break;
+    case core::ErrorCode::forbidden: text = c.t("error.banned"); break;
     default:
       spdlog::error("bot: submit failed: {} ({})", e.public_message, e.internal_detail);
       text = c.t("error.internal");

@@ -86,9 +86,9 @@ net::awaitable<bool> Bot::broadcast_step() {
       auto admin = co_await accounts_.user(b.created_by);
       if (admin.ok()) {
         Ctx c{.user = *admin, .chat_id = admin->id, .lang = d_.texts.resolve(admin->language)};
-        auto text = t(c, "admin.broadcast_done", {{"id", std::to_string(b.id)},
-                                                  {"sent", std::to_string(b.sent)},
-                                                  {"failed", std::to_string(b.failed)}});
+        auto text =
+            t(c, "admin.broadcast_done",
+              {{"id", std::to_string(b.id)}, {"sent", std::to_string(b.sent)}, {"failed", std::to_string(b.failed)}});
         auto sent = co_await send_text(c, std::move(text));
         (void)sent;
       }

@@ -56,9 +56,10 @@ std::variant<PromptRequest, PromptProblem> parse_prompt(std::string_view text, c
       break;
     }
   }
-  std::string_view prompt = first_option == all.size()
-                                ? util::trim(text)
-                                : util::trim(text.substr(0, static_cast<std::size_t>(all[first_option].data() - text.data())));
+  std::string_view prompt =
+      first_option == all.size()
+          ? util::trim(text)
+          : util::trim(text.substr(0, static_cast<std::size_t>(all[first_option].data() - text.data())));
   for (std::size_t i = first_option; i < all.size(); ++i) {
     auto name = option_name(all[i]);
     if (!name) return problem("prompt.unknown_option", {{"option", std::string(all[i])}});
@@ -94,14 +95,16 @@ std::variant<PromptRequest, PromptProblem> parse_prompt(std::string_view text, c
       }
       req.steps = steps;
     } else {
-      if (core::find_style(value) == nullptr) return problem("prompt.bad_style", {{"value", v}, {"styles", style_names()}});
+      if (core::find_style(value) == nullptr)
+        return problem("prompt.bad_style", {{"value", v}, {"styles", style_names()}});
       req.style = v;
     }
   }
   if (prompt.empty()) return problem("prompt.empty");
   auto length = util::utf8_length(prompt);
   if (length > static_cast<std::size_t>(limits.max_prompt_chars)) {
-    return problem("prompt.too_long", {{"length", std::to_string(length)}, {"max", std::to_string(limits.max_prompt_chars)}});
+    return problem("prompt.too_long",
+                   {{"length", std::to_string(length)}, {"max", std::to_string(limits.max_prompt_chars)}});
   }
   req.prompt = std::string(prompt);
   return req;

@@ -17,11 +17,16 @@ bool passes(const Filter& f, const Incoming& in) {
 }
 
 void Router::command(std::string name, CommandOptions options, Handler handler, std::vector<std::string> aliases) {
-  if (name.empty() || name != util::to_lower(name)) throw std::logic_error("bot command '" + name + "': not lower case");
+  if (name.empty() || name != util::to_lower(name))
+    throw std::logic_error("bot command '" + name + "': not lower case");
   aliases.insert(aliases.begin(), name);
   for (auto& n : aliases) {
-    Route r{.name = "/" + n, .kind = UpdateKind::command, .filter = options.filter, .command = n,
-            .run = handler, .options = options};
+    Route r{.name = "/" + n,
+            .kind = UpdateKind::command,
+            .filter = options.filter,
+            .command = n,
+            .run = handler,
+            .options = options};
     if (n != name) r.options.menu_key.clear();  // an alias is not a menu entry of its own
     routes_.push_back(std::move(r));
   }
@@ -29,15 +34,20 @@ void Router::command(std::string name, CommandOptions options, Handler handler, 
 
 void Router::add_callback(std::string prefix, Filter filter, std::function<bool(std::string_view)> accepts,
                           std::function<net::awaitable<void>(Context&)> run) {
-  routes_.push_back(Route{.name = "cb:" + prefix, .kind = UpdateKind::callback, .filter = filter, .prefix = prefix,
-                          .accepts = std::move(accepts), .run = std::move(run)});
+  routes_.push_back(Route{.name = "cb:" + prefix,
+                          .kind = UpdateKind::callback,
+                          .filter = filter,
+                          .prefix = prefix,
+                          .accepts = std::move(accepts),
+                          .run = std::move(run)});
 }
 
 void Router::on(UpdateKind kind, Filter filter, Handler handler, std::string name) {
   if (kind == UpdateKind::command || kind == UpdateKind::callback) {
     throw std::logic_error("bot router: commands and buttons are registered with command() and callback()");
   }
-  routes_.push_back(Route{.name = name.empty() ? "update" : std::move(name), .kind = kind, .filter = filter, .run = handler});
+  routes_.push_back(
+      Route{.name = name.empty() ? "update" : std::move(name), .kind = kind, .filter = filter, .run = handler});
 }
 
 void Router::unknown_command(Handler handler) {
@@ -53,7 +63,8 @@ const Router::Route* Router::match(const Incoming& in) const {
   for (const auto& r : routes_) {
     if (r.kind != in.kind || !passes(r.filter, in)) continue;
     if (r.kind == UpdateKind::command && r.command != in.command) continue;
-    if (r.kind == UpdateKind::callback && (prefix.empty() || r.prefix != prefix || !r.accepts(in.callback_data))) continue;
+    if (r.kind == UpdateKind::callback && (prefix.empty() || r.prefix != prefix || !r.accepts(in.callback_data)))
+      continue;
     return &r;
   }
   if (in.kind == UpdateKind::command && unknown_command_) return &*unknown_command_;
@@ -74,7 +85,8 @@ std::vector<MenuCommand> Router::menu(bool admin) const {
     if (r.kind != UpdateKind::command || r.options.menu_key.empty()) continue;
     if (r.filter.admin && !admin) continue;
     // A command registered twice (say, once per chat kind) is one menu entry.
-    if (std::any_of(entries.begin(), entries.end(), [&](const Entry& e) { return e.command.command == r.command; })) continue;
+    if (std::any_of(entries.begin(), entries.end(), [&](const Entry& e) { return e.command.command == r.command; }))
+      continue;
     entries.push_back({r.filter.admin, r.options.menu_rank, i, {r.command, r.options.menu_key}});
   }
   std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {

@@ -89,8 +89,9 @@ class Router {
   // does not match (it goes on to the next route, in the end to the fallback).
   template <class T>
   void callback(Filter filter, CallbackHandler<T> handler) {
-    add_callback(std::string(T::kPrefix), filter, [](std::string_view d) { return decode<T>(d).has_value(); },
-                 [handler](Context& c) { return run_callback<T>(handler, c); });
+    add_callback(
+        std::string(T::kPrefix), filter, [](std::string_view d) { return decode<T>(d).has_value(); },
+        [handler](Context& c) { return run_callback<T>(handler, c); });
   }
   template <class T>
   void callback(CallbackHandler<T> handler) {

@@ -114,10 +114,11 @@ int admin_refund(app::Services& s, const std::string& charge_id, std::ostream& o
   net::io_context io;
   runtime::BlockingPool pool(1);
   auto client = http::make_client(io.get_executor(), {.proxy = http::proxy_from_env()});
-  auto api = telegram::make_http_bot_api(*client, {.base_url = s.config.telegram_api_base,
-                                                   .token = s.config.telegram_bot_token.value()});
+  auto api = telegram::make_http_bot_api(
+      *client, {.base_url = s.config.telegram_api_base, .token = s.config.telegram_bot_token.value()});
   billing::StarsBilling stars(io.get_executor(), *api, {.payload_secret = s.config.payload_secret.value()});
-  usecases::Billing sales({.payments = *s.payments, .plans = s.plans, .store = *s.store, .pool = pool, .gateway = &stars});
+  usecases::Billing sales(
+      {.payments = *s.payments, .plans = s.plans, .store = *s.store, .pool = pool, .gateway = &stars});
   std::optional<core::Result<core::RefundOutcome>> outcome;
   auto run = [&]() -> net::awaitable<void> { outcome.emplace(co_await sales.refund(charge_id)); };
   net::co_spawn(io, run(), [](std::exception_ptr e) {
@@ -129,7 +130,8 @@ int admin_refund(app::Services& s, const std::string& charge_id, std::ostream& o
   if ((*outcome)->duplicate) {
     fmt::print(out, "payment {} was refunded before; nothing changed\n", charge_id);
   } else {
-    fmt::print(out, "payment {} refunded{}\n", charge_id, (*outcome)->revoked ? "; the period it bought is revoked" : "");
+    fmt::print(out, "payment {} refunded{}\n", charge_id,
+               (*outcome)->revoked ? "; the period it bought is revoked" : "");
   }
   return 0;
 }

@@ -67,7 +67,8 @@ class Report {
   int problems() const { return problems_; }
   std::string redact(std::string text) const {
     for (const auto& s : secrets_) {
-      for (auto at = text.find(s); at != std::string::npos; at = text.find(s, at)) text.replace(at, s.size(), "(secret)");
+      for (auto at = text.find(s); at != std::string::npos; at = text.find(s, at))
+        text.replace(at, s.size(), "(secret)");
     }
     for (auto& c : text) {
       if (static_cast<unsigned char>(c) < 0x20) c = ' ';
@@ -89,7 +90,8 @@ struct Fetched {
   std::string error;  // when there is no response: why (scheme, host and port only)
 };
 
-net::awaitable<Fetched> get(http::Client& client, std::string url, std::string bearer, std::chrono::milliseconds timeout) {
+net::awaitable<Fetched> get(http::Client& client, std::string url, std::string bearer,
+                            std::chrono::milliseconds timeout) {
   http::Request req{.url = std::move(url), .timeout = timeout, .max_response_bytes = 4 * 1024 * 1024};
   req.headers.emplace_back("Accept", "application/json");
   if (!bearer.empty()) req.headers.emplace_back("Authorization", "Bearer " + bearer);
@@ -133,7 +135,8 @@ net::awaitable<void> check_telegram(const config::Config& c, std::chrono::millis
   const auto executor = co_await net::this_coro::executor;
   auto client = http::make_client(executor);
   auto api = telegram::make_http_bot_api(
-      *client, {.base_url = c.telegram_api_base, .token = c.telegram_bot_token.value(),
+      *client, {.base_url = c.telegram_api_base,
+                .token = c.telegram_bot_token.value(),
                 .request_timeout = std::chrono::duration_cast<std::chrono::seconds>(timeout)});
   auto me = co_await api->get_me();
   if (me) {
@@ -144,12 +147,14 @@ net::awaitable<void> check_telegram(const config::Config& c, std::chrono::millis
   using Kind = telegram::ApiError::Kind;
   switch (e.kind) {
     case Kind::unauthorized:
-      report.fix(kWhat, "Telegram refused TELEGRAM_BOT_TOKEN (401 Unauthorized): the token is wrong or was revoked. "
-                        "Copy it again from @BotFather (/mybots, API Token).");
+      report.fix(kWhat,
+                 "Telegram refused TELEGRAM_BOT_TOKEN (401 Unauthorized): the token is wrong or was revoked. "
+                 "Copy it again from @BotFather (/mybots, API Token).");
       break;
     case Kind::not_found:
-      report.fix(kWhat, "Telegram does not know this token (404): check TELEGRAM_BOT_TOKEN has the form "
-                        "123456789:AA… as @BotFather gives it.");
+      report.fix(kWhat,
+                 "Telegram does not know this token (404): check TELEGRAM_BOT_TOKEN has the form "
+                 "123456789:AA… as @BotFather gives it.");
       break;
     case Kind::network:
       report.fix(kWhat, "cannot reach Telegram at " + c.telegram_api_base + " (" + e.description +
@@ -192,7 +197,8 @@ net::awaitable<void> check_hf_backend(const config::Config& c, const config::Bac
   const std::string env = b.api_key_env.empty() ? "HF_TOKEN" : b.api_key_env;
   const std::string tokens_page = "https://huggingface.co/settings/tokens";
   if (b.api_key.empty()) {
-    report.fix(token_what, env + " is not set. Make a fine-grained token with \"Make calls to Inference Providers\" at " +
+    report.fix(token_what, env +
+                               " is not set. Make a fine-grained token with \"Make calls to Inference Providers\" at " +
                                tokens_page + " and set " + env + ".");
     report.skip(model_what, "skipped: needs a working token");
     report.skip(mapping_what, "skipped: needs a working token");
@@ -236,7 +242,8 @@ net::awaitable<void> check_hf_backend(const config::Config& c, const config::Bac
       if (role == "fineGrained" && !permissions.contains("inference.serverless.write")) {
         report.fix(token_what, env + " (a fine-grained token of " + owner +
                                    ") lacks the permission \"Make calls to Inference Providers\": tick it when editing "
-                                   "the token at " + tokens_page + ".");
+                                   "the token at " +
+                                   tokens_page + ".");
       } else {
         token_ok = true;
         report.ok(token_what, env + " works; it belongs to " + (owner.empty() ? "an account" : owner) +
@@ -258,9 +265,10 @@ net::awaitable<void> check_hf_backend(const config::Config& c, const config::Bac
   } else if (access.response->status == 200) {
     report.ok(model_what, "the token may use " + b.model);
   } else if (access.response->status == 401 || access.response->status == 403) {
-    report.fix(model_what, b.model + " is gated and this account has not accepted its conditions: open "
-                               "https://huggingface.co/" + b.model + ", accept them with the account of " + env +
-                               ", then run doctor again.");
+    report.fix(model_what, b.model +
+                               " is gated and this account has not accepted its conditions: open "
+                               "https://huggingface.co/" +
+                               b.model + ", accept them with the account of " + env + ", then run doctor again.");
   } else if (access.response->status == 404) {
     report.fix(model_what, "the Hub has no model " + b.model + " (or it is private): check HF_MODEL.");
   } else {
@@ -295,8 +303,10 @@ net::awaitable<void> check_hf_backend(const config::Config& c, const config::Bac
                                  " live for text-to-image. The Hub lists: " + (listed.empty() ? "nothing" : listed) +
                                  ". Set HF_PROVIDER=auto or to one of those.");
   } else {
-    report.fix(mapping_what, "no provider serves " + b.model + " live for text-to-image with an adapter here (the Hub "
-                                 "lists: " + (listed.empty() ? "nothing" : listed) + "). Choose another HF_MODEL.");
+    report.fix(mapping_what, "no provider serves " + b.model +
+                                 " live for text-to-image with an adapter here (the Hub "
+                                 "lists: " +
+                                 (listed.empty() ? "nothing" : listed) + "). Choose another HF_MODEL.");
   }
 }
 
@@ -372,8 +382,9 @@ void check_database(const config::Config& c, Report& report) {
       if (::access(parent.c_str(), W_OK) == 0) {
         report.ok(kWhat, shown + " does not exist yet; imggenbot creates it at start (or run imggenbot migrate)");
       } else {
-        report.fix(kWhat, shown + " does not exist and " + parent.string() + " is not writable: fix DATABASE_URL or "
-                                  "the folder's permissions.");
+        report.fix(kWhat, shown + " does not exist and " + parent.string() +
+                              " is not writable: fix DATABASE_URL or "
+                              "the folder's permissions.");
       }
       return;
     }
@@ -430,7 +441,8 @@ void check_data_dir(const config::Config& c, Report& report) {
   }
   const double free_gb = static_cast<double>(space.available) / (1024.0 * 1024 * 1024);
   if (space.available < 200ull * 1024 * 1024) {
-    report.fix(kWhat, fmt::format("{} is writable but only {:.2f} GB are free: images need room.", c.data_dir, free_gb));
+    report.fix(kWhat,
+               fmt::format("{} is writable but only {:.2f} GB are free: images need room.", c.data_dir, free_gb));
   } else {
     report.ok(kWhat, fmt::format("{} is writable, {:.1f} GB free", c.data_dir, free_gb));
   }
@@ -438,7 +450,8 @@ void check_data_dir(const config::Config& c, Report& report) {
 
 net::awaitable<void> network_checks(const config::Config& c, DoctorOptions options, Report& report) {
   co_await check_telegram(c, options.timeout, report);
-  const auto hf_count = std::count_if(c.backends.begin(), c.backends.end(), [](const auto& b) { return b.kind == "hf"; });
+  const auto hf_count =
+      std::count_if(c.backends.begin(), c.backends.end(), [](const auto& b) { return b.kind == "hf"; });
   for (const auto& b : c.backends) {
     if (b.kind == "hf") {
       co_await check_hf_backend(c, b, options.timeout, hf_count > 1, report);
@@ -472,15 +485,16 @@ int run_doctor(const config::Config& config, const core::PlanCatalog& plans, con
     app::Services services{.config = config, .plans = plans};
     net::io_context io;
     auto stack = app::build_generation(services, io.get_executor());
-    gen::GenerationRequest request{.prompt = "a red apple on a white table, studio photo", .width = 512, .height = 512,
+    gen::GenerationRequest request{.prompt = "a red apple on a white table, studio photo",
+                                   .width = 512,
+                                   .height = 512,
                                    .steps = 4,
                                    .seed = static_cast<std::int64_t>(std::random_device{}() % 4294967296ULL)};
     const auto started = std::chrono::steady_clock::now();
     auto future = net::co_spawn(io, generate_with_retries(*stack.router, request, {}, progress), net::use_future);
     io.run();
     auto outcome = future.get();
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     if (const auto* f = std::get_if<gen::GenerationFailure>(&outcome)) {
       report.fix(kWhat, fmt::format("no image ({} via {}: {}). Fix the lines above first.", gen::to_string(f->kind),
                                     f->backend.empty() ? "-" : f->backend, f->detail));
@@ -490,9 +504,9 @@ int run_doctor(const config::Config& config, const core::PlanCatalog& plans, con
       if (!info) {
         report.fix(kWhat, "the answer is not a valid image (" + info.error().internal_detail + ")");
       } else {
-        report.ok(kWhat, fmt::format("made a {}x{} {} in {:.1f} s{}", info->width, info->height,
-                                     imaging::mime_of(info->type), seconds,
-                                     image.seed_applied ? "" : " (this backend cannot take a seed)"));
+        report.ok(kWhat,
+                  fmt::format("made a {}x{} {} in {:.1f} s{}", info->width, info->height, imaging::mime_of(info->type),
+                              seconds, image.seed_applied ? "" : " (this backend cannot take a seed)"));
       }
     }
   } else {

@@ -58,8 +58,7 @@ net::awaitable<gen::GenerationOutcome> generate_with_retries(gen::Router& router
     wait = std::max(wait, std::chrono::milliseconds(100));  // a hint of 0 must not spin
     if (waited + wait > options.max_total) co_return outcome;
     progress << (f->backend.empty() ? std::string() : f->backend + ": ") << what_we_wait_for(*f) << ", waiting "
-             << seconds_text(wait) << " (attempt " << attempt + 1 << " of " << options.max_attempts << ")"
-             << std::endl;
+             << seconds_text(wait) << " (attempt " << attempt + 1 << " of " << options.max_attempts << ")" << std::endl;
     timer.expires_after(wait);
     co_await timer.async_wait(net::use_awaitable);
     waited += wait;
@@ -74,10 +73,13 @@ int run_generate(app::Services& s, const GenerateCommand& c) {
   boost::asio::io_context io;
   auto stack = app::build_generation(s, io.get_executor());
   const std::int64_t seed = c.seed.value_or(static_cast<std::int64_t>(std::random_device{}() % 4294967296ULL));
-  gen::GenerationRequest request{.prompt = core::apply_style(c.prompt, c.style), .width = c.width,
-                                 .height = c.height, .steps = c.steps, .seed = seed};
-  auto future = boost::asio::co_spawn(io, generate_with_retries(*stack.router, request, {}, std::cerr),
-                                      boost::asio::use_future);
+  gen::GenerationRequest request{.prompt = core::apply_style(c.prompt, c.style),
+                                 .width = c.width,
+                                 .height = c.height,
+                                 .steps = c.steps,
+                                 .seed = seed};
+  auto future =
+      boost::asio::co_spawn(io, generate_with_retries(*stack.router, request, {}, std::cerr), boost::asio::use_future);
   io.run();
   auto outcome = future.get();
   if (auto* f = std::get_if<gen::GenerationFailure>(&outcome)) {

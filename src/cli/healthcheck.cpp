@@ -57,8 +57,8 @@ net::awaitable<int> fetch_status(Target target) {
   tcp::socket socket(executor);
   co_await net::async_connect(socket, endpoints, net::use_awaitable);
   const std::string host = target.host.find(':') == std::string::npos ? target.host : "[" + target.host + "]";
-  const std::string request = "GET " + target.path + " HTTP/1.1\r\nHost: " + host + ":" + target.port +
-                              "\r\nConnection: close\r\n\r\n";
+  const std::string request =
+      "GET " + target.path + " HTTP/1.1\r\nHost: " + host + ":" + target.port + "\r\nConnection: close\r\n\r\n";
   co_await net::async_write(socket, net::buffer(request), net::use_awaitable);
   net::streambuf response;
   co_await net::async_read_until(socket, response, "\r\n", net::use_awaitable);

@@ -63,8 +63,8 @@ Status check_base_url(const BackendItem& item, const std::string& url) {
 }
 
 core::Result<BackendConfig> read_backend(const BackendItem& item, const Config& config, const KeySources& keys) {
-  static constexpr std::string_view kKeys[] = {"name",    "kind",   "base_url",        "model",
-                                               "api_key_env", "dialect", "flavor", "timeout_seconds",
+  static constexpr std::string_view kKeys[] = {"name",        "kind",           "base_url", "model",
+                                               "api_key_env", "dialect",        "flavor",   "timeout_seconds",
                                                "concurrency", "rate_per_minute"};
   for (auto&& [key, node] : item.table) {
     if (key.str() == "api_key") {
@@ -84,7 +84,8 @@ core::Result<BackendConfig> read_backend(const BackendItem& item, const Config& 
   auto kind = item.string_at("kind");
   if (!kind) return std::move(kind).error();
   if (!*kind) return item.missing("kind", "required: \"hf\" or \"openai\"");
-  if (**kind != "hf" && **kind != "openai") return item.bad("kind", "expected \"hf\" or \"openai\", got " + shown(**kind));
+  if (**kind != "hf" && **kind != "openai")
+    return item.bad("kind", "expected \"hf\" or \"openai\", got " + shown(**kind));
   b.kind = **kind;
   const bool hf = b.kind == "hf";
 
@@ -125,8 +126,10 @@ core::Result<BackendConfig> read_backend(const BackendItem& item, const Config& 
   b.api_key_env = key_env->value_or(hf ? "HF_TOKEN" : "");
   if (!b.api_key_env.empty()) {
     if (!is_env_name(b.api_key_env)) {
-      return item.bad("api_key_env", "expected an environment variable name (A-Z a-z 0-9 _, not starting with a "
-                                     "digit) or \"\" for no key, got " + shown(b.api_key_env));
+      return item.bad("api_key_env",
+                      "expected an environment variable name (A-Z a-z 0-9 _, not starting with a "
+                      "digit) or \"\" for no key, got " +
+                          shown(b.api_key_env));
     }
     if (is_own_setting(b.api_key_env)) {
       return item.bad("api_key_env", shown(b.api_key_env) + " is a setting of ImgGenBot, not a provider key");
@@ -160,8 +163,8 @@ core::Result<BackendConfig> read_backend(const BackendItem& item, const Config& 
   // OpenAI and Together refuse every request without a key: a missing api_key_env is a mistake
   // (a key that is named but not set is allowed, as for the other backends).
   if ((b.flavor == "openai" || b.flavor == "together") && dialect_key && b.api_key_env.empty()) {
-    return item.missing("api_key_env", "required for dialect " + shown(b.flavor) +
-                                           ": the name of the variable that holds the key");
+    return item.missing("api_key_env",
+                        "required for dialect " + shown(b.flavor) + ": the name of the variable that holds the key");
   }
 
   if (auto s = item.int_at("timeout_seconds", 1, 600, b.timeout_seconds); !s) return std::move(s).error();
@@ -185,7 +188,8 @@ core::Result<std::vector<BackendConfig>> read_backends(const toml::node& node, c
   }
   std::vector<BackendConfig> out;
   for (std::size_t i = 0; i < array->size(); ++i) {
-    BackendItem item{.table = *array->get(i)->as_table(), .prefix = "backends[" + std::to_string(i) + "]", .path = path};
+    BackendItem item{
+        .table = *array->get(i)->as_table(), .prefix = "backends[" + std::to_string(i) + "]", .path = path};
     auto backend = read_backend(item, config, keys);
     if (!backend) return std::move(backend).error();
     for (std::size_t j = 0; j < out.size(); ++j) {

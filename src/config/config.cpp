@@ -62,8 +62,7 @@ Status apply_http_listen(const Raw& raw, Config& c) {
     host = s.substr(0, colon);
     port = s.substr(colon + 1);
     if (host.find(':') != std::string_view::npos) {
-      return invalid(raw, "expected host:port with an IPv6 host in brackets, e.g. [::1]:8080, got " +
-                              shown(raw.text));
+      return invalid(raw, "expected host:port with an IPv6 host in brackets, e.g. [::1]:8080, got " + shown(raw.text));
     }
   }
   if (host.empty() || has_space_or_control(host) || !all_digits(port)) return expected();
@@ -126,8 +125,8 @@ Status apply_hf_provider(const Raw& raw, Config& c) {
       return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-';
     });
     if (!ok || (name == "auto" && value != "auto")) {
-      return invalid(raw, "expected \"auto\" or provider names separated by commas (e.g. fal-ai,nscale), got " +
-                              shown(raw.text));
+      return invalid(
+          raw, "expected \"auto\" or provider names separated by commas (e.g. fal-ai,nscale), got " + shown(raw.text));
     }
     list += (list.empty() ? "" : ",") + std::string(name);
   }
@@ -171,7 +170,9 @@ Status apply_log_level(const Raw& raw, Config& c) {
 
 Status apply_db_pool_size(const Raw& raw, Config& c) { return parse_int_into(raw, 1, 256, c.db_pool_size); }
 Status apply_worker_concurrency(const Raw& raw, Config& c) { return parse_int_into(raw, 0, 256, c.worker_concurrency); }
-Status apply_api_rate(const Raw& raw, Config& c) { return parse_int_into(raw, 1, 1'000'000'000, c.api_rate_per_minute); }
+Status apply_api_rate(const Raw& raw, Config& c) {
+  return parse_int_into(raw, 1, 1'000'000'000, c.api_rate_per_minute);
+}
 Status apply_api_burst(const Raw& raw, Config& c) { return parse_int_into(raw, 1, 1'000'000'000, c.api_rate_burst); }
 Status apply_http_max_connections(const Raw& raw, Config& c) {
   return parse_int_into(raw, 1, 1'000'000, c.http_max_connections);
@@ -331,10 +332,8 @@ core::Result<Config> load_config(const std::map<std::string, std::string>& envir
   if (!options.dotenv_path.empty()) {
     std::string text;
     switch (read_file(options.dotenv_path, text)) {
-      case ReadOutcome::missing:
-        break;
-      case ReadOutcome::failed:
-        return failure("cannot read " + options.dotenv_path);
+      case ReadOutcome::missing: break;
+      case ReadOutcome::failed: return failure("cannot read " + options.dotenv_path);
       case ReadOutcome::ok: {
         auto parsed = parse_dotenv(text, options.dotenv_path);
         if (!parsed) return std::move(parsed).error();
@@ -358,12 +357,9 @@ core::Result<Config> load_config(const std::map<std::string, std::string>& envir
   if (toml_path) {
     std::string text;
     switch (read_file(*toml_path, text)) {
-      case ReadOutcome::missing:
-        return failure("config file not found: " + *toml_path);
-      case ReadOutcome::failed:
-        return failure("cannot read config file " + *toml_path);
-      case ReadOutcome::ok:
-        break;
+      case ReadOutcome::missing: return failure("config file not found: " + *toml_path);
+      case ReadOutcome::failed: return failure("cannot read config file " + *toml_path);
+      case ReadOutcome::ok: break;
     }
     try {
       document = toml::parse(text, *toml_path);
@@ -461,15 +457,15 @@ std::string redact_database_url(std::string_view url) {
 std::vector<std::pair<std::string, std::string>> describe(const Config& c) {
   auto or_unset = [](const std::string& s) { return s.empty() ? std::string("(not set)") : s; };
   const auto& h = c.http_listen;
-  std::string listen = (h.host.find(':') != std::string::npos ? "[" + h.host + "]" : h.host) + ":" +
-                       std::to_string(h.port);
+  std::string listen =
+      (h.host.find(':') != std::string::npos ? "[" + h.host + "]" : h.host) + ":" + std::to_string(h.port);
   std::string admins;
   for (auto id : c.admin_telegram_ids) admins += (admins.empty() ? "" : ",") + std::to_string(id);
   std::string plans;
   for (const auto& p : c.plans) {
     if (!plans.empty()) plans += "; ";
-    plans += p.id + ": " + std::to_string(p.images_per_period) +
-             (p.period == core::PeriodKind::daily ? "/day" : "/30d");
+    plans +=
+        p.id + ": " + std::to_string(p.images_per_period) + (p.period == core::PeriodKind::daily ? "/day" : "/30d");
     if (p.price_stars > 0) plans += ", " + std::to_string(p.price_stars) + " stars";
   }
   std::string backends;
@@ -508,8 +504,7 @@ std::vector<std::pair<std::string, std::string>> describe(const Config& c) {
       {"PAYMENT_PAYLOAD_SECRET", std::string(c.payload_secret.redacted())},
       {"JOB_MAX_ATTEMPTS", std::to_string(c.jobs.max_attempts)},
       {"FREE_DAILY_IMAGES", std::to_string(c.jobs.free_daily_images)},
-      {"JOB_LEASE_SECONDS",
-       std::to_string(std::chrono::duration_cast<std::chrono::seconds>(c.jobs.lease).count())},
+      {"JOB_LEASE_SECONDS", std::to_string(std::chrono::duration_cast<std::chrono::seconds>(c.jobs.lease).count())},
       {"plans", plans},
   };
   // A token pasted into, say, the webhook path must not reach the log through that value.

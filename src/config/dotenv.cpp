@@ -50,8 +50,16 @@ std::optional<std::string> parse_value(std::string_view raw, std::string& why) {
       }
       if (c == '\\' && i + 1 < raw.size()) {
         char next = raw[i + 1];
-        if (next == 'n') { out += '\n'; ++i; continue; }
-        if (next == '"' || next == '\\') { out += next; ++i; continue; }
+        if (next == 'n') {
+          out += '\n';
+          ++i;
+          continue;
+        }
+        if (next == '"' || next == '\\') {
+          out += next;
+          ++i;
+          continue;
+        }
       }
       out += c;
     }

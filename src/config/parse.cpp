@@ -44,8 +44,8 @@ Error invalid(std::string name, std::string_view what, const std::string& origin
   if (!origin.empty()) message += " (in " + origin + ")";
   return Error{.code = ErrorCode::invalid_argument,
                .public_message = std::move(message),
-               .field_errors = {core::FieldError{.field = std::move(name), .message = std::string(what),
-                                                 .type = "value_error"}}};
+               .field_errors = {
+                   core::FieldError{.field = std::move(name), .message = std::string(what), .type = "value_error"}}};
 }
 
 Error invalid(const Raw& raw, std::string_view what) { return invalid(raw.name, what, raw.origin); }
@@ -118,8 +118,8 @@ std::string without_trailing_slashes(std::string_view s) {
 Status parse_int_into(const Raw& raw, long long low, long long high, int& out) {
   auto v = util::parse_int(util::trim(raw.text));
   if (!v || *v < low || *v > high) {
-    return invalid(raw, "expected an integer from " + std::to_string(low) + " to " + std::to_string(high) +
-                            ", got " + shown(raw.text));
+    return invalid(raw, "expected an integer from " + std::to_string(low) + " to " + std::to_string(high) + ", got " +
+                            shown(raw.text));
   }
   out = static_cast<int>(*v);
   return core::Ok{};
@@ -142,8 +142,8 @@ bool is_hf_model(std::string_view s) {
          std::all_of(s.begin() + static_cast<std::ptrdiff_t>(slash) + 1, s.end(), name_char);
 }
 Error unknown_key(std::string_view key, const toml::source_region& where, const std::string& path) {
-  return failure("unknown key \"" + std::string(key) + "\" (in " + path + ", line " +
-                 std::to_string(where.begin.line) + ")");
+  return failure("unknown key \"" + std::string(key) + "\" (in " + path + ", line " + std::to_string(where.begin.line) +
+                 ")");
 }
 
 // Plan ids and backend names.

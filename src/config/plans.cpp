@@ -51,8 +51,8 @@ Status apply_plan_fields(core::Plan& plan, const toml::table& table, const std::
       plan.failed_attempts_per_period = static_cast<int>(i->get());
       continue;
     }
-    auto field = std::find_if(std::begin(kIntFields), std::end(kIntFields),
-                              [&](const auto& f) { return f.first == key.str(); });
+    auto field =
+        std::find_if(std::begin(kIntFields), std::end(kIntFields), [&](const auto& f) { return f.first == key.str(); });
     if (field == std::end(kIntFields)) return unknown_key(name, key.source(), path);
     const auto* i = node.as_integer();
     if (i == nullptr || i->get() < std::numeric_limits<int>::min() || i->get() > std::numeric_limits<int>::max()) {

@@ -11,15 +11,15 @@ bool AccountService::looks_like_key(std::string_view secret) {
   constexpr std::size_t kLength = 4 + 43;  // base64url of 32 bytes, unpadded
   if (secret.size() != kLength || !secret.starts_with(kPrefix)) return false;
   for (char ch : secret.substr(kPrefix.size())) {
-    const bool ok = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_';
+    const bool ok =
+        (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_';
     if (!ok) return false;
   }
   return true;
 }
 
 User AccountService::ensure_user(UserId id, std::string_view username, std::string_view language) {
-  return transact(store_, TxMode::write,
-                  [&](Tx& tx) { return tx.upsert_user(id, username, language, clock_.now()); });
+  return transact(store_, TxMode::write, [&](Tx& tx) { return tx.upsert_user(id, username, language, clock_.now()); });
 }
 
 Result<User> AccountService::get_user(UserId id) {
@@ -41,24 +41,26 @@ Status AccountService::set_banned(UserId id, bool banned) {
 }
 
 Status AccountService::set_blocked_bot(UserId id, bool blocked) {
-  return found_or_not(
-      transact(store_, TxMode::write, [&](Tx& tx) { return tx.set_user_blocked_bot(id, blocked); }));
+  return found_or_not(transact(store_, TxMode::write, [&](Tx& tx) { return tx.set_user_blocked_bot(id, blocked); }));
 }
 
 Status AccountService::set_language(UserId id, std::string_view language) {
   if (language.empty() || language.size() > 16) {
     return make_error(ErrorCode::invalid_argument, "language must be a short language tag");
   }
-  return found_or_not(
-      transact(store_, TxMode::write, [&](Tx& tx) { return tx.set_user_language(id, language); }));
+  return found_or_not(transact(store_, TxMode::write, [&](Tx& tx) { return tx.set_user_language(id, language); }));
 }
 
 Result<NewApiKey> AccountService::create_api_key(UserId user, std::string_view name) {
   if (name.size() > 64) return make_error(ErrorCode::invalid_argument, "key name is longer than 64 characters");
   NewApiKey out;
   out.secret = "igb_" + util::base64url(util::random_bytes(32));
-  out.key = ApiKey{.id = "k_" + util::random_hex(8), .user_id = user, .key_hash = hash_secret(out.secret),
-                   .prefix = out.secret.substr(0, 10), .name = std::string(name), .created_at = clock_.now()};
+  out.key = ApiKey{.id = "k_" + util::random_hex(8),
+                   .user_id = user,
+                   .key_hash = hash_secret(out.secret),
+                   .prefix = out.secret.substr(0, 10),
+                   .name = std::string(name),
+                   .created_at = clock_.now()};
   return transact(store_, TxMode::write, [&](Tx& tx) -> Result<NewApiKey> {
     auto u = tx.find_user(user);
     if (!u) return make_error(ErrorCode::not_found, "no such user");

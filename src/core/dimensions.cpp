@@ -29,7 +29,10 @@ Dimensions dimensions_for(std::pair<int, int> ratio, int max_pixels, int max_sid
   int width = std::clamp(static_cast<int>(w) / 16 * 16, 256, static_cast<int>(side_limit));
   int height = std::clamp(static_cast<int>(h) / 16 * 16, 256, static_cast<int>(side_limit));
   while (static_cast<long long>(width) * height > max_pixels && width > 256 && height > 256) {
-    if (width >= height) width -= 16; else height -= 16;
+    if (width >= height)
+      width -= 16;
+    else
+      height -= 16;
   }
   return {width, height};
 }

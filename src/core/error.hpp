@@ -47,8 +47,8 @@ struct Error {
 };
 
 inline Error make_error(ErrorCode code, std::string public_message, std::string internal_detail = {}) {
-  return Error{.code = code, .public_message = std::move(public_message),
-               .internal_detail = std::move(internal_detail)};
+  return Error{
+      .code = code, .public_message = std::move(public_message), .internal_detail = std::move(internal_detail)};
 }
 
 // Broken infrastructure under a port (the Store's database, say) is thrown, not returned. An adapter

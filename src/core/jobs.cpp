@@ -46,15 +46,16 @@ std::vector<FieldError> JobService::validate(const SubmitRequest& r, const Plan&
     // NUL among them: PostgreSQL ends text at it, so the stored prompt would differ from the one checked.
     add("prompt", "must not contain control characters", "value_error.control_characters");
   } else if (static_cast<int>(p.prompt.size()) > options_.max_prompt_bytes) {
-    add("prompt", "must be at most " + std::to_string(options_.max_prompt_bytes) + " bytes",
-        "value_error.too_long");
+    add("prompt", "must be at most " + std::to_string(options_.max_prompt_bytes) + " bytes", "value_error.too_long");
   }
   bool sides_ok = true;
   for (auto [name, side] : {std::pair{"width", p.width}, std::pair{"height", p.height}}) {
     sides_ok = sides_ok && side >= options_.min_side && side <= plan.max_side && side % 16 == 0;
     if (side < options_.min_side || side > plan.max_side) {
-      add(name, "must be between " + std::to_string(options_.min_side) + " and " + std::to_string(plan.max_side) +
-                    " on the " + plan.id + " plan", "value_error.range");
+      add(name,
+          "must be between " + std::to_string(options_.min_side) + " and " + std::to_string(plan.max_side) +
+              " on the " + plan.id + " plan",
+          "value_error.range");
     } else if (side % 16 != 0) {
       add(name, "must be a multiple of 16", "value_error.multiple_of");
     }
@@ -69,8 +70,9 @@ std::vector<FieldError> JobService::validate(const SubmitRequest& r, const Plan&
   if (p.seed && (*p.seed < 0 || *p.seed > 4294967295LL)) {
     add("seed", "must be between 0 and 4294967295", "value_error.range");
   }
-  if (p.model.size() > 128 || p.model.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._/-") !=
-                                  std::string::npos) {
+  if (p.model.size() > 128 ||
+      p.model.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._/-") !=
+          std::string::npos) {
     add("model", "must be a model id like owner/name", "value_error.format");
   }
   if (!p.style.empty() && find_style(p.style) == nullptr) {
@@ -101,8 +103,9 @@ std::optional<std::string> cache_key(UserId user, const JobParams& p) {
     space = false;
     prompt += c;
   }
-  return util::sha256_hex(std::to_string(user) + '\n' + p.model + '\n' + prompt + '\n' + std::to_string(p.width) + 'x' + std::to_string(p.height) +
-                          '\n' + std::to_string(p.steps) + '\n' + std::to_string(*p.seed) + '\n' + p.style);
+  return util::sha256_hex(std::to_string(user) + '\n' + p.model + '\n' + prompt + '\n' + std::to_string(p.width) + 'x' +
+                          std::to_string(p.height) + '\n' + std::to_string(p.steps) + '\n' + std::to_string(*p.seed) +
+                          '\n' + p.style);
 }
 
 Result<SubmitOutcome> JobService::submit(const SubmitRequest& r) {
@@ -179,9 +182,8 @@ Result<SubmitOutcome> JobService::submit_one(Tx& tx, const SubmitRequest& r, Tim
   // of jobs in flight: no need to count them. (Jobs still in flight from the previous period are
   // not included: right after the period turns, a user may briefly run that many more.)
   if (quota.reserved + r.count > quota.plan.max_concurrent_jobs) {
-    Error e = make_error(ErrorCode::too_many_jobs,
-                         "too many generations in progress; the plan allows " +
-                             std::to_string(quota.plan.max_concurrent_jobs) + " at a time");
+    Error e = make_error(ErrorCode::too_many_jobs, "too many generations in progress; the plan allows " +
+                                                       std::to_string(quota.plan.max_concurrent_jobs) + " at a time");
     e.retry_after = std::chrono::seconds(5);
     return e;
   }
@@ -190,7 +192,8 @@ Result<SubmitOutcome> JobService::submit_one(Tx& tx, const SubmitRequest& r, Tim
   if (!on_sale(quota.plan) && options_.free_daily_images > 0) {
     const Timestamp day = std::chrono::floor<std::chrono::days>(now);
     if (!tx.take_free_images(day, r.count, options_.free_daily_images)) {
-      Error e = make_error(ErrorCode::free_paused, "free generations are paused until 00:00 UTC; paid plans are not affected");
+      Error e = make_error(ErrorCode::free_paused,
+                           "free generations are paused until 00:00 UTC; paid plans are not affected");
       e.retry_after = std::chrono::duration_cast<Millis>(day + std::chrono::hours(24) - now);
       return e;
     }
@@ -221,15 +224,13 @@ Result<SubmitOutcome> JobService::submit_one(Tx& tx, const SubmitRequest& r, Tim
 
 std::optional<Job> JobService::claim(std::string_view worker) {
   const auto now = clock_.now();
-  return transact(store_, TxMode::write,
-                  [&](Tx& tx) { return tx.claim_job(worker, now, now + options_.lease); });
+  return transact(store_, TxMode::write, [&](Tx& tx) { return tx.claim_job(worker, now, now + options_.lease); });
 }
 
 bool JobService::heartbeat(std::string_view job_id, std::string_view worker, int progress) {
   const auto now = clock_.now();
-  return transact(store_, TxMode::write, [&](Tx& tx) {
-    return tx.renew_lease(job_id, worker, now + options_.lease, progress, now);
-  });
+  return transact(store_, TxMode::write,
+                  [&](Tx& tx) { return tx.renew_lease(job_id, worker, now + options_.lease, progress, now); });
 }
 
 void JobService::release_quota(Tx& tx, Job& job) {

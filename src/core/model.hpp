@@ -145,7 +145,7 @@ enum class FailureCode {
 };
 
 inline constexpr std::array<FailureCode, 4> kFailureCodes{FailureCode::unavailable, FailureCode::content_refused,
-                                                         FailureCode::invalid_request, FailureCode::interrupted};
+                                                          FailureCode::invalid_request, FailureCode::interrupted};
 
 const char* to_string(FailureCode c);
 std::optional<FailureCode> failure_code_from(std::string_view s);

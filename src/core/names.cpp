@@ -17,9 +17,9 @@ std::optional<E> lookup(const std::array<const char*, N>& names, std::string_vie
 }
 
 constexpr std::array<const char*, 13> kErrorNames{
-    "invalid_argument", "unauthenticated", "forbidden", "not_found", "conflict", "quota_exhausted",
-    "too_many_jobs", "rate_limited", "payment_invalid", "unavailable", "internal", "free_paused",
-    "too_many_failures"};
+    "invalid_argument", "unauthenticated", "forbidden",        "not_found",       "conflict",
+    "quota_exhausted",  "too_many_jobs",   "rate_limited",     "payment_invalid", "unavailable",
+    "internal",         "free_paused",     "too_many_failures"};
 constexpr std::array<const char*, 4> kSubStatus{"active", "canceled", "refunded", "expired"};
 constexpr std::array<const char*, 2> kSubSource{"stars", "admin"};
 constexpr std::array<const char*, 5> kJobStatus{"queued", "running", "succeeded", "failed", "canceled"};

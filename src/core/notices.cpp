@@ -44,8 +44,8 @@ std::vector<Notice> NoticeService::due(Timestamp images_since) {
     NoticeKind kind = s.period_end <= now                          ? NoticeKind::ended
                       : s.period_end - now <= std::chrono::days(1) ? NoticeKind::ends_in_1_day
                                                                    : NoticeKind::ends_in_3_days;
-    add_if_new({.user = s.user_id, .kind = kind, .ref = std::to_string(s.id), .plan_id = s.plan_id,
-                .when = s.period_end});
+    add_if_new(
+        {.user = s.user_id, .kind = kind, .ref = std::to_string(s.id), .plan_id = s.plan_id, .when = s.period_end});
   }
   for (auto user : tx->users_with_images(images_since, now + std::chrono::milliseconds(1))) {
     auto q = resolve_quota(*tx, plans_, user, now, /*lock=*/false);
@@ -58,8 +58,13 @@ std::vector<Notice> NoticeService::due(Timestamp images_since) {
     } else {
       continue;
     }
-    add_if_new({.user = user, .kind = kind, .ref = std::to_string(to_unix_ms(q.period_start)), .plan_id = q.plan.id,
-                .when = q.resets_at, .used = q.used, .limit = q.limit});
+    add_if_new({.user = user,
+                .kind = kind,
+                .ref = std::to_string(to_unix_ms(q.period_start)),
+                .plan_id = q.plan.id,
+                .when = q.resets_at,
+                .used = q.used,
+                .limit = q.limit});
   }
   return out;
 }

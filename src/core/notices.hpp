@@ -29,7 +29,8 @@ struct Notice {
 
 class NoticeService {
  public:
-  NoticeService(Store& store, const Clock& clock, const PlanCatalog& plans) : store_(store), clock_(clock), plans_(plans) {}
+  NoticeService(Store& store, const Clock& clock, const PlanCatalog& plans)
+      : store_(store), clock_(clock), plans_(plans) {}
 
   // Notices due now and not sent yet: periods that will not be renewed and end within 3 days or
   // ended less than 2 days ago (and no other paid period follows), and users who got an image since

@@ -49,19 +49,21 @@ Result<CreditOutcome> PaymentService::apply_payment(const PaymentEvent& e) {
   const auto now = clock_.now();
   return transact(store_, TxMode::write, [&](Tx& tx) -> Result<CreditOutcome> {
     ensure_user_row(tx, e.user_id, now);
-    Payment p{.charge_id = e.charge_id, .user_id = e.user_id, .plan_id = e.plan_id, .amount = e.amount,
-              .currency = e.currency, .is_recurring = e.is_recurring, .created_at = e.at};
+    Payment p{.charge_id = e.charge_id,
+              .user_id = e.user_id,
+              .plan_id = e.plan_id,
+              .amount = e.amount,
+              .currency = e.currency,
+              .is_recurring = e.is_recurring,
+              .created_at = e.at};
     CreditOutcome out;
     if (!tx.insert_payment(p)) {
       out.duplicate = true;
       return out;
     }
     switch (check_price(plans_, e.plan_id, e.currency, e.amount)) {
-      case PriceCheck::ok:
-        break;
-      case PriceCheck::not_on_sale:
-        out.problem = "payment for unknown plan '" + e.plan_id + "'";
-        break;
+      case PriceCheck::ok: break;
+      case PriceCheck::not_on_sale: out.problem = "payment for unknown plan '" + e.plan_id + "'"; break;
       case PriceCheck::wrong_price:
         out.problem = "payment of " + std::to_string(e.amount) + " " + e.currency + " does not match the price of " +
                       std::to_string(plans_.find(e.plan_id)->price_stars) + " XTR";
@@ -69,9 +71,13 @@ Result<CreditOutcome> PaymentService::apply_payment(const PaymentEvent& e) {
     }
     if (!out.problem.empty()) return out;
 
-    Subscription s{.user_id = e.user_id, .plan_id = e.plan_id, .status = SubscriptionStatus::active,
-                   .auto_renew = e.is_recurring, .source = SubscriptionSource::stars,
-                   .charge_id = e.charge_id, .created_at = now};
+    Subscription s{.user_id = e.user_id,
+                   .plan_id = e.plan_id,
+                   .status = SubscriptionStatus::active,
+                   .auto_renew = e.is_recurring,
+                   .source = SubscriptionSource::stars,
+                   .charge_id = e.charge_id,
+                   .created_at = now};
     s.period_start = next_period_start(tx, e.user_id, e.plan_id, now);
     s.period_end = s.period_start + kSubscriptionPeriod;
     if (e.subscription_expiration && *e.subscription_expiration > s.period_start) {
@@ -110,8 +116,12 @@ Result<Subscription> PaymentService::grant(UserId user, std::string_view plan_id
   const auto now = clock_.now();
   return transact(store_, TxMode::write, [&](Tx& tx) -> Result<Subscription> {
     ensure_user_row(tx, user, now);
-    Subscription s{.user_id = user, .plan_id = std::string(plan_id), .status = SubscriptionStatus::active,
-                   .auto_renew = false, .source = SubscriptionSource::admin, .created_at = now};
+    Subscription s{.user_id = user,
+                   .plan_id = std::string(plan_id),
+                   .status = SubscriptionStatus::active,
+                   .auto_renew = false,
+                   .source = SubscriptionSource::admin,
+                   .created_at = now};
     s.period_start = next_period_start(tx, user, plan_id, now);
     s.period_end = s.period_start + std::chrono::days(days);
     s.id = tx.insert_subscription(s);

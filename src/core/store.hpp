@@ -77,8 +77,8 @@ class Tx {
   // get the same job (PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite: one writer at a time).
   virtual std::optional<Job> claim_job(std::string_view worker, Timestamp now, Timestamp lease_until) = 0;
   // Extends a running job's lease if `worker` still holds it; false means the lease is lost.
-  virtual bool renew_lease(std::string_view job_id, std::string_view worker, Timestamp lease_until,
-                           int progress, Timestamp now) = 0;
+  virtual bool renew_lease(std::string_view job_id, std::string_view worker, Timestamp lease_until, int progress,
+                           Timestamp now) = 0;
   // Running jobs whose lease ended before `now`, locked for update (skipping ones others hold).
   virtual std::vector<Job> expired_leases(Timestamp now, int limit) = 0;
   // How many queued jobs would be claimed before this one, counted up to kMaxQueuePosition (that

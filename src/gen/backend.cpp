@@ -18,8 +18,7 @@ const char* to_string(FailureKind kind) {
 bool is_retryable(FailureKind kind) {
   // Billing, credentials and model problems are retryable at the job level: the router fails over,
   // and an operator may fix the configuration while the job waits.
-  return kind != FailureKind::invalid_request && kind != FailureKind::content_refused &&
-         kind != FailureKind::permanent;
+  return kind != FailureKind::invalid_request && kind != FailureKind::content_refused && kind != FailureKind::permanent;
 }
 
 }  // namespace igb::gen

@@ -112,7 +112,8 @@ net::awaitable<GenerationOutcome> HfBackend::generate(GenerationRequest request,
     record(mapping.provider, f);
     if (f.kind == FailureKind::billing) {
       spdlog::error("backend {}: provider {} is out of credits (402): {}", options_.name, mapping.provider, f.detail);
-      if (options_.on_billing && should_alert(mapping.provider)) co_await options_.on_billing(mapping.provider, f.detail);
+      if (options_.on_billing && should_alert(mapping.provider))
+        co_await options_.on_billing(mapping.provider, f.detail);
     }
     // The same prompt and the same token go to every provider: no point in asking the next one.
     if (f.kind == FailureKind::content_refused || f.kind == FailureKind::bad_credentials) co_return f;

@@ -81,8 +81,8 @@ core::Result<std::vector<ProviderMapping>> parse_provider_mapping(const std::str
 }
 
 net::awaitable<core::Result<std::vector<ProviderMapping>>> fetch_provider_mapping(http::Client& client,
-                                                                                 HubOptions options,
-                                                                                 std::string model) {
+                                                                                  HubOptions options,
+                                                                                  std::string model) {
   if (!is_model_id(model)) {
     co_return core::make_error(core::ErrorCode::invalid_argument, "not a Hugging Face model id: " + snippet(model));
   }
@@ -103,13 +103,14 @@ net::awaitable<core::Result<std::vector<ProviderMapping>>> fetch_provider_mappin
   }
   if (res.status != 200) {
     auto f = read_provider_error(res, "hub");
-    core::ErrorCode code = res.status == 404                       ? core::ErrorCode::not_found
+    core::ErrorCode code = res.status == 404                        ? core::ErrorCode::not_found
                            : res.status == 401 || res.status == 403 ? core::ErrorCode::unauthenticated
                            : res.status == 429                      ? core::ErrorCode::rate_limited
                                                                     : core::ErrorCode::unavailable;
-    auto what = res.status == 404                       ? "the Hub does not know the model " + model
-                : res.status == 401 || res.status == 403 ? "the Hub refused the token (HF_TOKEN) for " + model
-                                                         : "the Hub answered the mapping of " + model + " with an error";
+    auto what = res.status == 404 ? "the Hub does not know the model " + model
+                : res.status == 401 || res.status == 403
+                    ? "the Hub refused the token (HF_TOKEN) for " + model
+                    : "the Hub answered the mapping of " + model + " with an error";
     core::Error error = core::make_error(code, what + " (" + f.detail + ")");
     error.retry_after = f.retry_after;
     co_return error;
@@ -133,7 +134,8 @@ std::vector<ProviderMapping> usable_providers(const std::vector<ProviderMapping>
   for (const auto& name : pinned) {
     auto it = std::find_if(mapping.begin(), mapping.end(),
                            [&](const ProviderMapping& m) { return m.provider == name && usable(m); });
-    if (it != mapping.end() && std::none_of(out.begin(), out.end(), [&](const auto& o) { return o.provider == name; })) {
+    if (it != mapping.end() &&
+        std::none_of(out.begin(), out.end(), [&](const auto& o) { return o.provider == name; })) {
       out.push_back(*it);
     }
   }
@@ -156,7 +158,8 @@ std::vector<std::string> parse_provider_list(const std::string& value) {
 std::vector<ProviderMapping> ProviderMappingCache::fallback(const std::string& model) const {
   const auto& pinned = options_.pinned;
   if (!pinned.empty() && std::find(pinned.begin(), pinned.end(), "hf-inference") == pinned.end()) return {};
-  return {ProviderMapping{.provider = "hf-inference", .provider_id = model, .status = "live", .task = std::string(kTask)}};
+  return {
+      ProviderMapping{.provider = "hf-inference", .provider_id = model, .status = "live", .task = std::string(kTask)}};
 }
 
 net::awaitable<void> ProviderMappingCache::refresh(std::string model) {

@@ -40,8 +40,9 @@ struct HubOptions {
 
 // GET {hub_base}/api/models/{model}?expand[]=inferenceProviderMapping; both answer shapes. The Result's
 // error has a public message fit for an operator (no token).
-[[nodiscard]] net::awaitable<core::Result<std::vector<ProviderMapping>>> fetch_provider_mapping(
-    http::Client& client, HubOptions options, std::string model);
+[[nodiscard]] net::awaitable<core::Result<std::vector<ProviderMapping>>> fetch_provider_mapping(http::Client& client,
+                                                                                                HubOptions options,
+                                                                                                std::string model);
 
 // The entries live for text-to-image, in the order the official clients use (or pinned by an explicit
 // list: only the pinned providers, in the pinned order; a pinned provider the mapping does not name is

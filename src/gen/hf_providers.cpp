@@ -105,8 +105,8 @@ GenerationOutcome b64_image(const ProviderCall& call, const ProviderMapping& m, 
   if (auto* f = std::get_if<GenerationFailure>(&answer)) return *f;
   const auto& o = std::get<json::object>(answer);
   const json::value* b64 = nullptr;
-  if (const auto* data = o.if_contains("data"); data && data->is_array() && !data->as_array().empty() &&
-                                                data->as_array()[0].is_object()) {
+  if (const auto* data = o.if_contains("data");
+      data && data->is_array() && !data->as_array().empty() && data->as_array()[0].is_object()) {
     b64 = data->as_array()[0].as_object().if_contains("b64_json");
   }
   if (b64 == nullptr || !b64->is_string()) {
@@ -178,13 +178,13 @@ net::awaitable<GenerationOutcome> fal_ai(ProviderCall call, ProviderMapping m, G
   const auto& o = std::get<json::object>(answer);
   // fal blacks out an image its safety checker flags and says so here.
   if (const auto* nsfw = o.if_contains("has_nsfw_concepts"); nsfw && nsfw->is_array() && !nsfw->as_array().empty() &&
-                                                            nsfw->as_array()[0].is_bool() &&
-                                                            nsfw->as_array()[0].as_bool()) {
+                                                             nsfw->as_array()[0].is_bool() &&
+                                                             nsfw->as_array()[0].as_bool()) {
     co_return failure(call, m, FailureKind::content_refused, "fal's safety checker flagged the image");
   }
   const json::value* url = nullptr;
-  if (const auto* images = o.if_contains("images"); images && images->is_array() && !images->as_array().empty() &&
-                                                    images->as_array()[0].is_object()) {
+  if (const auto* images = o.if_contains("images");
+      images && images->is_array() && !images->as_array().empty() && images->as_array()[0].is_object()) {
     url = images->as_array()[0].as_object().if_contains("url");
   }
   if (url == nullptr || !url->is_string()) {
@@ -205,7 +205,8 @@ net::awaitable<GenerationOutcome> nscale(ProviderCall call, ProviderMapping m, G
                     {"size", std::to_string(r.width) + "x" + std::to_string(r.height)},
                     {"seed", r.seed}};
   add_guidance(body, "guidance_scale", d);
-  auto sent = co_await send(call, m, post_json(call.router_base + "/nscale/v1/images/generations", body, kMaxBase64Answer));
+  auto sent =
+      co_await send(call, m, post_json(call.router_base + "/nscale/v1/images/generations", body, kMaxBase64Answer));
   if (auto* f = std::get_if<GenerationFailure>(&sent)) co_return *f;
   co_return b64_image(call, m, std::get<http::Response>(sent));
 }
@@ -216,9 +217,9 @@ net::awaitable<GenerationOutcome> nscale(ProviderCall call, ProviderMapping m, G
 //      "steps"; answer {"data": [{"b64_json"}]}.
 // [js] together.ts TogetherTextToImageTask (same route, response_format and answer).
 net::awaitable<GenerationOutcome> together(ProviderCall call, ProviderMapping m, GenerationRequest r, ModelDefaults d) {
-  json::object body{{"prompt", r.prompt},    {"response_format", "base64"}, {"width", r.width},
-                    {"height", r.height},    {"steps", r.steps},            {"seed", r.seed},
-                    {"model", m.provider_id}};
+  json::object body{
+      {"prompt", r.prompt}, {"response_format", "base64"}, {"width", r.width}, {"height", r.height}, {"steps", r.steps},
+      {"seed", r.seed},     {"model", m.provider_id}};
   add_guidance(body, "guidance_scale", d);
   auto sent =
       co_await send(call, m, post_json(call.router_base + "/together/v1/images/generations", body, kMaxBase64Answer));
@@ -232,10 +233,12 @@ net::awaitable<GenerationOutcome> together(ProviderCall call, ProviderMapping m,
 //      answer {"data": [{"b64_json"}]}.
 // [js] nebius.ts NebiusTextToImageTask (same route, response_format and answer).
 net::awaitable<GenerationOutcome> nebius(ProviderCall call, ProviderMapping m, GenerationRequest r, ModelDefaults) {
-  json::object body{{"prompt", r.prompt},       {"width", r.width}, {"height", r.height},
-                    {"num_inference_steps", r.steps}, {"seed", r.seed}, {"response_format", "b64_json"},
+  json::object body{{"prompt", r.prompt},    {"width", r.width},
+                    {"height", r.height},    {"num_inference_steps", r.steps},
+                    {"seed", r.seed},        {"response_format", "b64_json"},
                     {"model", m.provider_id}};
-  auto sent = co_await send(call, m, post_json(call.router_base + "/nebius/v1/images/generations", body, kMaxBase64Answer));
+  auto sent =
+      co_await send(call, m, post_json(call.router_base + "/nebius/v1/images/generations", body, kMaxBase64Answer));
   if (auto* f = std::get_if<GenerationFailure>(&sent)) co_return *f;
   co_return b64_image(call, m, std::get<http::Response>(sent));
 }
@@ -248,7 +251,8 @@ net::awaitable<GenerationOutcome> nebius(ProviderCall call, ProviderMapping m, G
 //      (output null) the official clients give up; we poll the prediction,
 //      GET {router}/replicate/v1/predictions/{id}, a bounded number of times.
 // [js] replicate.ts (same routes, header and body).
-net::awaitable<GenerationOutcome> replicate(ProviderCall call, ProviderMapping m, GenerationRequest r, ModelDefaults d) {
+net::awaitable<GenerationOutcome> replicate(ProviderCall call, ProviderMapping m, GenerationRequest r,
+                                            ModelDefaults d) {
   json::object input{{"prompt", r.prompt},
                      {"width", r.width},
                      {"height", r.height},
@@ -275,7 +279,8 @@ net::awaitable<GenerationOutcome> replicate(ProviderCall call, ProviderMapping m
     const auto& o = std::get<json::object>(answer);
     const auto* output = o.if_contains("output");
     if (output != nullptr && output->is_array() && !output->as_array().empty()) output = &output->as_array()[0];
-    if (output != nullptr && output->is_string()) co_return co_await fetch_image(call, m, std::string(output->as_string()));
+    if (output != nullptr && output->is_string())
+      co_return co_await fetch_image(call, m, std::string(output->as_string()));
 
     std::string status;
     if (const auto* st = o.if_contains("status"); st && st->is_string()) status = st->as_string();
@@ -293,12 +298,14 @@ net::awaitable<GenerationOutcome> replicate(ProviderCall call, ProviderMapping m
     std::string id;
     if (const auto* i = o.if_contains("id"); i && i->is_string()) id = i->as_string();
     if (id.empty() || id.find('/') != std::string::npos || !path_safe(id)) {
-      co_return failure(call, m, FailureKind::retry_later, "prediction without output or a usable id: " + snippet(res.body));
+      co_return failure(call, m, FailureKind::retry_later,
+                        "prediction without output or a usable id: " + snippet(res.body));
     }
     if (polls >= call.max_polls) {
       if (status.empty()) status = "?";
-      co_return failure(call, m, FailureKind::retry_later,
-                        "prediction " + id + " not done after " + std::to_string(polls) + " polls (status " + status + ")");
+      co_return failure(
+          call, m, FailureKind::retry_later,
+          "prediction " + id + " not done after " + std::to_string(polls) + " polls (status " + status + ")");
     }
     net::steady_timer timer(co_await net::this_coro::executor, call.poll_interval);
     co_await timer.async_wait(net::use_awaitable);
@@ -361,8 +368,8 @@ net::awaitable<GenerationOutcome> call_provider(ProviderCall call, ProviderMappi
   // that cannot be put in a URL is a bug, as the HTTP client treats a malformed URL.
   if (!path_safe(mapping.provider_id)) throw std::invalid_argument("unusable provider model id");
   const auto& defaults = defaults_for(request.model);
-  co_return co_await it->adapter(std::move(call), std::move(mapping), apply_model_defaults(std::move(request), defaults),
-                                 defaults);
+  co_return co_await it->adapter(std::move(call), std::move(mapping),
+                                 apply_model_defaults(std::move(request), defaults), defaults);
 }
 
 std::optional<std::chrono::milliseconds> parse_ratelimit_reset(const std::string& value) {
@@ -420,7 +427,8 @@ GenerationFailure read_provider_error(const http::Response& res, const std::stri
        lower.find("inappropriate") != std::string::npos || lower.find("content policy") != std::string::npos)) {
     f.kind = FailureKind::content_refused;
   }
-  if (res.status == 410) f.detail += " (the api-inference host is retired: set HF_API_BASE=https://router.huggingface.co)";
+  if (res.status == 410)
+    f.detail += " (the api-inference host is retired: set HF_API_BASE=https://router.huggingface.co)";
   return f;
 }
 

@@ -7,10 +7,10 @@
 namespace igb::gen {
 
 const ModelDefaults& defaults_for(std::string_view hf_model) {
-  static const ModelDefaults kSchnell{.min_steps = 1, .max_steps = 4, .default_steps = 4, .guidance = 0.0,
-                                      .size_multiple = 16, .max_side = 2048};
-  static const ModelDefaults kDev{.min_steps = 1, .max_steps = 50, .default_steps = 28, .guidance = 3.5,
-                                  .size_multiple = 16, .max_side = 2048};
+  static const ModelDefaults kSchnell{
+      .min_steps = 1, .max_steps = 4, .default_steps = 4, .guidance = 0.0, .size_multiple = 16, .max_side = 2048};
+  static const ModelDefaults kDev{
+      .min_steps = 1, .max_steps = 50, .default_steps = 28, .guidance = 3.5, .size_multiple = 16, .max_side = 2048};
   static const ModelDefaults kOther{};
   const auto model = util::to_lower(hf_model);
   if (model == "black-forest-labs/flux.1-schnell") return kSchnell;

@@ -110,7 +110,8 @@ std::pair<int, int> openai_size_for(std::string_view model, int width, int heigh
 OpenAiBackend::OpenAiBackend(http::Client& client, OpenAiOptions options)
     : client_(client), options_(std::move(options)) {
   auto dialect = parse_openai_dialect(options_.flavor);
-  if (!dialect) throw std::invalid_argument("unknown OpenAI-compatible dialect (expected openai, together, localai or sdcpp)");
+  if (!dialect)
+    throw std::invalid_argument("unknown OpenAI-compatible dialect (expected openai, together, localai or sdcpp)");
   dialect_ = *dialect;
 }
 
@@ -231,8 +232,8 @@ net::awaitable<GenerationOutcome> OpenAiBackend::generate(GenerationRequest requ
       if (image.status != 200) co_return broken("fetching data[0].url answered HTTP " + std::to_string(image.status));
       // Like an empty b64_json: not an image, and the router should fail over rather than count it.
       if (image.body.empty()) co_return broken("fetching data[0].url answered an empty body");
-      co_return GeneratedImage{.bytes = std::move(image.body), .content_type = image.header("Content-Type"),
-                               .seed_applied = seed_applied};
+      co_return GeneratedImage{
+          .bytes = std::move(image.body), .content_type = image.header("Content-Type"), .seed_applied = seed_applied};
     }
     co_return broken("data[0] has neither b64_json nor url");
   } catch (const http::TransportError& e) {

@@ -65,8 +65,8 @@ void Router::record_failure(Slot& s, const GenerationFailure& f, core::Timestamp
     auto cooldown = std::max(options_.cooldown, f.retry_after.value_or(std::chrono::milliseconds(0)));
     s.open_until = now + std::chrono::duration_cast<core::Millis>(cooldown);
     if (s.consecutive_failures == options_.failure_threshold) {
-      spdlog::warn("backend {}: circuit open for {} ms after {} failures in a row", s.backend->name(),
-                   cooldown.count(), s.consecutive_failures);
+      spdlog::warn("backend {}: circuit open for {} ms after {} failures in a row", s.backend->name(), cooldown.count(),
+                   s.consecutive_failures);
     }
   }
 }
@@ -87,15 +87,18 @@ net::awaitable<GenerationOutcome> Router::generate(GenerationRequest request, Pr
     const auto now = clock_.now();
     const auto state = state_of(s, now);
     if (state == CircuitState::open) {
-      consider({.kind = FailureKind::retry_later, .detail = "circuit open",
+      consider({.kind = FailureKind::retry_later,
+                .detail = "circuit open",
                 .retry_after = std::chrono::duration_cast<std::chrono::milliseconds>(s.open_until - now),
                 .backend = s.backend->name()});
       continue;
     }
     if (state == CircuitState::half_open && s.trial_in_flight) continue;
     if (s.in_flight >= s.limits.concurrency || !take_token(s, now)) {
-      consider({.kind = FailureKind::retry_later, .detail = "busy or over its rate limit",
-                .retry_after = std::chrono::seconds(2), .backend = s.backend->name()});
+      consider({.kind = FailureKind::retry_later,
+                .detail = "busy or over its rate limit",
+                .retry_after = std::chrono::seconds(2),
+                .backend = s.backend->name()});
       continue;
     }
     tried = true;
@@ -134,8 +137,8 @@ net::awaitable<GenerationOutcome> Router::generate(GenerationRequest request, Pr
     consider(std::move(failure));
   }
   if (!best) {
-    best = GenerationFailure{.kind = FailureKind::retry_later, .detail = "no backend configured",
-                             .retry_after = std::chrono::seconds(30)};
+    best = GenerationFailure{
+        .kind = FailureKind::retry_later, .detail = "no backend configured", .retry_after = std::chrono::seconds(30)};
   }
   if (!tried) best->detail = "no backend available: " + best->detail;
   co_return *best;
@@ -145,8 +148,10 @@ std::vector<BackendHealth> Router::health() const {
   std::vector<BackendHealth> out;
   const auto now = clock_.now();
   for (const auto& s : slots_) {
-    out.push_back({.name = s->backend->name(), .state = state_of(*s, now),
-                   .consecutive_failures = s->consecutive_failures, .in_flight = s->in_flight,
+    out.push_back({.name = s->backend->name(),
+                   .state = state_of(*s, now),
+                   .consecutive_failures = s->consecutive_failures,
+                   .in_flight = s->in_flight,
                    .last_failure = s->last_failure});
   }
   return out;

@@ -18,14 +18,15 @@ bool is_public_v4(const boost::asio::ip::address_v4& a) {
   if (util::is_local_or_private(boost::asio::ip::address(a))) return false;
   const std::uint32_t x = a.to_uint();
   auto in = [x](std::array<unsigned char, 4> net, int prefix) {
-    std::uint32_t n = (std::uint32_t(net[0]) << 24) | (std::uint32_t(net[1]) << 16) | (std::uint32_t(net[2]) << 8) | net[3];
+    std::uint32_t n =
+        (std::uint32_t(net[0]) << 24) | (std::uint32_t(net[1]) << 16) | (std::uint32_t(net[2]) << 8) | net[3];
     std::uint32_t mask = prefix == 0 ? 0 : ~std::uint32_t(0) << (32 - prefix);
     return (x & mask) == (n & mask);
   };
   // The other RFC 6890 special-purpose ranges, multicast and reserved.
   return !(in({0, 0, 0, 0}, 8) || in({192, 0, 0, 0}, 24) || in({192, 0, 2, 0}, 24) || in({192, 88, 99, 0}, 24) ||
-           in({198, 18, 0, 0}, 15) || in({198, 51, 100, 0}, 24) || in({203, 0, 113, 0}, 24) ||
-           in({224, 0, 0, 0}, 4) || in({240, 0, 0, 0}, 4));
+           in({198, 18, 0, 0}, 15) || in({198, 51, 100, 0}, 24) || in({203, 0, 113, 0}, 24) || in({224, 0, 0, 0}, 4) ||
+           in({240, 0, 0, 0}, 4));
 }
 
 bool is_public_v6(const boost::asio::ip::address_v6& a) {
@@ -145,7 +146,8 @@ net::awaitable<GenerationOutcome> UrlFetcher::fetch(std::string url, std::string
       auto ref = boost::urls::parse_uri_reference(location);
       if (!ref) co_return broken(backend, "image URL redirects to a malformed Location");
       boost::urls::url next;
-      if (auto r = boost::urls::resolve(*parsed, *ref, next); !r) co_return broken(backend, "image URL redirect unresolvable");
+      if (auto r = boost::urls::resolve(*parsed, *ref, next); !r)
+        co_return broken(backend, "image URL redirect unresolvable");
       url = std::string(next.buffer());
       continue;
     }

@@ -77,16 +77,13 @@ Target parse_target(const std::string& url) {
     throw std::invalid_argument("http: unsupported URL scheme '" + std::string(u.scheme()) + "'");
   }
   switch (u.host_type()) {
-    case urls::host_type::name:
-      t.host = u.host_name();
-      break;
+    case urls::host_type::name: t.host = u.host_name(); break;
     case urls::host_type::ipv4:
     case urls::host_type::ipv6:
       t.host = u.host_address();
       t.host_is_ip = true;
       break;
-    default:
-      throw std::invalid_argument("http: unsupported host in URL");
+    default: throw std::invalid_argument("http: unsupported host in URL");
   }
   if (t.host.empty()) throw std::invalid_argument("http: URL has no host");
   const std::uint16_t default_port = t.tls ? 443 : 80;
@@ -131,16 +128,13 @@ Proxy parse_proxy(std::string url) {
     throw std::invalid_argument("http: unsupported proxy scheme '" + std::string(u.scheme()) + "'");
   }
   switch (u.host_type()) {
-    case urls::host_type::name:
-      p.host = u.host_name();
-      break;
+    case urls::host_type::name: p.host = u.host_name(); break;
     case urls::host_type::ipv4:
     case urls::host_type::ipv6:
       p.host = u.host_address();
       p.host_is_ip = true;
       break;
-    default:
-      throw std::invalid_argument("http: unsupported host in proxy URL");
+    default: throw std::invalid_argument("http: unsupported host in proxy URL");
   }
   if (p.host.empty()) throw std::invalid_argument("http: proxy URL has no host");
   p.port = u.has_port() && !u.port().empty() ? u.port_number() : default_port;
@@ -256,9 +250,7 @@ struct Connection {
 }
 
 // Cancellation of the awaiting coroutine is rethrown as is (see client.hpp).
-[[noreturn]] void throw_canceled() {
-  throw boost::system::system_error(net::error::operation_aborted);
-}
+[[noreturn]] void throw_canceled() { throw boost::system::system_error(net::error::operation_aborted); }
 
 bool peer_closed(const error_code& ec) {
   return ec == bhttp::error::end_of_stream || ec == net::error::eof || ec == net::error::connection_reset ||
@@ -370,15 +362,17 @@ void ClientImpl::prune_idle() {
   }
 }
 
-net::awaitable<std::pair<error_code, tcp::resolver::results_type>> ClientImpl::resolve(
-    std::string host, bool host_is_ip, std::uint16_t port, Clock::time_point deadline) {
+net::awaitable<std::pair<error_code, tcp::resolver::results_type>> ClientImpl::resolve(std::string host,
+                                                                                       bool host_is_ip,
+                                                                                       std::uint16_t port,
+                                                                                       Clock::time_point deadline) {
   using namespace net::experimental::awaitable_operators;
   if (host_is_ip) {
     error_code ec;
     auto address = net::ip::make_address(host, ec);
     if (ec) co_return std::pair{ec, tcp::resolver::results_type{}};
-    co_return std::pair{error_code{}, tcp::resolver::results_type::create(tcp::endpoint(address, port), host,
-                                                                          std::to_string(port))};
+    co_return std::pair{error_code{},
+                        tcp::resolver::results_type::create(tcp::endpoint(address, port), host, std::to_string(port))};
   }
   // The resolver has no deadline of its own. Caveat: a cancelled resolve that is already inside
   // getaddrinfo (a background thread) completes only when getaddrinfo returns.
@@ -665,7 +659,8 @@ net::awaitable<Response> ClientImpl::send(Request request) {
     auto res = parser.release();
     Response out;
     out.status = static_cast<int>(res.result_int());
-    for (const auto& field : res) out.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    for (const auto& field : res)
+      out.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     out.body = std::move(res.body());
     if (res.keep_alive() && !parser.need_eof() && conn->buffer.size() == 0)
       put_idle(pool_key, std::move(conn));

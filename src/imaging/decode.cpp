@@ -68,8 +68,7 @@ constexpr int kMaxJpegScans = 256;
 constexpr const char* kTooLarge = "the image is too large";
 
 core::Error invalid(std::string detail) {
-  return core::make_error(ErrorCode::invalid_argument, "not a valid PNG, JPEG or WebP image",
-                          std::move(detail));
+  return core::make_error(ErrorCode::invalid_argument, "not a valid PNG, JPEG or WebP image", std::move(detail));
 }
 
 // The caller's limits, never above the absolute ones (nor below one pixel).
@@ -80,22 +79,18 @@ InspectLimits normalized(const InspectLimits& limits) {
           .max_pixels = std::clamp<std::int64_t>(limits.max_pixels, 1, kMaxPixels)};
 }
 
-std::optional<core::Error> check_dimensions(std::uint64_t width, std::uint64_t height,
-                                            const InspectLimits& limits) {
+std::optional<core::Error> check_dimensions(std::uint64_t width, std::uint64_t height, const InspectLimits& limits) {
   const auto too_large = [](std::string detail) {
     return core::make_error(ErrorCode::invalid_argument, kTooLarge, std::move(detail));
   };
-  if (width > static_cast<std::uint64_t>(limits.max_width) ||
-      height > static_cast<std::uint64_t>(limits.max_height)) {
-    return too_large("image too large: " + std::to_string(width) + "x" + std::to_string(height) +
-                     " (limit " + std::to_string(limits.max_width) + "x" +
-                     std::to_string(limits.max_height) + ")");
+  if (width > static_cast<std::uint64_t>(limits.max_width) || height > static_cast<std::uint64_t>(limits.max_height)) {
+    return too_large("image too large: " + std::to_string(width) + "x" + std::to_string(height) + " (limit " +
+                     std::to_string(limits.max_width) + "x" + std::to_string(limits.max_height) + ")");
   }
   // Both sides are at most 8192 here: the product cannot overflow.
   if (width * height > static_cast<std::uint64_t>(limits.max_pixels)) {
     return too_large("image too large: " + std::to_string(width) + "x" + std::to_string(height) + " is " +
-                     std::to_string(width * height) + " pixels (limit " +
-                     std::to_string(limits.max_pixels) + ")");
+                     std::to_string(width * height) + " pixels (limit " + std::to_string(limits.max_pixels) + ")");
   }
   return std::nullopt;
 }
@@ -147,8 +142,7 @@ core::Result<ImageType> sniff(std::string_view bytes) {
     return invalid("unsupported image type GIF");
   }
   if (bytes.size() >= 12 && bytes.substr(4, 4) == "ftyp") {  // ISO BMFF: AVIF, HEIC, MP4…
-    return invalid("unsupported image type (ISO BMFF brand '" + describe_start(bytes.substr(8, 4)) +
-                   "')");
+    return invalid("unsupported image type (ISO BMFF brand '" + describe_start(bytes.substr(8, 4)) + "')");
   }
   return invalid("not an image (starts with '" + describe_start(bytes) + "')");
 }
@@ -184,8 +178,7 @@ void png_on_error(png_structp png, png_const_charp message) {
 // Warnings are about ancillary chunks (bad sRGB profile, text); the pixels are still good.
 void png_on_warning(png_structp, png_const_charp) {}
 
-bool decode_png_rows(PngSource* source, unsigned char* row, std::size_t row_capacity,
-                     const InspectLimits& limits) {
+bool decode_png_rows(PngSource* source, unsigned char* row, std::size_t row_capacity, const InspectLimits& limits) {
   png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, source, png_on_error, png_on_warning);
   if (png == nullptr) throw std::bad_alloc();
   png_infop info = png_create_info_struct(png);
@@ -197,8 +190,7 @@ bool decode_png_rows(PngSource* source, unsigned char* row, std::size_t row_capa
     png_destroy_read_struct(&png, &info, nullptr);
     return false;
   }
-  png_set_user_limits(png, static_cast<png_uint_32>(limits.max_width),
-                      static_cast<png_uint_32>(limits.max_height));
+  png_set_user_limits(png, static_cast<png_uint_32>(limits.max_width), static_cast<png_uint_32>(limits.max_height));
   png_set_read_fn(png, source, png_read_source);
   png_read_info(png, info);
   const int passes = png_set_interlace_handling(png);
@@ -231,15 +223,17 @@ core::Result<ImageInfo> png_header(std::string_view bytes, const InspectLimits& 
   const std::uint32_t height = read_be32(bytes, 20);
   if (auto error = check_dimensions(width, height, limits)) return *std::move(error);
   if (width == 0 || height == 0) return invalid("corrupt PNG: IHDR: zero width or height");
-  return ImageInfo{.type = ImageType::png, .width = static_cast<int>(width),
-                   .height = static_cast<int>(height)};
+  return ImageInfo{.type = ImageType::png, .width = static_cast<int>(width), .height = static_cast<int>(height)};
 }
 
 core::Result<ImageInfo> inspect_png(std::string_view bytes, const InspectLimits& limits) {
   auto info = png_header(bytes, limits);
   if (!info) return info;
   PngSource source{.data = reinterpret_cast<const unsigned char*>(bytes.data()),
-                   .size = bytes.size(), .pos = 0, .ran_out = false, .message = {}};
+                   .size = bytes.size(),
+                   .pos = 0,
+                   .ran_out = false,
+                   .message = {}};
   const std::size_t row_capacity = static_cast<std::size_t>(limits.max_width) * kBytesPerPixelOfRow;
   std::vector<unsigned char> row(row_capacity);
   if (!decode_png_rows(&source, row.data(), row_capacity, limits)) {
@@ -318,8 +312,7 @@ bool decode_jpeg_rows(std::string_view bytes, JpegErrors* errors, unsigned char*
       std::min(kMaxJpegMemory, static_cast<long>(limits.max_pixels) * kJpegMemoryPerPixel + kJpegMemorySlack);
   progress.progress_monitor = jpeg_limit_scans;
   cinfo.progress = &progress;
-  jpeg_mem_src(&cinfo, reinterpret_cast<const unsigned char*>(bytes.data()),
-               static_cast<unsigned long>(bytes.size()));
+  jpeg_mem_src(&cinfo, reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<unsigned long>(bytes.size()));
   jpeg_read_header(&cinfo, TRUE);
   outcome->width = cinfo.image_width;
   outcome->height = cinfo.image_height;
@@ -364,8 +357,8 @@ core::Result<ImageInfo> inspect_jpeg(std::string_view bytes, const InspectLimits
     if (message.starts_with("Corrupt JPEG data: ")) message.remove_prefix(19);
     return invalid("corrupt JPEG: " + std::string(message));
   }
-  return ImageInfo{.type = ImageType::jpeg, .width = static_cast<int>(outcome.width),
-                   .height = static_cast<int>(outcome.height)};
+  return ImageInfo{
+      .type = ImageType::jpeg, .width = static_cast<int>(outcome.width), .height = static_cast<int>(outcome.height)};
 }
 
 // --- WebP ------------------------------------------------------------------------------------------
@@ -421,9 +414,9 @@ namespace {
 
 core::Result<ImageInfo> check(std::string_view bytes, const InspectLimits& requested, bool header_only) {
   if (bytes.size() > kMaxImageBytes) {
-    return core::make_error(ErrorCode::invalid_argument, kTooLarge,
-                            "image too large: " + std::to_string(bytes.size()) + " bytes (limit " +
-                                std::to_string(kMaxImageBytes) + ")");
+    return core::make_error(
+        ErrorCode::invalid_argument, kTooLarge,
+        "image too large: " + std::to_string(bytes.size()) + " bytes (limit " + std::to_string(kMaxImageBytes) + ")");
   }
   const InspectLimits limits = normalized(requested);
   auto type = sniff(bytes);

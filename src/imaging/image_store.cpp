@@ -70,8 +70,7 @@ bool is_storable(const core::Image& image) {
 
 }  // namespace
 
-core::Result<core::Image> ImageStore::put(std::string_view bytes, core::Timestamp now,
-                                          const InspectLimits& limits) {
+core::Result<core::Image> ImageStore::put(std::string_view bytes, core::Timestamp now, const InspectLimits& limits) {
   auto info = inspect(bytes, limits);
   if (!info) return std::move(info).error();
   core::Image image{.id = util::sha256_hex(bytes),

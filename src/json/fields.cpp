@@ -48,8 +48,8 @@ std::optional<Problem> check(const json::value* v, const Field& field, const Dia
       if (!v->is_string()) return Problem::type;
       const auto& s = v->as_string();
       if (field.max_length > 0 && s.size() > field.max_length) return Problem::length;
-      if (!field.one_of.empty() &&
-          std::find(field.one_of.begin(), field.one_of.end(), std::string_view(s.data(), s.size())) == field.one_of.end())
+      if (!field.one_of.empty() && std::find(field.one_of.begin(), field.one_of.end(),
+                                             std::string_view(s.data(), s.size())) == field.one_of.end())
         return Problem::choice;
       return std::nullopt;
     }

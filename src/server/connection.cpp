@@ -100,8 +100,8 @@ net::awaitable<void> Server::Impl::serve(std::shared_ptr<Impl> self, std::shared
     if (!ec) c->request.remote_address = remote.address().to_string();
   }
   watch(conn, self->watch_every);
-  const auto header_limit = static_cast<std::uint32_t>(
-      std::min<std::size_t>(o.max_header_bytes, std::numeric_limits<std::uint32_t>::max()));
+  const auto header_limit =
+      static_cast<std::uint32_t>(std::min<std::size_t>(o.max_header_bytes, std::numeric_limits<std::uint32_t>::max()));
 
   std::optional<Parser> parser;
   bool first = true;
@@ -111,7 +111,8 @@ net::awaitable<void> Server::Impl::serve(std::shared_ptr<Impl> self, std::shared
       // Between requests: the idle timeout (the read timeout for a new connection's first request).
       c->phase = Phase::idle;
       c->expires_after(first ? o.read_timeout : o.idle_timeout);
-      auto [ec, n] = co_await c->socket.async_read_some(c->buffer.prepare(beast::read_size(c->buffer, kReadChunk)), kTok);
+      auto [ec, n] =
+          co_await c->socket.async_read_some(c->buffer.prepare(beast::read_size(c->buffer, kReadChunk)), kTok);
       if (ec) {
         next = Next::drop;
         break;
@@ -363,7 +364,7 @@ net::awaitable<void> Server::Impl::client_gone(Connection* c) {
 }
 
 net::awaitable<void> Server::Impl::close_connection(std::shared_ptr<Connection> c, Next how,
-                                                   std::chrono::milliseconds limit, Clock::duration every) {
+                                                    std::chrono::milliseconds limit, Clock::duration every) {
   auto& socket = c->socket;
   error_code ec;
   if ((how == Next::close || how == Next::drain) && socket.is_open()) {

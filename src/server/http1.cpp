@@ -39,7 +39,8 @@ std::string_view framing_problem(const bhttp::request_parser<bhttp::string_body>
 // Metrics and logs see the method as one of the standard ones, or "OTHER": a client picks the
 // method freely, and each distinct value would otherwise become a label kept for good.
 std::string_view method_label(std::string_view method) {
-  static constexpr std::string_view kKnown[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE"};
+  static constexpr std::string_view kKnown[] = {"GET",   "HEAD",    "POST",    "PUT",  "DELETE",
+                                                "PATCH", "OPTIONS", "CONNECT", "TRACE"};
   for (auto known : kKnown)
     if (method == known) return known;
   return "OTHER";
@@ -71,8 +72,7 @@ bool asks_to_close(const Headers& headers) {
 }
 
 void build_head(std::string& out, int status, const Headers& headers, bool stream,
-                std::optional<std::size_t> content_length, bool keep_alive, bool http10,
-                std::string_view request_id) {
+                std::optional<std::size_t> content_length, bool keep_alive, bool http10, std::string_view request_id) {
   out.clear();
   out += "HTTP/1.1 ";
   append_number(out, static_cast<std::uint64_t>(status));

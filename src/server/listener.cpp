@@ -62,8 +62,8 @@ void Server::Impl::refuse(tcp::socket socket) {
   std::string head;
   const std::string body =
       R"({"type":"about:blank","title":"Service Unavailable","status":503,"detail":"too many open connections, try again shortly"})";
-  build_head(head, 503, {{"Content-Type", "application/problem+json"}, {"Retry-After", "1"}}, false, body.size(),
-             false, false);
+  build_head(head, 503, {{"Content-Type", "application/problem+json"}, {"Retry-After", "1"}}, false, body.size(), false,
+             false);
   head += body;
   error_code ec;
   socket.non_blocking(true, ec);

@@ -81,7 +81,8 @@ using Handler = std::function<net::awaitable<Response>(Request&)>;
 // Maps an exception that escaped a handler to the answer (`route` is the matched pattern), or to
 // nullopt for the server's own: a 500 problem+json and a log line. Called on the connection's
 // strand, inside no catch block; one that throws gets the 500 as well.
-using ExceptionAnswer = std::function<std::optional<Response>(std::exception_ptr, const Request&, std::string_view route)>;
+using ExceptionAnswer =
+    std::function<std::optional<Response>(std::exception_ptr, const Request&, std::string_view route)>;
 
 // Metadata of a route for the generated OpenAPI document and for metrics labels.
 struct RouteDoc {

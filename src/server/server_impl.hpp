@@ -110,7 +110,6 @@ struct Connection {
   void expires_never() { deadline = Clock::time_point::max(); }
 };
 
-
 // ---- http1.cpp ----
 
 bool is_http_error(const error_code& ec);
@@ -141,8 +140,9 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
         acceptor(control),
         options(std::move(o)),
         routes(std::move(r)),
-        watch_every(std::max<Clock::duration>(std::min({options.read_timeout, options.idle_timeout, options.write_timeout}),
-                                              std::chrono::milliseconds(1))) {}
+        watch_every(
+            std::max<Clock::duration>(std::min({options.read_timeout, options.idle_timeout, options.write_timeout}),
+                                      std::chrono::milliseconds(1))) {}
 
   net::any_io_executor executor;
   const std::vector<net::any_io_executor> connection_executors;  // single-threaded; empty: strands

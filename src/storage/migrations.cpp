@@ -53,12 +53,16 @@ int migrate(Connection& conn) {
         conn.execute_script("COMMIT");
         ++applied;
       } catch (...) {
-        try { conn.execute_script("ROLLBACK"); } catch (...) {}
+        try {
+          conn.execute_script("ROLLBACK");
+        } catch (...) {}
         throw;
       }
     }
   } catch (...) {
-    if (pg) try { conn.execute_script("SELECT pg_advisory_unlock(" + std::to_string(kAdvisoryLockId) + ")"); } catch (...) {}
+    if (pg) try {
+        conn.execute_script("SELECT pg_advisory_unlock(" + std::to_string(kAdvisoryLockId) + ")");
+      } catch (...) {}
     throw;
   }
   if (pg) conn.execute_script("SELECT pg_advisory_unlock(" + std::to_string(kAdvisoryLockId) + ")");

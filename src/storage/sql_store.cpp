@@ -56,8 +56,8 @@ class SqlStore final : public core::Store {
 }  // namespace
 
 std::unique_ptr<core::Store> open_store(const StoreOptions& options) {
-  auto store = std::make_unique<SqlStore>(parse_database_url(options.database_url), options.pool_size,
-                                          options.on_jobs_changed);
+  auto store =
+      std::make_unique<SqlStore>(parse_database_url(options.database_url), options.pool_size, options.on_jobs_changed);
   auto conn = store->pool().acquire();
   if (options.migrate) migrate(*conn);
   return store;

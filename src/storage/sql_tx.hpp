@@ -76,8 +76,7 @@ class SqlTx final : public core::Tx {
   bool image_owned_by(std::string_view image_id, core::UserId user) override;
   bool set_image_file_id(std::string_view id, std::string_view file_id) override;
 
-  bool record_notification(core::UserId user, std::string_view kind, std::string_view ref,
-                           core::Timestamp at) override;
+  bool record_notification(core::UserId user, std::string_view kind, std::string_view ref, core::Timestamp at) override;
   bool has_notification(core::UserId user, std::string_view kind, std::string_view ref) override;
   std::vector<core::Subscription> subscriptions_ending(core::Timestamp from, core::Timestamp to) override;
   std::vector<core::UserId> users_with_images(core::Timestamp from, core::Timestamp to) override;

@@ -4,20 +4,29 @@
 namespace igb::storage {
 namespace {
 
-constexpr std::string_view kUserCols =
-    "id, username, language, created_at, banned, blocked_bot, aspect_ratio, style";
+constexpr std::string_view kUserCols = "id, username, language, created_at, banned, blocked_bot, aspect_ratio, style";
 
 core::User to_user(const Row& r) {
-  return core::User{.id = r.i64(0), .username = r.text(1), .language = r.text(2), .created_at = ts(r, 3),
-                    .banned = r.i64(4) != 0, .blocked_bot = r.i64(5) != 0, .aspect_ratio = r.text(6),
+  return core::User{.id = r.i64(0),
+                    .username = r.text(1),
+                    .language = r.text(2),
+                    .created_at = ts(r, 3),
+                    .banned = r.i64(4) != 0,
+                    .blocked_bot = r.i64(5) != 0,
+                    .aspect_ratio = r.text(6),
                     .style = r.text(7)};
 }
 
 constexpr std::string_view kKeyCols = "id, user_id, key_hash, prefix, name, created_at, revoked_at";
 
 core::ApiKey to_key(const Row& r) {
-  return core::ApiKey{.id = r.text(0), .user_id = r.i64(1), .key_hash = r.text(2), .prefix = r.text(3),
-                      .name = r.text(4), .created_at = ts(r, 5), .revoked_at = opt_ts(r, 6)};
+  return core::ApiKey{.id = r.text(0),
+                      .user_id = r.i64(1),
+                      .key_hash = r.text(2),
+                      .prefix = r.text(3),
+                      .name = r.text(4),
+                      .created_at = ts(r, 5),
+                      .revoked_at = opt_ts(r, 6)};
 }
 
 }  // namespace
@@ -26,12 +35,13 @@ core::User SqlTx::upsert_user(core::UserId id, std::string_view username, std::s
                               core::Timestamp now) {
   // An empty username or language never overwrites a known one, and a language the user chose
   // (/lang) is kept over the one their client reports.
-  static const std::string sql = join_sql(
-      {"INSERT INTO users (id, username, language, created_at) VALUES ($1, $2, $3, $4) "
-       "ON CONFLICT (id) DO UPDATE SET "
-       "username = CASE WHEN excluded.username <> '' THEN excluded.username ELSE users.username END, "
-       "language = CASE WHEN users.language = '' THEN excluded.language ELSE users.language END "
-       "RETURNING ", kUserCols});
+  static const std::string sql =
+      join_sql({"INSERT INTO users (id, username, language, created_at) VALUES ($1, $2, $3, $4) "
+                "ON CONFLICT (id) DO UPDATE SET "
+                "username = CASE WHEN excluded.username <> '' THEN excluded.username ELSE users.username END, "
+                "language = CASE WHEN users.language = '' THEN excluded.language ELSE users.language END "
+                "RETURNING ",
+                kUserCols});
   auto r = q(sql, {num(id), text(username), text(language), ms(now)});
   return to_user(r.rows.at(0));
 }
@@ -56,16 +66,16 @@ bool SqlTx::set_user_language(core::UserId id, std::string_view language) {
 }
 
 bool SqlTx::set_user_preferences(core::UserId id, std::string_view aspect_ratio, std::string_view style) {
-  return q("UPDATE users SET aspect_ratio = $2, style = $3 WHERE id = $1",
-           {num(id), text(aspect_ratio), text(style)})
+  return q("UPDATE users SET aspect_ratio = $2, style = $3 WHERE id = $1", {num(id), text(aspect_ratio), text(style)})
              .affected == 1;
 }
 
 std::int64_t SqlTx::count_users() { return q("SELECT COUNT(*) FROM users").rows.at(0).i64(0); }
 
 std::vector<core::User> SqlTx::reachable_users(core::UserId after, int limit) {
-  static const std::string sql = join_sql({"SELECT ", kUserCols, " FROM users WHERE id > $1 AND banned = 0 "
-                                      "AND blocked_bot = 0 ORDER BY id LIMIT $2"});
+  static const std::string sql = join_sql({"SELECT ", kUserCols,
+                                           " FROM users WHERE id > $1 AND banned = 0 "
+                                           "AND blocked_bot = 0 ORDER BY id LIMIT $2"});
   std::vector<core::User> out;
   for (const auto& row : q(sql, {num(after), num(limit)}).rows) out.push_back(to_user(row));
   return out;
@@ -86,7 +96,8 @@ std::optional<core::ApiKey> SqlTx::find_api_key_by_hash(std::string_view key_has
 }
 
 std::vector<core::ApiKey> SqlTx::api_keys_of(core::UserId user) {
-  static const std::string sql = join_sql({"SELECT ", kKeyCols, " FROM api_keys WHERE user_id = $1 ORDER BY created_at, id"});
+  static const std::string sql =
+      join_sql({"SELECT ", kKeyCols, " FROM api_keys WHERE user_id = $1 ORDER BY created_at, id"});
   std::vector<core::ApiKey> out;
   for (const auto& row : q(sql, {num(user)}).rows) out.push_back(to_key(row));
   return out;

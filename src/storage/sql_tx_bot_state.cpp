@@ -12,9 +12,10 @@ bool SqlTx::insert_inbox_update(const core::InboxUpdate& u) {
 }
 
 std::vector<core::InboxUpdate> SqlTx::inbox_updates(std::int64_t after_update_id, int limit) {
-  auto r = q("SELECT update_id, chat_id, body, received_at FROM telegram_updates WHERE update_id > $1 "
-             "ORDER BY update_id LIMIT $2",
-             {num(after_update_id), num(limit)});
+  auto r =
+      q("SELECT update_id, chat_id, body, received_at FROM telegram_updates WHERE update_id > $1 "
+        "ORDER BY update_id LIMIT $2",
+        {num(after_update_id), num(limit)});
   std::vector<core::InboxUpdate> out;
   for (const auto& row : r.rows) {
     out.push_back({.update_id = row.i64(0), .chat_id = row.i64(1), .body = row.text(2), .received_at = ts(row, 3)});

@@ -6,9 +6,9 @@
 namespace igb::storage {
 namespace {
 
-#define IGB_JOB_COLS                                                                                        \
-  "id, user_id, status, priority, attempts, max_attempts, lease_owner, lease_expires_at, run_after, "      \
-  "progress, failure, prompt, width, height, steps, seed, style, model, image_id, quota_period_start, "    \
+#define IGB_JOB_COLS                                                                                    \
+  "id, user_id, status, priority, attempts, max_attempts, lease_owner, lease_expires_at, run_after, "   \
+  "progress, failure, prompt, width, height, steps, seed, style, model, image_id, quota_period_start, " \
   "quota_state, source, meta, idempotency_key, created_at, started_at, finished_at, updated_at, cache_key"
 
 core::Job to_job(const Row& r) {
@@ -30,9 +30,13 @@ core::Job to_job(const Row& r) {
   if (auto failure = r.opt_text(10); failure && !failure->empty()) {
     j.failure = core::failure_code_from(*failure).value_or(core::FailureCode::unavailable);
   }
-  j.params = core::JobParams{.prompt = r.text(11), .width = static_cast<int>(r.i64(12)),
-                             .height = static_cast<int>(r.i64(13)), .steps = static_cast<int>(r.i64(14)),
-                             .seed = r.opt_i64(15), .style = r.text(16), .model = r.text(17)};
+  j.params = core::JobParams{.prompt = r.text(11),
+                             .width = static_cast<int>(r.i64(12)),
+                             .height = static_cast<int>(r.i64(13)),
+                             .steps = static_cast<int>(r.i64(14)),
+                             .seed = r.opt_i64(15),
+                             .style = r.text(16),
+                             .model = r.text(17)};
   j.image_id = r.opt_text(18);
   j.quota_period_start = ts(r, 19);
   j.quota_state = *quota_state;
@@ -68,15 +72,19 @@ core::QuotaCounter SqlTx::lock_quota(core::UserId user, core::Timestamp period_s
                   : "SELECT used, reserved, failed FROM quota_usage WHERE user_id = $1 AND period_start = $2",
              {num(user), ms(period_start)});
   const auto& row = r.rows.at(0);
-  return core::QuotaCounter{.user_id = user, .period_start = period_start, .used = static_cast<int>(row.i64(0)),
-                            .reserved = static_cast<int>(row.i64(1)), .failed = static_cast<int>(row.i64(2))};
+  return core::QuotaCounter{.user_id = user,
+                            .period_start = period_start,
+                            .used = static_cast<int>(row.i64(0)),
+                            .reserved = static_cast<int>(row.i64(1)),
+                            .failed = static_cast<int>(row.i64(2))};
 }
 
 std::optional<core::QuotaCounter> SqlTx::find_quota(core::UserId user, core::Timestamp period_start) {
   auto r = q("SELECT used, reserved, failed FROM quota_usage WHERE user_id = $1 AND period_start = $2",
              {num(user), ms(period_start)});
   if (r.rows.empty()) return std::nullopt;
-  return core::QuotaCounter{.user_id = user, .period_start = period_start,
+  return core::QuotaCounter{.user_id = user,
+                            .period_start = period_start,
                             .used = static_cast<int>(r.rows[0].i64(0)),
                             .reserved = static_cast<int>(r.rows[0].i64(1)),
                             .failed = static_cast<int>(r.rows[0].i64(2))};
@@ -106,15 +114,38 @@ bool SqlTx::take_free_images(core::Timestamp day, int count, int limit) {
 void SqlTx::insert_job(const core::Job& j) {
   if (j.status == core::JobStatus::queued) queued_job_ = true;
   changed_jobs_.push_back(j.id);
-  q("INSERT INTO jobs (" IGB_JOB_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, "
+  q("INSERT INTO jobs (" IGB_JOB_COLS
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, "
     "$16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)",
-    {text(j.id), num(j.user_id), text(core::to_string(j.status)), num(j.priority), num(j.attempts),
-     num(j.max_attempts), opt_text(j.lease_owner), opt_ms(j.lease_expires_at), ms(j.run_after), num(j.progress),
-     opt_failure(j.failure), text(j.params.prompt), num(j.params.width), num(j.params.height), num(j.params.steps),
-     j.params.seed ? num(*j.params.seed) : SqlParam(nullptr), text(j.params.style), text(j.params.model),
-     opt_text(j.image_id), ms(j.quota_period_start), text(core::to_string(j.quota_state)), text(j.source),
-     text(j.meta), opt_text(j.idempotency_key), ms(j.created_at), opt_ms(j.started_at), opt_ms(j.finished_at),
-     ms(j.updated_at), opt_text(j.cache_key)});
+    {text(j.id),
+     num(j.user_id),
+     text(core::to_string(j.status)),
+     num(j.priority),
+     num(j.attempts),
+     num(j.max_attempts),
+     opt_text(j.lease_owner),
+     opt_ms(j.lease_expires_at),
+     ms(j.run_after),
+     num(j.progress),
+     opt_failure(j.failure),
+     text(j.params.prompt),
+     num(j.params.width),
+     num(j.params.height),
+     num(j.params.steps),
+     j.params.seed ? num(*j.params.seed) : SqlParam(nullptr),
+     text(j.params.style),
+     text(j.params.model),
+     opt_text(j.image_id),
+     ms(j.quota_period_start),
+     text(core::to_string(j.quota_state)),
+     text(j.source),
+     text(j.meta),
+     opt_text(j.idempotency_key),
+     ms(j.created_at),
+     opt_ms(j.started_at),
+     opt_ms(j.finished_at),
+     ms(j.updated_at),
+     opt_text(j.cache_key)});
 }
 
 std::optional<core::Job> SqlTx::find_job(std::string_view id, bool for_update) {
@@ -137,10 +168,10 @@ void SqlTx::update_job(const core::Job& j) {
   q("UPDATE jobs SET status = $2, attempts = $3, lease_owner = $4, lease_expires_at = $5, run_after = $6, "
     "progress = $7, failure = $8, image_id = $9, quota_state = $10, meta = $11, started_at = $12, "
     "finished_at = $13, updated_at = $14, seed = $15, cache_key = $16 WHERE id = $1",
-    {text(j.id), text(core::to_string(j.status)), num(j.attempts), opt_text(j.lease_owner),
-     opt_ms(j.lease_expires_at), ms(j.run_after), num(j.progress), opt_failure(j.failure), opt_text(j.image_id),
-     text(core::to_string(j.quota_state)), text(j.meta), opt_ms(j.started_at), opt_ms(j.finished_at),
-     ms(j.updated_at), j.params.seed ? num(*j.params.seed) : SqlParam(nullptr), opt_text(j.cache_key)});
+    {text(j.id), text(core::to_string(j.status)), num(j.attempts), opt_text(j.lease_owner), opt_ms(j.lease_expires_at),
+     ms(j.run_after), num(j.progress), opt_failure(j.failure), opt_text(j.image_id),
+     text(core::to_string(j.quota_state)), text(j.meta), opt_ms(j.started_at), opt_ms(j.finished_at), ms(j.updated_at),
+     j.params.seed ? num(*j.params.seed) : SqlParam(nullptr), opt_text(j.cache_key)});
 }
 
 std::optional<core::Image> SqlTx::find_cached_image(std::string_view cache_key) {
@@ -155,10 +186,11 @@ int SqlTx::count_active_jobs(core::UserId user) {
 }
 
 std::optional<core::Job> SqlTx::claim_job(std::string_view worker, core::Timestamp now, core::Timestamp lease_until) {
-#define IGB_CLAIM(LOCK)                                                                                      \
-  "UPDATE jobs SET status = 'running', lease_owner = $1, lease_expires_at = $2, attempts = attempts + 1, "  \
-  "started_at = COALESCE(started_at, $3), updated_at = $3 WHERE id = (SELECT id FROM jobs "                 \
-  "WHERE status = 'queued' AND run_after <= $3 ORDER BY priority DESC, created_at, id LIMIT 1" LOCK ") "    \
+#define IGB_CLAIM(LOCK)                                                                                    \
+  "UPDATE jobs SET status = 'running', lease_owner = $1, lease_expires_at = $2, attempts = attempts + 1, " \
+  "started_at = COALESCE(started_at, $3), updated_at = $3 WHERE id = (SELECT id FROM jobs "                \
+  "WHERE status = 'queued' AND run_after <= $3 ORDER BY priority DESC, created_at, id LIMIT 1" LOCK        \
+  ") "                                                                                                     \
   "RETURNING " IGB_JOB_COLS
   auto r = q(pg() ? IGB_CLAIM(" FOR UPDATE SKIP LOCKED") : IGB_CLAIM(""), {text(worker), ms(lease_until), ms(now)});
 #undef IGB_CLAIM
@@ -180,7 +212,8 @@ bool SqlTx::renew_lease(std::string_view job_id, std::string_view worker, core::
 
 std::vector<core::Job> SqlTx::expired_leases(core::Timestamp now, int limit) {
 #define IGB_EXPIRED(LOCK) \
-  "SELECT " IGB_JOB_COLS " FROM jobs WHERE status = 'running' AND lease_expires_at < $1 ORDER BY lease_expires_at LIMIT $2" LOCK
+  "SELECT " IGB_JOB_COLS  \
+  " FROM jobs WHERE status = 'running' AND lease_expires_at < $1 ORDER BY lease_expires_at LIMIT $2" LOCK
   return to_jobs(q(pg() ? IGB_EXPIRED(" FOR UPDATE SKIP LOCKED") : IGB_EXPIRED(""), {ms(now), num(limit)}));
 #undef IGB_EXPIRED
 }
@@ -231,9 +264,13 @@ std::optional<core::Image> SqlTx::find_image(std::string_view id) {
              {text(id)});
   if (r.rows.empty()) return std::nullopt;
   const auto& row = r.rows[0];
-  return core::Image{.id = row.text(0), .mime = row.text(1), .size_bytes = row.i64(2),
-                     .width = static_cast<int>(row.i64(3)), .height = static_cast<int>(row.i64(4)),
-                     .telegram_file_id = row.opt_text(5), .created_at = ts(row, 6)};
+  return core::Image{.id = row.text(0),
+                     .mime = row.text(1),
+                     .size_bytes = row.i64(2),
+                     .width = static_cast<int>(row.i64(3)),
+                     .height = static_cast<int>(row.i64(4)),
+                     .telegram_file_id = row.opt_text(5),
+                     .created_at = ts(row, 6)};
 }
 
 bool SqlTx::image_owned_by(std::string_view image_id, core::UserId user) {

@@ -7,8 +7,14 @@ namespace {
 
 constexpr std::string_view kBroadcastCols = "id, text, created_by, created_at, cursor_user, sent, failed, finished_at";
 core::Broadcast to_broadcast(const Row& r) {
-  return core::Broadcast{.id = r.i64(0), .text = r.text(1), .created_by = r.i64(2), .created_at = ts(r, 3),
-                         .cursor = r.i64(4), .sent = r.i64(5), .failed = r.i64(6), .finished_at = opt_ts(r, 7)};
+  return core::Broadcast{.id = r.i64(0),
+                         .text = r.text(1),
+                         .created_by = r.i64(2),
+                         .created_at = ts(r, 3),
+                         .cursor = r.i64(4),
+                         .sent = r.i64(5),
+                         .failed = r.i64(6),
+                         .finished_at = opt_ts(r, 7)};
 }
 
 }  // namespace

@@ -208,7 +208,7 @@ void decode(const json::value& v, const std::string& path, Errors& e, RefundedPa
   f.string("provider_payment_charge_id", out.provider_payment_charge_id);
 }
 
-constexpr const char* kOtherContent[] = {"sticker", "voice",    "video",   "video_note", "audio",
+constexpr const char* kOtherContent[] = {"sticker",   "voice",    "video",   "video_note", "audio",
                                          "animation", "location", "contact", "poll",       "dice"};
 
 void decode(const json::value& v, const std::string& path, Errors& e, Message& out) {
@@ -437,7 +437,9 @@ json::object to_json(const EditMessageReplyMarkup& o) {
   return j;
 }
 
-json::object to_json(const DeleteMessage& o) { return json::object{{"chat_id", o.chat_id}, {"message_id", o.message_id}}; }
+json::object to_json(const DeleteMessage& o) {
+  return json::object{{"chat_id", o.chat_id}, {"message_id", o.message_id}};
+}
 
 namespace {
 
@@ -468,7 +470,8 @@ json::object to_json(const AnswerCallbackQuery& o) {
 
 json::object to_json(const SetMyCommands& o) {
   json::array commands;
-  for (const auto& c : o.commands) commands.push_back(json::object{{"command", c.command}, {"description", c.description}});
+  for (const auto& c : o.commands)
+    commands.push_back(json::object{{"command", c.command}, {"description", c.description}});
   json::object j{{"commands", std::move(commands)}};
   if (o.scope_chat_id) j["scope"] = json::object{{"type", "chat"}, {"chat_id", *o.scope_chat_id}};
   put_string(j, "language_code", o.language_code);
@@ -476,15 +479,18 @@ json::object to_json(const SetMyCommands& o) {
 }
 
 json::object to_json(const SendInvoice& o) {
-  json::object j{{"chat_id", o.chat_id}, {"title", o.title}, {"description", o.description},
+  json::object j{{"chat_id", o.chat_id}, {"title", o.title},       {"description", o.description},
                  {"payload", o.payload}, {"currency", o.currency}, {"prices", prices(o.prices)}};
   put_markup(j, o.reply_markup);
   return j;
 }
 
 json::object to_json(const CreateInvoiceLink& o) {
-  json::object j{{"title", o.title}, {"description", o.description}, {"payload", o.payload},
-                 {"currency", o.currency}, {"prices", prices(o.prices)}};
+  json::object j{{"title", o.title},
+                 {"description", o.description},
+                 {"payload", o.payload},
+                 {"currency", o.currency},
+                 {"prices", prices(o.prices)}};
   if (o.subscription_period) j["subscription_period"] = *o.subscription_period;
   return j;
 }
@@ -500,7 +506,8 @@ json::object to_json(const RefundStarPayment& o) {
 }
 
 json::object to_json(const EditUserStarSubscription& o) {
-  return json::object{{"user_id", o.user_id}, {"telegram_payment_charge_id", o.telegram_payment_charge_id},
+  return json::object{{"user_id", o.user_id},
+                      {"telegram_payment_charge_id", o.telegram_payment_charge_id},
                       {"is_canceled", o.is_canceled}};
 }
 

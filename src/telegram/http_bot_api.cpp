@@ -79,9 +79,12 @@ std::string form_value(const json::value& v) {
 std::string quoted_name(const std::string& s) {
   std::string out;
   for (char c : s) {
-    if (c == '"') out += "%22";
-    else if (c == '\r' || c == '\n') out += ' ';
-    else out += c;
+    if (c == '"')
+      out += "%22";
+    else if (c == '\r' || c == '\n')
+      out += ' ';
+    else
+      out += c;
   }
   return out;
 }
@@ -101,9 +104,10 @@ Multipart encode_multipart(const json::object& fields, const std::string& file_f
     body += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + quoted_name(std::string(kv.key())) +
             "\"\r\n\r\n" + form_value(kv.value()) + "\r\n";
   }
-  body += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + quoted_name(file_field) + "\"; filename=\"" +
-          quoted_name(file.filename.empty() ? file_field : file.filename) + "\"\r\nContent-Type: " +
-          (file.mime_type.empty() ? std::string("application/octet-stream") : file.mime_type) + "\r\n\r\n";
+  body += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + quoted_name(file_field) +
+          "\"; filename=\"" + quoted_name(file.filename.empty() ? file_field : file.filename) +
+          "\"\r\nContent-Type: " + (file.mime_type.empty() ? std::string("application/octet-stream") : file.mime_type) +
+          "\r\n\r\n";
   body += file.bytes;
   body += "\r\n--" + boundary + "--\r\n";
   return Multipart{"multipart/form-data; boundary=" + boundary, std::move(body)};
@@ -121,8 +125,10 @@ auto decode_as(Decoded<T> (*fn)(const json::value&, const std::string&)) {
 
 Decoded<Done> decode_true(const json::value& v) {
   Decoded<Done> d;
-  if (v.is_bool() && v.as_bool()) d.value = Done{};
-  else d.errors.push_back("result: expected true");
+  if (v.is_bool() && v.as_bool())
+    d.value = Done{};
+  else
+    d.errors.push_back("result: expected true");
   return d;
 }
 
@@ -144,7 +150,8 @@ class HttpBotApi final : public BotApi {
           Decoded<std::vector<Update>> out;
           out.errors = std::move(d.errors);
           if (d.value) {
-            for (const auto& e : d.value->skipped) spdlog::warn("telegram: skipping an update that does not decode: {}", e);
+            for (const auto& e : d.value->skipped)
+              spdlog::warn("telegram: skipping an update that does not decode: {}", e);
             out.value = std::move(d.value->updates);
           }
           return out;
@@ -194,8 +201,10 @@ class HttpBotApi final : public BotApi {
   net::awaitable<ApiResult<std::string>> create_invoice_link(CreateInvoiceLink o) override {
     co_return co_await call<std::string>("createInvoiceLink", to_json(o), {}, {}, [](const json::value& v) {
       Decoded<std::string> d;
-      if (v.is_string()) d.value = std::string(v.as_string());
-      else d.errors.push_back("result: expected string");
+      if (v.is_string())
+        d.value = std::string(v.as_string());
+      else
+        d.errors.push_back("result: expected string");
       return d;
     });
   }
@@ -256,7 +265,8 @@ class HttpBotApi final : public BotApi {
     if (!envelope || ok_it == envelope->end() || !ok_it->value().is_bool()) {
       // Not the Bot API speaking (a proxy's or load balancer's page). The body is not quoted: it may
       // echo the request path.
-      auto what = std::string(method) + ": HTTP " + std::to_string(response.status) + " without the Bot API's JSON envelope" +
+      auto what = std::string(method) + ": HTTP " + std::to_string(response.status) +
+                  " without the Bot API's JSON envelope" +
                   (response.header("Content-Type").empty() ? "" : " (" + response.header("Content-Type") + ")");
       if (response.status >= 500) co_return error(ApiError::Kind::server, response.status, what);
       co_return error(ApiError::Kind::invalid_response, 0, what);
@@ -264,7 +274,8 @@ class HttpBotApi final : public BotApi {
 
     if (ok_it->value().as_bool()) {
       auto result = envelope->find("result");
-      if (result == envelope->end()) co_return error(ApiError::Kind::invalid_response, 0, std::string(method) + ": result: missing");
+      if (result == envelope->end())
+        co_return error(ApiError::Kind::invalid_response, 0, std::string(method) + ": result: missing");
       auto decoded = decode(result->value());
       if (!decoded.ok())
         co_return error(ApiError::Kind::invalid_response, 0, std::string(method) + ": " + decoded.error_text());
@@ -275,7 +286,8 @@ class HttpBotApi final : public BotApi {
     std::string description;
     if (auto d = envelope->find("description"); d != envelope->end() && d->value().is_string())
       description = std::string(d->value().as_string());
-    ApiError e = error(kind_of(code, description), code, description.empty() ? "HTTP " + std::to_string(code) : description);
+    ApiError e =
+        error(kind_of(code, description), code, description.empty() ? "HTTP " + std::to_string(code) : description);
     if (auto p = envelope->find("parameters"); p != envelope->end() && p->value().is_object()) {
       const auto& params_obj = p->value().as_object();
       if (auto r = int_field(params_obj, "retry_after")) e.retry_after = std::chrono::seconds(*r);

@@ -51,13 +51,11 @@ class SendScheduler {
 
   // acquire(), call, and on a 429 rate_limited() then again, up to max_rate_limit_retries.
   template <class F>
-  auto send(std::int64_t chat_id, ChatKind kind, F make_call)
-      -> std::invoke_result_t<F> {
+  auto send(std::int64_t chat_id, ChatKind kind, F make_call) -> std::invoke_result_t<F> {
     for (int attempt = 0;; ++attempt) {
       co_await acquire(chat_id, kind);
       auto result = co_await make_call();
-      if (result.ok() || result.error().kind != ApiError::Kind::rate_limited ||
-          attempt >= max_retries()) {
+      if (result.ok() || result.error().kind != ApiError::Kind::rate_limited || attempt >= max_retries()) {
         co_return result;
       }
       rate_limited(chat_id, result.error().retry_after.value_or(std::chrono::seconds(1)),

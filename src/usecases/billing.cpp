@@ -30,12 +30,9 @@ net::awaitable<Billing::Checkout> Billing::pre_checkout(core::UserId from, std::
   auto invoice = verify(payload);
   if (!invoice || invoice->user != from) co_return Checkout::bad_invoice;
   switch (core::check_price(d_.plans, invoice->plan_id, currency, amount)) {
-    case core::PriceCheck::not_on_sale:
-      co_return Checkout::not_on_sale;
-    case core::PriceCheck::wrong_price:
-      co_return Checkout::wrong_price;
-    case core::PriceCheck::ok:
-      break;
+    case core::PriceCheck::not_on_sale: co_return Checkout::not_on_sale;
+    case core::PriceCheck::wrong_price: co_return Checkout::wrong_price;
+    case core::PriceCheck::ok: break;
   }
   // A banned user cannot use what they would buy: refused before Telegram takes the Stars.
   auto find = [&] {

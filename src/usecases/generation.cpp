@@ -42,7 +42,7 @@ net::awaitable<core::Result<bool>> Generation::cancel(std::string job_id, core::
 }
 
 net::awaitable<core::Result<core::JobService::JobView>> Generation::cancel_and_view(std::string job_id,
-                                                                                  core::UserId owner) {
+                                                                                    core::UserId owner) {
   auto cancel_and_read = [&]() -> core::Result<core::JobService::JobView> {
     if (auto charged = d_.jobs.cancel(job_id, owner); !charged) return std::move(charged).error();
     return d_.jobs.view(job_id, owner);

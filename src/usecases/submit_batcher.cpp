@@ -14,7 +14,7 @@ net::awaitable<core::Result<core::SubmitOutcome>> SubmitBatcher::submit(core::Su
     auto h = std::make_shared<decltype(handler)>(std::move(handler));
     self->enqueue(Waiting{std::move(request), [h](std::exception_ptr e, Outcome outcome) {
                             auto ex = net::get_associated_executor(*h);
-                            net::post(ex, [h, e, outcome]() { std::move(*h)(e, outcome); });
+                            net::post(ex, [h, e, outcome]() { std::move (*h)(e, outcome); });
                           }});
   };
   Outcome outcome = co_await net::async_initiate<const net::use_awaitable_t<>&, void(std::exception_ptr, Outcome)>(

@@ -9,12 +9,11 @@ imaging::InspectLimits answer_limits(int requested_width, int requested_height) 
   const std::int64_t w = std::clamp(requested_width, 1, imaging::kMaxImageSide);
   const std::int64_t h = std::clamp(requested_height, 1, imaging::kMaxImageSide);
   const auto side = [](std::int64_t requested) {
-    return static_cast<int>(std::min<std::int64_t>(std::max<std::int64_t>(2 * requested, kAnswerSideAllowance),
-                                                   imaging::kMaxImageSide));
+    return static_cast<int>(
+        std::min<std::int64_t>(std::max<std::int64_t>(2 * requested, kAnswerSideAllowance), imaging::kMaxImageSide));
   };
   // inspect() caps the pixel count at 8192x8192 itself.
-  return {.max_width = side(w), .max_height = side(h),
-          .max_pixels = std::max(4 * w * h, kAnswerPixelAllowance)};
+  return {.max_width = side(w), .max_height = side(h), .max_pixels = std::max(4 * w * h, kAnswerPixelAllowance)};
 }
 
 std::optional<gen::GenerationFailure> check_answer(const gen::GenerationRequest& request,
@@ -25,8 +24,8 @@ std::optional<gen::GenerationFailure> check_answer(const gen::GenerationRequest&
   const std::string asked = std::to_string(request.width) + "x" + std::to_string(request.height);
   return gen::GenerationFailure{
       .kind = gen::FailureKind::retry_later,
-      .detail = too_large ? "the provider's image is far larger than the " + asked + " requested: " +
-                                header.error().internal_detail
+      .detail = too_large ? "the provider's image is far larger than the " + asked +
+                                " requested: " + header.error().internal_detail
                           : "the provider's answer is not a valid image: " + header.error().internal_detail};
 }
 

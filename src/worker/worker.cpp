@@ -135,9 +135,7 @@ net::awaitable<std::optional<JobOutcome>> Worker::process_next() {
     spdlog::error("job {} attempt {} failed unexpectedly: {}", job_id, attempts, e.what());
   }
   const auto delay = std::chrono::duration_cast<core::Millis>(retry_delay(attempts, std::nullopt));
-  auto record_failure = [&] {
-    return jobs_.fail(job_id, options_.id, core::FailureCode::unavailable, delay);
-  };
+  auto record_failure = [&] { return jobs_.fail(job_id, options_.id, core::FailureCode::unavailable, delay); };
   auto st = co_await pool_.run(record_failure);
   co_return st.ok() ? JobOutcome::retrying : JobOutcome::lease_lost;
 }
@@ -201,11 +199,13 @@ net::awaitable<JobOutcome> Worker::process(core::Job job) {
     }
   }
 
-  const std::int64_t seed =
-      job.params.seed ? *job.params.seed : static_cast<std::int64_t>(rng_() % 4294967296ULL);
+  const std::int64_t seed = job.params.seed ? *job.params.seed : static_cast<std::int64_t>(rng_() % 4294967296ULL);
   gen::GenerationRequest request{.prompt = core::apply_style(job.params.prompt, job.params.style),
-                                 .width = job.params.width, .height = job.params.height,
-                                 .steps = job.params.steps, .seed = seed, .model = job.params.model};
+                                 .width = job.params.width,
+                                 .height = job.params.height,
+                                 .steps = job.params.steps,
+                                 .seed = seed,
+                                 .model = job.params.model};
   std::int64_t progress = 0;
   // The generation races the lease keeper: whichever ends first, with a value or an exception,
   // cancels the other. Not operator||: in Boost 1.81 it waits for one side to *succeed*, so an
@@ -264,8 +264,8 @@ net::awaitable<JobOutcome> Worker::process(core::Job job) {
       // A provider that could not take the seed: the job records none (the user must not see a seed
       // that was never applied) and is not kept for exact repeats.
       const bool seed_applied = image->seed_applied;
-      auto result = co_await record_success(job.id, *stored, job.params.seed ? std::nullopt : std::optional(seed),
-                                            seed_applied);
+      auto result =
+          co_await record_success(job.id, *stored, job.params.seed ? std::nullopt : std::optional(seed), seed_applied);
       spdlog::info("job {} {} in {} ms ({}x{}, {} bytes{})", job.id, to_string(result), elapsed_ms(), stored->width,
                    stored->height, stored->size_bytes, seed_applied ? "" : ", seed not applied by the provider");
       co_return result;

@@ -47,16 +47,13 @@ class Api : public StoreTest {
   // Starts `imggenbot <role>` with a fake provider and returns its base URL.
   void start(std::map<std::string, std::string> extra = {}, std::string role = "serve") {
     std::filesystem::create_directories(dir_);
-    std::map<std::string, std::string> env{{"DATABASE_URL", db_->url()},
-                                           {"DATA_DIR", (dir_ / "data").string()},
-                                           {"HTTP_LISTEN", "127.0.0.1:0"},
-                                           {"HF_API_BASE", provider_.base_url()},
-                                           {"HF_TOKEN", "hf_test_secret_token"},
-                                           {"WORKER_CONCURRENCY", "2"},
-                                           {"SHUTDOWN_GRACE_SECONDS", "1"},
-                                           {"LOG_LEVEL", "info"}};
+    std::map<std::string, std::string> env{{"DATABASE_URL", db_->url()},         {"DATA_DIR", (dir_ / "data").string()},
+                                           {"HTTP_LISTEN", "127.0.0.1:0"},       {"HF_API_BASE", provider_.base_url()},
+                                           {"HF_TOKEN", "hf_test_secret_token"}, {"WORKER_CONCURRENCY", "2"},
+                                           {"SHUTDOWN_GRACE_SECONDS", "1"},      {"LOG_LEVEL", "info"}};
     for (auto& [k, v] : extra) env[k] = v;
-    process_ = std::make_unique<ChildProcess>(ChildProcess::Options{.argv = {IMGGENBOT_BIN, role}, .env = env, .cwd = dir_});
+    process_ =
+        std::make_unique<ChildProcess>(ChildProcess::Options{.argv = {IMGGENBOT_BIN, role}, .env = env, .cwd = dir_});
     ASSERT_TRUE(process_->wait_for_output("imggenbot is up")) << process_->err_so_far();
     base_ = http_api_base_url(*process_);
     ASSERT_FALSE(base_.empty());
@@ -70,11 +67,14 @@ class Api : public StoreTest {
 
   http::Response call(std::string method, std::string path, std::string key = {}, std::string body = {},
                       http::Headers headers = {}) {
-    http::Request req{.method = std::move(method), .url = base_ + path, .headers = std::move(headers),
-                      .body = std::move(body), .timeout = 30s};
+    http::Request req{.method = std::move(method),
+                      .url = base_ + path,
+                      .headers = std::move(headers),
+                      .body = std::move(body),
+                      .timeout = 30s};
     if (!key.empty()) req.headers.emplace_back("Authorization", "Bearer " + key);
-    if (!req.body.empty() && !std::any_of(req.headers.begin(), req.headers.end(),
-                                          [](auto& h) { return h.first == "Content-Type"; })) {
+    if (!req.body.empty() &&
+        !std::any_of(req.headers.begin(), req.headers.end(), [](auto& h) { return h.first == "Content-Type"; })) {
       req.headers.emplace_back("Content-Type", "application/json");
     }
     auto client = http::make_client(io_.get_executor());
@@ -123,7 +123,8 @@ TEST_P(Api, GenerateStatusEventsAndImage) {
   EXPECT_TRUE(events.header("Content-Type").starts_with("text/event-stream"));
   std::vector<std::string> states;
   std::regex data_line("data: (.*)");
-  for (auto it = std::sregex_iterator(events.body.begin(), events.body.end(), data_line); it != std::sregex_iterator(); ++it) {
+  for (auto it = std::sregex_iterator(events.body.begin(), events.body.end(), data_line); it != std::sregex_iterator();
+       ++it) {
     states.emplace_back(json::parse((*it)[1].str()).as_object().at("status").as_string());
   }
   ASSERT_FALSE(states.empty()) << events.body;
@@ -208,7 +209,8 @@ TEST_P(Api, StatusStreamsAreCappedPerAccount) {
   auto open = [&](std::string& status_line) {
     auto s = std::make_unique<boost::asio::ip::tcp::socket>(io_);
     s->connect({boost::asio::ip::make_address("127.0.0.1"), port});
-    const std::string req = "GET /v1/status/" + job + "/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + key + "\r\n\r\n";
+    const std::string req =
+        "GET /v1/status/" + job + "/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + key + "\r\n\r\n";
     boost::asio::write(*s, boost::asio::buffer(req));
     boost::asio::streambuf buf;
     boost::asio::read_until(*s, buf, "\r\n");
@@ -230,8 +232,10 @@ TEST_P(Api, StatusStreamsAreCappedPerAccount) {
   for (int i = 0; i < 200 && !admitted; ++i) {  // the server notices the close on its own time
     auto again = open(line);
     admitted = line.find(" 200 ") != std::string::npos;
-    if (!admitted) std::this_thread::sleep_for(10ms);
-    else streams.push_back(std::move(again));
+    if (!admitted)
+      std::this_thread::sleep_for(10ms);
+    else
+      streams.push_back(std::move(again));
   }
   EXPECT_TRUE(admitted);
   EXPECT_EQ(call("GET", "/v1/status/" + job, key).status, 200);  // plain status is not capped
@@ -244,7 +248,8 @@ TEST_P(Api, StatusStreamsAreCappedPerAccount) {
 TEST_P(Api, StatusStreamsArePushedByTheJobsChanges) {
   start({{"WORKER_CONCURRENCY", "0"}});  // the job stays queued until canceled
   const auto key = new_key(12);
-  auto job = std::string(body(call("POST", "/v1/generate", key, R"({"prompt":"wait for it"})")).at("job_id").as_string());
+  auto job =
+      std::string(body(call("POST", "/v1/generate", key, R"({"prompt":"wait for it"})")).at("job_id").as_string());
   auto stream_reads = [&] {
     std::smatch m;
     const auto text = call("GET", "/metrics").body;
@@ -254,7 +259,8 @@ TEST_P(Api, StatusStreamsArePushedByTheJobsChanges) {
   const auto port = static_cast<unsigned short>(std::stoi(base_.substr(base_.rfind(':') + 1)));
   boost::asio::ip::tcp::socket s(io_);
   s.connect({boost::asio::ip::make_address("127.0.0.1"), port});
-  const std::string req = "GET /v1/status/" + job + "/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + key + "\r\n\r\n";
+  const std::string req =
+      "GET /v1/status/" + job + "/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + key + "\r\n\r\n";
   boost::asio::write(s, boost::asio::buffer(req));
   boost::asio::streambuf buf;
   boost::asio::read_until(s, buf, "\"status\":\"queued\"");
@@ -275,7 +281,8 @@ TEST_P(Api, StatusStreamsArePushedByTheJobsChanges) {
 TEST_P(Api, CancelGivesTheQuotaBack) {
   start({{"WORKER_CONCURRENCY", "0"}});
   const auto key = new_key(9), other = new_key(10);
-  auto job = std::string(body(call("POST", "/v1/generate", key, R"({"prompt":"never mind"})")).at("job_id").as_string());
+  auto job =
+      std::string(body(call("POST", "/v1/generate", key, R"({"prompt":"never mind"})")).at("job_id").as_string());
   EXPECT_EQ(call("POST", "/v1/jobs/" + job + "/cancel", other).status, 404);
   auto r = call("POST", "/v1/jobs/" + job + "/cancel", key);
   ASSERT_EQ(r.status, 200) << r.body;
@@ -351,9 +358,8 @@ TEST_P(Api, QuotaExhaustedIs402WithThePlans) {
 // {"error": "..."} (huggingface_hub src/huggingface_hub/utils/_http.py, hf_raise_for_status, reads
 // the message from that body; our classification is in src/gen/hf_providers.cpp).
 TEST_P(Api, RefusedPromptsSpendTheFailedAttemptsBudgetThen429) {
-  provider_.set_handler([](const FakeRequest&) {
-    return FakeResponse::json(R"({"error":"NSFW content detected in the prompt"})", 400);
-  });
+  provider_.set_handler(
+      [](const FakeRequest&) { return FakeResponse::json(R"({"error":"NSFW content detected in the prompt"})", 400); });
   std::filesystem::create_directories(dir_);
   std::ofstream(dir_ / "config.toml") << "[plans.free]\nfailed_attempts_per_period = 2\n";
   start({{"IMGGENBOT_CONFIG", (dir_ / "config.toml").string()}});
@@ -447,7 +453,8 @@ TEST_P(Api, ValidationListsEveryBadField) {
 TEST_P(Api, SubscriptionIsSoldThroughTelegramAndItsRenewalStopped) {
   FakeBotApi tg;
   // An API-only process sells through the Bot API (no bot runs in it).
-  start({{"TELEGRAM_BOT_TOKEN", tg.token()}, {"TELEGRAM_API_BASE", tg.base_url()},
+  start({{"TELEGRAM_BOT_TOKEN", tg.token()},
+         {"TELEGRAM_API_BASE", tg.base_url()},
          {"PAYMENT_PAYLOAD_SECRET", "api-test-payload-secret-0123456789"}},
         "api");
   const auto key = new_key(4242);
@@ -482,12 +489,20 @@ TEST_P(Api, SubscriptionIsSoldThroughTelegramAndItsRenewalStopped) {
   EXPECT_EQ(none.status, 404) << none.body;
 
   // The user pays in Telegram; the bot credits it. The API shows it at once.
-  tg.push_successful_payment({.from = {.id = 4242, .first_name = "Api"}, .total_amount = 150, .invoice_payload = payload,
-                              .telegram_payment_charge_id = "stxApi1", .is_recurring = true});
+  tg.push_successful_payment({.from = {.id = 4242, .first_name = "Api"},
+                              .total_amount = 150,
+                              .invoice_payload = payload,
+                              .telegram_payment_charge_id = "stxApi1",
+                              .is_recurring = true});
   core::SystemClock wall;  // the server runs on the real clock
   core::PaymentService payments(store(), wall, plans_);
-  ASSERT_TRUE(payments.apply_payment({.charge_id = "stxApi1", .user_id = 4242, .plan_id = "basic", .amount = 150,
-                                      .is_recurring = true, .at = wall.now()})
+  ASSERT_TRUE(payments
+                  .apply_payment({.charge_id = "stxApi1",
+                                  .user_id = 4242,
+                                  .plan_id = "basic",
+                                  .amount = 150,
+                                  .is_recurring = true,
+                                  .at = wall.now()})
                   .ok());
   auto sub = body(call("GET", "/v1/subscription", key));
   EXPECT_EQ(sub.at("plan").at("id").as_string(), "basic");

@@ -108,17 +108,19 @@ TEST(RequestBody, SubscribePlanNullIsMissing) {
 // (tests/api/openapi.golden.json) pins them through the real binary as well.
 TEST(RequestSchema, TheSameAsTheHandWrittenOnes) {
   EXPECT_EQ(boost::json::parse(request_schema(generate_request())),
-            boost::json::parse(R"({"type":"object","required":["prompt"],"properties":{)"
-                               R"("prompt":{"type":"string","minLength":1,"maxLength":2000},)"
-                               R"("width":{"type":"integer","multipleOf":16,"minimum":256},)"
-                               R"("height":{"type":"integer","multipleOf":16,"minimum":256},)"
-                               R"("aspect_ratio":{"type":"string","example":"16:9"},)"
-                               R"("steps":{"type":"integer","minimum":1,"maximum":4},)"
-                               R"("seed":{"type":"integer","minimum":0,"maximum":4294967295},)"
-                               R"("style":{"type":"string","enum":["photo","cinematic","anime","watercolor","pixel","3d","sketch"]},)"
-                               R"("n":{"type":"integer","minimum":1}}})"));
-  EXPECT_EQ(request_schema(subscribe_request()),
-            R"({"type":"object","required":["plan"],"properties":{"plan":{"type":"string","description":"a paid plan id from GET /v1/plans"}}})");
+            boost::json::parse(
+                R"({"type":"object","required":["prompt"],"properties":{)"
+                R"("prompt":{"type":"string","minLength":1,"maxLength":2000},)"
+                R"("width":{"type":"integer","multipleOf":16,"minimum":256},)"
+                R"("height":{"type":"integer","multipleOf":16,"minimum":256},)"
+                R"("aspect_ratio":{"type":"string","example":"16:9"},)"
+                R"("steps":{"type":"integer","minimum":1,"maximum":4},)"
+                R"("seed":{"type":"integer","minimum":0,"maximum":4294967295},)"
+                R"("style":{"type":"string","enum":["photo","cinematic","anime","watercolor","pixel","3d","sketch"]},)"
+                R"("n":{"type":"integer","minimum":1}}})"));
+  EXPECT_EQ(
+      request_schema(subscribe_request()),
+      R"({"type":"object","required":["plan"],"properties":{"plan":{"type":"string","description":"a paid plan id from GET /v1/plans"}}})");
 }
 
 }  // namespace

@@ -27,7 +27,8 @@ TEST(Cli, HelpListsEveryRole) {
   TempDir dir;
   auto r = imggenbot({"--help"}, {}, dir.path());
   EXPECT_EQ(r.exit_code, 0);
-  for (const char* role : {"serve", "api", "bot", "worker", "migrate", "user", "apikey", "stats", "broadcast", "payment"}) {
+  for (const char* role :
+       {"serve", "api", "bot", "worker", "migrate", "user", "apikey", "stats", "broadcast", "payment"}) {
     EXPECT_NE(r.out.find(std::string("\n  ") + role + " "), std::string::npos) << role << "\n" << r.out;
   }
 }
@@ -75,7 +76,9 @@ TEST(Cli, ConfigCommandRedactsSecrets) {
 class CliOnDatabase : public StoreTest {
  protected:
   std::map<std::string, std::string> env() const {
-    return {{"DATABASE_URL", db_->url()}, {"LOG_LEVEL", "info"}, {"HTTP_LISTEN", "127.0.0.1:0"},
+    return {{"DATABASE_URL", db_->url()},
+            {"LOG_LEVEL", "info"},
+            {"HTTP_LISTEN", "127.0.0.1:0"},
             {"DATA_DIR", (dir_.path() / "data").string()}};
   }
   TempDir dir_;
@@ -153,7 +156,8 @@ TEST_P(CliOnDatabase, OperatorCommands) {
   EXPECT_EQ(revoked.exit_code, 0) << revoked.err;
   EXPECT_FALSE(accounts.authenticate(secret).ok());
 
-  auto granted = imggenbot({"user", "grant", "--telegram-id", "77", "--plan", "pro", "--days", "10"}, env(), dir_.path());
+  auto granted =
+      imggenbot({"user", "grant", "--telegram-id", "77", "--plan", "pro", "--days", "10"}, env(), dir_.path());
   EXPECT_EQ(granted.exit_code, 0) << granted.err;
   auto shown = imggenbot({"user", "show", "--telegram-id", "77"}, env(), dir_.path());
   EXPECT_NE(shown.out.find("plan pro"), std::string::npos) << shown.out;
@@ -187,11 +191,19 @@ TEST_P(CliOnDatabase, RefundGivesTheStarsBackThroughTelegramOnce) {
   EXPECT_NE(no_token.err.find("TELEGRAM_BOT_TOKEN"), std::string::npos) << no_token.err;
 
   FakeBotApi tg;
-  tg.push_successful_payment({.from = {.id = 88}, .total_amount = 150, .invoice_payload = "p",
-                              .telegram_payment_charge_id = "stx1", .is_recurring = true});
+  tg.push_successful_payment({.from = {.id = 88},
+                              .total_amount = 150,
+                              .invoice_payload = "p",
+                              .telegram_payment_charge_id = "stx1",
+                              .is_recurring = true});
   core::PaymentService payments(store(), clock_, plans_);
-  ASSERT_TRUE(payments.apply_payment({.charge_id = "stx1", .user_id = 88, .plan_id = "basic", .amount = 150,
-                                      .is_recurring = true, .at = now()})
+  ASSERT_TRUE(payments
+                  .apply_payment({.charge_id = "stx1",
+                                  .user_id = 88,
+                                  .plan_id = "basic",
+                                  .amount = 150,
+                                  .is_recurring = true,
+                                  .at = now()})
                   .ok());
   auto with_tg = env();
   with_tg["TELEGRAM_BOT_TOKEN"] = tg.token();

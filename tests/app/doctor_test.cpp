@@ -48,11 +48,15 @@ FakeHandler fake_hub(HubScript script) {
       for (const auto& p : script.permissions) global.emplace_back(p);
       boost::json::object token{{"displayName", "imggenbot"}, {"role", script.role}};
       if (script.role == "fineGrained") {
-        token["fineGrained"] = boost::json::object{{"canReadGatedRepos", true}, {"global", global},
-                                                   {"scoped", boost::json::array{}}};
+        token["fineGrained"] =
+            boost::json::object{{"canReadGatedRepos", true}, {"global", global}, {"scoped", boost::json::array{}}};
       }
-      boost::json::object body{{"type", "user"}, {"id", "64b0c0ffee"}, {"name", "alice"},
-                               {"fullname", "Alice"}, {"isPro", false}, {"orgs", boost::json::array{}},
+      boost::json::object body{{"type", "user"},
+                               {"id", "64b0c0ffee"},
+                               {"name", "alice"},
+                               {"fullname", "Alice"},
+                               {"isPro", false},
+                               {"orgs", boost::json::array{}},
                                {"auth", boost::json::object{{"type", "access_token"}, {"accessToken", token}}}};
       return FakeResponse::json(boost::json::serialize(body));
     }
@@ -78,7 +82,8 @@ FakeHandler fake_hub(HubScript script) {
 FakeHandler fake_localai(std::string model) {
   return [model](const FakeRequest& r) -> FakeResponse {
     if (r.header("Authorization") != std::string("Bearer ") + kLocalKey) {
-      return FakeResponse::json(R"({"error":{"code":401,"message":"An authentication key is required","type":""}})", 401);
+      return FakeResponse::json(R"({"error":{"code":401,"message":"An authentication key is required","type":""}})",
+                                401);
     }
     if (r.method == "GET" && r.path() == "/v1/models") {
       return FakeResponse::json(R"({"object":"list","data":[{"id":")" + model +
@@ -145,7 +150,8 @@ TEST_F(Doctor, AHealthySetupSaysEverythingWorks) {
   auto r = doctor();
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_TRUE(has_line(r.out, "ok  Telegram bot token: ", "the bot is @imggen_test_bot")) << r.out;
-  EXPECT_TRUE(has_line(r.out, "ok  Hugging Face token: ", "HF_TOKEN works; it belongs to alice (fineGrained token)")) << r.out;
+  EXPECT_TRUE(has_line(r.out, "ok  Hugging Face token: ", "HF_TOKEN works; it belongs to alice (fineGrained token)"))
+      << r.out;
   EXPECT_TRUE(has_line(r.out, "ok  Model access: ", kModel)) << r.out;
   EXPECT_TRUE(has_line(r.out, "ok  Inference providers: ", "served live by fal-ai")) << r.out;
   EXPECT_TRUE(has_line(r.out, "ok  Backend local (localai): ", "the key works and it offers flux.1-schnell")) << r.out;
@@ -162,7 +168,8 @@ TEST_F(Doctor, AHealthySetupSaysEverythingWorks) {
     EXPECT_EQ(q.header("Authorization"), std::string("Bearer ") + kGoodHfToken) << q.target;
     whoami |= q.path() == "/api/whoami-v2";
     auth_check |= q.path() == std::string("/api/models/") + kModel + "/auth-check";
-    mapping |= q.path() == std::string("/api/models/") + kModel && q.query().find("inferenceProviderMapping") != std::string::npos;
+    mapping |= q.path() == std::string("/api/models/") + kModel &&
+               q.query().find("inferenceProviderMapping") != std::string::npos;
   }
   EXPECT_TRUE(whoami && auth_check && mapping);
   EXPECT_FALSE(std::filesystem::exists(dir_.path() / "db"));

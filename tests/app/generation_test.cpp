@@ -34,7 +34,8 @@ TEST(Generation, HfProvidersFailOverAndAdminsHearOfA402Once) {
       return FakeResponse::json(kHub);
     }
     if (r.path().starts_with("/nscale/")) {
-      return FakeResponse::json(R"({"error":"You have exceeded your monthly included credits for Inference Providers."})", 402);
+      return FakeResponse::json(
+          R"({"error":"You have exceeded your monthly included credits for Inference Providers."})", 402);
     }
     return FakeResponse::json(R"({"data":[{"b64_json":")" + util::base64(imaging::make_png(8, 8)) + R"("}]})");
   });
@@ -70,10 +71,11 @@ TEST(Generation, HfProvidersFailOverAndAdminsHearOfA402Once) {
   EXPECT_EQ(at_start, 1);
 
   for (int i = 0; i < 2; ++i) {
-    auto outcome = run_async(io, g.router->generate(gen::GenerationRequest{.prompt = "a fox", .width = 512,
-                                                                            .height = 512, .steps = 4, .seed = 1},
-                                                    {}));
-    ASSERT_TRUE(std::holds_alternative<gen::GeneratedImage>(outcome)) << std::get<gen::GenerationFailure>(outcome).detail;
+    auto outcome = run_async(
+        io, g.router->generate(
+                gen::GenerationRequest{.prompt = "a fox", .width = 512, .height = 512, .steps = 4, .seed = 1}, {}));
+    ASSERT_TRUE(std::holds_alternative<gen::GeneratedImage>(outcome))
+        << std::get<gen::GenerationFailure>(outcome).detail;
   }
   EXPECT_LE(hub_calls.load(), at_start + 1);  // read once more at most (if the start-up read was cut), then cached
   auto sent = tg.calls("sendMessage");

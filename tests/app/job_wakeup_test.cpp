@@ -56,20 +56,20 @@ class JobWakeup : public ::testing::Test {
 
     client_ = http::make_client(io_.get_executor());
     router_ = std::make_unique<gen::Router>(clock_);
-    router_->add(std::make_unique<gen::HfBackend>(*client_, gen::HfOptions{.name = "hf",
-                                                                          .base_url = hf_.base_url(),
-                                                                          .model = kHfModel,
-                                                                          .token = kHfToken,
-                                                                          .timeout = 60s}),
-                 {.concurrency = 2});
+    router_->add(
+        std::make_unique<gen::HfBackend>(
+            *client_,
+            gen::HfOptions{
+                .name = "hf", .base_url = hf_.base_url(), .model = kHfModel, .token = kHfToken, .timeout = 60s}),
+        {.concurrency = 2});
     worker_ = std::make_unique<worker::Worker>(*worker_jobs_, pool_, *router_, images_, clock_,
                                                worker::WorkerOptions{.id = "w-wakeup", .idle_poll = kIdlePoll});
     // The listener gets a name of its own, so the test can find its backend and kill it.
-    listener_url_ = db_->url() + (db_->url().find('?') == std::string::npos ? "?" : "&") +
-                    "application_name=" + listener_name_;
+    listener_url_ =
+        db_->url() + (db_->url().find('?') == std::string::npos ? "?" : "&") + "application_name=" + listener_name_;
 
-    slot_done_ = net::co_spawn(io_, worker_->run_slot(),
-                               net::bind_cancellation_slot(slot_stop_.slot(), net::use_future));
+    slot_done_ =
+        net::co_spawn(io_, worker_->run_slot(), net::bind_cancellation_slot(slot_stop_.slot(), net::use_future));
     listener_done_ = net::co_spawn(
         io_,
         app::listen_for_jobs({.database_url = listener_url_, .min_backoff = 100ms, .max_backoff = 1s}, pool_,

@@ -95,15 +95,32 @@ class BotDialogue : public ServiceTest {
     r.scheduler.emplace(r.io.get_executor(), scheduler_options_);
     r.billing.emplace(r.io.get_executor(), *r.api, *store_, *payments_, plans_, r.pool, texts_, payload_secret_);
     r.bot = std::make_unique<bot::Bot>(
-        bot::BotDeps{.executor = r.io.get_executor(), .api = *r.api, .scheduler = *r.scheduler, .store = *store_,
-                     .accounts = *accounts_, .quota = *quota_, .jobs = *jobs_, .plans = plans_, .images = *images_,
-                     .pool = r.pool, .supervisor = r.supervisor, .clock = clock_, .texts = texts_,
-                     .payments = *payments_, .billing = *r.billing, .admin = *admin_, .notices = *notices_},
+        bot::BotDeps{.executor = r.io.get_executor(),
+                     .api = *r.api,
+                     .scheduler = *r.scheduler,
+                     .store = *store_,
+                     .accounts = *accounts_,
+                     .quota = *quota_,
+                     .jobs = *jobs_,
+                     .plans = plans_,
+                     .images = *images_,
+                     .pool = r.pool,
+                     .supervisor = r.supervisor,
+                     .clock = clock_,
+                     .texts = texts_,
+                     .payments = *payments_,
+                     .billing = *r.billing,
+                     .admin = *admin_,
+                     .notices = *notices_},
         // Delivery passes run when woken (a prompt queued, the fake worker finished a job), not on a
         // timer: a pass between the fake worker's claim and its result would make transcripts vary.
         // Notices and broadcasts likewise run when woken (or at start).
-        bot::BotOptions{.delivery_poll = 1h, .inbox_poll = 100ms, .position_edit_interval = 0s,
-                        .admin_ids = {kAdmin.id}, .notice_poll = 1h, .broadcast_poll = 1h});
+        bot::BotOptions{.delivery_poll = 1h,
+                        .inbox_poll = 100ms,
+                        .position_edit_interval = 0s,
+                        .admin_ids = {kAdmin.id},
+                        .notice_poll = 1h,
+                        .broadcast_poll = 1h});
     std::string secret = webhook_url.empty() ? "" : bot::webhook_secret(*store_);
     net::post(r.io, [&r, webhook_url, secret] {
       r.supervisor.spawn("bot-receive", r.bot->run_receiving(webhook_url, secret));
@@ -191,8 +208,8 @@ class BotDialogue : public ServiceTest {
   TempDir dir_;
   std::unique_ptr<imaging::ImageStore> images_;
   bot::Catalogs texts_ = bot::Catalogs::embedded();
-  telegram::SchedulerOptions scheduler_options_{.global_per_second = 1000, .chat_per_second = 200, .chat_burst = 20,
-                                                .group_per_minute = 1000};
+  telegram::SchedulerOptions scheduler_options_{
+      .global_per_second = 1000, .chat_per_second = 200, .chat_burst = 20, .group_per_minute = 1000};
   std::string payload_secret_ = "test-payload-secret-0123456789";
   std::unique_ptr<core::AdminService> admin_;
   std::unique_ptr<core::NoticeService> notices_;

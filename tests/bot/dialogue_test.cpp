@@ -20,8 +20,8 @@ TEST_P(BotDialogue, FirstUse) {
   // The commands were registered in every language, and polling asked for every update kind used.
   EXPECT_FALSE(tg_.my_commands("").empty());
   EXPECT_FALSE(tg_.my_commands("ru").empty());
-  EXPECT_THAT(tg_.allowed_updates(), ::testing::IsSupersetOf({"message", "callback_query", "pre_checkout_query",
-                                                               "my_chat_member"}));
+  EXPECT_THAT(tg_.allowed_updates(),
+              ::testing::IsSupersetOf({"message", "callback_query", "pre_checkout_query", "my_chat_member"}));
   auto user = accounts_->get_user(kAnn.id);
   ASSERT_TRUE(user.ok());
   EXPECT_EQ(user->language, "en");
@@ -36,7 +36,7 @@ TEST_P(BotDialogue, CommandMenusComeFromTheRegistrations) {
     for (const auto& c : menu) out.emplace_back(c.as_object().at("command").as_string());
     return out;
   };
-  const std::vector<std::string> everyone{"start", "help", "me", "settings", "lang", "cancel",
+  const std::vector<std::string> everyone{"start",   "help",   "me",    "settings",   "lang", "cancel",
                                           "history", "apikey", "plans", "paysupport", "terms"};
   EXPECT_EQ(names(tg_.my_commands("")), everyone);
   EXPECT_EQ(names(tg_.my_commands("ru")), everyone);
@@ -46,7 +46,8 @@ TEST_P(BotDialogue, CommandMenusComeFromTheRegistrations) {
   EXPECT_EQ(names(tg_.my_commands("chat " + std::to_string(kAdmin.id) + " ru")), admin);
   EXPECT_TRUE(tg_.my_commands("chat " + std::to_string(kAnn.id) + " ").empty());
   // Descriptions are the catalogues' texts in the menu's language.
-  EXPECT_EQ(tg_.my_commands("ru").front().as_object().at("description").as_string(), "Приветствие и как пользоваться ботом");
+  EXPECT_EQ(tg_.my_commands("ru").front().as_object().at("description").as_string(),
+            "Приветствие и как пользоваться ботом");
   EXPECT_EQ(tg_.my_commands("").front().as_object().at("description").as_string(), "Welcome and how to use the bot");
 }
 
@@ -336,7 +337,8 @@ TEST_P(BotDialogue, HistoryCancelAndApiKeys) {
   work_one();
   ASSERT_TRUE(wait([&] { return count("deleteMessage") == 1; }));
   tg_.push_message({.from = kAnn, .text = "a green door"});
-  ASSERT_TRUE(wait([&] { return jobs_of(kAnn.id).size() == 2 && count("editMessageText") == 2; })) << transcript(kAnn.id);
+  ASSERT_TRUE(wait([&] { return jobs_of(kAnn.id).size() == 2 && count("editMessageText") == 2; }))
+      << transcript(kAnn.id);
   // /cancel takes the queued one back: it is not counted, and its status message says so.
   tg_.push_message({.from = kAnn, .text = "/cancel"});
   ASSERT_TRUE(wait([&] { return count("sendMessage") == 4 && count("editMessageText") == 3; }));
@@ -412,14 +414,18 @@ TEST_P(BotDialogue, BuyingASubscriptionCreditsOnceRenewsAndRefunds) {
       EXPECT_FALSE(a.params.at("error_message").as_string().empty());
     }
   }
-  EXPECT_EQ(ok_by_id, (std::map<std::string, bool>{{"pcq-1", false}, {"pcq-2", false}, {"pcq-3", false},
-                                                   {"pcq-4", false}, {"pcq-5", true}}));
+  EXPECT_EQ(ok_by_id, (std::map<std::string, bool>{
+                          {"pcq-1", false}, {"pcq-2", false}, {"pcq-3", false}, {"pcq-4", false}, {"pcq-5", true}}));
 
   // The payment, delivered twice: credited once.
   const auto expires = core::to_unix_ms(clock_.now()) / 1000 + 2592000;
-  FakeTgPushPayment paid{.from = kAnn, .total_amount = 150, .invoice_payload = payload,
-                         .telegram_payment_charge_id = "stxCharge1", .subscription_expiration_date = expires,
-                         .is_recurring = true, .is_first_recurring = true};
+  FakeTgPushPayment paid{.from = kAnn,
+                         .total_amount = 150,
+                         .invoice_payload = payload,
+                         .telegram_payment_charge_id = "stxCharge1",
+                         .subscription_expiration_date = expires,
+                         .is_recurring = true,
+                         .is_first_recurring = true};
   tg_.push_successful_payment(paid);
   tg_.push_successful_payment(paid);
   ASSERT_TRUE(wait([&] { return tg_.pending_update_count() == 0 && count("sendMessage") == 3; }));
@@ -445,12 +451,15 @@ TEST_P(BotDialogue, BuyingASubscriptionCreditsOnceRenewsAndRefunds) {
   EXPECT_GT(subs()[0].period_end, first_end);
 
   // A refund of the renewal takes back what it bought.
-  boost::json::object refunded{{"currency", "XTR"}, {"total_amount", 150}, {"invoice_payload", payload},
+  boost::json::object refunded{{"currency", "XTR"},
+                               {"total_amount", 150},
+                               {"invoice_payload", payload},
                                {"telegram_payment_charge_id", "stxCharge2"}};
-  tg_.push_raw({{"message", boost::json::object{{"message_id", 900}, {"date", 1767225600},
-                                               {"chat", {{"id", kAnn.id}, {"type", "private"}}},
-                                               {"from", {{"id", kAnn.id}, {"is_bot", false}, {"first_name", "Ann"}}},
-                                               {"refunded_payment", refunded}}}});
+  tg_.push_raw({{"message", boost::json::object{{"message_id", 900},
+                                                {"date", 1767225600},
+                                                {"chat", {{"id", kAnn.id}, {"type", "private"}}},
+                                                {"from", {{"id", kAnn.id}, {"is_bot", false}, {"first_name", "Ann"}}},
+                                                {"refunded_payment", refunded}}}});
   ASSERT_TRUE(wait([&] { return count("sendMessage") == 5; }));
   EXPECT_NE(tg_.last_bot_message(kAnn.id)->text.find("refunded"), std::string::npos);
   EXPECT_EQ(subs()[0].status, core::SubscriptionStatus::refunded);
@@ -474,9 +483,13 @@ TEST_P(BotDialogue, PaymentsOfABannedUserReachTheLedger) {
   EXPECT_EQ(answer.at("error_message").as_string(), "Your account is blocked.");
 
   const auto expires = core::to_unix_ms(clock_.now()) / 1000 + 2592000;
-  tg_.push_successful_payment({.from = kAnn, .total_amount = 150, .invoice_payload = payload,
-                               .telegram_payment_charge_id = "stxBanned1", .subscription_expiration_date = expires,
-                               .is_recurring = true, .is_first_recurring = false});
+  tg_.push_successful_payment({.from = kAnn,
+                               .total_amount = 150,
+                               .invoice_payload = payload,
+                               .telegram_payment_charge_id = "stxBanned1",
+                               .subscription_expiration_date = expires,
+                               .is_recurring = true,
+                               .is_first_recurring = false});
   auto payment = [&] {
     auto tx = store_->begin(core::TxMode::read);
     return tx->find_payment("stxBanned1", false);
@@ -484,12 +497,15 @@ TEST_P(BotDialogue, PaymentsOfABannedUserReachTheLedger) {
   ASSERT_TRUE(wait([&] { return payment().has_value(); }));
   EXPECT_EQ(payment()->user_id, kAnn.id);
 
-  boost::json::object refunded{{"currency", "XTR"}, {"total_amount", 150}, {"invoice_payload", payload},
+  boost::json::object refunded{{"currency", "XTR"},
+                               {"total_amount", 150},
+                               {"invoice_payload", payload},
                                {"telegram_payment_charge_id", "stxBanned1"}};
-  tg_.push_raw({{"message", boost::json::object{{"message_id", 901}, {"date", 1767225600},
-                                               {"chat", {{"id", kAnn.id}, {"type", "private"}}},
-                                               {"from", {{"id", kAnn.id}, {"is_bot", false}, {"first_name", "Ann"}}},
-                                               {"refunded_payment", refunded}}}});
+  tg_.push_raw({{"message", boost::json::object{{"message_id", 901},
+                                                {"date", 1767225600},
+                                                {"chat", {{"id", kAnn.id}, {"type", "private"}}},
+                                                {"from", {{"id", kAnn.id}, {"is_bot", false}, {"first_name", "Ann"}}},
+                                                {"refunded_payment", refunded}}}});
   ASSERT_TRUE(wait([&] { return payment()->refunded_at.has_value(); }));
   ASSERT_TRUE(wait([&] { return tg_.pending_update_count() == 0; }));
   EXPECT_EQ(count("sendMessage"), 2u);  // nothing said to the banned user

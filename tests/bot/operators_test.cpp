@@ -21,10 +21,13 @@ class BotOperators : public BotDialogue {
   // The user pays a monthly Basic subscription in Telegram; returns when the bot has thanked them.
   void pay_basic(const FakeTgUser& u, const std::string& charge) {
     auto before = bot_messages(u.id);
-    tg_.push_successful_payment({.from = u, .total_amount = 150, .invoice_payload = payload_for(u, "basic"),
+    tg_.push_successful_payment({.from = u,
+                                 .total_amount = 150,
+                                 .invoice_payload = payload_for(u, "basic"),
                                  .telegram_payment_charge_id = charge,
                                  .subscription_expiration_date = core::to_unix_ms(clock_.now()) / 1000 + 2592000,
-                                 .is_recurring = true, .is_first_recurring = true});
+                                 .is_recurring = true,
+                                 .is_first_recurring = true});
     ASSERT_TRUE(wait([&] { return bot_messages(u.id) == before + 1; }));  // the thanks
   }
 
@@ -104,9 +107,10 @@ TEST_P(BotOperators, AutoRenewalIsStoppedAndResumedFromMe) {
 TEST_P(BotOperators, SubscriptionUpdatesFromTelegramChangeTheLedgerAndAFailedRenewalIsSaidOnce) {
   pay_basic(kAnn, "stxAnn1");
   auto update = [&](const std::string& state, const std::string& payload) {
-    tg_.push_raw({{"subscription", {{"user", {{"id", kAnn.id}, {"is_bot", false}, {"first_name", "Ann"}}},
-                                    {"invoice_payload", payload},
-                                    {"state", state}}}});
+    tg_.push_raw({{"subscription",
+                   {{"user", {{"id", kAnn.id}, {"is_bot", false}, {"first_name", "Ann"}}},
+                    {"invoice_payload", payload},
+                    {"state", state}}}});
   };
   const auto payload = payload_for(kAnn, "basic");
   update("canceled", payload);

@@ -100,8 +100,10 @@ TEST(Router, MenusComeFromTheRegistrationsInRankOrderAdminsLast) {
   r.command("start", {.menu_key = "commands.start", .menu_rank = 10}, noop);
   r.command("img", {}, noop);  // no menu entry
   r.command("plans", {.menu_key = "commands.plans", .menu_rank = 30}, noop, {"subscribe"});
-  r.command("apikey", {.filter = {.chat = ChatScope::private_only}, .menu_key = "commands.apikey", .menu_rank = 25}, noop);
-  r.command("apikey", {.filter = {.chat = ChatScope::group_only}, .menu_key = "commands.apikey", .menu_rank = 25}, other);
+  r.command("apikey", {.filter = {.chat = ChatScope::private_only}, .menu_key = "commands.apikey", .menu_rank = 25},
+            noop);
+  r.command("apikey", {.filter = {.chat = ChatScope::group_only}, .menu_key = "commands.apikey", .menu_rank = 25},
+            other);
   r.command("stats", {.filter = {.admin = true}, .menu_key = "commands.stats", .menu_rank = 1}, noop);
   auto names = [](const std::vector<MenuCommand>& menu) {
     std::vector<std::string> out;
@@ -110,9 +112,9 @@ TEST(Router, MenusComeFromTheRegistrationsInRankOrderAdminsLast) {
   };
   EXPECT_EQ(names(r.menu(false)), (std::vector<std::string>{"start=commands.start", "help=commands.help",
                                                             "apikey=commands.apikey", "plans=commands.plans"}));
-  EXPECT_EQ(names(r.menu(true)), (std::vector<std::string>{"start=commands.start", "help=commands.help",
-                                                           "apikey=commands.apikey", "plans=commands.plans",
-                                                           "stats=commands.stats"}));
+  EXPECT_EQ(names(r.menu(true)),
+            (std::vector<std::string>{"start=commands.start", "help=commands.help", "apikey=commands.apikey",
+                                      "plans=commands.plans", "stats=commands.stats"}));
 }
 
 TEST(ReadMessage, PrivateChatsTakeEverything) {

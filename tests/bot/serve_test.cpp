@@ -22,12 +22,13 @@ using namespace std::chrono_literals;
 class BotProcess : public ::testing::Test {
  protected:
   std::unique_ptr<ChildProcess> run(const std::string& role, std::map<std::string, std::string> extra = {}) {
-    auto env = ServiceEnv({.database_url = db_->url(), .dir = dir_.path(), .hf_api_base = provider_.base_url(),
-                           .log_level = "debug"})
-                   .with_telegram(tg_)
-                   .set("WORKER_CONCURRENCY", "2")
-                   .set("SHUTDOWN_GRACE_SECONDS", "2")
-                   .merge(extra);
+    auto env =
+        ServiceEnv(
+            {.database_url = db_->url(), .dir = dir_.path(), .hf_api_base = provider_.base_url(), .log_level = "debug"})
+            .with_telegram(tg_)
+            .set("WORKER_CONCURRENCY", "2")
+            .set("SHUTDOWN_GRACE_SECONDS", "2")
+            .merge(extra);
     return std::make_unique<ChildProcess>(env.process(role));
   }
 
@@ -66,8 +67,10 @@ TEST_F(BotProcess, BotRoleNeedsAToken) {
 
 TEST_F(BotProcess, ConflictIsLoggedAndBackedOffNotSpun) {
   // Another instance polls with the same token: Telegram answers 409 to every getUpdates.
-  tg_.fail_next("getUpdates", 409, "Conflict: terminated by other getUpdates request; make sure that only one bot "
-                                   "instance is running", std::nullopt, 1000);
+  tg_.fail_next("getUpdates", 409,
+                "Conflict: terminated by other getUpdates request; make sure that only one bot "
+                "instance is running",
+                std::nullopt, 1000);
   auto p = run("bot");
   ASSERT_TRUE(p->wait_for_output("getUpdates conflict")) << p->err_so_far();
   std::this_thread::sleep_for(2500ms);

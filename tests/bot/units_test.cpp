@@ -57,9 +57,7 @@ TEST(Catalogs, MissingKeysAndBadFilesAreReported) {
   EXPECT_THROW(Catalogs::from({{"ru.toml", "a = \"x\""}}), std::runtime_error);  // no English
 }
 
-TEST(Format, ReplacesKnownNamesOnly) {
-  EXPECT_EQ(format("{a} and {b} {", {{"a", "1"}}), "1 and {b} {");
-}
+TEST(Format, ReplacesKnownNamesOnly) { EXPECT_EQ(format("{a} and {b} {", {{"a", "1"}}), "1 and {b} {"); }
 
 PromptRequest ok(std::string_view text) {
   auto r = parse_prompt(text, {});

@@ -105,16 +105,17 @@ TEST_F(ConfigTest, TomlBackendsReplaceTheDefaultInTheFilesOrder) {
 }
 
 TEST_F(ConfigTest, BackendDialectsAndTheOldFlavorName) {
-  auto toml = dir_.write("config.toml",
-                         "[[backends]]\nname = \"oa\"\nkind = \"openai\"\ndialect = \"openai\"\n"
-                         "base_url = \"https://api.openai.com\"\nmodel = \"gpt-image-1\"\napi_key_env = \"OPENAI_API_KEY\"\n"
-                         "[[backends]]\nname = \"la\"\nkind = \"openai\"\ndialect = \"localai\"\n"
-                         "base_url = \"http://127.0.0.1:8080\"\nmodel = \"flux.1-schnell\"\n"
-                         "[[backends]]\nname = \"sd\"\nkind = \"openai\"\ndialect = \"sdcpp\"\n"
-                         "base_url = \"http://127.0.0.1:1234\"\nmodel = \"sd-cpp-local\"\n"
-                         "[[backends]]\nname = \"tg\"\nkind = \"openai\"\nflavor = \"together\"\ndialect = \"together\"\n"
-                         "base_url = \"https://api.together.xyz\"\nmodel = \"black-forest-labs/FLUX.1-schnell\"\n"
-                         "api_key_env = \"TOGETHER_API_KEY\"\n");
+  auto toml =
+      dir_.write("config.toml",
+                 "[[backends]]\nname = \"oa\"\nkind = \"openai\"\ndialect = \"openai\"\n"
+                 "base_url = \"https://api.openai.com\"\nmodel = \"gpt-image-1\"\napi_key_env = \"OPENAI_API_KEY\"\n"
+                 "[[backends]]\nname = \"la\"\nkind = \"openai\"\ndialect = \"localai\"\n"
+                 "base_url = \"http://127.0.0.1:8080\"\nmodel = \"flux.1-schnell\"\n"
+                 "[[backends]]\nname = \"sd\"\nkind = \"openai\"\ndialect = \"sdcpp\"\n"
+                 "base_url = \"http://127.0.0.1:1234\"\nmodel = \"sd-cpp-local\"\n"
+                 "[[backends]]\nname = \"tg\"\nkind = \"openai\"\nflavor = \"together\"\ndialect = \"together\"\n"
+                 "base_url = \"https://api.together.xyz\"\nmodel = \"black-forest-labs/FLUX.1-schnell\"\n"
+                 "api_key_env = \"TOGETHER_API_KEY\"\n");
   auto r = load({{"OPENAI_API_KEY", kLocalKey}}, toml);
   ASSERT_TRUE(r.ok()) << r.error().public_message;
   ASSERT_EQ(r->backends.size(), 4u);
@@ -127,7 +128,8 @@ TEST_F(ConfigTest, BackendDialectsAndTheOldFlavorName) {
             "oa(openai, https://api.openai.com, gpt-image-1, key set); "
             "la(openai/localai, http://127.0.0.1:8080, flux.1-schnell, no key); "
             "sd(openai/sdcpp, http://127.0.0.1:1234, sd-cpp-local, no key); "
-            "tg(openai/together, https://api.together.xyz, black-forest-labs/FLUX.1-schnell, key TOGETHER_API_KEY (not set))");
+            "tg(openai/together, https://api.together.xyz, black-forest-labs/FLUX.1-schnell, key TOGETHER_API_KEY (not "
+            "set))");
 }
 
 TEST_F(ConfigTest, BackendKeyFromTheEnvironmentOverDotenvAndUnsetIsAllowed) {
@@ -152,18 +154,20 @@ TEST_F(ConfigTest, BackendKeyFromTheEnvironmentOverDotenvAndUnsetIsAllowed) {
 }
 
 TEST_F(ConfigTest, HfBackendUsesTheTomlHfTokenAndEmptyApiKeyEnvMeansNoKey) {
-  auto toml = dir_.write("config.toml",
-                         "hf_token = \"" + kHfToken + "\"\n"
-                         "[[backends]]\nname = \"hf\"\nkind = \"hf\"\n"
-                         "[[backends]]\nname = \"fake\"\nkind = \"hf\"\nbase_url = \"http://127.0.0.1:1\"\n"
-                         "api_key_env = \"\"\n");
+  auto toml =
+      dir_.write("config.toml", "hf_token = \"" + kHfToken +
+                                    "\"\n"
+                                    "[[backends]]\nname = \"hf\"\nkind = \"hf\"\n"
+                                    "[[backends]]\nname = \"fake\"\nkind = \"hf\"\nbase_url = \"http://127.0.0.1:1\"\n"
+                                    "api_key_env = \"\"\n");
   auto r = load({}, toml);
   ASSERT_TRUE(r.ok()) << r.error().public_message;
   ASSERT_EQ(r->backends.size(), 2u);
   EXPECT_EQ(r->backends[0].api_key.value(), kHfToken);
   EXPECT_EQ(r->backends[1].api_key_env, "");
   EXPECT_TRUE(r->backends[1].api_key.empty());
-  EXPECT_THAT(described(*r)["backends"], HasSubstr("fake(hf, http://127.0.0.1:1, black-forest-labs/FLUX.1-schnell, no key)"));
+  EXPECT_THAT(described(*r)["backends"],
+              HasSubstr("fake(hf, http://127.0.0.1:1, black-forest-labs/FLUX.1-schnell, no key)"));
 }
 
 TEST_F(ConfigTest, TomlBackendErrorsNameTheItemAndField) {
@@ -201,7 +205,8 @@ TEST_F(ConfigTest, TomlBackendErrorsNameTheItemAndField) {
             "backends[0].flavor: only for kind \"openai\""},
            {"[[backends]]\nname = \"x\"\nkind = \"hf\"\ndialect = \"sdcpp\"\n",
             "backends[0].dialect: only for kind \"openai\""},
-           {"[[backends]]\nname = \"x\"\n" + ok_openai + "api_key_env = \"K\"\nflavor = \"together\"\ndialect = \"localai\"\n",
+           {"[[backends]]\nname = \"x\"\n" + ok_openai +
+                "api_key_env = \"K\"\nflavor = \"together\"\ndialect = \"localai\"\n",
             "backends[0].dialect: says \"localai\" but flavor says \"together\""},
            {"[[backends]]\nname = \"x\"\n" + ok_openai + "dialect = \"openai\"\n",
             "backends[0].api_key_env: required for dialect \"openai\""},
@@ -251,8 +256,9 @@ TEST_F(ConfigTest, BackendFieldErrorGivesTheLine) {
 }
 
 TEST_F(ConfigTest, BackendKeysNeverAppearInErrorsOrDescribe) {
-  const std::string openai = "[[backends]]\nname = \"t\"\nkind = \"openai\"\nmodel = \"m\"\n"
-                             "api_key_env = \"TOGETHER_API_KEY\"\n";
+  const std::string openai =
+      "[[backends]]\nname = \"t\"\nkind = \"openai\"\nmodel = \"m\"\n"
+      "api_key_env = \"TOGETHER_API_KEY\"\n";
   Env env = {{"TOGETHER_API_KEY", kTogetherKey}};
 
   // A key pasted into another field of the backend, or into another setting, is redacted.
@@ -290,8 +296,8 @@ TEST_F(ConfigTest, BackendKeysNeverAppearInErrorsOrDescribe) {
 
   // describe() shows that a key is set, never the key, even where it was pasted into another value.
   toml = dir_.write("config.toml", openai + "base_url = \"http://h\"\n");
-  auto r = load({{"TOGETHER_API_KEY", kTogetherKey}, {"DATA_DIR", "/srv/" + kTogetherKey}, {"HF_TOKEN", kHfToken}},
-                toml);
+  auto r =
+      load({{"TOGETHER_API_KEY", kTogetherKey}, {"DATA_DIR", "/srv/" + kTogetherKey}, {"HF_TOKEN", kHfToken}}, toml);
   ASSERT_TRUE(r.ok()) << r.error().public_message;
   ASSERT_EQ(r->backends[0].api_key.value(), kTogetherKey);
   for (const auto& [name, value] : describe(*r)) {
@@ -327,7 +333,8 @@ TEST_F(ConfigTest, ExampleTomlBackendsLoadWhenUncommented) {
 }
 
 TEST_F(ConfigTest, HfProviderHubBaseAndPrivateUrls) {
-  auto r = load({{"HF_PROVIDER", " Fal-AI , nscale "}, {"HF_HUB_BASE", "http://127.0.0.1:9/"},
+  auto r = load({{"HF_PROVIDER", " Fal-AI , nscale "},
+                 {"HF_HUB_BASE", "http://127.0.0.1:9/"},
                  {"PROVIDER_URLS_ALLOW_PRIVATE", "1"}});
   ASSERT_TRUE(r.ok()) << r.error().public_message;
   EXPECT_EQ(r->hf_provider, "fal-ai,nscale");

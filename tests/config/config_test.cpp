@@ -111,41 +111,37 @@ INSTANTIATE_TEST_SUITE_P(
     AllKinds, InvalidValueTest,
     ::testing::Values(
         BadValue{"DATABASE_URL", "mysql://root:hunter2hunter2@db/imggen", true},
-        BadValue{"DATABASE_URL", "hunter2hunter2", true},
-        BadValue{"DATABASE_URL", "sqlite://", true},
-        BadValue{"HTTP_LISTEN", "8080"}, BadValue{"HTTP_LISTEN", "localhost:"},
-        BadValue{"HTTP_LISTEN", ":8080"}, BadValue{"HTTP_LISTEN", "localhost:65536"},
-        BadValue{"HTTP_LISTEN", "localhost:-1"}, BadValue{"HTTP_LISTEN", "::1:8080"},
-        BadValue{"HTTP_LISTEN", "[::1]"}, BadValue{"HTTP_LISTEN", "[localhost]:80"},
-        BadValue{"TELEGRAM_BOT_TOKEN", "123456:tooShortForAToken", true},
+        BadValue{"DATABASE_URL", "hunter2hunter2", true}, BadValue{"DATABASE_URL", "sqlite://", true},
+        BadValue{"HTTP_LISTEN", "8080"}, BadValue{"HTTP_LISTEN", "localhost:"}, BadValue{"HTTP_LISTEN", ":8080"},
+        BadValue{"HTTP_LISTEN", "localhost:65536"}, BadValue{"HTTP_LISTEN", "localhost:-1"},
+        BadValue{"HTTP_LISTEN", "::1:8080"}, BadValue{"HTTP_LISTEN", "[::1]"},
+        BadValue{"HTTP_LISTEN", "[localhost]:80"}, BadValue{"TELEGRAM_BOT_TOKEN", "123456:tooShortForAToken", true},
         BadValue{"TELEGRAM_BOT_TOKEN", "abc:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw_x", true},
         BadValue{"TELEGRAM_BOT_TOKEN", "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw!x", true},
         BadValue{"TELEGRAM_API_BASE", "api.telegram.org"}, BadValue{"TELEGRAM_API_BASE", "ftp://api.telegram.org"},
-        BadValue{"TELEGRAM_API_BASE", "https://"},
-        BadValue{"TELEGRAM_WEBHOOK_URL", "http://bot.example.com/hook"},
-        BadValue{"HF_TOKEN", "hf_secret with space", true},
-        BadValue{"HF_API_BASE", "router.huggingface.co"},
+        BadValue{"TELEGRAM_API_BASE", "https://"}, BadValue{"TELEGRAM_WEBHOOK_URL", "http://bot.example.com/hook"},
+        BadValue{"HF_TOKEN", "hf_secret with space", true}, BadValue{"HF_API_BASE", "router.huggingface.co"},
         // Plain http only to this machine or its private network: a token must not cross the internet in clear.
         BadValue{"HF_API_BASE", "http://router.huggingface.co"}, BadValue{"HF_API_BASE", "http://8.8.8.8:80"},
-        BadValue{"TELEGRAM_API_BASE", "http://api.telegram.org"}, BadValue{"TELEGRAM_API_BASE", "http://[2001:db8::1]/"},
+        BadValue{"TELEGRAM_API_BASE", "http://api.telegram.org"},
+        BadValue{"TELEGRAM_API_BASE", "http://[2001:db8::1]/"},
         BadValue{"TELEGRAM_API_BASE", "http://[::ffff:8.8.8.8]/"}, BadValue{"HF_HUB_BASE", "http://huggingface.co"},
         BadValue{"HTTP_MAX_CONNECTIONS", "0"}, BadValue{"HTTP_MAX_CONNECTIONS", "1000001"},
         BadValue{"PROVIDER_TIMEOUT_SECONDS", "0"}, BadValue{"PROVIDER_TIMEOUT_SECONDS", "601"},
         BadValue{"HF_MODEL", "FLUX.1-schnell"}, BadValue{"HF_MODEL", "a/b/c"}, BadValue{"HF_MODEL", "/name"},
         BadValue{"ADMIN_TELEGRAM_IDS", "1,x"}, BadValue{"ADMIN_TELEGRAM_IDS", "0"},
-        BadValue{"ADMIN_TELEGRAM_IDS", "-5"}, BadValue{"ADMIN_TELEGRAM_IDS", "1,,2"},
-        BadValue{"LOG_LEVEL", "verbose"},
+        BadValue{"ADMIN_TELEGRAM_IDS", "-5"}, BadValue{"ADMIN_TELEGRAM_IDS", "1,,2"}, BadValue{"LOG_LEVEL", "verbose"},
         BadValue{"DB_POOL_SIZE", "0"}, BadValue{"DB_POOL_SIZE", "257"}, BadValue{"DB_POOL_SIZE", "eight"},
         BadValue{"WORKER_CONCURRENCY", "-1"}, BadValue{"WORKER_CONCURRENCY", "257"},
         BadValue{"SHUTDOWN_GRACE_SECONDS", "0"}, BadValue{"SHUTDOWN_GRACE_SECONDS", "3601"},
-        BadValue{"PAYMENT_PAYLOAD_SECRET", "short-secret", true},
-        BadValue{"JOB_MAX_ATTEMPTS", "0"}, BadValue{"JOB_MAX_ATTEMPTS", "21"},
-        BadValue{"JOB_LEASE_SECONDS", "4"}, BadValue{"JOB_LEASE_SECONDS", "3601"}));
+        BadValue{"PAYMENT_PAYLOAD_SECRET", "short-secret", true}, BadValue{"JOB_MAX_ATTEMPTS", "0"},
+        BadValue{"JOB_MAX_ATTEMPTS", "21"}, BadValue{"JOB_LEASE_SECONDS", "4"}, BadValue{"JOB_LEASE_SECONDS", "3601"}));
 
 TEST_F(ConfigTest, PlainHttpIsAcceptedForLocalAndPrivateHosts) {
-  for (const std::string& base : std::initializer_list<std::string>{"http://127.0.0.1:8081", "http://localhost:9000", "http://10.1.2.3", "http://172.20.0.5:8080",
-                                 "http://192.168.1.10", "http://169.254.1.1", "http://[::1]:8081", "http://[fd00::5]",
-                                 "http://fakes:8080", "http://localai", "https://router.huggingface.co", "https://8.8.8.8"}) {
+  for (const std::string& base : std::initializer_list<std::string>{
+           "http://127.0.0.1:8081", "http://localhost:9000", "http://10.1.2.3", "http://172.20.0.5:8080",
+           "http://192.168.1.10", "http://169.254.1.1", "http://[::1]:8081", "http://[fd00::5]", "http://fakes:8080",
+           "http://localai", "https://router.huggingface.co", "https://8.8.8.8"}) {
     auto r = load({{"HF_API_BASE", base}, {"TELEGRAM_API_BASE", base}});
     ASSERT_TRUE(r.ok()) << base << ": " << r.error().public_message;
     EXPECT_EQ(r->hf_api_base, base);
@@ -179,8 +175,8 @@ TEST_F(ConfigTest, DescribeRedactsSecrets) {
   std::map<std::string, std::string> described;
   for (const auto& [name, value] : describe(*r)) {
     described[name] = value;
-    for (const std::string& secret : {kToken, kHfToken, kPayloadSecret, std::string("db-pass-123"),
-                                      std::string("q-pass-456")}) {
+    for (const std::string& secret :
+         {kToken, kHfToken, kPayloadSecret, std::string("db-pass-123"), std::string("q-pass-456")}) {
       EXPECT_THAT(value, Not(HasSubstr(secret))) << name;
     }
   }
@@ -370,7 +366,8 @@ TEST_F(ConfigTest, TomlSetsEverySettingKind) {
                          "http_listen = \"[::]:9090\"\n"
                          "admin_telegram_ids = [1, 2]\n"
                          "job_lease_seconds = 120\n"
-                         "telegram_bot_token = \"" + kToken + "\"\n");
+                         "telegram_bot_token = \"" +
+                             kToken + "\"\n");
   auto r = load({}, toml);
   ASSERT_TRUE(r.ok()) << r.error().public_message;
   EXPECT_EQ(r->database_url, "postgres://db/imggen");

@@ -35,8 +35,12 @@ class Jobs : public ServiceTest {
   }
   core::QuotaStatus quota(core::UserId user) { return quota_->status(user); }
   core::Image image(char fill) {
-    return core::Image{.id = std::string(64, fill), .mime = "image/png", .size_bytes = 100, .width = 512,
-                       .height = 512, .created_at = now()};
+    return core::Image{.id = std::string(64, fill),
+                       .mime = "image/png",
+                       .size_bytes = 100,
+                       .width = 512,
+                       .height = 512,
+                       .created_at = now()};
   }
 };
 
@@ -84,8 +88,8 @@ TEST_P(Jobs, ValidationListsEveryBadField) {
   req = request(1, std::string(2001, 'a'));
   EXPECT_EQ(jobs_->submit(req).error().field_errors.at(0).field, "prompt");
   // NUL (PostgreSQL would cut the text there) and other control characters; tabs and newlines are fine.
-  for (const std::string& bad : {std::string(3, '\0'), std::string("a fox\0 in snow", 15), std::string("fox\x1b[31m"),
-                                std::string("fox\x7f")}) {
+  for (const std::string& bad :
+       {std::string(3, '\0'), std::string("a fox\0 in snow", 15), std::string("fox\x1b[31m"), std::string("fox\x7f")}) {
     req = request(1, bad);
     auto refused = jobs_->submit(req);
     ASSERT_FALSE(refused.ok());
@@ -298,8 +302,8 @@ TEST_P(Jobs, IdempotencyKeyReturnsTheFirstAnswer) {
 }
 
 TEST_P(Jobs, PaidPlanPriorityAndSeveralImagesPerRequest) {
-  auto bought = payments_->apply_payment({.charge_id = "c1", .user_id = 2, .plan_id = "pro", .amount = 500,
-                                          .currency = "XTR", .at = now()});
+  auto bought = payments_->apply_payment(
+      {.charge_id = "c1", .user_id = 2, .plan_id = "pro", .amount = 500, .currency = "XTR", .at = now()});
   ASSERT_TRUE(bought.ok());
   auto free_job = submit_one(1);
   auto req = request(2);
@@ -326,7 +330,8 @@ TEST_P(Jobs, SubmitManyIsOneTransactionWhereARefusedRequestLeavesNoTrace) {
   auto keyed = request(1);
   keyed.idempotency_key = "k1";
   auto bad = request(1, "");
-  std::vector<core::SubmitRequest> batch{request(1), bad, keyed, keyed, request(2), request(1), request(1), request(99)};
+  std::vector<core::SubmitRequest> batch{request(1), bad,        keyed,      keyed,
+                                         request(2), request(1), request(1), request(99)};
   auto results = jobs_->submit_many(batch);
   ASSERT_EQ(results.size(), batch.size());
   EXPECT_TRUE(results[0].ok());

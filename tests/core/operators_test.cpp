@@ -34,8 +34,12 @@ class Operators : public ServiceTest {
     ASSERT_TRUE(submitted.ok()) << submitted.error().public_message << " " << submitted.error().internal_detail;
     auto job = jobs_->claim("w");
     ASSERT_TRUE(job);
-    core::Image image{.id = std::string(64, 'a' + static_cast<char>(user % 20)), .mime = "image/png", .size_bytes = 10,
-                      .width = 512, .height = 512, .created_at = now()};
+    core::Image image{.id = std::string(64, 'a' + static_cast<char>(user % 20)),
+                      .mime = "image/png",
+                      .size_bytes = 10,
+                      .width = 512,
+                      .height = 512,
+                      .created_at = now()};
     auto done = jobs_->succeed(job->id, "w", image, 1);
     ASSERT_TRUE(done.ok()) << done.error().public_message << " " << done.error().internal_detail;
   }
@@ -70,9 +74,11 @@ TEST_P(Operators, APeriodThatWillNotRenewIsAnnouncedThreeDaysAndOneDayAheadAndWh
 
 TEST_P(Operators, RenewingOrContinuedPeriodsAreNotAnnounced) {
   // Auto-renewing Stars subscription: Telegram renews it.
-  ASSERT_TRUE(payments_->apply_payment({.charge_id = "c1", .user_id = 8, .plan_id = "basic", .amount = 150,
-                                        .is_recurring = true, .at = now()})
-                  .ok());
+  ASSERT_TRUE(
+      payments_
+          ->apply_payment(
+              {.charge_id = "c1", .user_id = 8, .plan_id = "basic", .amount = 150, .is_recurring = true, .at = now()})
+          .ok());
   // A grant followed by a second grant of the same plan: one continuous plan.
   ASSERT_TRUE(payments_->grant(9, "pro", 5).ok());
   ASSERT_TRUE(payments_->grant(9, "pro", 30).ok());
@@ -111,9 +117,11 @@ TEST_P(Operators, QuotaNoticesAt80PercentAndAtTheLimitOncePerPeriod) {
 }
 
 TEST_P(Operators, RenewalFailedIsSaidOncePerPeriod) {
-  ASSERT_TRUE(payments_->apply_payment({.charge_id = "c1", .user_id = 8, .plan_id = "basic", .amount = 150,
-                                        .is_recurring = true, .at = now()})
-                  .ok());
+  ASSERT_TRUE(
+      payments_
+          ->apply_payment(
+              {.charge_id = "c1", .user_id = 8, .plan_id = "basic", .amount = 150, .is_recurring = true, .at = now()})
+          .ok());
   auto current = payments_->current_stars_subscription(8);
   ASSERT_TRUE(current);
   auto n = notices_->renewal_failed(8, current);
@@ -128,23 +136,28 @@ TEST_P(Operators, StatsCountWhatHappenedTodayAndThisMonth) {
   clock_.advance(std::chrono::days(14) + 10h);  // 2026-01-15 10:00
   make_image(1);
   make_image(2);
-  ASSERT_TRUE(payments_->apply_payment({.charge_id = "c1", .user_id = 3, .plan_id = "basic", .amount = 150,
-                                        .is_recurring = true, .at = now()})
-                  .ok());
-  ASSERT_TRUE(payments_->apply_payment({.charge_id = "c2", .user_id = 4, .plan_id = "pro", .amount = 500,
-                                        .is_recurring = true, .at = now()})
-                  .ok());
-  ASSERT_TRUE(payments_->apply_payment({.charge_id = "c3", .user_id = 6, .plan_id = "basic", .amount = 150,
-                                        .is_recurring = true, .at = now()})
-                  .ok());
+  ASSERT_TRUE(
+      payments_
+          ->apply_payment(
+              {.charge_id = "c1", .user_id = 3, .plan_id = "basic", .amount = 150, .is_recurring = true, .at = now()})
+          .ok());
+  ASSERT_TRUE(
+      payments_
+          ->apply_payment(
+              {.charge_id = "c2", .user_id = 4, .plan_id = "pro", .amount = 500, .is_recurring = true, .at = now()})
+          .ok());
+  ASSERT_TRUE(
+      payments_
+          ->apply_payment(
+              {.charge_id = "c3", .user_id = 6, .plan_id = "basic", .amount = 150, .is_recurring = true, .at = now()})
+          .ok());
   ASSERT_TRUE(payments_->refund("c3").ok());
   ASSERT_TRUE(accounts_->set_banned(2, true).ok());
   ASSERT_TRUE(jobs_->submit(request(1)).ok());  // queued
   auto s = admin_->stats();
   EXPECT_EQ(s.users, 5);
   EXPECT_EQ(s.reachable_users, 4);
-  EXPECT_EQ(s.subscribers_by_plan,
-            (std::vector<std::pair<std::string, std::int64_t>>{{"basic", 1}, {"pro", 1}}));
+  EXPECT_EQ(s.subscribers_by_plan, (std::vector<std::pair<std::string, std::int64_t>>{{"basic", 1}, {"pro", 1}}));
   EXPECT_EQ(s.images_today, 2);
   EXPECT_EQ(s.stars_this_month, 650);
   EXPECT_EQ(s.queued, 1);

@@ -15,8 +15,13 @@ using core::ErrorCode;
 class Payments : public ServiceTest {
  protected:
   core::PaymentEvent basic(std::string charge, bool recurring = true) {
-    return core::PaymentEvent{.charge_id = std::move(charge), .user_id = 7, .plan_id = "basic", .amount = 150,
-                              .currency = "XTR", .is_recurring = recurring, .at = now()};
+    return core::PaymentEvent{.charge_id = std::move(charge),
+                              .user_id = 7,
+                              .plan_id = "basic",
+                              .amount = 150,
+                              .currency = "XTR",
+                              .is_recurring = recurring,
+                              .at = now()};
   }
   std::string plan_of(core::UserId user) { return quota_->status(user).plan.id; }
 };

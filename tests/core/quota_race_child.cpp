@@ -71,8 +71,8 @@ int run(const std::string& url, core::UserId user, int threads, long long start_
     pool.emplace_back([&, i] {
       go.wait();
       try {
-        auto r = jobs.submit({.user = user, .params = {.prompt = "a race", .width = 512, .height = 512},
-                              .source = "test"});
+        auto r =
+            jobs.submit({.user = user, .params = {.prompt = "a race", .width = 512, .height = 512}, .source = "test"});
         if (r.ok()) {
           outcomes[i] = Outcome::accepted;
         } else if (r.error().code == core::ErrorCode::quota_exhausted) {

@@ -81,7 +81,10 @@ Tally race(core::JobService& jobs, core::UserId user, int threads) {
     switch (outcomes[i]) {
       case Outcome::accepted: ++tally.accepted; break;
       case Outcome::exhausted: ++tally.exhausted; break;
-      case Outcome::other: ++tally.other; tally.others.push_back(details[i]); break;
+      case Outcome::other:
+        ++tally.other;
+        tally.others.push_back(details[i]);
+        break;
     }
   }
   return tally;
@@ -123,8 +126,12 @@ TEST_P(QuotaRace, FiftySubmissionsForTheSixLeftAcceptExactlySix) {
     ASSERT_TRUE(r.ok()) << r.error().public_message;
     auto claimed = jobs_->claim("w");
     ASSERT_TRUE(claimed);
-    auto image = core::Image{.id = std::string(64, static_cast<char>('a' + i)), .mime = "image/png",
-                             .size_bytes = 100, .width = 512, .height = 512, .created_at = now()};
+    auto image = core::Image{.id = std::string(64, static_cast<char>('a' + i)),
+                             .mime = "image/png",
+                             .size_bytes = 100,
+                             .width = 512,
+                             .height = 512,
+                             .created_at = now()};
     ASSERT_TRUE(jobs_->succeed(claimed->id, "w", image).ok());
   }
   ASSERT_EQ(quota_->status(kUser).used, 4);
@@ -219,7 +226,10 @@ TEST_P(QuotaRaceAcrossProcesses, TwoProcessesOfTwentyFiveThreadsAcceptExactlyTen
   // Both start at the same wall-clock moment, far enough ahead for both to have opened the database
   // and their connections (a child reports on stderr if it was ready too late).
   const auto start = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()) + 2s;
-  const std::vector<std::string> args = {QUOTA_RACE_CHILD, db_->url(), std::to_string(kUser), "25",
+  const std::vector<std::string> args = {QUOTA_RACE_CHILD,
+                                         db_->url(),
+                                         std::to_string(kUser),
+                                         "25",
                                          std::to_string(start.time_since_epoch().count()),
                                          std::to_string(core::to_unix_ms(now()))};
   RaceChild a(args);
@@ -233,9 +243,9 @@ TEST_P(QuotaRaceAcrossProcesses, TwoProcessesOfTwentyFiveThreadsAcceptExactlyTen
   Tally total;
   for (const auto* child : {&a, &b}) {
     Tally t;
-    ASSERT_EQ(std::sscanf(child->output().c_str(), "accepted=%d exhausted=%d other=%d", &t.accepted, &t.exhausted,
-                          &t.other),
-              3)
+    ASSERT_EQ(
+        std::sscanf(child->output().c_str(), "accepted=%d exhausted=%d other=%d", &t.accepted, &t.exhausted, &t.other),
+        3)
         << "unexpected child output: " << child->output();
     total.accepted += t.accepted;
     total.exhausted += t.exhausted;

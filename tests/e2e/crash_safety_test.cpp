@@ -61,8 +61,8 @@ class CrashSafety : public ::testing::Test {
   // The free plan with `images` per day and no practical limit on jobs in flight, in a TOML file that
   // the processes read; the test's services use the same plans.
   void use_free_plan(int images) {
-    std::ofstream(dir_.path() / "config.toml") << "[plans.free]\nimages_per_period = " << images
-                                               << "\nmax_concurrent_jobs = 100000\n";
+    std::ofstream(dir_.path() / "config.toml")
+        << "[plans.free]\nimages_per_period = " << images << "\nmax_concurrent_jobs = 100000\n";
     auto plans = core::default_plans();
     plans.at(0).images_per_period = images;
     plans.at(0).max_concurrent_jobs = 100000;
@@ -74,7 +74,8 @@ class CrashSafety : public ::testing::Test {
   }
 
   ServiceEnv env() const {
-    return ServiceEnv({.database_url = db_->url(), .dir = dir_.path(), .hf_api_base = hf_.base_url(), .hf_token = kHfToken})
+    return ServiceEnv(
+               {.database_url = db_->url(), .dir = dir_.path(), .hf_api_base = hf_.base_url(), .hf_token = kHfToken})
         .set("IMGGENBOT_CONFIG", (dir_.path() / "config.toml").string())
         .set("WORKER_CONCURRENCY", "4")
         .set("JOB_LEASE_SECONDS", "5")  // the shortest allowed: killed workers' jobs come back soon

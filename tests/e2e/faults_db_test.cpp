@@ -142,8 +142,8 @@ class FaultsFixture : public ::testing::Test {
   // The free plan with `images` per day and no practical limit on jobs in flight, in a TOML file the
   // processes read; the test's services use the same plans.
   void use_free_plan(int images) {
-    std::ofstream(dir_.path() / "config.toml") << "[plans.free]\nimages_per_period = " << images
-                                               << "\nmax_concurrent_jobs = 100000\n";
+    std::ofstream(dir_.path() / "config.toml")
+        << "[plans.free]\nimages_per_period = " << images << "\nmax_concurrent_jobs = 100000\n";
     auto plans = core::default_plans();
     plans.at(0).images_per_period = images;
     plans.at(0).max_concurrent_jobs = 100000;
@@ -395,9 +395,8 @@ TEST_F(PostgresRestart, RequestsDuringTheOutageGet503WithRetryAfterAndEveryJobEn
   EXPECT_EQ(during.status, 503) << during.body;
   EXPECT_NE(during.body.find(R"("database":"unavailable")"), std::string::npos) << during.body;
   // Both kinds of request were answered while the server was down, several times.
-  EXPECT_TRUE(eventually([&] {
-    return load.answers_since(down, Seen::generate) >= 12 && load.answers_since(down, Seen::status) >= 6;
-  }));
+  EXPECT_TRUE(eventually(
+      [&] { return load.answers_since(down, Seen::generate) >= 12 && load.answers_since(down, Seen::status) >= 6; }));
   // The outage outlasts the processes' periodic work (the lease reaper runs every 5 s): each of them
   // meets the database down in a background task too, not only in requests.
   std::this_thread::sleep_until(down + kOutage);
@@ -441,8 +440,8 @@ TEST_F(PostgresRestart, RequestsDuringTheOutageGet503WithRetryAfterAndEveryJobEn
 
   // The database judges, through a fresh connection: every job ends once, with its image, charged once.
   open_store();
-  ASSERT_TRUE(eventually([&] { return count(JobStatus::succeeded) == static_cast<std::int64_t>(all_jobs().size()); },
-                         120s))
+  ASSERT_TRUE(
+      eventually([&] { return count(JobStatus::succeeded) == static_cast<std::int64_t>(all_jobs().size()); }, 120s))
       << count(JobStatus::queued) << " queued, " << count(JobStatus::running) << " running, "
       << count(JobStatus::failed) << " failed";
   const auto jobs = all_jobs();
@@ -474,8 +473,8 @@ TEST_F(PostgresRestart, RequestsDuringTheOutageGet503WithRetryAfterAndEveryJobEn
   EXPECT_EQ(q.used, static_cast<int>(jobs.size()));
   EXPECT_EQ(q.reserved, 0);
   std::cout << "[ faults   ] " << load.seen().size() << " requests, " << outage_refusals
-            << " submits refused during the outage, " << jobs.size() << " jobs (" << accepted.size()
-            << " accepted), " << retried << " run again, " << hf_.request_count() << " provider calls\n";
+            << " submits refused during the outage, " << jobs.size() << " jobs (" << accepted.size() << " accepted), "
+            << retried << " run again, " << hf_.request_count() << " provider calls\n";
   stop_cleanly(worker);
   stop_cleanly(api);
 }
@@ -486,7 +485,8 @@ TEST_F(PostgresRestart, RequestsDuringTheOutageGet503WithRetryAfterAndEveryJobEn
 TEST_F(PostgresRestart, TheBotLosesNoMessageAndAnswersEachOnce) {
   use_free_plan(100);
   FakeBotApi tg;
-  auto vars = env().with_telegram(tg).set("HF_HUB_BASE", "http://127.0.0.1:1");  // no provider mapping look-ups leave the machine
+  auto vars = env().with_telegram(tg).set("HF_HUB_BASE",
+                                          "http://127.0.0.1:1");  // no provider mapping look-ups leave the machine
   processes_.push_back(std::make_unique<ChildProcess>(vars.process("serve")));
   auto& serve = *processes_.back();
   ASSERT_TRUE(serve.wait_for_output("imggenbot is up")) << serve.err_so_far();

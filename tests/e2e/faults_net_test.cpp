@@ -111,15 +111,12 @@ class ProviderNeverAnswers : public StoreTest {
   }
 
   ChildProcess& start_worker(std::map<std::string, std::string> extra) {
-    std::map<std::string, std::string> env{{"DATABASE_URL", db_->url()},
-                                           {"DATA_DIR", (dir_.path() / "data").string()},
-                                           {"HF_API_BASE", hf_.base_url()},
-                                           {"HF_HUB_BASE", kNoHub},
-                                           {"HF_TOKEN", kHfToken},
-                                           {"LOG_LEVEL", "info"},
-                                           {"JOB_LEASE_SECONDS", "5"},
-                                           {"WORKER_CONCURRENCY", "1"},  // one slot: a stuck call would hold it
-                                           {"SHUTDOWN_GRACE_SECONDS", "2"}};
+    std::map<std::string, std::string> env{
+        {"DATABASE_URL", db_->url()},    {"DATA_DIR", (dir_.path() / "data").string()},
+        {"HF_API_BASE", hf_.base_url()}, {"HF_HUB_BASE", kNoHub},
+        {"HF_TOKEN", kHfToken},          {"LOG_LEVEL", "info"},
+        {"JOB_LEASE_SECONDS", "5"},      {"WORKER_CONCURRENCY", "1"},  // one slot: a stuck call would hold it
+        {"SHUTDOWN_GRACE_SECONDS", "2"}};
     for (auto& [k, v] : extra) env[k] = v;
     worker_ = std::make_unique<ChildProcess>(
         ChildProcess::Options{.argv = {IMGGENBOT_BIN, "worker"}, .env = env, .cwd = dir_.path()});
@@ -201,10 +198,10 @@ TEST_P(ProviderNeverAnswers, TheJobFailsWithItsQuotaBackAndTheSlotAndConnectionA
 
 TEST_P(ProviderNeverAnswers, ASecondBackendTakesOverWithinTheSameAttempt) {
   FakeHttpServer good{hf_provider({answer_png()})};
-  std::ofstream(dir_.path() / "backends.toml") << "[[backends]]\nname = \"stuck\"\nkind = \"hf\"\nbase_url = \""
-                                                << hf_.base_url() << "\"\ntimeout_seconds = 1\n\n"
-                                                << "[[backends]]\nname = \"good\"\nkind = \"hf\"\nbase_url = \""
-                                                << good.base_url() << "\"\n";
+  std::ofstream(dir_.path() / "backends.toml")
+      << "[[backends]]\nname = \"stuck\"\nkind = \"hf\"\nbase_url = \"" << hf_.base_url()
+      << "\"\ntimeout_seconds = 1\n\n"
+      << "[[backends]]\nname = \"good\"\nkind = \"hf\"\nbase_url = \"" << good.base_url() << "\"\n";
   auto& w = start_worker({{"IMGGENBOT_CONFIG", (dir_.path() / "backends.toml").string()}});
   std::vector<std::string> ids;
   for (int i = 0; i < 3; ++i) ids.push_back(submit("a fox " + std::to_string(i) + ", hang"));
@@ -230,8 +227,8 @@ TEST_P(ProviderNeverAnswers, ACancelStopsTheCallAtOnceAndFreesTheSlot) {
   ASSERT_TRUE(canceled.ok());
   EXPECT_TRUE(*canceled);  // a started call is paid for (docs/security.md, the cancel policy)
   // The worker hears of it at its next look (cancel_check) and drops the call: the connection ends.
-  EXPECT_TRUE(eventually([&] { return hf_.open_connection_count() == 0; }, 30s))
-      << hf_.open_connection_count() << "\n" << w.err_so_far();
+  EXPECT_TRUE(eventually([&] { return hf_.open_connection_count() == 0; }, 30s)) << hf_.open_connection_count() << "\n"
+                                                                                 << w.err_so_far();
   EXPECT_TRUE(w.wait_for_output("is no longer ours", 30s)) << w.err_so_far();
 
   const auto next = submit("a fox after the canceled one");
@@ -359,21 +356,21 @@ class BotApiOutage : public ::testing::Test {
 TEST_F(BotApiOutage, AMinuteOf502LosesNothingAndSendsNothingTwice) {
   constexpr auto kOutage = 70s;  // over a minute, and longer than five photo retries 15 s apart
   const std::vector<std::int64_t> users{5101, 5102, 5103, 5104};
-  bot_ = std::make_unique<ChildProcess>(ChildProcess::Options{
-      .argv = {IMGGENBOT_BIN, "serve"},
-      .env = {{"DATABASE_URL", db_->url()},
-              {"DATA_DIR", (dir_.path() / "data").string()},
-              {"HTTP_LISTEN", "127.0.0.1:0"},
-              {"IMGGENBOT_CONFIG", (dir_.path() / "config.toml").string()},
-              {"HF_API_BASE", provider_.base_url()},
-              {"HF_HUB_BASE", kNoHub},
-              {"HF_TOKEN", kHfToken},
-              {"TELEGRAM_BOT_TOKEN", tg_.token()},
-              {"TELEGRAM_API_BASE", tg_.base_url()},
-              {"WORKER_CONCURRENCY", "2"},
-              {"SHUTDOWN_GRACE_SECONDS", "2"},
-              {"LOG_LEVEL", "info"}},
-      .cwd = dir_.path()});
+  bot_ = std::make_unique<ChildProcess>(
+      ChildProcess::Options{.argv = {IMGGENBOT_BIN, "serve"},
+                            .env = {{"DATABASE_URL", db_->url()},
+                                    {"DATA_DIR", (dir_.path() / "data").string()},
+                                    {"HTTP_LISTEN", "127.0.0.1:0"},
+                                    {"IMGGENBOT_CONFIG", (dir_.path() / "config.toml").string()},
+                                    {"HF_API_BASE", provider_.base_url()},
+                                    {"HF_HUB_BASE", kNoHub},
+                                    {"HF_TOKEN", kHfToken},
+                                    {"TELEGRAM_BOT_TOKEN", tg_.token()},
+                                    {"TELEGRAM_API_BASE", tg_.base_url()},
+                                    {"WORKER_CONCURRENCY", "2"},
+                                    {"SHUTDOWN_GRACE_SECONDS", "2"},
+                                    {"LOG_LEVEL", "info"}},
+                            .cwd = dir_.path()});
   auto& bot = *bot_;
   ASSERT_TRUE(bot.wait_for_output("imggenbot is up")) << bot.err_so_far();
 
@@ -395,7 +392,8 @@ TEST_F(BotApiOutage, AMinuteOf502LosesNothingAndSendsNothingTwice) {
   tg_.begin_outage(kOutage);
   std::this_thread::sleep_for(1s);
   for (auto u : users) tg_.push_message({.from = {.id = u, .first_name = "U" + std::to_string(u)}, .text = during(u)});
-  ASSERT_TRUE(eventually([&] { return !tg_.in_outage(); }, std::chrono::duration_cast<std::chrono::seconds>(kOutage) + 10s));
+  ASSERT_TRUE(
+      eventually([&] { return !tg_.in_outage(); }, std::chrono::duration_cast<std::chrono::seconds>(kOutage) + 10s));
   const auto outage_calls = tg_.calls();
   EXPECT_TRUE(bot.running()) << bot.err_so_far();
   // Done, not yet shown.

@@ -84,8 +84,8 @@ boost::asio::awaitable<std::optional<T>> optional_of(boost::asio::awaitable<T> t
 }
 
 gen::GenerationRequest fox() {
-  return gen::GenerationRequest{.prompt = "a fox in snow", .width = 1024, .height = 768, .steps = 4, .seed = 42,
-                                .model = kModel};
+  return gen::GenerationRequest{
+      .prompt = "a fox in snow", .width = 1024, .height = 768, .steps = 4, .seed = 42, .model = kModel};
 }
 
 class HfProviders : public ::testing::Test {
@@ -129,8 +129,8 @@ class HfProviders : public ::testing::Test {
     return run_async(io_, gen::call_provider(c, std::move(m), std::move(r)));
   }
   static ProviderMapping mapping(std::string provider, std::string id) {
-    return ProviderMapping{.provider = std::move(provider), .provider_id = std::move(id), .status = "live",
-                           .task = "text-to-image"};
+    return ProviderMapping{
+        .provider = std::move(provider), .provider_id = std::move(id), .status = "live", .task = "text-to-image"};
   }
   static gen::GenerationFailure failure(const gen::GenerationOutcome& o) {
     EXPECT_TRUE(std::holds_alternative<gen::GenerationFailure>(o));
@@ -138,8 +138,7 @@ class HfProviders : public ::testing::Test {
                                                              : gen::GenerationFailure{};
   }
   static void expect_png(const gen::GenerationOutcome& o) {
-    ASSERT_TRUE(std::holds_alternative<gen::GeneratedImage>(o))
-        << std::get<gen::GenerationFailure>(o).detail;
+    ASSERT_TRUE(std::holds_alternative<gen::GeneratedImage>(o)) << std::get<gen::GenerationFailure>(o).detail;
     EXPECT_EQ(std::get<gen::GeneratedImage>(o).bytes, png());
   }
   std::vector<FakeRequest> requests_to(std::string_view prefix) const {
@@ -159,7 +158,8 @@ class HfProviders : public ::testing::Test {
 
 TEST_F(HfProviders, MappingRequestAndObjectShape) {
   route([](const FakeRequest&) { return FakeResponse::json(kHubObjectAnswer); });
-  auto r = *run_async(io_, optional_of(gen::fetch_provider_mapping(*client_, {.hub_base = server_.base_url(), .token = kToken}, kModel)));
+  auto r = *run_async(io_, optional_of(gen::fetch_provider_mapping(
+                               *client_, {.hub_base = server_.base_url(), .token = kToken}, kModel)));
   ASSERT_TRUE(r.ok()) << r.error().public_message;
   auto req = server_.requests().at(0);
   EXPECT_EQ(req.method, "GET");
@@ -197,18 +197,23 @@ TEST_F(HfProviders, MappingListShape) {
 
 TEST_F(HfProviders, MappingErrorsAreForOperatorsWithoutTheToken) {
   route([](const FakeRequest&) { return FakeResponse::json(R"({"error":"Repository not found"})", 404); });
-  auto r = *run_async(io_, optional_of(gen::fetch_provider_mapping(*client_, {.hub_base = server_.base_url(), .token = kToken}, kModel)));
+  auto r = *run_async(io_, optional_of(gen::fetch_provider_mapping(
+                               *client_, {.hub_base = server_.base_url(), .token = kToken}, kModel)));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, core::ErrorCode::not_found);
   EXPECT_NE(r.error().public_message.find(kModel), std::string::npos);
-  route([](const FakeRequest&) { return FakeResponse::json(R"({"error":"Invalid credentials in Authorization header"})", 401); });
-  r = *run_async(io_, optional_of(gen::fetch_provider_mapping(*client_, {.hub_base = server_.base_url(), .token = kToken}, kModel)));
+  route([](const FakeRequest&) {
+    return FakeResponse::json(R"({"error":"Invalid credentials in Authorization header"})", 401);
+  });
+  r = *run_async(io_, optional_of(gen::fetch_provider_mapping(
+                          *client_, {.hub_base = server_.base_url(), .token = kToken}, kModel)));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, core::ErrorCode::unauthenticated);
   EXPECT_EQ(r.error().public_message.find(kToken), std::string::npos);
   // Not a model id: no request at all.
   auto before = server_.request_count();
-  r = *run_async(io_, optional_of(gen::fetch_provider_mapping(*client_, {.hub_base = server_.base_url()}, "../etc/passwd")));
+  r = *run_async(io_,
+                 optional_of(gen::fetch_provider_mapping(*client_, {.hub_base = server_.base_url()}, "../etc/passwd")));
   EXPECT_FALSE(r.ok());
   EXPECT_EQ(server_.request_count(), before);
 }
@@ -243,8 +248,9 @@ TEST_F(HfProviders, FalAiRequestAndUrlAnswer) {
   const std::string cdn = server_.base_url() + "/cdn/files/penguin/out.jpeg?sig=secret";
   route([&](const FakeRequest& r) {
     if (r.path().starts_with("/cdn/")) return png_response();
-    return FakeResponse::json(R"({"images":[{"url":")" + cdn +
-                              R"(","width":1024,"height":768,"content_type":"image/jpeg"}],"timings":{"inference":0.3},"seed":42,"has_nsfw_concepts":[false],"prompt":"a fox in snow"})");
+    return FakeResponse::json(
+        R"({"images":[{"url":")" + cdn +
+        R"(","width":1024,"height":768,"content_type":"image/jpeg"}],"timings":{"inference":0.3},"seed":42,"has_nsfw_concepts":[false],"prompt":"a fox in snow"})");
   });
   expect_png(call(mapping("fal-ai", "fal-ai/flux/schnell")));
   auto reqs = server_.requests();
@@ -345,11 +351,15 @@ TEST_F(HfProviders, ReplicatePredictionPolledUntilDone) {
   route([&](const FakeRequest& r) {
     if (r.path().starts_with("/delivery/")) return png_response();
     if (r.method == "POST") {
-      auto a = FakeResponse::json(R"({"id":"ufawqhfynnddngldkgtslldrkq","model":"black-forest-labs/flux-schnell","version":"hidden","input":{"prompt":"a fox in snow"},"logs":"","output":null,"data_removed":false,"error":null,"status":"starting","created_at":"2025-01-01T00:00:00.000Z","urls":{"cancel":"https://api.replicate.com/v1/predictions/ufawqhfynnddngldkgtslldrkq/cancel","get":"https://api.replicate.com/v1/predictions/ufawqhfynnddngldkgtslldrkq"}})", 201);
+      auto a = FakeResponse::json(
+          R"({"id":"ufawqhfynnddngldkgtslldrkq","model":"black-forest-labs/flux-schnell","version":"hidden","input":{"prompt":"a fox in snow"},"logs":"","output":null,"data_removed":false,"error":null,"status":"starting","created_at":"2025-01-01T00:00:00.000Z","urls":{"cancel":"https://api.replicate.com/v1/predictions/ufawqhfynnddngldkgtslldrkq/cancel","get":"https://api.replicate.com/v1/predictions/ufawqhfynnddngldkgtslldrkq"}})",
+          201);
       return a;
     }
-    if (++polls < 2) return FakeResponse::json(R"({"id":"ufawqhfynnddngldkgtslldrkq","status":"processing","output":null})");
-    return FakeResponse::json(R"({"id":"ufawqhfynnddngldkgtslldrkq","status":"succeeded","output":[")" + out + R"("],"error":null})");
+    if (++polls < 2)
+      return FakeResponse::json(R"({"id":"ufawqhfynnddngldkgtslldrkq","status":"processing","output":null})");
+    return FakeResponse::json(R"({"id":"ufawqhfynnddngldkgtslldrkq","status":"succeeded","output":[")" + out +
+                              R"("],"error":null})");
   });
   expect_png(call(mapping("replicate", "black-forest-labs/flux-schnell")));
   auto reqs = server_.requests();
@@ -372,7 +382,8 @@ TEST_F(HfProviders, ReplicateVersionedIdAndBoundedPolling) {
     if (r.method == "POST") return FakeResponse::json(R"({"id":"abc123","status":"starting","output":null})", 201);
     return FakeResponse::json(R"({"id":"abc123","status":"processing","output":null})");
   });
-  auto f = failure(call(mapping("replicate", "owner/model:5599ed30703defd1d160a25a63321b4dec97101d98b4674bcc56e41f62f35637")));
+  auto f = failure(
+      call(mapping("replicate", "owner/model:5599ed30703defd1d160a25a63321b4dec97101d98b4674bcc56e41f62f35637")));
   EXPECT_EQ(f.kind, FailureKind::retry_later);
   EXPECT_NE(f.detail.find("not done after 5 polls"), std::string::npos) << f.detail;
   auto reqs = server_.requests();
@@ -382,7 +393,9 @@ TEST_F(HfProviders, ReplicateVersionedIdAndBoundedPolling) {
   EXPECT_EQ(body.at("version").as_string(), "5599ed30703defd1d160a25a63321b4dec97101d98b4674bcc56e41f62f35637");
 
   route([](const FakeRequest&) {
-    return FakeResponse::json(R"({"id":"abc123","status":"failed","output":null,"error":"NSFW content detected. Try running it again, or try a different prompt."})", 201);
+    return FakeResponse::json(
+        R"({"id":"abc123","status":"failed","output":null,"error":"NSFW content detected. Try running it again, or try a different prompt."})",
+        201);
   });
   EXPECT_EQ(failure(call(mapping("replicate", "black-forest-labs/flux-schnell"))).kind, FailureKind::content_refused);
 }
@@ -398,9 +411,9 @@ TEST_F(HfProviders, ImageUrlsMustBePublicHttps) {
   auto f = failure(call(mapping("fal-ai", "fal-ai/flux/schnell"), fox(), /*allow_private=*/false));
   EXPECT_EQ(f.kind, FailureKind::retry_later);
   EXPECT_TRUE(requests_to("/cdn/").empty());
-  for (std::string url : {"https://127.0.0.1/x.png", "https://[::1]/x.png", "https://[::ffff:10.0.0.1]/x.png",
-                          "https://localhost/x.png", "https://169.254.169.254/latest/meta-data",
-                          "ftp://example.com/x.png", "https://user:pw@example.com/x.png"}) {
+  for (std::string url :
+       {"https://127.0.0.1/x.png", "https://[::1]/x.png", "https://[::ffff:10.0.0.1]/x.png", "https://localhost/x.png",
+        "https://169.254.169.254/latest/meta-data", "ftp://example.com/x.png", "https://user:pw@example.com/x.png"}) {
     gen::UrlFetcher fetcher(io_.get_executor(), {});
     auto o = run_async(io_, fetcher.fetch(url, "hf"));
     EXPECT_TRUE(std::holds_alternative<gen::GenerationFailure>(o)) << url;
@@ -416,9 +429,26 @@ TEST_F(HfProviders, ImageUrlsMustBePublicHttps) {
   EXPECT_EQ(requests_to("/cdn/").size(), 1u);
 
   namespace ip = boost::asio::ip;
-  for (const char* a : {"127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "100.64.0.1", "169.254.1.1", "0.0.0.0",
-                        "224.0.0.1", "255.255.255.255", "::1", "::", "fe80::1", "fc00::1", "fd12::1", "ff02::1",
-                        "::ffff:127.0.0.1", "::ffff:192.168.0.1", "64:ff9b::a00:1", "2002:a00:1::1", "2001:db8::1"}) {
+  for (const char* a : {"127.0.0.1",
+                        "10.1.2.3",
+                        "172.16.0.1",
+                        "192.168.1.1",
+                        "100.64.0.1",
+                        "169.254.1.1",
+                        "0.0.0.0",
+                        "224.0.0.1",
+                        "255.255.255.255",
+                        "::1",
+                        "::",
+                        "fe80::1",
+                        "fc00::1",
+                        "fd12::1",
+                        "ff02::1",
+                        "::ffff:127.0.0.1",
+                        "::ffff:192.168.0.1",
+                        "64:ff9b::a00:1",
+                        "2002:a00:1::1",
+                        "2001:db8::1"}) {
     EXPECT_FALSE(gen::is_public_address(ip::make_address(a))) << a;
   }
   for (const char* a : {"8.8.8.8", "151.101.1.1", "2606:4700::1111", "::ffff:8.8.8.8"}) {
@@ -439,7 +469,6 @@ TEST_F(HfProviders, ImageUrlBodyIsCapped) {
 // ---- errors ----------------------------------------------------------------------------------------
 
 TEST_F(HfProviders, ErrorShapes) {
-
   struct Case {
     FakeResponse response;
     FailureKind kind;
@@ -455,8 +484,11 @@ TEST_F(HfProviders, ErrorShapes) {
   auto header = FakeResponse::text("", 404);
   header.headers.emplace_back("X-Error-Message", "Model not supported by provider nscale");
   cases.push_back({header, FailureKind::model_unavailable, "Model not supported by provider nscale"});
-  cases.push_back({FakeResponse::json(R"({"error":"You have exceeded your monthly included credits for Inference Providers. Subscribe to PRO to get 20x more monthly included credits."})", 402),
-                   FailureKind::billing, "monthly included credits"});
+  cases.push_back(
+      {FakeResponse::json(
+           R"({"error":"You have exceeded your monthly included credits for Inference Providers. Subscribe to PRO to get 20x more monthly included credits."})",
+           402),
+       FailureKind::billing, "monthly included credits"});
   cases.push_back({FakeResponse::json(R"({"error":"Your prompt was flagged by the safety filter"})", 400),
                    FailureKind::content_refused, "safety"});
   for (auto& c : cases) {
@@ -496,11 +528,13 @@ TEST_F(HfProviders, FailsOverOn404And402And5xxAndTellsOperatorsOnce) {
     if (r.path().starts_with("/api/models/")) return FakeResponse::json(kHubObjectAnswer);
     if (r.path().starts_with("/fal-ai/")) {
       ++fal;
-      return FakeResponse::json(R"({"error":"Model black-forest-labs/FLUX.1-schnell is not supported by provider fal-ai"})", 404);
+      return FakeResponse::json(
+          R"({"error":"Model black-forest-labs/FLUX.1-schnell is not supported by provider fal-ai"})", 404);
     }
     if (r.path().starts_with("/nscale/")) {
       ++nscale;
-      return FakeResponse::json(R"({"error":"You have exceeded your monthly included credits for Inference Providers."})", 402);
+      return FakeResponse::json(
+          R"({"error":"You have exceeded your monthly included credits for Inference Providers."})", 402);
     }
     if (r.path().starts_with("/together/")) {
       ++together;
@@ -556,7 +590,8 @@ TEST_F(HfProviders, AParameterOnlyOneProviderRejectsFailsOver) {
   route([](const FakeRequest& r) {
     if (r.path().starts_with("/api/models/")) return FakeResponse::json(kHubObjectAnswer);
     if (r.path().starts_with("/fal-ai/")) {
-      return FakeResponse::json(R"({"detail":[{"loc":["body","seed"],"msg":"extra fields not permitted","type":"value_error.extra"}]})", 422);
+      return FakeResponse::json(
+          R"({"detail":[{"loc":["body","seed"],"msg":"extra fields not permitted","type":"value_error.extra"}]})", 422);
     }
     return b64_answer();
   });
@@ -585,7 +620,8 @@ TEST_F(HfProviders, ContentRefusalAndBadTokenDoNotFailOver) {
   EXPECT_EQ(failure(run_async(io_, pinned.generate(fox(), {}))).kind, FailureKind::content_refused);
   EXPECT_TRUE(requests_to("/nscale/").empty());
   route([](const FakeRequest& r) {
-    if (r.path().starts_with("/fal-ai/")) return FakeResponse::json(R"({"error":"Invalid credentials in Authorization header"})", 401);
+    if (r.path().starts_with("/fal-ai/"))
+      return FakeResponse::json(R"({"error":"Invalid credentials in Authorization header"})", 401);
     return b64_answer();
   });
   EXPECT_EQ(failure(run_async(io_, pinned.generate(fox(), {}))).kind, FailureKind::bad_credentials);
@@ -631,7 +667,8 @@ TEST_F(HfProviders, MappingIsCachedRefreshedAndKeptOnFailure) {
   // The Hub's order changes; after the refresh period the next job reads it again and follows it.
   {
     std::lock_guard lock(mu);
-    hub = R"({"inferenceProviderMapping":{"fal-ai":{"status":"live","providerId":"fal-ai/flux/schnell","task":"text-to-image"},
+    hub =
+        R"({"inferenceProviderMapping":{"fal-ai":{"status":"live","providerId":"fal-ai/flux/schnell","task":"text-to-image"},
                                           "nscale":{"status":"live","providerId":"x/y","task":"text-to-image"}}})";
   }
   clock_.advance(5min + 1s);

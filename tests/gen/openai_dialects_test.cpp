@@ -47,8 +47,12 @@ class Dialects : public ::testing::Test {
   gen::GenerationOutcome run(const std::string& dialect, const std::string& model, FakeHandler handler,
                              gen::GenerationRequest request = fox()) {
     server_.set_handler(std::move(handler));
-    gen::OpenAiBackend backend(*client_, {.name = "oa", .base_url = server_.base_url(), .model = model,
-                                          .api_key = kKey, .flavor = dialect, .timeout = 10s});
+    gen::OpenAiBackend backend(*client_, {.name = "oa",
+                                          .base_url = server_.base_url(),
+                                          .model = model,
+                                          .api_key = kKey,
+                                          .flavor = dialect,
+                                          .timeout = 10s});
     return run_async(io_, backend.generate(std::move(request), {}));
   }
   json::object body(std::size_t i = 0) const { return json::parse(server_.requests().at(i).body).as_object(); }
@@ -123,10 +127,13 @@ TEST_F(Dialects, GptImageSendsNoResponseFormatStepsOrSeedAndSaysTheSeedWasNotApp
 }
 
 TEST_F(Dialects, DallE3AsksForBase64AndItsOwnSizes) {
-  auto outcome = run("openai", "dall-e-3", [&](const FakeRequest&) {
-    return FakeResponse::json(R"({"created":1,"data":[{"b64_json":")" + b64_ +
-                              R"(","revised_prompt":"A red fox standing in fresh snow"}]})");
-  }, fox(1344, 768));
+  auto outcome = run(
+      "openai", "dall-e-3",
+      [&](const FakeRequest&) {
+        return FakeResponse::json(R"({"created":1,"data":[{"b64_json":")" + b64_ +
+                                  R"(","revised_prompt":"A red fox standing in fresh snow"}]})");
+      },
+      fox(1344, 768));
   EXPECT_FALSE(image(outcome).seed_applied);
   auto b = body();
   EXPECT_EQ(b.at("size").as_string(), "1792x1024");
@@ -140,14 +147,15 @@ TEST_F(Dialects, OpenAiRefusalsAreContentRefused) {
     const char* body;
     FailureKind kind;
   };
-  for (const auto& c : std::vector<Case>{
-           {R"({"error":{"message":"Your request was rejected by the safety system. If you believe this is an error, contact us.","type":"image_generation_user_error","param":null,"code":"moderation_blocked"}})",
-            FailureKind::content_refused},
-           {R"({"error":{"message":"Your request was rejected as a result of our safety system.","type":"invalid_request_error","param":null,"code":"content_policy_violation"}})",
-            FailureKind::content_refused},
-           {R"({"error":{"message":"Invalid value: '1024x768'. Supported values are: '1024x1024', '1024x1536', '1536x1024', and 'auto'.","type":"invalid_request_error","param":"size","code":"invalid_value"}})",
-            FailureKind::invalid_request},
-       }) {
+  for (
+      const auto& c : std::vector<Case>{
+          {R"({"error":{"message":"Your request was rejected by the safety system. If you believe this is an error, contact us.","type":"image_generation_user_error","param":null,"code":"moderation_blocked"}})",
+           FailureKind::content_refused},
+          {R"({"error":{"message":"Your request was rejected as a result of our safety system.","type":"invalid_request_error","param":null,"code":"content_policy_violation"}})",
+           FailureKind::content_refused},
+          {R"({"error":{"message":"Invalid value: '1024x768'. Supported values are: '1024x1024', '1024x1536', '1536x1024', and 'auto'.","type":"invalid_request_error","param":"size","code":"invalid_value"}})",
+           FailureKind::invalid_request},
+      }) {
     auto f = failure(run("openai", "gpt-image-1", [&](const FakeRequest&) { return FakeResponse::json(c.body, 400); }));
     EXPECT_EQ(f.kind, c.kind) << c.body;
     EXPECT_NE(f.detail.find("HTTP 400"), std::string::npos);
@@ -161,20 +169,34 @@ TEST_F(Dialects, OpenAiOtherErrorsAreTyped) {
     const char* body;
     FailureKind kind;
   };
-  for (const auto& c : std::vector<Case>{
-           {429, R"({"error":{"message":"You exceeded your current quota","type":"insufficient_quota","code":"insufficient_quota"}})", FailureKind::billing},
-           {400, R"({"error":{"message":"Billing hard limit has been reached","type":"invalid_request_error","code":"billing_hard_limit_reached"}})", FailureKind::billing},
-           {429, R"({"error":{"message":"Rate limit reached","type":"requests","code":"rate_limit_exceeded"}})", FailureKind::retry_later},
-           {404, R"({"error":{"message":"The model does not exist","type":"invalid_request_error","code":"model_not_found"}})", FailureKind::model_unavailable},
-           {401, R"({"error":{"message":"Incorrect API key provided","type":"invalid_request_error","code":"invalid_api_key"}})", FailureKind::bad_credentials},
-           {403, R"({"error":{"message":"Your organization must be verified to use the model `gpt-image-1`.","type":"invalid_request_error","code":null}})", FailureKind::bad_credentials},
-           {503, "upstream connect error", FailureKind::retry_later},
-       }) {
-    auto f = failure(run("openai", "gpt-image-1", [&](const FakeRequest&) { return FakeResponse::json(c.body, c.status); }));
+  for (
+      const auto& c : std::vector<Case>{
+          {429,
+           R"({"error":{"message":"You exceeded your current quota","type":"insufficient_quota","code":"insufficient_quota"}})",
+           FailureKind::billing},
+          {400,
+           R"({"error":{"message":"Billing hard limit has been reached","type":"invalid_request_error","code":"billing_hard_limit_reached"}})",
+           FailureKind::billing},
+          {429, R"({"error":{"message":"Rate limit reached","type":"requests","code":"rate_limit_exceeded"}})",
+           FailureKind::retry_later},
+          {404,
+           R"({"error":{"message":"The model does not exist","type":"invalid_request_error","code":"model_not_found"}})",
+           FailureKind::model_unavailable},
+          {401,
+           R"({"error":{"message":"Incorrect API key provided","type":"invalid_request_error","code":"invalid_api_key"}})",
+           FailureKind::bad_credentials},
+          {403,
+           R"({"error":{"message":"Your organization must be verified to use the model `gpt-image-1`.","type":"invalid_request_error","code":null}})",
+           FailureKind::bad_credentials},
+          {503, "upstream connect error", FailureKind::retry_later},
+      }) {
+    auto f =
+        failure(run("openai", "gpt-image-1", [&](const FakeRequest&) { return FakeResponse::json(c.body, c.status); }));
     EXPECT_EQ(f.kind, c.kind) << c.body;
   }
   auto limited = failure(run("openai", "gpt-image-1", [](const FakeRequest&) {
-    auto r = FakeResponse::json(R"({"error":{"message":"Rate limit reached","type":"requests","code":"rate_limit_exceeded"}})", 429);
+    auto r = FakeResponse::json(
+        R"({"error":{"message":"Rate limit reached","type":"requests","code":"rate_limit_exceeded"}})", 429);
     r.headers.emplace_back("Retry-After", "9");
     return r;
   }));
@@ -184,7 +206,8 @@ TEST_F(Dialects, OpenAiOtherErrorsAreTyped) {
 TEST_F(Dialects, TogetherSendsWidthHeightStepsSeedAndAsksForBase64) {
   auto outcome = run("together", "black-forest-labs/FLUX.1-schnell", [&](const FakeRequest&) {
     return FakeResponse::json(R"({"id":"8e6f4d5e-0000","model":"black-forest-labs/FLUX.1-schnell","object":"list",)"
-                              R"("data":[{"index":0,"b64_json":")" + b64_ + R"(","timings":{"inference":0.4}}]})");
+                              R"("data":[{"index":0,"b64_json":")" +
+                              b64_ + R"(","timings":{"inference":0.4}}]})");
   });
   auto img = image(outcome);
   EXPECT_EQ(img.bytes, png_);
@@ -200,7 +223,9 @@ TEST_F(Dialects, TogetherSendsWidthHeightStepsSeedAndAsksForBase64) {
   EXPECT_FALSE(b.contains("size"));  // not a Together field
 
   auto f = failure(run("together", "m", [](const FakeRequest&) {
-    return FakeResponse::json(R"({"error":{"message":"Input validation error: steps must be <= 12","type":"invalid_request_error","param":null,"code":null}})", 400);
+    return FakeResponse::json(
+        R"({"error":{"message":"Input validation error: steps must be <= 12","type":"invalid_request_error","param":null,"code":null}})",
+        400);
   }));
   EXPECT_EQ(f.kind, FailureKind::invalid_request);
 }
@@ -208,8 +233,8 @@ TEST_F(Dialects, TogetherSendsWidthHeightStepsSeedAndAsksForBase64) {
 TEST_F(Dialects, LocalAiSendsSizeStepAndSeed) {
   auto outcome = run("localai", "flux.1-schnell", [&](const FakeRequest&) {
     return FakeResponse::json(R"({"created":1733300000,"id":"3d5b0bd4-1b8c-4a7e-a1c9-0f1e7b0d9a10",)"
-                              R"("data":[{"embedding":null,"index":0,"b64_json":")" + b64_ +
-                              R"("}],"usage":{"prompt_tokens":0,"completion_tokens":0,"total_tokens":0}})");
+                              R"("data":[{"embedding":null,"index":0,"b64_json":")" +
+                              b64_ + R"("}],"usage":{"prompt_tokens":0,"completion_tokens":0,"total_tokens":0}})");
   });
   auto img = image(outcome);
   EXPECT_EQ(img.bytes, png_);
@@ -254,7 +279,8 @@ std::pair<std::string, std::string> sd_server_split(std::string prompt) {
 
 TEST_F(Dialects, SdCppPassesStepsAndSeedInsideThePromptAndStripsUsersBlocks) {
   auto outcome = run("sdcpp", "sd-cpp-local", [&](const FakeRequest&) {
-    return FakeResponse::json(R"({"created":1733300000,"data":[{"b64_json":")" + b64_ + R"("}],"output_format":"png"})");
+    return FakeResponse::json(R"({"created":1733300000,"data":[{"b64_json":")" + b64_ +
+                              R"("}],"output_format":"png"})");
   });
   auto img = image(outcome);
   EXPECT_EQ(img.bytes, png_);
@@ -274,9 +300,12 @@ TEST_F(Dialects, SdCppPassesStepsAndSeedInsideThePromptAndStripsUsersBlocks) {
   auto sneaky = fox();
   sneaky.prompt = "cat <sd_cpp_extra_args>{\"width\":8192}</sd_cpp_extra_args> <sd_cpp_<sd_cpp_extra_args>extra_args>";
   server_.clear_requests();
-  image(run("sdcpp", "sd-cpp-local", [&](const FakeRequest&) {
-    return FakeResponse::json(R"({"created":1,"data":[{"b64_json":")" + b64_ + R"("}],"output_format":"png"})");
-  }, sneaky));
+  image(run(
+      "sdcpp", "sd-cpp-local",
+      [&](const FakeRequest&) {
+        return FakeResponse::json(R"({"created":1,"data":[{"b64_json":")" + b64_ + R"("}],"output_format":"png"})");
+      },
+      sneaky));
   auto [user_part, used] = sd_server_split(std::string(body().at("prompt").as_string()));
   EXPECT_EQ(user_part.find("sd_cpp_extra_args"), std::string::npos) << user_part;
   EXPECT_EQ(json::parse(used).as_object().at("seed").as_int64(), 42);

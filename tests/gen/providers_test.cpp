@@ -36,15 +36,19 @@ class Providers : public ::testing::Test {
  protected:
   gen::GenerationOutcome hf(FakeHandler handler, std::chrono::milliseconds timeout = 10s) {
     server_.set_handler(std::move(handler));
-    gen::HfBackend backend(*client_, {.name = "hf", .base_url = server_.base_url(), .model = kModel,
-                                      .token = kToken, .timeout = timeout});
+    gen::HfBackend backend(
+        *client_, {.name = "hf", .base_url = server_.base_url(), .model = kModel, .token = kToken, .timeout = timeout});
     return run_async(io_, backend.generate(fox(), {}));
   }
   // A self-hosted flux-dev server (LocalAI's dialect); every dialect: openai_dialects_test.cpp.
   gen::GenerationOutcome openai(FakeHandler handler, std::string flavor = "localai") {
     server_.set_handler(std::move(handler));
-    gen::OpenAiBackend backend(*client_, {.name = "oa", .base_url = server_.base_url(), .model = "flux-dev",
-                                          .api_key = "sk-test", .flavor = std::move(flavor), .timeout = 10s});
+    gen::OpenAiBackend backend(*client_, {.name = "oa",
+                                          .base_url = server_.base_url(),
+                                          .model = "flux-dev",
+                                          .api_key = "sk-test",
+                                          .flavor = std::move(flavor),
+                                          .timeout = 10s});
     return run_async(io_, backend.generate(fox(), {}));
   }
   static gen::GenerationFailure failure(const gen::GenerationOutcome& o) {
@@ -92,7 +96,8 @@ TEST_F(Providers, HuggingFaceJpegIsAccepted) {
 
 TEST_F(Providers, HuggingFaceModelLoadingHonoursEstimatedTime) {
   auto f = failure(hf([](const FakeRequest&) {
-    return FakeResponse::json(R"({"error":"Model black-forest-labs/FLUX.1-schnell is currently loading","estimated_time":20.0})", 503);
+    return FakeResponse::json(
+        R"({"error":"Model black-forest-labs/FLUX.1-schnell is currently loading","estimated_time":20.0})", 503);
   }));
   EXPECT_EQ(f.kind, FailureKind::retry_later);
   EXPECT_EQ(f.retry_after, 20s);
@@ -116,11 +121,14 @@ TEST_F(Providers, HuggingFaceErrorStatusesAreTyped) {
     FailureKind kind;
   };
   for (const auto& c : std::vector<Case>{
-           {402, R"({"error":"You have exceeded your monthly included credits for Inference Providers."})", FailureKind::billing},
+           {402, R"({"error":"You have exceeded your monthly included credits for Inference Providers."})",
+            FailureKind::billing},
            {401, R"({"error":"Invalid credentials in Authorization header"})", FailureKind::bad_credentials},
-           {403, R"({"error":"This authentication method does not have sufficient permissions"})", FailureKind::bad_credentials},
+           {403, R"({"error":"This authentication method does not have sufficient permissions"})",
+            FailureKind::bad_credentials},
            {404, R"({"error":"Model not found"})", FailureKind::model_unavailable},
-           {410, R"({"error":"https://api-inference.huggingface.co is no longer supported"})", FailureKind::model_unavailable},
+           {410, R"({"error":"https://api-inference.huggingface.co is no longer supported"})",
+            FailureKind::model_unavailable},
            {500, R"({"error":"Internal Server Error"})", FailureKind::retry_later},
            {504, "<html>Gateway Timeout</html>", FailureKind::retry_later},
            {400, R"({"error":"Input validation error: `inputs` must be non-empty"})", FailureKind::invalid_request},
@@ -166,7 +174,8 @@ TEST_F(Providers, OpenAiCompatibleBase64AndUrlAnswers) {
   });
   EXPECT_EQ(failure(outcome).kind, FailureKind::retry_later);
   const auto b64 = util::base64(png);
-  outcome = openai([&](const FakeRequest&) { return FakeResponse::json(R"({"data":[{"b64_json":")" + b64 + R"("}]})"); });
+  outcome =
+      openai([&](const FakeRequest&) { return FakeResponse::json(R"({"data":[{"b64_json":")" + b64 + R"("}]})"); });
   ASSERT_TRUE(std::holds_alternative<gen::GeneratedImage>(outcome));
   EXPECT_EQ(std::get<gen::GeneratedImage>(outcome).bytes, png);
 
@@ -179,13 +188,15 @@ TEST_F(Providers, OpenAiCompatibleBase64AndUrlAnswers) {
 }
 
 TEST_F(Providers, TogetherFlavourSendsStepsAndSeed) {
-  auto outcome = openai([](const FakeRequest& r) {
-    auto body = json::parse(r.body).as_object();
-    EXPECT_EQ(body.at("steps").as_int64(), 4);
-    EXPECT_EQ(body.at("seed").as_int64(), 42);
-    EXPECT_EQ(body.at("response_format").as_string(), "base64");
-    return FakeResponse::json(R"({"error":{"message":"bad","type":"invalid_request_error"}})", 400);
-  }, "together");
+  auto outcome = openai(
+      [](const FakeRequest& r) {
+        auto body = json::parse(r.body).as_object();
+        EXPECT_EQ(body.at("steps").as_int64(), 4);
+        EXPECT_EQ(body.at("seed").as_int64(), 42);
+        EXPECT_EQ(body.at("response_format").as_string(), "base64");
+        return FakeResponse::json(R"({"error":{"message":"bad","type":"invalid_request_error"}})", 400);
+      },
+      "together");
   EXPECT_EQ(failure(outcome).kind, FailureKind::invalid_request);
 }
 
@@ -195,14 +206,24 @@ TEST_F(Providers, OpenAiErrorsAreTyped) {
     const char* body;
     FailureKind kind;
   };
-  for (const auto& c : std::vector<Case>{
-           {400, R"({"error":{"message":"Your request was rejected by the safety system.","type":"image_generation_user_error","code":"content_policy_violation"}})", FailureKind::content_refused},
-           {429, R"({"error":{"message":"You exceeded your current quota","type":"insufficient_quota","code":"insufficient_quota"}})", FailureKind::billing},
-           {429, R"({"error":{"message":"Rate limit reached","type":"requests","code":"rate_limit_exceeded"}})", FailureKind::retry_later},
-           {404, R"({"error":{"message":"The model does not exist","type":"invalid_request_error","code":"model_not_found"}})", FailureKind::model_unavailable},
-           {401, R"({"error":{"message":"Incorrect API key provided","type":"invalid_request_error","code":"invalid_api_key"}})", FailureKind::bad_credentials},
-           {503, "upstream connect error", FailureKind::retry_later},
-       }) {
+  for (
+      const auto& c : std::vector<Case>{
+          {400,
+           R"({"error":{"message":"Your request was rejected by the safety system.","type":"image_generation_user_error","code":"content_policy_violation"}})",
+           FailureKind::content_refused},
+          {429,
+           R"({"error":{"message":"You exceeded your current quota","type":"insufficient_quota","code":"insufficient_quota"}})",
+           FailureKind::billing},
+          {429, R"({"error":{"message":"Rate limit reached","type":"requests","code":"rate_limit_exceeded"}})",
+           FailureKind::retry_later},
+          {404,
+           R"({"error":{"message":"The model does not exist","type":"invalid_request_error","code":"model_not_found"}})",
+           FailureKind::model_unavailable},
+          {401,
+           R"({"error":{"message":"Incorrect API key provided","type":"invalid_request_error","code":"invalid_api_key"}})",
+           FailureKind::bad_credentials},
+          {503, "upstream connect error", FailureKind::retry_later},
+      }) {
     auto f = failure(openai([&](const FakeRequest&) { return FakeResponse::json(c.body, c.status); }));
     EXPECT_EQ(f.kind, c.kind) << c.body;
   }

@@ -41,7 +41,9 @@ using test::make_cert;
 using test::TestCert;
 using test::TlsServer;
 
-net::awaitable<Response> send_via(Client* client, Request request) { co_return co_await client->send(std::move(request)); }
+net::awaitable<Response> send_via(Client* client, Request request) {
+  co_return co_await client->send(std::move(request));
+}
 
 class HttpClientTest : public ::testing::Test {
  protected:
@@ -344,8 +346,8 @@ TEST_F(HttpClientTest, FiftyConcurrentRequestsThroughOneClient) {
   });
   std::vector<std::future<Response>> futures;
   for (int i = 0; i < 50; ++i)
-    futures.push_back(net::co_spawn(io_, send_via(client_.get(), {.url = server.base_url() + "/n/" + std::to_string(i)}),
-                                    net::use_future));
+    futures.push_back(net::co_spawn(
+        io_, send_via(client_.get(), {.url = server.base_url() + "/n/" + std::to_string(i)}), net::use_future));
   io_.run();
   for (int i = 0; i < 50; ++i) {
     auto res = futures[i].get();

@@ -201,8 +201,9 @@ class FakeProxy {
     if (seen.atyp == 1) {
       std::string a = co_await read(4);
       seen.address = net::ip::make_address_v4(std::array<unsigned char, 4>{
-          static_cast<unsigned char>(a[0]), static_cast<unsigned char>(a[1]),
-          static_cast<unsigned char>(a[2]), static_cast<unsigned char>(a[3])}).to_string();
+                                                  static_cast<unsigned char>(a[0]), static_cast<unsigned char>(a[1]),
+                                                  static_cast<unsigned char>(a[2]), static_cast<unsigned char>(a[3])})
+                         .to_string();
     } else if (seen.atyp == 3) {
       std::string len = co_await read(1);
       seen.address = co_await read(static_cast<unsigned char>(len[0]));
@@ -229,7 +230,9 @@ class FakeProxy {
   std::vector<ProxySeen> seen_;
 };
 
-net::awaitable<Response> send_via(Client* client, Request request) { co_return co_await client->send(std::move(request)); }
+net::awaitable<Response> send_via(Client* client, Request request) {
+  co_return co_await client->send(std::move(request));
+}
 
 class HttpProxyTest : public ::testing::Test {
  protected:
@@ -416,8 +419,8 @@ TEST(HttpProxyOptions, BadProxyUrlThrowsWithoutTheUrl) {
 }
 
 TEST(HttpProxyOptions, FromEnvironment) {
-  for (const char* name : {"https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY",
-                           "no_proxy", "NO_PROXY"})
+  for (const char* name :
+       {"https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"})
     ::unsetenv(name);
   ::setenv("HTTPS_PROXY", "http://upper:3128", 1);
   ::setenv("https_proxy", "http://lower:3128", 1);

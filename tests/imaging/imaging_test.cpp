@@ -27,16 +27,14 @@ using ::testing::StartsWith;
 
 constexpr ImageType kAllTypes[] = {ImageType::png, ImageType::jpeg, ImageType::webp};
 
-std::string type_name(const ::testing::TestParamInfo<ImageType>& info) {
-  return extension_of(info.param);
-}
+std::string type_name(const ::testing::TestParamInfo<ImageType>& info) { return extension_of(info.param); }
 
 // The error inspect() gives, or a failure if it accepted the bytes.
 core::Error rejection(std::string_view bytes) {
   auto result = inspect(bytes);
   if (result.ok()) {
-    ADD_FAILURE() << "accepted " << bytes.size() << " bytes as " << mime_of(result->type) << " "
-                  << result->width << "x" << result->height;
+    ADD_FAILURE() << "accepted " << bytes.size() << " bytes as " << mime_of(result->type) << " " << result->width << "x"
+                  << result->height;
     return {};
   }
   EXPECT_EQ(result.error().code, ErrorCode::invalid_argument);
@@ -54,8 +52,7 @@ std::uint32_t crc32(std::string_view bytes) {
 }
 
 std::string be32(std::uint32_t v) {
-  return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
-          static_cast<char>(v)};
+  return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8), static_cast<char>(v)};
 }
 
 std::string png_chunk(std::string_view type, std::string_view data) {
@@ -69,8 +66,8 @@ std::size_t header_end(ImageType type, const std::string& bytes) {
     case ImageType::png: return 8 + 25;  // signature, IHDR chunk
     case ImageType::jpeg: {
       const auto sos = bytes.find("\xff\xda");
-      const std::size_t length = (static_cast<unsigned char>(bytes[sos + 2]) << 8) |
-                                 static_cast<unsigned char>(bytes[sos + 3]);
+      const std::size_t length =
+          (static_cast<unsigned char>(bytes[sos + 2]) << 8) | static_cast<unsigned char>(bytes[sos + 3]);
       return sos + 2 + length;
     }
     case ImageType::webp: return 12 + 8 + 10;  // RIFF header, VP8 chunk header, VP8 frame header
@@ -107,18 +104,18 @@ TEST_P(MadeImages, AreInspectedWithTheirTypeAndSize) {
   EXPECT_EQ(info->height, height);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Sizes, MadeImages,
-    ::testing::Values(Made{ImageType::png, 1024, 768}, Made{ImageType::png, 16, 16},
-                      Made{ImageType::png, 1, 1}, Made{ImageType::jpeg, 1024, 768},
-                      Made{ImageType::jpeg, 16, 16}, Made{ImageType::jpeg, 1, 1},
-                      Made{ImageType::jpeg, 17, 9}, Made{ImageType::webp, 1024, 768},
-                      Made{ImageType::webp, 16, 16}, Made{ImageType::webp, 1, 1},
-                      Made{ImageType::png, kMaxImageSide, 1}, Made{ImageType::jpeg, 1, kMaxImageSide}),
-    [](const auto& info) {
-      return std::string(extension_of(info.param.type)) + "_" + std::to_string(info.param.width) +
-             "x" + std::to_string(info.param.height);
-    });
+INSTANTIATE_TEST_SUITE_P(Sizes, MadeImages,
+                         ::testing::Values(Made{ImageType::png, 1024, 768}, Made{ImageType::png, 16, 16},
+                                           Made{ImageType::png, 1, 1}, Made{ImageType::jpeg, 1024, 768},
+                                           Made{ImageType::jpeg, 16, 16}, Made{ImageType::jpeg, 1, 1},
+                                           Made{ImageType::jpeg, 17, 9}, Made{ImageType::webp, 1024, 768},
+                                           Made{ImageType::webp, 16, 16}, Made{ImageType::webp, 1, 1},
+                                           Made{ImageType::png, kMaxImageSide, 1},
+                                           Made{ImageType::jpeg, 1, kMaxImageSide}),
+                         [](const auto& info) {
+                           return std::string(extension_of(info.param.type)) + "_" + std::to_string(info.param.width) +
+                                  "x" + std::to_string(info.param.height);
+                         });
 
 TEST(MakeImages, SeedsAndQualityChangeTheBytes) {
   EXPECT_NE(make_png(32, 32, 1), make_png(32, 32, 2));
@@ -184,13 +181,14 @@ TEST(Inspect, RejectsBodiesThatAreNotImages) {
   EXPECT_EQ(rejection(R"({"error":"Model is currently loading","estimated_time":20.0})").internal_detail,
             R"(not an image (starts with '{"error":"Model '))");
   EXPECT_EQ(rejection("").internal_detail, "not an image (empty body)");
-  EXPECT_EQ(rejection(std::string("\x00\x01\xfe", 3)).internal_detail,
-            "not an image (starts with '\\x00\\x01\\xfe')");
+  EXPECT_EQ(rejection(std::string("\x00\x01\xfe", 3)).internal_detail, "not an image (starts with '\\x00\\x01\\xfe')");
   EXPECT_EQ(rejection("GIF89a\x01\x00\x01\x00").internal_detail, "unsupported image type GIF");
-  EXPECT_THAT(rejection(std::string("\x00\x00\x00\x1c" "ftypavif\x00\x00\x00\x00", 16)).internal_detail,
+  EXPECT_THAT(rejection(std::string("\x00\x00\x00\x1c"
+                                    "ftypavif\x00\x00\x00\x00",
+                                    16))
+                  .internal_detail,
               HasSubstr("'avif'"));
-  EXPECT_THAT(rejection(std::string("RIFF\x24\x00\x00\x00WAVEfmt ", 16)).internal_detail,
-              StartsWith("not an image"));
+  EXPECT_THAT(rejection(std::string("RIFF\x24\x00\x00\x00WAVEfmt ", 16)).internal_detail, StartsWith("not an image"));
 
   std::mt19937 random(42);
   for (int i = 0; i < 20; ++i) {
@@ -216,10 +214,9 @@ TEST(Inspect, PngWithAFlippedByteInIdatIsCorrupt) {
   const std::string png = make_png(64, 64, 3);
   const auto idat = png.find("IDAT");
   ASSERT_NE(idat, std::string::npos);
-  const std::size_t length = (static_cast<unsigned char>(png[idat - 4]) << 24) |
-                             (static_cast<unsigned char>(png[idat - 3]) << 16) |
-                             (static_cast<unsigned char>(png[idat - 2]) << 8) |
-                             static_cast<unsigned char>(png[idat - 1]);
+  const std::size_t length =
+      (static_cast<unsigned char>(png[idat - 4]) << 24) | (static_cast<unsigned char>(png[idat - 3]) << 16) |
+      (static_cast<unsigned char>(png[idat - 2]) << 8) | static_cast<unsigned char>(png[idat - 1]);
   // libpng inflates while it reads, so a flipped data byte is caught by zlib (bad stream or Adler-32)
   // before the chunk's CRC is compared at its end.
   std::string data_flipped = png;
@@ -362,7 +359,8 @@ std::string cut_webp_keeping_sizes_consistent(const std::string& webp, std::size
   // The last chunk (VP8 or VP8L, after any VP8X/ALPH) runs to the end of the file.
   std::size_t at = 12;
   while (true) {
-    const std::uint32_t length = static_cast<unsigned char>(cut[at + 4]) | (static_cast<unsigned char>(cut[at + 5]) << 8) |
+    const std::uint32_t length = static_cast<unsigned char>(cut[at + 4]) |
+                                 (static_cast<unsigned char>(cut[at + 5]) << 8) |
                                  (static_cast<unsigned char>(cut[at + 6]) << 16) |
                                  (static_cast<std::uint32_t>(static_cast<unsigned char>(cut[at + 7])) << 24);
     const std::size_t next = at + 8 + length + (length & 1);
@@ -509,8 +507,8 @@ TEST_F(FileImageStoreTest, ADamagedFileUnderTheFinalNameIsReplaced) {
 
 TEST_F(FileImageStoreTest, InvalidBytesAreRefusedAndLeaveNothingBehind) {
   const std::string png = make_png(100, 100);
-  for (const std::string& bad : {std::string("<!DOCTYPE html><p>rate limited</p>"), std::string(),
-                                 png.substr(0, png.size() / 2)}) {
+  for (const std::string& bad :
+       {std::string("<!DOCTYPE html><p>rate limited</p>"), std::string(), png.substr(0, png.size() / 2)}) {
     auto result = store_->put(bad, now_);
     ASSERT_FALSE(result.ok());
     EXPECT_EQ(result.error().code, ErrorCode::invalid_argument);

@@ -76,9 +76,8 @@ TEST_P(ServerTest, ManyConcurrentConnections) {
   start();
   std::vector<std::future<http::Response>> responses;
   for (int i = 0; i < 64; ++i)
-    responses.push_back(net::co_spawn(client_strand_,
-                                      send_via(client_.get(), {.url = url("/echo/w" + std::to_string(i))}),
-                                      net::use_future));
+    responses.push_back(net::co_spawn(
+        client_strand_, send_via(client_.get(), {.url = url("/echo/w" + std::to_string(i))}), net::use_future));
   for (int i = 0; i < 64; ++i) {
     auto r = wait(responses[i]);
     EXPECT_EQ(r.status, 200);

@@ -50,7 +50,7 @@ TEST_P(ServerTest, ASaneClientRequestIdIsEchoedAndOthersAreReplaced) {
   const std::regex made_up("[0-9a-f]{12}-[0-9a-f]+");
   std::set<std::string> seen;
   for (const std::string& bad : {std::string(65, 'a'), std::string("has space"), std::string("semi;colon"),
-                                std::string("\"quoted\""), std::string("")}) {
+                                 std::string("\"quoted\""), std::string("")}) {
     raw.write("GET /hello HTTP/1.1\r\nHost: x\r\nX-Request-Id: " + bad + "\r\n\r\n");
     const std::string id(raw.read()["X-Request-Id"]);
     EXPECT_TRUE(std::regex_match(id, made_up)) << "for '" << bad << "': " << id;
@@ -80,7 +80,8 @@ TEST_P(ServerTest, A5xxProblemCarriesTheRequestIdAndItsDetailGoesToTheLogOnly) {
   LogCapture log;
   start();
   Raw raw(server_->port());
-  raw.write("GET /fail HTTP/1.1\r\nHost: x\r\nX-Request-Id: req-fail-1\r\nAuthorization: Bearer igb_secret_key\r\n\r\n");
+  raw.write(
+      "GET /fail HTTP/1.1\r\nHost: x\r\nX-Request-Id: req-fail-1\r\nAuthorization: Bearer igb_secret_key\r\n\r\n");
   auto r = raw.read();
   EXPECT_EQ(r.result_int(), 503u);
   EXPECT_EQ(std::string(r["X-Request-Id"]), "req-fail-1");
@@ -148,9 +149,8 @@ TEST_P(ServerTest, TheExceptionHookAnswersWhatItKnowsAndLeavesTheRestTo500) {
 }
 
 TEST_P(ServerTest, AThrowingExceptionHookIsA500) {
-  start(ServerOptions{.on_exception = [](std::exception_ptr, const Request&, std::string_view) -> std::optional<Response> {
-    throw std::logic_error("hook bug");
-  }});
+  start(ServerOptions{.on_exception = [](std::exception_ptr, const Request&, std::string_view)
+                          -> std::optional<Response> { throw std::logic_error("hook bug"); }});
   Raw raw(server_->port());
   raw.write("GET /busy HTTP/1.1\r\nHost: x\r\n\r\n");
   EXPECT_EQ(raw.read().result_int(), 500u);

@@ -84,7 +84,8 @@ inline net::awaitable<Response> item_get(Request& req) {
 }
 
 inline net::awaitable<Response> item_put(Request& req) {
-  co_return Response{.body = "put " + req.params.at("id") + " " + req.body + " ct=" + std::string(req.header("CONTENT-TYPE"))};
+  co_return Response{.body = "put " + req.params.at("id") + " " + req.body +
+                             " ct=" + std::string(req.header("CONTENT-TYPE"))};
 }
 
 inline net::awaitable<Response> item_create(Request& req) { co_return Response::json(201, req.body); }
@@ -166,17 +167,15 @@ inline std::shared_ptr<RouteTable> make_routes(std::shared_ptr<TestState> state)
   t->add("PUT", "/v1/items/{id}", item_put);
   t->add("POST", "/v1/items", item_create);
   // The parameter route first: the literal one still wins.
-  t->add("GET", "/v1/status/{id}", [](Request& r) -> net::awaitable<Response> {
-    co_return Response{.body = "param:" + r.params.at("id")};
-  });
+  t->add("GET", "/v1/status/{id}",
+         [](Request& r) -> net::awaitable<Response> { co_return Response{.body = "param:" + r.params.at("id")}; });
   t->add("GET", "/v1/status/x", [](Request&) -> net::awaitable<Response> { co_return Response{.body = "literal"}; });
   t->add("GET", "/boom", [](Request&) -> net::awaitable<Response> {
     throw std::runtime_error("secret-token-123 leaked");
     co_return Response{};
   });
-  t->add("GET", "/echo/{word}", [](Request& r) -> net::awaitable<Response> {
-    co_return Response{.body = r.params.at("word")};
-  });
+  t->add("GET", "/echo/{word}",
+         [](Request& r) -> net::awaitable<Response> { co_return Response{.body = r.params.at("word")}; });
   t->add("GET", "/nocontent", [](Request&) -> net::awaitable<Response> { co_return Response{.status = 204}; });
   t->add("GET", "/slow", [state](Request&) { return slow(state); });
   t->add("GET", "/hang", [state](Request&) { return hang(state); });

@@ -66,7 +66,8 @@ TEST_P(ServerTest, MalformedRequestIs400ThenClose) {
 // unknown; the server must answer 400 and close. Before, such a body was read as the next request.
 TEST_P(ServerTest, TransferEncodingOtherThanChunkedIs400AndClose) {
   start();
-  for (const std::string& te : std::initializer_list<std::string>{"gzip", "chunked, gzip", "gzip, chunked", "identity", "chunked\r\nTransfer-Encoding: chunked"}) {
+  for (const std::string& te : std::initializer_list<std::string>{"gzip", "chunked, gzip", "gzip, chunked", "identity",
+                                                                  "chunked\r\nTransfer-Encoding: chunked"}) {
     Raw raw(server_->port());
     raw.write("POST /v1/items HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: " + te +
               "\r\n\r\nGET /hello HTTP/1.1\r\nHost: x\r\n\r\n");

@@ -159,7 +159,8 @@ TEST(WireTest, RequestIds) {
   EXPECT_TRUE(wire::valid_request_id(std::string(64, '9')));
   EXPECT_FALSE(wire::valid_request_id(""));
   EXPECT_FALSE(wire::valid_request_id(std::string(65, '9')));
-  for (std::string_view bad : {"a b", "a;b", "a\"b", "a/b", "a\r\nb", "\xc3\xa9"}) EXPECT_FALSE(wire::valid_request_id(bad)) << bad;
+  for (std::string_view bad : {"a b", "a;b", "a\"b", "a/b", "a\r\nb", "\xc3\xa9"})
+    EXPECT_FALSE(wire::valid_request_id(bad)) << bad;
 
   std::string a, b;
   wire::new_request_id(a);

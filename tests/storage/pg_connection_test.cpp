@@ -23,14 +23,14 @@ bool allow_no_pg() {
   return allow && std::string(allow) == "1";
 }
 
-#define REQUIRE_PG()                                                                                         \
-  do {                                                                                                       \
-    if (test_url().empty()) {                                                                                \
-      if (allow_no_pg()) GTEST_SKIP() << "IMGGENBOT_TEST_PG_URL unset and IMGGENBOT_ALLOW_NO_PG=1";          \
-      FAIL() << "IMGGENBOT_TEST_PG_URL is not set. Start a server with "                                     \
-                "`scripts/pg-test-server.sh start DIR` and export the URL it prints "                        \
-                "(or set IMGGENBOT_ALLOW_NO_PG=1 to skip PostgreSQL tests)";                                 \
-    }                                                                                                        \
+#define REQUIRE_PG()                                                                                \
+  do {                                                                                              \
+    if (test_url().empty()) {                                                                       \
+      if (allow_no_pg()) GTEST_SKIP() << "IMGGENBOT_TEST_PG_URL unset and IMGGENBOT_ALLOW_NO_PG=1"; \
+      FAIL() << "IMGGENBOT_TEST_PG_URL is not set. Start a server with "                            \
+                "`scripts/pg-test-server.sh start DIR` and export the URL it prints "               \
+                "(or set IMGGENBOT_ALLOW_NO_PG=1 to skip PostgreSQL tests)";                        \
+    }                                                                                               \
   } while (0)
 
 class PgConnectionTest : public ::testing::Test {
@@ -100,8 +100,10 @@ TEST_F(PgConnectionTest, ReportsAffectedRows) {
   for (std::int64_t id = 1; id <= 5; ++id) {
     conn_->query("INSERT INTO items (id, name) VALUES ($1, $2)", {id, std::string(id % 2 ? "odd" : "even")});
   }
-  EXPECT_EQ(conn_->query("UPDATE items SET note = $1 WHERE name = $2", {std::string("x"), std::string("odd")}).affected, 3);
-  EXPECT_EQ(conn_->query("UPDATE items SET note = $1 WHERE id > $2", {std::string("y"), std::int64_t{100}}).affected, 0);
+  EXPECT_EQ(conn_->query("UPDATE items SET note = $1 WHERE name = $2", {std::string("x"), std::string("odd")}).affected,
+            3);
+  EXPECT_EQ(conn_->query("UPDATE items SET note = $1 WHERE id > $2", {std::string("y"), std::int64_t{100}}).affected,
+            0);
   EXPECT_EQ(conn_->query("DELETE FROM items WHERE name = $1", {std::string("even")}).affected, 2);
   EXPECT_EQ(conn_->query("CREATE TEMP TABLE other (x int)").affected, 0);
 }
@@ -178,7 +180,8 @@ TEST_F(PgConnectionTest, LockTimeoutIsBusy) {
   conn_->execute_script("CREATE TABLE " + table + " (x int)");
   auto other = PgConnection::open(test_url());
   other->execute_script("BEGIN; LOCK TABLE " + table + " IN ACCESS EXCLUSIVE MODE");
-  auto e = expect_db_error([&] { conn_->execute_script("BEGIN; LOCK TABLE " + table + " IN ACCESS EXCLUSIVE MODE NOWAIT"); });
+  auto e = expect_db_error(
+      [&] { conn_->execute_script("BEGIN; LOCK TABLE " + table + " IN ACCESS EXCLUSIVE MODE NOWAIT"); });
   EXPECT_EQ(e.kind(), Kind::busy) << e.what();
   EXPECT_NE(std::string(e.what()).find("55P03"), std::string::npos) << e.what();
   conn_->execute_script("ROLLBACK");

@@ -70,8 +70,8 @@ TEST_P(StoreContract, RollbackOnDestructionWithoutCommit) {
 TEST_P(StoreContract, ApiKeysByHashAndRevocation) {
   auto tx = write();
   tx->upsert_user(1, "", "", now());
-  tx->insert_api_key({.id = "k1", .user_id = 1, .key_hash = "h1", .prefix = "igb_ab", .name = "ci",
-                      .created_at = now()});
+  tx->insert_api_key(
+      {.id = "k1", .user_id = 1, .key_hash = "h1", .prefix = "igb_ab", .name = "ci", .created_at = now()});
   tx->insert_api_key({.id = "k2", .user_id = 1, .key_hash = "h2", .prefix = "igb_cd", .created_at = now() + 1s});
   auto k = tx->find_api_key_by_hash("h1");
   ASSERT_TRUE(k);
@@ -92,13 +92,22 @@ TEST_P(StoreContract, ApiKeysByHashAndRevocation) {
 TEST_P(StoreContract, PaymentsAreUniqueByChargeId) {
   auto tx = write();
   tx->upsert_user(1, "", "", now());
-  core::Payment p{.charge_id = "ch1", .user_id = 1, .plan_id = "basic", .amount = 150, .currency = "XTR",
-                  .is_recurring = true, .created_at = now()};
+  core::Payment p{.charge_id = "ch1",
+                  .user_id = 1,
+                  .plan_id = "basic",
+                  .amount = 150,
+                  .currency = "XTR",
+                  .is_recurring = true,
+                  .created_at = now()};
   EXPECT_TRUE(tx->insert_payment(p));
   EXPECT_FALSE(tx->insert_payment(p));
-  auto id = tx->insert_subscription({.user_id = 1, .plan_id = "basic", .period_start = now(),
-                                     .period_end = now() + std::chrono::days(30), .auto_renew = true,
-                                     .charge_id = "ch1", .created_at = now()});
+  auto id = tx->insert_subscription({.user_id = 1,
+                                     .plan_id = "basic",
+                                     .period_start = now(),
+                                     .period_end = now() + std::chrono::days(30),
+                                     .auto_renew = true,
+                                     .charge_id = "ch1",
+                                     .created_at = now()});
   tx->set_payment_subscription("ch1", id);
   auto found = tx->find_payment("ch1", true);
   ASSERT_TRUE(found);
@@ -114,11 +123,14 @@ TEST_P(StoreContract, PaymentsAreUniqueByChargeId) {
 TEST_P(StoreContract, SubscriptionsNewestPeriodFirst) {
   auto tx = write();
   tx->upsert_user(1, "", "", now());
-  auto a = tx->insert_subscription({.user_id = 1, .plan_id = "basic", .period_start = now(),
-                                    .period_end = now() + 24h, .source = core::SubscriptionSource::admin,
+  auto a = tx->insert_subscription({.user_id = 1,
+                                    .plan_id = "basic",
+                                    .period_start = now(),
+                                    .period_end = now() + 24h,
+                                    .source = core::SubscriptionSource::admin,
                                     .created_at = now()});
-  auto b = tx->insert_subscription({.user_id = 1, .plan_id = "pro", .period_start = now() + 24h,
-                                    .period_end = now() + 48h, .created_at = now()});
+  auto b = tx->insert_subscription(
+      {.user_id = 1, .plan_id = "pro", .period_start = now() + 24h, .period_end = now() + 48h, .created_at = now()});
   EXPECT_NE(a, b);
   auto subs = tx->subscriptions_of(1);
   ASSERT_EQ(subs.size(), 2u);
@@ -252,7 +264,11 @@ TEST_P(StoreContract, JobFailureCodesRoundTripAndOlderRowsReadFine) {
 TEST_P(StoreContract, CachedImageOnlyFromSucceededJobs) {
   auto tx = write();
   tx->upsert_user(1, "", "", now());
-  core::Image img{.id = std::string(64, 'e'), .mime = "image/png", .size_bytes = 10, .width = 512, .height = 512,
+  core::Image img{.id = std::string(64, 'e'),
+                  .mime = "image/png",
+                  .size_bytes = 10,
+                  .width = 512,
+                  .height = 512,
                   .created_at = now()};
   tx->insert_image(img);
   auto a = make_job("a", 1, 0, now());
@@ -352,8 +368,12 @@ TEST_P(StoreContract, JobsOfNewestFirst) {
 
 TEST_P(StoreContract, ImagesAreContentAddressedAndKeepTheirFileId) {
   auto tx = write();
-  core::Image img{.id = std::string(64, 'a'), .mime = "image/png", .size_bytes = 1234, .width = 512,
-                  .height = 768, .created_at = now()};
+  core::Image img{.id = std::string(64, 'a'),
+                  .mime = "image/png",
+                  .size_bytes = 1234,
+                  .width = 512,
+                  .height = 768,
+                  .created_at = now()};
   tx->insert_image(img);
   tx->insert_image(img);  // the same content again: no error
   EXPECT_TRUE(tx->set_image_file_id(img.id, "AgACAgIAAxk"));
@@ -417,11 +437,11 @@ TEST_P(StoreContract, UndeliveredBotJobsSinceAChangeUntilDelivered) {
 TEST_P(StoreContract, InboxKeepsUpdatesOnceInIdOrderUntilDeleted) {
   auto tx = write();
   const std::int64_t big = 900'000'000'123;  // update ids and chat ids go beyond 32 bits
-  EXPECT_TRUE(tx->insert_inbox_update({.update_id = big + 2, .chat_id = -100'123'456'789, .body = "{\"b\":2}",
-                                       .received_at = now()}));
+  EXPECT_TRUE(tx->insert_inbox_update(
+      {.update_id = big + 2, .chat_id = -100'123'456'789, .body = "{\"b\":2}", .received_at = now()}));
   EXPECT_TRUE(tx->insert_inbox_update({.update_id = big + 1, .chat_id = 7, .body = "{}", .received_at = now()}));
-  EXPECT_FALSE(tx->insert_inbox_update({.update_id = big + 1, .chat_id = 7, .body = "{\"again\":1}",
-                                        .received_at = now()}));
+  EXPECT_FALSE(
+      tx->insert_inbox_update({.update_id = big + 1, .chat_id = 7, .body = "{\"again\":1}", .received_at = now()}));
   auto all = tx->inbox_updates(0, 10);
   ASSERT_EQ(all.size(), 2u);
   EXPECT_EQ(all[0].update_id, big + 1);
@@ -450,9 +470,10 @@ TEST_P(StoreContract, DurableAcrossReopen) {
 
 TEST_P(StoreContract, CommittedJobWritesAreReportedAfterCommitOnceEach) {
   std::vector<std::vector<std::string>> reports;
-  store_ = storage::open_store({.database_url = db_->url(),
-                                .pool_size = 2,
-                                .on_jobs_changed = [&](const std::vector<std::string>& ids) { reports.push_back(ids); }});
+  store_ = storage::open_store(
+      {.database_url = db_->url(), .pool_size = 2, .on_jobs_changed = [&](const std::vector<std::string>& ids) {
+         reports.push_back(ids);
+       }});
   {
     auto tx = write();
     tx->upsert_user(1, "", "", now());

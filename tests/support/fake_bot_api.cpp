@@ -15,9 +15,10 @@ namespace {
 json::object other_content_json(const std::string& kind, std::int64_t n) {
   auto id = kind + "-in-" + std::to_string(n);
   if (kind == "sticker")
-    return {{"file_id", id}, {"file_unique_id", "u" + id}, {"type", "regular"}, {"width", 512}, {"height", 512},
-            {"is_animated", false}, {"is_video", false}, {"emoji", "\xF0\x9F\x98\x80"}};
-  if (kind == "voice") return {{"file_id", id}, {"file_unique_id", "u" + id}, {"duration", 2}, {"mime_type", "audio/ogg"}};
+    return {{"file_id", id}, {"file_unique_id", "u" + id}, {"type", "regular"}, {"width", 512},
+            {"height", 512}, {"is_animated", false},       {"is_video", false}, {"emoji", "\xF0\x9F\x98\x80"}};
+  if (kind == "voice")
+    return {{"file_id", id}, {"file_unique_id", "u" + id}, {"duration", 2}, {"mime_type", "audio/ogg"}};
   if (kind == "video" || kind == "animation")
     return {{"file_id", id}, {"file_unique_id", "u" + id}, {"width", 640}, {"height", 360}, {"duration", 3}};
   if (kind == "video_note") return {{"file_id", id}, {"file_unique_id", "u" + id}, {"length", 240}, {"duration", 3}};
@@ -25,12 +26,18 @@ json::object other_content_json(const std::string& kind, std::int64_t n) {
   if (kind == "location") return {{"latitude", 52.52}, {"longitude", 13.405}};
   if (kind == "contact") return {{"phone_number", "+10000000000"}, {"first_name", "Contact"}};
   if (kind == "poll")
-    return {{"id", "poll-" + std::to_string(n)}, {"question", "?"},
-            {"options", json::array{json::object{{"text", "a"}, {"voter_count", 0}}, json::object{{"text", "b"}, {"voter_count", 0}}}},
-            {"total_voter_count", 0}, {"is_closed", false}, {"is_anonymous", true}, {"type", "regular"},
+    return {{"id", "poll-" + std::to_string(n)},
+            {"question", "?"},
+            {"options", json::array{json::object{{"text", "a"}, {"voter_count", 0}},
+                                    json::object{{"text", "b"}, {"voter_count", 0}}}},
+            {"total_voter_count", 0},
+            {"is_closed", false},
+            {"is_anonymous", true},
+            {"type", "regular"},
             {"allows_multiple_answers", false}};
   if (kind == "dice") return {{"emoji", "\xF0\x9F\x8E\xB2"}, {"value", 3}};
-  if (kind == "document") return {{"file_id", id}, {"file_unique_id", "u" + id}, {"file_name", "file.pdf"}, {"mime_type", "application/pdf"}};
+  if (kind == "document")
+    return {{"file_id", id}, {"file_unique_id", "u" + id}, {"file_name", "file.pdf"}, {"mime_type", "application/pdf"}};
   throw std::invalid_argument("FakeBotApi: unknown other_content " + kind);
 }
 
@@ -45,10 +52,12 @@ json::array compute_entities(const std::string& text) {
     out.push_back(json::object{{"type", "bot_command"}, {"offset", 0}, {"length", utf16_length(text.substr(0, end))}});
   }
   for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '@' && (i == 0 || text[i - 1] == ' ' || text[i - 1] == '\n') && !(i > 0 && text[0] == '/' && i < word_end(0))) {
+    if (text[i] == '@' && (i == 0 || text[i - 1] == ' ' || text[i - 1] == '\n') &&
+        !(i > 0 && text[0] == '/' && i < word_end(0))) {
       auto end = word_end(i);
       if (end - i > 1)
-        out.push_back(json::object{{"type", "mention"}, {"offset", utf16_length(text.substr(0, i))},
+        out.push_back(json::object{{"type", "mention"},
+                                   {"offset", utf16_length(text.substr(0, i))},
                                    {"length", utf16_length(text.substr(i, end - i))}});
       i = end;
     }
@@ -58,18 +67,21 @@ json::array compute_entities(const std::string& text) {
 
 }  // namespace
 
-
 std::int64_t FakeBotApi::push_message(FakeTgPushMessage in) {
   std::lock_guard lock(impl_->mutex);
   auto& c = impl_->chat_of(in.from, in.chat);
   std::int64_t id = in.edit_of ? *in.edit_of : c.next_message_id++;
-  json::object mj{{"message_id", id}, {"from", Impl::user_json(in.from)}, {"chat", impl_->chat_json(c)}, {"date", Impl::unix_now()}};
+  json::object mj{{"message_id", id},
+                  {"from", Impl::user_json(in.from)},
+                  {"chat", impl_->chat_json(c)},
+                  {"date", Impl::unix_now()}};
   auto entities = in.entities ? *in.entities : compute_entities(in.text);
   bool media = !in.other_content.empty();
   if (media) {
     if (in.other_content == "photo") {
       auto fid = "photo-in-" + std::to_string(impl_->next_other++);
-      mj["photo"] = json::array{json::object{{"file_id", fid}, {"file_unique_id", "u" + fid}, {"width", 800}, {"height", 600}}};
+      mj["photo"] =
+          json::array{json::object{{"file_id", fid}, {"file_unique_id", "u" + fid}, {"width", 800}, {"height", 600}}};
     } else {
       mj[in.other_content] = other_content_json(in.other_content, impl_->next_other++);
     }
@@ -82,16 +94,23 @@ std::int64_t FakeBotApi::push_message(FakeTgPushMessage in) {
   if (in.reply_to)
     if (auto it = c.message_json.find(*in.reply_to); it != c.message_json.end()) mj["reply_to_message"] = it->second;
   if (in.edit_of) mj["edit_date"] = Impl::unix_now();
-  FakeTgMessage m{.chat_id = c.chat.id, .message_id = id, .from_bot = false, .from_user_id = in.from.id,
-                  .text = media ? "" : in.text, .caption = media ? in.text : "", .kind = media ? in.other_content : "text"};
+  FakeTgMessage m{.chat_id = c.chat.id,
+                  .message_id = id,
+                  .from_bot = false,
+                  .from_user_id = in.from.id,
+                  .text = media ? "" : in.text,
+                  .caption = media ? in.text : "",
+                  .kind = media ? in.other_content : "text"};
   c.messages[id] = m;
   c.message_json[id] = mj;
   std::string line = "> " + in.from.first_name;
   if (in.edit_of) line += " edited #" + std::to_string(id);
   if (in.reply_to) line += " (reply to #" + std::to_string(*in.reply_to) + ")";
   line += ": ";
-  if (media) line += "[" + in.other_content + "]" + (in.text.empty() ? "" : " " + Impl::indent_text(in.text));
-  else line += Impl::indent_text(in.text);
+  if (media)
+    line += "[" + in.other_content + "]" + (in.text.empty() ? "" : " " + Impl::indent_text(in.text));
+  else
+    line += Impl::indent_text(in.text);
   c.transcript.push_back(line);
   return impl_->enqueue(json::object{{in.edit_of ? "edited_message" : "message", mj}});
 }
@@ -99,20 +118,27 @@ std::int64_t FakeBotApi::push_message(FakeTgPushMessage in) {
 std::int64_t FakeBotApi::push_callback(FakeTgPushCallback in) {
   std::lock_guard lock(impl_->mutex);
   auto chat_id = in.chat_id.value_or(in.from.id);
-  auto& c = in.chat_id && impl_->chats.contains(*in.chat_id) ? impl_->chats[*in.chat_id] : impl_->chat_of(in.from, std::nullopt);
+  auto& c = in.chat_id && impl_->chats.contains(*in.chat_id) ? impl_->chats[*in.chat_id]
+                                                             : impl_->chat_of(in.from, std::nullopt);
   auto id = "cbq-" + std::to_string(impl_->next_callback++);
-  json::object q{{"id", id}, {"from", Impl::user_json(in.from)}, {"chat_instance", "ci" + std::to_string(chat_id)}, {"data", in.data}};
+  json::object q{{"id", id},
+                 {"from", Impl::user_json(in.from)},
+                 {"chat_instance", "ci" + std::to_string(chat_id)},
+                 {"data", in.data}};
   auto mit = c.message_json.find(in.message_id);
   bool accessible = !in.inaccessible && mit != c.message_json.end() && !c.messages[in.message_id].deleted;
-  if (accessible) q["message"] = mit->second;
-  else q["message"] = json::object{{"chat", impl_->chat_json(c)}, {"message_id", in.message_id}, {"date", 0}};
+  if (accessible)
+    q["message"] = mit->second;
+  else
+    q["message"] = json::object{{"chat", impl_->chat_json(c)}, {"message_id", in.message_id}, {"date", 0}};
   std::string label = in.data;
   if (accessible) {
     const auto& markup = c.messages[in.message_id].reply_markup;
     if (markup.is_object() && markup.as_object().contains("inline_keyboard"))
       for (const auto& row : markup.at("inline_keyboard").as_array())
         for (const auto& b : row.as_array())
-          if (b.is_object() && str(b.as_object(), "callback_data") == in.data) label = str(b.as_object(), "text") + "|" + in.data;
+          if (b.is_object() && str(b.as_object(), "callback_data") == in.data)
+            label = str(b.as_object(), "text") + "|" + in.data;
   }
   impl_->callback_chat[id] = c.chat.id;
   c.transcript.push_back("> " + in.from.first_name + " pressed [" + label + "] on #" + std::to_string(in.message_id));
@@ -124,31 +150,41 @@ std::int64_t FakeBotApi::push_pre_checkout(FakeTgPushPreCheckout in) {
   auto& c = impl_->chat_of(in.from, std::nullopt);
   auto id = "pcq-" + std::to_string(impl_->next_pre_checkout++);
   impl_->pre_checkout_chat[id] = c.chat.id;
-  c.transcript.push_back("> " + in.from.first_name + " pre-checkout " + std::to_string(in.total_amount) + " " + in.currency + " " + in.invoice_payload);
-  return impl_->enqueue(json::object{{"pre_checkout_query", json::object{{"id", id}, {"from", Impl::user_json(in.from)},
-                                                                         {"currency", in.currency}, {"total_amount", in.total_amount},
+  c.transcript.push_back("> " + in.from.first_name + " pre-checkout " + std::to_string(in.total_amount) + " " +
+                         in.currency + " " + in.invoice_payload);
+  return impl_->enqueue(json::object{{"pre_checkout_query", json::object{{"id", id},
+                                                                         {"from", Impl::user_json(in.from)},
+                                                                         {"currency", in.currency},
+                                                                         {"total_amount", in.total_amount},
                                                                          {"invoice_payload", in.invoice_payload}}}});
 }
 
 std::int64_t FakeBotApi::push_successful_payment(FakeTgPushPayment in) {
   std::lock_guard lock(impl_->mutex);
   auto& c = impl_->chat_of(in.from, in.chat);
-  if (in.telegram_payment_charge_id.empty()) in.telegram_payment_charge_id = "charge-" + std::to_string(impl_->next_charge++);
+  if (in.telegram_payment_charge_id.empty())
+    in.telegram_payment_charge_id = "charge-" + std::to_string(impl_->next_charge++);
   if (in.provider_payment_charge_id.empty()) in.provider_payment_charge_id = "";
   impl_->charges[in.telegram_payment_charge_id] = Impl::Charge{.user_id = in.from.id};
-  json::object sp{{"currency", in.currency}, {"total_amount", in.total_amount}, {"invoice_payload", in.invoice_payload},
+  json::object sp{{"currency", in.currency},
+                  {"total_amount", in.total_amount},
+                  {"invoice_payload", in.invoice_payload},
                   {"telegram_payment_charge_id", in.telegram_payment_charge_id},
                   {"provider_payment_charge_id", in.provider_payment_charge_id}};
   if (in.subscription_expiration_date) sp["subscription_expiration_date"] = *in.subscription_expiration_date;
   if (in.is_recurring) sp["is_recurring"] = true;
   if (in.is_first_recurring) sp["is_first_recurring"] = true;
   auto id = c.next_message_id++;
-  json::object mj{{"message_id", id}, {"from", Impl::user_json(in.from)}, {"chat", impl_->chat_json(c)},
-                  {"date", Impl::unix_now()}, {"successful_payment", sp}};
-  c.messages[id] = FakeTgMessage{.chat_id = c.chat.id, .message_id = id, .from_user_id = in.from.id, .kind = "successful_payment"};
+  json::object mj{{"message_id", id},
+                  {"from", Impl::user_json(in.from)},
+                  {"chat", impl_->chat_json(c)},
+                  {"date", Impl::unix_now()},
+                  {"successful_payment", sp}};
+  c.messages[id] =
+      FakeTgMessage{.chat_id = c.chat.id, .message_id = id, .from_user_id = in.from.id, .kind = "successful_payment"};
   c.message_json[id] = mj;
-  c.transcript.push_back("> " + in.from.first_name + " paid " + std::to_string(in.total_amount) + " " + in.currency + " " +
-                         in.invoice_payload + " (" + in.telegram_payment_charge_id + ")");
+  c.transcript.push_back("> " + in.from.first_name + " paid " + std::to_string(in.total_amount) + " " + in.currency +
+                         " " + in.invoice_payload + " (" + in.telegram_payment_charge_id + ")");
   return impl_->enqueue(json::object{{"message", mj}});
 }
 
@@ -166,7 +202,8 @@ std::int64_t FakeBotApi::push_my_chat_member(FakeTgPushChatMember in) {
     return o;
   };
   c.transcript.push_back("> " + in.from.first_name + " my_chat_member " + in.old_status + " → " + in.new_status);
-  return impl_->enqueue(json::object{{"my_chat_member", json::object{{"chat", impl_->chat_json(c)}, {"from", Impl::user_json(in.from)},
+  return impl_->enqueue(json::object{{"my_chat_member", json::object{{"chat", impl_->chat_json(c)},
+                                                                     {"from", Impl::user_json(in.from)},
                                                                      {"date", Impl::unix_now()},
                                                                      {"old_chat_member", member(in.old_status)},
                                                                      {"new_chat_member", member(in.new_status)}}}});
@@ -215,7 +252,6 @@ std::string FakeBotApi::webhook_secret() const {
   std::lock_guard lock(impl_->mutex);
   return impl_->webhook_secret;
 }
-
 
 void FakeBotApi::block(std::int64_t chat_id) {
   std::lock_guard lock(impl_->mutex);
@@ -344,8 +380,8 @@ std::vector<FakeTgCall> FakeBotApi::calls(const std::string& method) const {
 
 std::size_t FakeBotApi::count_calls(const std::string& method) const {
   std::lock_guard lock(impl_->mutex);
-  return static_cast<std::size_t>(std::count_if(impl_->calls.begin(), impl_->calls.end(),
-                                                [&](const FakeTgCall& c) { return c.method == method; }));
+  return static_cast<std::size_t>(
+      std::count_if(impl_->calls.begin(), impl_->calls.end(), [&](const FakeTgCall& c) { return c.method == method; }));
 }
 
 std::vector<FakeSpecViolation> FakeBotApi::spec_violations() const {
@@ -357,6 +393,5 @@ bool FakeBotApi::wait_until(const std::function<bool()>& pred, std::chrono::mill
   std::unique_lock lock(impl_->mutex);
   return impl_->changed.wait_for(lock, guard, pred);
 }
-
 
 }  // namespace igb::testing

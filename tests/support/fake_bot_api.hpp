@@ -73,15 +73,15 @@ struct FakeRateLimits {
   double private_per_second = 1.0;
   int group_per_minute = 20;
   std::chrono::milliseconds jitter{100};
-  std::vector<std::string> limited_methods = {"sendMessage", "sendPhoto", "sendDocument", "sendInvoice",
-                                              "sendAnimation", "sendVideo", "sendAudio", "sendVoice",
-                                              "sendSticker", "copyMessage", "forwardMessage"};
+  std::vector<std::string> limited_methods = {"sendMessage",   "sendPhoto",   "sendDocument",  "sendInvoice",
+                                              "sendAnimation", "sendVideo",   "sendAudio",     "sendVoice",
+                                              "sendSticker",   "copyMessage", "forwardMessage"};
 };
 
 struct FakeBotApiOptions {
   std::string token = "123456789:AAFakeTokenForTests_abcdefghijklmnop";
-  FakeTgUser bot = {.id = 123456789, .first_name = "ImgGenBot", .username = "imggen_test_bot",
-                    .language_code = "", .is_bot = true};
+  FakeTgUser bot = {
+      .id = 123456789, .first_name = "ImgGenBot", .username = "imggen_test_bot", .language_code = "", .is_bot = true};
   // The Bot API spec; empty: $IMGGENBOT_SOURCE_DIR/tests/support/telegram/botapi.json, else the
   // copy next to this file at build time.
   std::string spec_path;
@@ -283,8 +283,7 @@ class FakeBotApi {
   // Blocks until pred() is true, re-checking after every call the fake answers and every test-side
   // change, or until the guard runs out; returns pred()'s last value. pred may call this object's
   // accessors (the lock is recursive).
-  bool wait_until(const std::function<bool()>& pred,
-                  std::chrono::milliseconds guard = std::chrono::seconds(30)) const;
+  bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds guard = std::chrono::seconds(30)) const;
 
   // What a chat saw, one line each, for golden files:
   //   > Ann: /start                                         the user's message (push_message)

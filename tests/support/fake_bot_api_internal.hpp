@@ -85,7 +85,8 @@ class Checker {
  private:
   bool kind_matches(const std::string& t, const json::value& v) const;
 
-  void check(const std::string& t, const json::value& v, const std::string& path, std::vector<std::string>& errors) const;
+  void check(const std::string& t, const json::value& v, const std::string& path,
+             std::vector<std::string>& errors) const;
 
   const Spec& spec_;
   bool reject_unknown_;
@@ -152,7 +153,8 @@ Answer fail(int status, std::string description, std::optional<int> retry_after 
 
 std::string envelope(const Answer& a);
 
-inline const std::set<std::string> kDefaultExcludedUpdates = {"chat_member", "message_reaction", "message_reaction_count"};
+inline const std::set<std::string> kDefaultExcludedUpdates = {"chat_member", "message_reaction",
+                                                              "message_reaction_count"};
 
 std::string update_type(const json::object& u);
 

@@ -101,14 +101,12 @@ std::string update_type(const json::object& u) {
 
 }  // namespace fake_tg
 
-
 void FakeBotApi::Impl::wake_pollers() {
   net::post(io, [this] {
     std::lock_guard lock(mutex);
     for (auto* p : pollers) p->timer->cancel();
   });
 }
-
 
 // ---- JSON of users, chats, messages
 
@@ -120,7 +118,6 @@ json::object FakeBotApi::Impl::user_json(const FakeTgUser& u) {
   return o;
 }
 
-
 json::object FakeBotApi::Impl::chat_json(const ChatState& c) const {
   if (c.chat.type == "private") {
     json::object o{{"id", c.chat.id}, {"type", "private"}, {"first_name", c.user.first_name}};
@@ -130,7 +127,6 @@ json::object FakeBotApi::Impl::chat_json(const ChatState& c) const {
   }
   return json::object{{"id", c.chat.id}, {"type", c.chat.type}, {"title", c.chat.title}};
 }
-
 
 FakeBotApi::Impl::ChatState& FakeBotApi::Impl::chat_of(const FakeTgUser& from, const std::optional<FakeTgChat>& chat) {
   if (chat) {
@@ -145,11 +141,9 @@ FakeBotApi::Impl::ChatState& FakeBotApi::Impl::chat_of(const FakeTgUser& from, c
   return c;
 }
 
-
 std::int64_t FakeBotApi::Impl::unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
-
 
 std::int64_t FakeBotApi::Impl::enqueue(json::object update) {
   auto id = next_update_id++;
@@ -159,7 +153,6 @@ std::int64_t FakeBotApi::Impl::enqueue(json::object update) {
   notify();
   return id;
 }
-
 
 // ---- Rate limits
 
@@ -207,7 +200,6 @@ int FakeBotApi::Impl::rate_wait(ChatState* chat) {
   return std::max(1, static_cast<int>(std::ceil(wait)));
 }
 
-
 // ---- Methods. Called with the mutex held.
 
 Answer FakeBotApi::Impl::check_markup(const json::object& p) {
@@ -229,13 +221,15 @@ Answer FakeBotApi::Impl::check_markup(const json::object& p) {
       for (const auto& kv : o)
         if (kv.key() != "text" && kv.key() != "style" && kv.key() != "icon_custom_emoji_id") ++actions;
       if (actions == 0)
-        return fail(400, "Bad Request: can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard");
-      if (actions > 1) return fail(400, "Bad Request: can't parse inline keyboard button: exactly one of the optional fields must be used");
+        return fail(
+            400, "Bad Request: can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard");
+      if (actions > 1)
+        return fail(400,
+                    "Bad Request: can't parse inline keyboard button: exactly one of the optional fields must be used");
     }
   }
   return ok(nullptr);
 }
-
 
 json::value FakeBotApi::Impl::markup_of(const json::object& p) {
   auto it = p.find("reply_markup");
@@ -247,8 +241,8 @@ json::value FakeBotApi::Impl::markup_of(const json::object& p) {
   return v;
 }
 
-
-std::optional<Answer> FakeBotApi::Impl::check_text(const std::string& text, const std::string& parse_mode, bool caption) {
+std::optional<Answer> FakeBotApi::Impl::check_text(const std::string& text, const std::string& parse_mode,
+                                                   bool caption) {
   auto visible = visible_text(text, parse_mode);
   if (caption) {
     if (utf16_length(visible) > 1024) return fail(400, "Bad Request: message caption is too long");
@@ -259,17 +253,16 @@ std::optional<Answer> FakeBotApi::Impl::check_text(const std::string& text, cons
   return std::nullopt;
 }
 
-
 std::optional<std::int64_t> FakeBotApi::Impl::reply_to_of(const json::object& p) {
   if (auto it = p.find("reply_parameters"); it != p.end() && it->value().is_object())
     return int_of(it->value().as_object(), "message_id");
   return int_of(p, "reply_to_message_id");
 }
 
-
 FakeTgMessage& FakeBotApi::Impl::new_bot_message(ChatState& c, json::object& mj, const std::string& kind) {
   auto id = c.next_message_id++;
-  FakeTgMessage m{.chat_id = c.chat.id, .message_id = id, .from_bot = true, .from_user_id = options.bot.id, .kind = kind};
+  FakeTgMessage m{
+      .chat_id = c.chat.id, .message_id = id, .from_bot = true, .from_user_id = options.bot.id, .kind = kind};
   mj["message_id"] = id;
   mj["from"] = user_json(options.bot);
   mj["chat"] = chat_json(c);
@@ -278,12 +271,10 @@ FakeTgMessage& FakeBotApi::Impl::new_bot_message(ChatState& c, json::object& mj,
   return c.messages[id];
 }
 
-
 std::string FakeBotApi::Impl::reply_suffix(const json::object& p) {
   auto r = reply_to_of(p);
   return r ? " (reply to #" + std::to_string(*r) + ")" : "";
 }
-
 
 std::optional<Answer> FakeBotApi::Impl::check_reply(ChatState& c, const json::object& p, json::object& mj) {
   auto r = reply_to_of(p);
@@ -299,7 +290,6 @@ std::optional<Answer> FakeBotApi::Impl::check_reply(ChatState& c, const json::ob
   mj["reply_to_message"] = it->second;
   return std::nullopt;
 }
-
 
 Answer FakeBotApi::Impl::send_message(ChatState& c, const json::object& p) {
   auto text = str(p, "text");
@@ -319,9 +309,8 @@ Answer FakeBotApi::Impl::send_message(ChatState& c, const json::object& p) {
   return ok(mj);
 }
 
-
-Answer FakeBotApi::Impl::send_file(ChatState& c, const std::string& method, const std::string& field, const json::object& p,
-                 std::vector<FakeTgUpload>& uploads) {
+Answer FakeBotApi::Impl::send_file(ChatState& c, const std::string& method, const std::string& field,
+                                   const json::object& p, std::vector<FakeTgUpload>& uploads) {
   const std::string kind = field;  // "photo" or "document"
   auto caption = str(p, "caption");
   auto pm = str(p, "parse_mode");
@@ -331,9 +320,8 @@ Answer FakeBotApi::Impl::send_file(ChatState& c, const std::string& method, cons
   std::string file_id, how;
   const auto& v = p.at(field);
   if (v.is_object()) {
-    auto up = std::find_if(uploads.begin(), uploads.end(), [&](const FakeTgUpload& u) {
-      return u.field == field || ("attach://" + u.field) == field;
-    });
+    auto up = std::find_if(uploads.begin(), uploads.end(),
+                           [&](const FakeTgUpload& u) { return u.field == field || ("attach://" + u.field) == field; });
     if (up == uploads.end()) return fail(400, "Bad Request: there is no " + field + " in the request");
     file_id = kind + "-" + std::to_string(++file_counters[kind]);
     up->file_id = file_id;
@@ -342,13 +330,20 @@ Answer FakeBotApi::Impl::send_file(ChatState& c, const std::string& method, cons
       auto size = png_size(up->bytes).value_or(std::pair<int, int>(512, 512));
       int tw = std::min(size.first, 320);
       int th = size.first > 0 ? size.second * tw / size.first : size.second;
-      f.object = json::array{
-          json::object{{"file_id", file_id + "-s"}, {"file_unique_id", "u" + file_id + "-s"}, {"width", tw}, {"height", th},
-                       {"file_size", static_cast<std::int64_t>(up->bytes.size() / 4)}},
-          json::object{{"file_id", file_id}, {"file_unique_id", "u" + file_id}, {"width", size.first},
-                       {"height", size.second}, {"file_size", static_cast<std::int64_t>(up->bytes.size())}}};
+      f.object = json::array{json::object{{"file_id", file_id + "-s"},
+                                          {"file_unique_id", "u" + file_id + "-s"},
+                                          {"width", tw},
+                                          {"height", th},
+                                          {"file_size", static_cast<std::int64_t>(up->bytes.size() / 4)}},
+                             json::object{{"file_id", file_id},
+                                          {"file_unique_id", "u" + file_id},
+                                          {"width", size.first},
+                                          {"height", size.second},
+                                          {"file_size", static_cast<std::int64_t>(up->bytes.size())}}};
     } else {
-      json::object d{{"file_id", file_id}, {"file_unique_id", "u" + file_id}, {"file_size", static_cast<std::int64_t>(up->bytes.size())}};
+      json::object d{{"file_id", file_id},
+                     {"file_unique_id", "u" + file_id},
+                     {"file_size", static_cast<std::int64_t>(up->bytes.size())}};
       if (!up->filename.empty()) d["file_name"] = up->filename;
       if (!up->content_type.empty()) d["mime_type"] = up->content_type;
       f.object = d;
@@ -361,8 +356,9 @@ Answer FakeBotApi::Impl::send_file(ChatState& c, const std::string& method, cons
     auto it = files.find(file_id);
     if (it == files.end()) return fail(400, "Bad Request: wrong file identifier/HTTP URL specified");
     if (it->second.kind != kind)
-      return fail(400, "Bad Request: can't use file of type " + std::string(it->second.kind == "photo" ? "Photo" : "Document") +
-                           " as " + (kind == "photo" ? "Photo" : "Document"));
+      return fail(400, "Bad Request: can't use file of type " +
+                           std::string(it->second.kind == "photo" ? "Photo" : "Document") + " as " +
+                           (kind == "photo" ? "Photo" : "Document"));
     how = file_id;
   }
   auto& m = new_bot_message(c, mj, kind);
@@ -380,7 +376,6 @@ Answer FakeBotApi::Impl::send_file(ChatState& c, const std::string& method, cons
   return ok(mj);
 }
 
-
 Answer FakeBotApi::Impl::edit(ChatState& c, const std::string& method, const json::object& p) {
   auto id = int_of(p, "message_id");
   if (!id) return fail(400, "Bad Request: message identifier is not specified");
@@ -396,7 +391,9 @@ Answer FakeBotApi::Impl::edit(ChatState& c, const std::string& method, const jso
     auto pm = str(p, "parse_mode");
     if (auto e = check_text(text, pm, false)) return *e;
     if (visible_text(text, pm) == visible_text(m.text, m.parse_mode) && markup == m.reply_markup)
-      return fail(400, "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message");
+      return fail(400,
+                  "Bad Request: message is not modified: specified new message content and reply markup are exactly "
+                  "the same as a current content and reply markup of the message");
     m.text = text;
     m.parse_mode = pm;
     mj["text"] = visible_text(text, pm);
@@ -407,25 +404,30 @@ Answer FakeBotApi::Impl::edit(ChatState& c, const std::string& method, const jso
     auto pm = str(p, "parse_mode");
     if (auto e = check_text(caption, pm, true)) return *e;
     if (caption == m.caption && markup == m.reply_markup)
-      return fail(400, "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message");
+      return fail(400,
+                  "Bad Request: message is not modified: specified new message content and reply markup are exactly "
+                  "the same as a current content and reply markup of the message");
     m.caption = caption;
     mj["caption"] = visible_text(caption, pm);
     c.transcript.push_back("< editMessageCaption #" + std::to_string(*id) + ": " + indent_text(caption));
     keyboard_lines(markup, c.transcript, false);
   } else {
     if (markup == m.reply_markup)
-      return fail(400, "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message");
+      return fail(400,
+                  "Bad Request: message is not modified: specified new message content and reply markup are exactly "
+                  "the same as a current content and reply markup of the message");
     c.transcript.push_back("< editMessageReplyMarkup #" + std::to_string(*id));
     keyboard_lines(markup, c.transcript, true);
   }
   m.reply_markup = markup;
-  if (markup.is_null()) mj.erase("reply_markup");
-  else mj["reply_markup"] = markup;
+  if (markup.is_null())
+    mj.erase("reply_markup");
+  else
+    mj["reply_markup"] = markup;
   mj["edit_date"] = unix_now();
   ++m.edit_count;
   return ok(mj);
 }
-
 
 Answer FakeBotApi::Impl::dispatch(const std::string& method, Incoming& in, FakeTgCall& call) {
   auto& p = in.params;
@@ -452,12 +454,15 @@ Answer FakeBotApi::Impl::dispatch(const std::string& method, Incoming& in, FakeT
     if (it == chats.end()) return fail(400, "Bad Request: chat not found");
     chat = &it->second;
     if (blocked.contains(*call.chat_id))
-      return fail(403, chat->chat.type == "private" ? "Forbidden: bot was blocked by the user"
-                                                    : "Forbidden: bot was kicked from the " + std::string(chat->chat.type == "supergroup" ? "supergroup" : "group") + " chat");
+      return fail(403, chat->chat.type == "private"
+                           ? "Forbidden: bot was blocked by the user"
+                           : "Forbidden: bot was kicked from the " +
+                                 std::string(chat->chat.type == "supergroup" ? "supergroup" : "group") + " chat");
   }
   if (auto a = check_markup(p); a.status != 200) return a;
   if (limits && chat &&
-      std::find(limits->limited_methods.begin(), limits->limited_methods.end(), method) != limits->limited_methods.end()) {
+      std::find(limits->limited_methods.begin(), limits->limited_methods.end(), method) !=
+          limits->limited_methods.end()) {
     if (int wait = rate_wait(chat)) {
       ++rate_limited;
       return fail(429, "Too Many Requests: retry after " + std::to_string(wait), wait);
@@ -480,10 +485,9 @@ Answer FakeBotApi::Impl::dispatch(const std::string& method, Incoming& in, FakeT
     return ok(true);
   }
   if (method == "sendChatAction") {
-    static const std::set<std::string> kActions = {"typing", "upload_photo", "record_video", "upload_video",
-                                                   "record_voice", "upload_voice", "upload_document",
-                                                   "choose_sticker", "find_location", "record_video_note",
-                                                   "upload_video_note"};
+    static const std::set<std::string> kActions = {
+        "typing",          "upload_photo",   "record_video",  "upload_video",      "record_voice",     "upload_voice",
+        "upload_document", "choose_sticker", "find_location", "record_video_note", "upload_video_note"};
     auto action = str(p, "action");
     if (!kActions.contains(action)) return fail(400, "Bad Request: wrong parameter action in request");
     chat->transcript.push_back("< sendChatAction " + action);
@@ -502,7 +506,8 @@ Answer FakeBotApi::Impl::dispatch(const std::string& method, Incoming& in, FakeT
   }
   if (method == "answerPreCheckoutQuery") {
     auto it = pre_checkout_chat.find(str(p, "pre_checkout_query_id"));
-    if (it == pre_checkout_chat.end() || answered.contains(it->first)) return fail(400, "Bad Request: QUERY_ID_INVALID");
+    if (it == pre_checkout_chat.end() || answered.contains(it->first))
+      return fail(400, "Bad Request: QUERY_ID_INVALID");
     bool yes = bool_of(p, "ok");
     if (!yes && str(p, "error_message").empty()) return fail(400, "Bad Request: ERROR_MESSAGE_EMPTY");
     chats[it->second].transcript.push_back(yes ? "< answerPreCheckoutQuery ok"
@@ -516,13 +521,16 @@ Answer FakeBotApi::Impl::dispatch(const std::string& method, Incoming& in, FakeT
       for (const auto& price : it->value().as_array())
         if (price.is_object()) total += int_of(price.as_object(), "amount").value_or(0);
     auto currency = str(p, "currency");
-    if (currency == "XTR" && p.at("prices").as_array().size() != 1) return fail(400, "Bad Request: STARS_INVOICE_INVALID");
+    if (currency == "XTR" && p.at("prices").as_array().size() != 1)
+      return fail(400, "Bad Request: STARS_INVOICE_INVALID");
     json::object mj;
     auto& m = new_bot_message(*chat, mj, "invoice");
     m.text = str(p, "title");
     m.reply_markup = markup_of(p);
-    mj["invoice"] = json::object{{"title", str(p, "title")}, {"description", str(p, "description")},
-                                 {"start_parameter", str(p, "start_parameter")}, {"currency", currency},
+    mj["invoice"] = json::object{{"title", str(p, "title")},
+                                 {"description", str(p, "description")},
+                                 {"start_parameter", str(p, "start_parameter")},
+                                 {"currency", currency},
                                  {"total_amount", total}};
     if (!m.reply_markup.is_null()) mj["reply_markup"] = m.reply_markup;
     chat->message_json[m.message_id] = mj;
@@ -531,7 +539,8 @@ Answer FakeBotApi::Impl::dispatch(const std::string& method, Incoming& in, FakeT
     keyboard_lines(m.reply_markup, chat->transcript, false);
     return ok(mj);
   }
-  if (method == "createInvoiceLink") return ok(json::value("https://t.me/$fake-invoice-" + std::to_string(next_invoice_link++)));
+  if (method == "createInvoiceLink")
+    return ok(json::value("https://t.me/$fake-invoice-" + std::to_string(next_invoice_link++)));
   if (method == "refundStarPayment" || method == "editUserStarSubscription") {
     auto charge_id = str(p, "telegram_payment_charge_id");
     auto it = charges.find(charge_id);
@@ -544,7 +553,8 @@ Answer FakeBotApi::Impl::dispatch(const std::string& method, Incoming& in, FakeT
       refunded.push_back(charge_id);
       c.transcript.push_back("< refundStarPayment " + charge_id);
     } else {
-      c.transcript.push_back("< editUserStarSubscription " + charge_id + (bool_of(p, "is_canceled") ? " canceled" : " renewed"));
+      c.transcript.push_back("< editUserStarSubscription " + charge_id +
+                             (bool_of(p, "is_canceled") ? " canceled" : " renewed"));
     }
     return ok(true);
   }
@@ -561,7 +571,8 @@ Answer FakeBotApi::Impl::dispatch(const std::string& method, Incoming& in, FakeT
     return type + " " + lang;
   };
   if (method == "setMyCommands") {
-    commands[commands_key()] = p.contains("commands") && p.at("commands").is_array() ? p.at("commands").as_array() : json::array{};
+    commands[commands_key()] =
+        p.contains("commands") && p.at("commands").is_array() ? p.at("commands").as_array() : json::array{};
     return ok(true);
   }
   if (method == "deleteMyCommands") {
@@ -575,7 +586,8 @@ Answer FakeBotApi::Impl::dispatch(const std::string& method, Incoming& in, FakeT
   if (method == "setWebhook") {
     webhook_url = str(p, "url");
     webhook_secret = str(p, "secret_token");
-    if (auto it = p.find("allowed_updates"); it != p.end() && it->value().is_array()) set_allowed(it->value().as_array());
+    if (auto it = p.find("allowed_updates"); it != p.end() && it->value().is_array())
+      set_allowed(it->value().as_array());
     if (bool_of(p, "drop_pending_updates")) pending.clear();
     wake_pollers();
     return ok(true);
@@ -587,7 +599,8 @@ Answer FakeBotApi::Impl::dispatch(const std::string& method, Incoming& in, FakeT
     return ok(true);
   }
   if (method == "getWebhookInfo") {
-    json::object info{{"url", webhook_url}, {"has_custom_certificate", false},
+    json::object info{{"url", webhook_url},
+                      {"has_custom_certificate", false},
                       {"pending_update_count", static_cast<std::int64_t>(pending.size())}};
     return ok(info);
   }
@@ -595,13 +608,13 @@ Answer FakeBotApi::Impl::dispatch(const std::string& method, Incoming& in, FakeT
     auto id = str(p, "file_id");
     auto it = files.find(id);
     if (it == files.end()) return fail(400, "Bad Request: invalid file_id");
-    return ok(json::object{{"file_id", id}, {"file_unique_id", "u" + id},
+    return ok(json::object{{"file_id", id},
+                           {"file_unique_id", "u" + id},
                            {"file_size", static_cast<std::int64_t>(it->second.bytes.size())},
                            {"file_path", it->second.kind + "s/" + id}});
   }
   return ok(true);  // valid per the spec, no behaviour modelled
 }
-
 
 void FakeBotApi::Impl::set_allowed(const json::array& a) {
   allowed.clear();
@@ -610,13 +623,11 @@ void FakeBotApi::Impl::set_allowed(const json::array& a) {
   allowed_set = true;
 }
 
-
 bool FakeBotApi::Impl::is_allowed(const json::object& update) const {
   auto type = update_type(update);
   if (allowed.empty()) return !kDefaultExcludedUpdates.contains(type);
   return std::find(allowed.begin(), allowed.end(), type) != allowed.end();
 }
-
 
 // Drops updates below offset and returns up to limit allowed ones (those not allowed are dropped
 // as Telegram does).
@@ -635,7 +646,6 @@ json::array FakeBotApi::Impl::take_updates(std::optional<std::int64_t> offset, s
   }
   return out;
 }
-
 
 void FakeBotApi::Impl::record(FakeTgCall call, const Answer& a) {
   call.status = a.status;

@@ -74,7 +74,7 @@ std::string join(const std::vector<std::string>& v, const std::string& sep) {
 }
 
 void Checker::check_any(const std::vector<std::string>& types, const json::value& v, const std::string& path,
-               std::vector<std::string>& errors) const {
+                        std::vector<std::string>& errors) const {
   std::vector<std::string> best;
   bool have_best = false;
   for (const auto& t : types) {
@@ -94,12 +94,13 @@ void Checker::check_any(const std::vector<std::string>& types, const json::value
 }
 
 void Checker::check_fields(const std::vector<SpecField>& fields, const json::object& o, const std::string& path,
-                  std::vector<std::string>& errors) const {
+                           std::vector<std::string>& errors) const {
   const std::string prefix = path.empty() ? "" : path + ".";
   for (const auto& f : fields) {
     auto it = o.find(f.name);
     if (it == o.end()) {
-      if (f.required) errors.push_back(prefix + f.name + ": missing required " + (path.empty() ? "parameter" : "field"));
+      if (f.required)
+        errors.push_back(prefix + f.name + ": missing required " + (path.empty() ? "parameter" : "field"));
       continue;
     }
     check_any(f.types, it->value(), prefix + f.name, errors);
@@ -107,7 +108,8 @@ void Checker::check_fields(const std::vector<SpecField>& fields, const json::obj
   if (reject_unknown_) {
     for (const auto& kv : o) {
       bool known = std::any_of(fields.begin(), fields.end(), [&](const SpecField& f) { return f.name == kv.key(); });
-      if (!known) errors.push_back(prefix + std::string(kv.key()) + ": unknown " + (path.empty() ? "parameter" : "field"));
+      if (!known)
+        errors.push_back(prefix + std::string(kv.key()) + ": unknown " + (path.empty() ? "parameter" : "field"));
     }
   }
 }
@@ -120,7 +122,8 @@ bool Checker::kind_matches(const std::string& t, const json::value& v) const {
   return v.is_object();
 }
 
-void Checker::check(const std::string& t, const json::value& v, const std::string& path, std::vector<std::string>& errors) const {
+void Checker::check(const std::string& t, const json::value& v, const std::string& path,
+                    std::vector<std::string>& errors) const {
   if (t.rfind("Array of ", 0) == 0) {
     if (!v.is_array()) {
       errors.push_back(path + ": expected " + t);
@@ -148,7 +151,8 @@ void Checker::check(const std::string& t, const json::value& v, const std::strin
     return;
   }
   if (t == "InputFile") {
-    if (!v.is_object() || !v.as_object().contains("upload")) errors.push_back(path + ": expected InputFile (a multipart/form-data part)");
+    if (!v.is_object() || !v.as_object().contains("upload"))
+      errors.push_back(path + ": expected InputFile (a multipart/form-data part)");
     return;
   }
   auto it = spec_.types.find(t);
@@ -174,16 +178,14 @@ json::value coerce(const std::vector<std::string>& types, const std::string& s) 
       std::size_t pos = 0;
       long long n = std::stoll(s, &pos);
       if (pos == s.size()) return json::value(static_cast<std::int64_t>(n));
-    } catch (...) {
-    }
+    } catch (...) {}
   }
   if (has("Float")) {
     try {
       std::size_t pos = 0;
       double d = std::stod(s, &pos);
       if (pos == s.size()) return json::value(d);
-    } catch (...) {
-    }
+    } catch (...) {}
   }
   if (has("Boolean")) {
     if (s == "true" || s == "1") return json::value(true);

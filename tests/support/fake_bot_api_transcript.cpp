@@ -3,7 +3,6 @@
 
 namespace igb::testing {
 
-
 std::string FakeBotApi::Impl::indent_text(const std::string& text) {
   std::string out;
   for (char c : text) {
@@ -12,7 +11,6 @@ std::string FakeBotApi::Impl::indent_text(const std::string& text) {
   }
   return out;
 }
-
 
 void FakeBotApi::Impl::keyboard_lines(const json::value& markup, std::vector<std::string>& lines, bool say_none) {
   if (!markup.is_object() || !markup.as_object().contains("inline_keyboard")) {
@@ -31,10 +29,14 @@ void FakeBotApi::Impl::keyboard_lines(const json::value& markup, std::vector<std
         if (!b.is_object()) continue;
         const auto& o = b.as_object();
         line += " [" + str(o, "text") + "|";
-        if (o.contains("callback_data")) line += str(o, "callback_data");
-        else if (o.contains("url")) line += "url:" + str(o, "url");
-        else if (bool_of(o, "pay")) line += "pay";
-        else line += "?";
+        if (o.contains("callback_data"))
+          line += str(o, "callback_data");
+        else if (o.contains("url"))
+          line += "url:" + str(o, "url");
+        else if (bool_of(o, "pay"))
+          line += "pay";
+        else
+          line += "?";
         line += "]";
       }
     lines.push_back(line);

@@ -21,7 +21,8 @@ std::string url_decode(std::string_view s) {
   for (std::size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '+') {
       out += ' ';
-    } else if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) && std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+    } else if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+               std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
       out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
       i += 2;
     } else {
@@ -149,11 +150,10 @@ int post_json(const std::string& url, const std::string& body, const std::option
 
 }  // namespace fake_tg
 
-
 // Returns an error answer, or nullopt when the params were decoded (violations are still checked
 // by the caller).
 std::optional<Answer> FakeBotApi::Impl::decode_params(const bhttp::request<bhttp::string_body>& req, Incoming& in,
-                                    const std::vector<SpecField>& fields) {
+                                                      const std::vector<SpecField>& fields) {
   auto field_types = [&](const std::string& name) -> std::vector<std::string> {
     for (const auto& f : fields)
       if (f.name == name) return f.types;
@@ -180,10 +180,10 @@ std::optional<Answer> FakeBotApi::Impl::decode_params(const bhttp::request<bhttp
       return fail(400, "Bad Request: can't parse multipart/form-data request");
     for (auto& p : parts) {
       if (p.has_filename) {
-        in.params[p.name] = json::object{{"upload", true}, {"filename", p.filename},
-                                         {"content_type", p.content_type}, {"size", p.data.size()}};
-        in.uploads.push_back(FakeTgUpload{.field = p.name, .filename = p.filename, .content_type = p.content_type,
-                                          .bytes = std::move(p.data)});
+        in.params[p.name] = json::object{
+            {"upload", true}, {"filename", p.filename}, {"content_type", p.content_type}, {"size", p.data.size()}};
+        in.uploads.push_back(FakeTgUpload{
+            .field = p.name, .filename = p.filename, .content_type = p.content_type, .bytes = std::move(p.data)});
       } else {
         strings[p.name] = std::move(p.data);
       }
@@ -204,7 +204,6 @@ std::optional<Answer> FakeBotApi::Impl::decode_params(const bhttp::request<bhttp
   return std::nullopt;
 }
 
-
 // ---- The server
 
 net::awaitable<std::pair<int, std::string>> FakeBotApi::Impl::handle(const bhttp::request<bhttp::string_body>& req) {
@@ -216,7 +215,8 @@ net::awaitable<std::pair<int, std::string>> FakeBotApi::Impl::handle(const bhttp
   if (slash == std::string::npos) co_return not_found;
   std::string token = path.substr(4, slash - 4);
   std::string method_name = path.substr(slash + 1);
-  if (token != options.token) co_return std::pair<int, std::string>(401, R"({"ok":false,"error_code":401,"description":"Unauthorized"})");
+  if (token != options.token)
+    co_return std::pair<int, std::string>(401, R"({"ok":false,"error_code":401,"description":"Unauthorized"})");
 
   std::unique_lock lock(mutex);
   FakeTgCall call;
@@ -270,9 +270,10 @@ net::awaitable<std::pair<int, std::string>> FakeBotApi::Impl::handle(const bhttp
   co_return std::pair<int, std::string>(a.status, body);
 }
 
-
-net::awaitable<Answer> FakeBotApi::Impl::get_updates(const json::object& p, std::unique_lock<std::recursive_mutex>& lock) {
-  const std::string kTerminated = "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running";
+net::awaitable<Answer> FakeBotApi::Impl::get_updates(const json::object& p,
+                                                     std::unique_lock<std::recursive_mutex>& lock) {
+  const std::string kTerminated =
+      "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running";
   for (auto it = failures.begin(); it != failures.end(); ++it) {
     if (!it->method.empty() && it->method != "getUpdates") continue;
     auto f = fail(it->code, it->description, it->retry_after);
@@ -280,7 +281,9 @@ net::awaitable<Answer> FakeBotApi::Impl::get_updates(const json::object& p, std:
     co_return f;
   }
   if (!webhook_url.empty())
-    co_return fail(409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first");
+    co_return fail(
+        409,
+        "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first");
   for (auto* other : pollers) {
     other->terminated = true;
     other->timer->cancel();
@@ -311,10 +314,11 @@ net::awaitable<Answer> FakeBotApi::Impl::get_updates(const json::object& p, std:
     }
     if (poller.terminated) co_return fail(409, kTerminated);
     if (!webhook_url.empty())
-      co_return fail(409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first");
+      co_return fail(409,
+                     "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the "
+                     "webhook first");
   }
 }
-
 
 net::awaitable<void> FakeBotApi::Impl::serve(tcp::socket socket) {
   sockets.insert(&socket);
@@ -340,7 +344,6 @@ net::awaitable<void> FakeBotApi::Impl::serve(tcp::socket socket) {
   socket.close(ignored);
   sockets.erase(&socket);
 }
-
 
 net::awaitable<void> FakeBotApi::Impl::accept_loop() {
   while (true) {
@@ -403,8 +406,6 @@ std::string FakeBotApi::base_url() const { return "http://" + impl_->host + ":" 
 const std::string& FakeBotApi::token() const { return impl_->options.token; }
 const FakeTgUser& FakeBotApi::bot() const { return impl_->options.bot; }
 
-
-
 int FakeBotApi::deliver_webhook(std::int64_t update_id) {
   std::string url, secret, body;
   {
@@ -421,7 +422,8 @@ int FakeBotApi::deliver_webhook(std::int64_t update_id) {
   if (status >= 200 && status < 300) {
     std::lock_guard lock(impl_->mutex);
     auto& p = impl_->pending;
-    p.erase(std::remove_if(p.begin(), p.end(), [&](const json::object& u) { return u.at("update_id").as_int64() == update_id; }),
+    p.erase(std::remove_if(p.begin(), p.end(),
+                           [&](const json::object& u) { return u.at("update_id").as_int64() == update_id; }),
             p.end());
     impl_->notify();
   }

@@ -194,7 +194,8 @@ net::awaitable<void> FakeHttpServer::Impl::serve(std::shared_ptr<Conn> conn) {
     FakeRequest request;
     request.method = std::string(req.method_string());
     request.target = std::string(req.target());
-    for (const auto& field : req) request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    for (const auto& field : req)
+      request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     request.body = req.body();
     request.connection = conn->id;
     {

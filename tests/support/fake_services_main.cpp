@@ -103,11 +103,11 @@ class Provider {
       calls_.push_back(call);
       delay = delay_;
     }
-    return FakeResponse{.status = 200,
-                        .headers = {{"Content-Type", "image/png"}},
-                        .body = igb::imaging::make_png(width, height,
-                                                       static_cast<std::uint32_t>(call.seed < 0 ? 0 : call.seed)),
-                        .delay = delay};
+    return FakeResponse{
+        .status = 200,
+        .headers = {{"Content-Type", "image/png"}},
+        .body = igb::imaging::make_png(width, height, static_cast<std::uint32_t>(call.seed < 0 ? 0 : call.seed)),
+        .delay = delay};
   }
 
   void set_delay(std::chrono::milliseconds delay) {
@@ -118,7 +118,8 @@ class Provider {
   json::array calls() const {
     std::lock_guard lock(mutex_);
     json::array out;
-    for (const auto& c : calls_) out.push_back(json::object{{"inputs", c.inputs}, {"seed", c.seed}, {"authorized", c.authorized}});
+    for (const auto& c : calls_)
+      out.push_back(json::object{{"inputs", c.inputs}, {"seed", c.seed}, {"authorized", c.authorized}});
     return out;
   }
 
@@ -172,19 +173,22 @@ FakeResponse control(const FakeRequest& r, FakeBotApi& tg, Provider& provider) {
     }
     if (path == "/control/push_callback" && r.method == "POST") {
       auto o = body_object(r);
-      FakeTgPushCallback c{.from = user_of(o), .message_id = o.at("message_id").to_number<std::int64_t>(),
+      FakeTgPushCallback c{.from = user_of(o),
+                           .message_id = o.at("message_id").to_number<std::int64_t>(),
                            .data = std::string(o.at("data").as_string())};
       return FakeResponse::json(json::serialize(json::object{{"update_id", tg.push_callback(std::move(c))}}));
     }
     if (path == "/control/push_pre_checkout" && r.method == "POST") {
       auto o = body_object(r);
-      FakeTgPushPreCheckout q{.from = user_of(o), .total_amount = o.at("total_amount").to_number<std::int64_t>(),
+      FakeTgPushPreCheckout q{.from = user_of(o),
+                              .total_amount = o.at("total_amount").to_number<std::int64_t>(),
                               .invoice_payload = std::string(o.at("invoice_payload").as_string())};
       return FakeResponse::json(json::serialize(json::object{{"update_id", tg.push_pre_checkout(std::move(q))}}));
     }
     if (path == "/control/push_payment" && r.method == "POST") {
       auto o = body_object(r);
-      FakeTgPushPayment p{.from = user_of(o), .total_amount = o.at("total_amount").to_number<std::int64_t>(),
+      FakeTgPushPayment p{.from = user_of(o),
+                          .total_amount = o.at("total_amount").to_number<std::int64_t>(),
                           .invoice_payload = std::string(o.at("invoice_payload").as_string()),
                           .telegram_payment_charge_id = std::string(o.at("charge_id").as_string())};
       return FakeResponse::json(json::serialize(json::object{{"update_id", tg.push_successful_payment(std::move(p))}}));
@@ -192,16 +196,19 @@ FakeResponse control(const FakeRequest& r, FakeBotApi& tg, Provider& provider) {
     if (path == "/control/last_call" && r.method == "GET") {
       auto calls = tg.calls(query_param(r, "method"));
       if (calls.empty()) return FakeResponse::json(R"({"error":"no such call"})", 404);
-      return FakeResponse::json(json::serialize(json::object{{"status", calls.back().status},
-                                                             {"params", calls.back().params},
-                                                             {"result", calls.back().result}}));
+      return FakeResponse::json(json::serialize(json::object{
+          {"status", calls.back().status}, {"params", calls.back().params}, {"result", calls.back().result}}));
     }
     if (path == "/control/transcript" && r.method == "GET") return FakeResponse::text(tg.transcript(chat_param(r)));
     if (path == "/control/messages" && r.method == "GET") {
       json::array out;
       for (const auto& m : tg.messages(chat_param(r))) {
-        out.push_back(json::object{{"message_id", m.message_id}, {"from_bot", m.from_bot}, {"kind", m.kind},
-                                   {"text", m.text}, {"caption", m.caption}, {"file_id", m.file_id},
+        out.push_back(json::object{{"message_id", m.message_id},
+                                   {"from_bot", m.from_bot},
+                                   {"kind", m.kind},
+                                   {"text", m.text},
+                                   {"caption", m.caption},
+                                   {"file_id", m.file_id},
                                    {"deleted", m.deleted}});
       }
       return FakeResponse::json(json::serialize(out));
@@ -246,13 +253,20 @@ Options parse(int argc, char** argv) {
     const std::string arg = argv[i];
     if (i + 1 >= argc) throw std::invalid_argument(arg + ": a value is required");
     const std::string value = argv[++i];
-    if (arg == "--bind") o.bind = value;
-    else if (arg == "--hf-port") o.hf_port = port_arg(value);
-    else if (arg == "--tg-port") o.tg_port = port_arg(value);
-    else if (arg == "--token") o.token = value;
-    else if (arg == "--model") o.model = value;
-    else if (arg == "--spec") o.spec = value;
-    else throw std::invalid_argument("unknown option " + arg);
+    if (arg == "--bind")
+      o.bind = value;
+    else if (arg == "--hf-port")
+      o.hf_port = port_arg(value);
+    else if (arg == "--tg-port")
+      o.tg_port = port_arg(value);
+    else if (arg == "--token")
+      o.token = value;
+    else if (arg == "--model")
+      o.model = value;
+    else if (arg == "--spec")
+      o.spec = value;
+    else
+      throw std::invalid_argument("unknown option " + arg);
   }
   return o;
 }
@@ -277,8 +291,8 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   try {
-    FakeBotApi tg(FakeBotApiOptions{.token = options.token, .spec_path = options.spec,
-                                    .bind_address = options.bind, .port = options.tg_port});
+    FakeBotApi tg(FakeBotApiOptions{
+        .token = options.token, .spec_path = options.spec, .bind_address = options.bind, .port = options.tg_port});
     Provider provider(options.model);
     FakeHttpServer hf(
         [&](const FakeRequest& r) {

@@ -44,8 +44,8 @@ class ServiceTest : public StoreTest {
   }
 
   core::SubmitRequest request(core::UserId user, std::string prompt = "a fox in snow") {
-    return core::SubmitRequest{.user = user, .params = {.prompt = std::move(prompt), .width = 512, .height = 512},
-                               .source = "test"};
+    return core::SubmitRequest{
+        .user = user, .params = {.prompt = std::move(prompt), .width = 512, .height = 512}, .source = "test"};
   }
 
   std::unique_ptr<core::AccountService> accounts_;
@@ -56,8 +56,7 @@ class ServiceTest : public StoreTest {
 
 }  // namespace igb::testing
 
-#define IGB_ON_BOTH_DATABASES(Suite)                                                                    \
-  INSTANTIATE_TEST_SUITE_P(Db, Suite,                                                                   \
-                           ::testing::Values(::igb::storage::Dialect::sqlite,                           \
-                                             ::igb::storage::Dialect::postgres),                        \
+#define IGB_ON_BOTH_DATABASES(Suite)                                                                              \
+  INSTANTIATE_TEST_SUITE_P(Db, Suite,                                                                             \
+                           ::testing::Values(::igb::storage::Dialect::sqlite, ::igb::storage::Dialect::postgres), \
                            [](const auto& info) { return ::igb::testing::dialect_name(info.param); })

@@ -44,8 +44,7 @@ class PgTestDatabase final : public TestDatabase {
   ~PgTestDatabase() override {
     try {
       storage::PgConnection::open(base_)->execute_script("DROP SCHEMA " + schema_ + " CASCADE");
-    } catch (...) {
-    }
+    } catch (...) {}
   }
   const std::string& url() const override { return url_; }
 

@@ -36,10 +36,10 @@ bool allow_no_pg();
 
 // In SetUp of a test that needs PostgreSQL: fails (or skips with IMGGENBOT_ALLOW_NO_PG=1) when
 // the test script did not provide a server.
-#define IGB_REQUIRE_POSTGRES()                                                                              \
-  do {                                                                                                      \
-    if (!::igb::testing::pg_configured()) {                                                                 \
-      if (::igb::testing::allow_no_pg()) GTEST_SKIP() << "IMGGENBOT_TEST_PG_URL is not set";                \
+#define IGB_REQUIRE_POSTGRES()                                                                                   \
+  do {                                                                                                           \
+    if (!::igb::testing::pg_configured()) {                                                                      \
+      if (::igb::testing::allow_no_pg()) GTEST_SKIP() << "IMGGENBOT_TEST_PG_URL is not set";                     \
       FAIL() << "IMGGENBOT_TEST_PG_URL is not set: run the tests with scripts/test.sh, which starts PostgreSQL"; \
-    }                                                                                                       \
+    }                                                                                                            \
   } while (0)

@@ -54,8 +54,8 @@ void jpeg_output_nothing(j_common_ptr) {}
 
 // Returns false (errors->message says why) instead of throwing: the longjmp in between must not skip
 // destructors. On success *out / *out_size hold a malloc'ed buffer the caller frees.
-bool encode_jpeg(const unsigned char* rgb, int width, int height, int quality, JpegErrors* errors,
-                 unsigned char** out, unsigned long* out_size) {
+bool encode_jpeg(const unsigned char* rgb, int width, int height, int quality, JpegErrors* errors, unsigned char** out,
+                 unsigned long* out_size) {
   jpeg_compress_struct cinfo{};
   cinfo.err = jpeg_std_error(&errors->mgr);
   errors->mgr.error_exit = jpeg_on_error_exit;
@@ -146,10 +146,9 @@ std::string make_webp_with_alpha(int width, int height, std::uint32_t seed, WebP
     rgba[p * 4 + 3] = static_cast<std::uint8_t>(255 - (p % static_cast<std::size_t>(width)) * 255 / width);
   }
   std::uint8_t* encoded = nullptr;
-  const std::size_t size =
-      kind == WebPKind::lossless
-          ? WebPEncodeLosslessRGBA(rgba.data(), width, height, width * 4, &encoded)
-          : WebPEncodeRGBA(rgba.data(), width, height, width * 4, 80.0F, &encoded);
+  const std::size_t size = kind == WebPKind::lossless
+                               ? WebPEncodeLosslessRGBA(rgba.data(), width, height, width * 4, &encoded)
+                               : WebPEncodeRGBA(rgba.data(), width, height, width * 4, 80.0F, &encoded);
   if (size == 0) throw std::runtime_error("WebP encoding failed");
   std::string out(reinterpret_cast<const char*>(encoded), size);
   WebPFree(encoded);

@@ -104,7 +104,8 @@ TEST_F(BotApiTest, GetMeReturnsTheBot) {
 
 TEST_F(BotApiTest, SendMessageSendsJsonWithReplyParametersLinkPreviewAndKeyboard) {
   tg_.push_message({.from = kAnn, .text = "/start"});
-  auto sent = run(api_->send_message({.chat_id = 42, .text = "Welcome", .reply_markup = keyboard(), .reply_to_message_id = 1}));
+  auto sent =
+      run(api_->send_message({.chat_id = 42, .text = "Welcome", .reply_markup = keyboard(), .reply_to_message_id = 1}));
   ASSERT_TRUE(sent.ok()) << sent.error().description;
   EXPECT_EQ(sent->message_id, 2);
   EXPECT_EQ(sent->chat.id, 42);
@@ -168,12 +169,12 @@ TEST_F(BotApiTest, UploadsAPhotoAsMultipartAndReusesItsFileId) {
   EXPECT_EQ(second.content_type, "application/json");
   EXPECT_EQ(second.params.at("photo"), "photo-1");
 
-  EXPECT_EQ(tg_.transcript(42),
-            "< sendPhoto #1 (upload image/png " + std::to_string(bytes.size()) + " bytes → photo-1): a cat\n"
-            "    seed 7\n"
-            "   [Again|again:17] [Settings|settings]\n"
-            "   [Docs|url:https://example.com/docs]\n"
-            "< sendPhoto #2 (photo-1): again\n");
+  EXPECT_EQ(tg_.transcript(42), "< sendPhoto #1 (upload image/png " + std::to_string(bytes.size()) +
+                                    " bytes → photo-1): a cat\n"
+                                    "    seed 7\n"
+                                    "   [Again|again:17] [Settings|settings]\n"
+                                    "   [Docs|url:https://example.com/docs]\n"
+                                    "< sendPhoto #2 (photo-1): again\n");
 }
 
 TEST_F(BotApiTest, UnknownFileIdIsABadRequest) {
@@ -188,7 +189,8 @@ TEST_F(BotApiTest, UnknownFileIdIsABadRequest) {
 
 TEST_F(BotApiTest, SendsADocument) {
   tg_.add_chat({.id = 42, .type = "private"}, kAnn);
-  auto sent = run(api_->send_document({.chat_id = 42, .document = InputFile::upload("img.png", "image/png", "PNGDATA"),
+  auto sent = run(api_->send_document({.chat_id = 42,
+                                       .document = InputFile::upload("img.png", "image/png", "PNGDATA"),
                                        .reply_to_message_id = std::nullopt}));
   ASSERT_TRUE(sent.ok()) << sent.error().description;
   ASSERT_TRUE(sent->document);
@@ -204,11 +206,13 @@ TEST_F(BotApiTest, EditsAndTheirErrors) {
   tg_.add_chat({.id = 42, .type = "private"}, kAnn);
   ASSERT_TRUE(run(api_->send_message({.chat_id = 42, .text = "queued, position 3"})).ok());
 
-  auto edited = run(api_->edit_message_text({.chat_id = 42, .message_id = 1, .text = "running", .reply_markup = keyboard()}));
+  auto edited =
+      run(api_->edit_message_text({.chat_id = 42, .message_id = 1, .text = "running", .reply_markup = keyboard()}));
   ASSERT_TRUE(edited.ok()) << edited.error().description;
   EXPECT_EQ(edited->text, "running");
 
-  auto same = run(api_->edit_message_text({.chat_id = 42, .message_id = 1, .text = "running", .reply_markup = keyboard()}));
+  auto same =
+      run(api_->edit_message_text({.chat_id = 42, .message_id = 1, .text = "running", .reply_markup = keyboard()}));
   ASSERT_FALSE(same.ok());
   EXPECT_EQ(same.error().kind, Kind::not_modified);
   EXPECT_THAT(same.error().description, HasSubstr("message is not modified"));
@@ -249,13 +253,15 @@ TEST_F(BotApiTest, TelegramLimitsOnTextCaptionAndCallbackData) {
   for (int i = 0; i < 4096; ++i) cyrillic += "ж";
   EXPECT_TRUE(run(api_->send_message({.chat_id = 42, .text = cyrillic})).ok());
   // HTML tags do not count.
-  EXPECT_TRUE(run(api_->send_message({.chat_id = 42, .text = "<b>" + std::string(4096, 'a') + "</b>", .parse_mode = "HTML"})).ok());
+  EXPECT_TRUE(
+      run(api_->send_message({.chat_id = 42, .text = "<b>" + std::string(4096, 'a') + "</b>", .parse_mode = "HTML"}))
+          .ok());
 
   auto empty = run(api_->send_message({.chat_id = 42, .text = " \n"}));
   EXPECT_EQ(empty.error().description, "Bad Request: message text is empty");
 
-  auto caption = run(api_->send_photo({.chat_id = 42, .photo = InputFile::upload("a.png", "image/png", "x"),
-                                       .caption = std::string(1025, 'c')}));
+  auto caption = run(api_->send_photo(
+      {.chat_id = 42, .photo = InputFile::upload("a.png", "image/png", "x"), .caption = std::string(1025, 'c')}));
   EXPECT_EQ(caption.error().description, "Bad Request: message caption is too long");
 
   InlineKeyboardMarkup big{.inline_keyboard = {{{.text = "x", .callback_data = std::string(65, 'd')}}}};
@@ -296,12 +302,14 @@ TEST_F(BotApiTest, ScriptedFailuresMapToKinds) {
       {403, "Forbidden: user is deactivated", Kind::blocked},
       {403, "Forbidden: bot was kicked from the group chat", Kind::blocked},
       {403, "Forbidden: bot is not a member of the channel chat", Kind::blocked},
-      {400, "Bad Request: message is not modified: specified new message content and reply markup are exactly the same "
-            "as a current content and reply markup of the message",
+      {400,
+       "Bad Request: message is not modified: specified new message content and reply markup are exactly the same "
+       "as a current content and reply markup of the message",
        Kind::not_modified},
       {400, "Bad Request: PEER_ID_INVALID", Kind::blocked},
       {400, "Bad Request: message to edit not found", Kind::bad_request},
-      {409, "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running", Kind::conflict},
+      {409, "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running",
+       Kind::conflict},
       {401, "Unauthorized", Kind::unauthorized},
       {404, "Not Found", Kind::not_found},
       {500, "Internal Server Error", Kind::server},
@@ -386,14 +394,17 @@ TEST_F(BotApiTest, ASecondPollTerminatesTheFirst) {
 
 TEST_F(BotApiTest, WebhookBlocksPollingAndDeliversWithTheSecret) {
   FakeHttpServer bot([](const FakeRequest&) { return FakeResponse::text("", 200); });
-  ASSERT_TRUE(run(api_->set_webhook({.url = bot.base_url() + "/telegram/webhook", .secret_token = "s3cret",
-                                     .allowed_updates = {"message"}})).ok());
+  ASSERT_TRUE(
+      run(api_->set_webhook(
+              {.url = bot.base_url() + "/telegram/webhook", .secret_token = "s3cret", .allowed_updates = {"message"}}))
+          .ok());
   EXPECT_EQ(tg_.webhook_secret(), "s3cret");
   auto polled = run(api_->get_updates({.timeout = 0}));
   ASSERT_FALSE(polled.ok());
   EXPECT_EQ(polled.error().kind, Kind::conflict);
-  EXPECT_EQ(polled.error().description,
-            "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first");
+  EXPECT_EQ(
+      polled.error().description,
+      "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first");
 
   auto id = tg_.push_message({.from = kAnn, .text = "hello"});
   EXPECT_EQ(tg_.deliver_webhook(id), 200);
@@ -412,23 +423,37 @@ TEST_F(BotApiTest, WebhookBlocksPollingAndDeliversWithTheSecret) {
 TEST_F(BotApiTest, EveryMethodPassesTheSpec) {
   tg_.push_message({.from = kAnn, .text = "/buy"});
   tg_.push_pre_checkout({.from = kAnn, .total_amount = 100, .invoice_payload = "plan:pro"});
-  tg_.push_successful_payment({.from = kAnn, .total_amount = 100, .invoice_payload = "plan:pro",
-                               .subscription_expiration_date = 1'800'000'000, .is_recurring = true, .is_first_recurring = true});
+  tg_.push_successful_payment({.from = kAnn,
+                               .total_amount = 100,
+                               .invoice_payload = "plan:pro",
+                               .subscription_expiration_date = 1'800'000'000,
+                               .is_recurring = true,
+                               .is_first_recurring = true});
   tg_.push_callback({.from = kAnn, .message_id = 1, .data = "x"});
-  ASSERT_TRUE(run(api_->get_updates({.timeout = 0, .allowed_updates = {"message", "callback_query", "pre_checkout_query",
-                                                                         "my_chat_member", "inline_query"}})).ok());
+  ASSERT_TRUE(run(api_->get_updates({.timeout = 0,
+                                     .allowed_updates = {"message", "callback_query", "pre_checkout_query",
+                                                         "my_chat_member", "inline_query"}}))
+                  .ok());
   EXPECT_TRUE(run(api_->get_me()).ok());
-  EXPECT_TRUE(run(api_->set_my_commands({.commands = {{"start", "Start"}, {"help", "Help"}}, .language_code = "ru"})).ok());
+  EXPECT_TRUE(
+      run(api_->set_my_commands({.commands = {{"start", "Start"}, {"help", "Help"}}, .language_code = "ru"})).ok());
   EXPECT_EQ(tg_.my_commands("ru").size(), 2u);
   EXPECT_TRUE(run(api_->send_chat_action({.chat_id = 42})).ok());
-  EXPECT_TRUE(run(api_->answer_callback_query({.callback_query_id = "cbq-1", .text = "Queued", .show_alert = true})).ok());
+  EXPECT_TRUE(
+      run(api_->answer_callback_query({.callback_query_id = "cbq-1", .text = "Queued", .show_alert = true})).ok());
   auto twice = run(api_->answer_callback_query({.callback_query_id = "cbq-1"}));
   EXPECT_EQ(twice.error().kind, Kind::bad_request);
-  auto invoice = run(api_->send_invoice({.chat_id = 42, .title = "Pro", .description = "100 images a day",
-                                         .payload = "plan:pro", .prices = {{"Pro", 100}}}));
+  auto invoice = run(api_->send_invoice({.chat_id = 42,
+                                         .title = "Pro",
+                                         .description = "100 images a day",
+                                         .payload = "plan:pro",
+                                         .prices = {{"Pro", 100}}}));
   ASSERT_TRUE(invoice.ok()) << invoice.error().description;
-  auto link = run(api_->create_invoice_link({.title = "Pro", .description = "monthly", .payload = "sub:pro",
-                                              .prices = {{"Pro", 100}}, .subscription_period = 2592000}));
+  auto link = run(api_->create_invoice_link({.title = "Pro",
+                                             .description = "monthly",
+                                             .payload = "sub:pro",
+                                             .prices = {{"Pro", 100}},
+                                             .subscription_period = 2592000}));
   ASSERT_TRUE(link.ok()) << link.error().description;
   EXPECT_THAT(link.value(), HasSubstr("https://t.me/"));
   EXPECT_TRUE(run(api_->answer_pre_checkout_query({.pre_checkout_query_id = "pcq-1"})).ok());
@@ -502,7 +527,8 @@ class ManualClockBotApiTest : public BotApiTest {
   static inline std::atomic<std::int64_t> now_ms{0};
   static FakeBotApiOptions options() {
     now_ms = 0;
-    return FakeBotApiOptions{.clock = [] { return std::chrono::steady_clock::time_point(std::chrono::milliseconds(now_ms.load())); }};
+    return FakeBotApiOptions{
+        .clock = [] { return std::chrono::steady_clock::time_point(std::chrono::milliseconds(now_ms.load())); }};
   }
   bool send(std::int64_t chat) { return run(api_->send_message({.chat_id = chat, .text = "m"})).ok(); }
 };
@@ -583,8 +609,9 @@ TEST_F(FakeSpecTest, UnknownMethodTokenAndMissingParameters) {
   EXPECT_EQ(missing.status, 400);
   EXPECT_THAT(missing.body, HasSubstr("chat_id: missing required parameter"));
 
-  auto typed = post(bot("sendMessage"), "application/json",
-                    R"({"chat_id":1,"text":"hi","reply_markup":{"inline_keyboard":[[{"text":1,"callback_data":"a"}]]}})");
+  auto typed =
+      post(bot("sendMessage"), "application/json",
+           R"({"chat_id":1,"text":"hi","reply_markup":{"inline_keyboard":[[{"text":1,"callback_data":"a"}]]}})");
   EXPECT_EQ(typed.status, 400);
   EXPECT_THAT(typed.body, HasSubstr("reply_markup.inline_keyboard[0][0].text: expected String"));
 
@@ -606,7 +633,8 @@ TEST_F(FakeSpecTest, UnknownMethodTokenAndMissingParameters) {
 TEST_F(FakeSpecTest, AcceptsFormsQueryStringsAndCaseInsensitiveMethods) {
   tg_.add_chat({.id = 42, .type = "private"}, kAnn);
   auto form = post(bot("sendMessage"), "application/x-www-form-urlencoded",
-                   "chat_id=42&text=a+b%26c&reply_markup=%7B%22inline_keyboard%22%3A%5B%5B%7B%22text%22%3A%22x%22%2C%22callback_data%22%3A%22y%22%7D%5D%5D%7D");
+                   "chat_id=42&text=a+b%26c&reply_markup=%7B%22inline_keyboard%22%3A%5B%5B%7B%22text%22%3A%22x%22%2C%"
+                   "22callback_data%22%3A%22y%22%7D%5D%5D%7D");
   EXPECT_EQ(form.status, 200) << form.body;
   auto query = post(bot("sendmessage") + "?chat_id=42&text=q", "", "");
   EXPECT_EQ(query.status, 200) << query.body;
@@ -627,7 +655,8 @@ class BotApiWireTest : public ::testing::Test {
 
   ApiResult<Message> send_with(FakeResponse response, std::chrono::seconds timeout = 30s) {
     server_.set_handler([response](const FakeRequest&) { return response; });
-    auto api = make_http_bot_api(*client_, {.base_url = server_.base_url() + "/", .token = kToken, .request_timeout = timeout});
+    auto api = make_http_bot_api(*client_,
+                                 {.base_url = server_.base_url() + "/", .token = kToken, .request_timeout = timeout});
     return run_on(io_, api->send_message({.chat_id = 1, .text = "x"}));
   }
 
@@ -637,7 +666,8 @@ class BotApiWireTest : public ::testing::Test {
 };
 
 TEST_F(BotApiWireTest, PostsJsonToTheMethodUrl) {
-  auto r = send_with(FakeResponse::json(R"({"ok":true,"result":{"message_id":5,"date":1,"chat":{"id":1,"type":"private"},"text":"x","new_field":{}}})"));
+  auto r = send_with(FakeResponse::json(
+      R"({"ok":true,"result":{"message_id":5,"date":1,"chat":{"id":1,"type":"private"},"text":"x","new_field":{}}})"));
   ASSERT_TRUE(r.ok()) << r.error().description;
   EXPECT_EQ(r->message_id, 5);
   auto req = server_.requests().at(0);
@@ -647,19 +677,23 @@ TEST_F(BotApiWireTest, PostsJsonToTheMethodUrl) {
 }
 
 TEST_F(BotApiWireTest, AnswersThatAreNotTheEnvelope) {
-  auto html = send_with(FakeResponse{.status = 200, .headers = {{"Content-Type", "text/html"}}, .body = "<html>hi</html>"});
+  auto html =
+      send_with(FakeResponse{.status = 200, .headers = {{"Content-Type", "text/html"}}, .body = "<html>hi</html>"});
   EXPECT_EQ(html.error().kind, Kind::invalid_response);
   EXPECT_EQ(html.error().error_code, 0);
 
-  auto gateway = send_with(FakeResponse{.status = 502, .headers = {{"Content-Type", "text/html"}}, .body = "<html>Bad Gateway</html>"});
+  auto gateway = send_with(
+      FakeResponse{.status = 502, .headers = {{"Content-Type", "text/html"}}, .body = "<html>Bad Gateway</html>"});
   EXPECT_EQ(gateway.error().kind, Kind::server);
   EXPECT_EQ(gateway.error().error_code, 502);
 
-  auto bad_result = send_with(FakeResponse::json(R"({"ok":true,"result":{"message_id":"5","date":1,"chat":{"id":1,"type":"private"}}})"));
+  auto bad_result = send_with(
+      FakeResponse::json(R"({"ok":true,"result":{"message_id":"5","date":1,"chat":{"id":1,"type":"private"}}})"));
   EXPECT_EQ(bad_result.error().kind, Kind::invalid_response);
   EXPECT_EQ(bad_result.error().description, "sendMessage: result.message_id: expected integer");
 
-  auto truncated = send_with(FakeResponse{.status = 200, .body = R"({"ok":true,"result":{"message_id":5})", .truncate_body_to = 10});
+  auto truncated =
+      send_with(FakeResponse{.status = 200, .body = R"({"ok":true,"result":{"message_id":5})", .truncate_body_to = 10});
   EXPECT_EQ(truncated.error().kind, Kind::network);
 
   auto closed = send_with(FakeResponse{.close_without_response = true});
@@ -667,17 +701,20 @@ TEST_F(BotApiWireTest, AnswersThatAreNotTheEnvelope) {
 }
 
 TEST_F(BotApiWireTest, ErrorEnvelopeParameters) {
-  auto flood = send_with(FakeResponse::json(R"({"ok":false,"error_code":429,"description":"Too Many Requests: retry after 7"})", 429));
+  auto flood = send_with(
+      FakeResponse::json(R"({"ok":false,"error_code":429,"description":"Too Many Requests: retry after 7"})", 429));
   EXPECT_EQ(flood.error().kind, Kind::rate_limited);
   EXPECT_EQ(flood.error().retry_after, 7s);  // read from the description when parameters are absent
 
   auto migrated = send_with(FakeResponse::json(
-      R"({"ok":false,"error_code":400,"description":"Bad Request: group chat was upgraded to a supergroup chat","parameters":{"migrate_to_chat_id":-1001234}})", 400));
+      R"({"ok":false,"error_code":400,"description":"Bad Request: group chat was upgraded to a supergroup chat","parameters":{"migrate_to_chat_id":-1001234}})",
+      400));
   EXPECT_EQ(migrated.error().kind, Kind::bad_request);
   EXPECT_EQ(migrated.error().migrate_to_chat_id, -1001234);
 
   auto conflict = send_with(FakeResponse::json(
-      R"({"ok":false,"error_code":409,"description":"Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"})", 409));
+      R"({"ok":false,"error_code":409,"description":"Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"})",
+      409));
   EXPECT_EQ(conflict.error().kind, Kind::conflict);
 }
 
@@ -689,7 +726,8 @@ TEST_F(BotApiWireTest, LongPollTimeoutAddsToTheRequestTimeout) {
       co_return http::Response{.status = 200, .body = R"({"ok":true,"result":[]})"};
     }
   } recorder;
-  auto api = make_http_bot_api(recorder, {.base_url = "https://api.telegram.org", .token = "1:t", .request_timeout = 10s});
+  auto api =
+      make_http_bot_api(recorder, {.base_url = "https://api.telegram.org", .token = "1:t", .request_timeout = 10s});
   ASSERT_TRUE(run_on(io_, api->get_updates({.timeout = 50})).ok());
   EXPECT_FALSE(run_on(io_, api->get_me()).ok());  // result [] is not a User
   EXPECT_EQ(recorder.requests.at(0).timeout, 60s);
@@ -711,11 +749,14 @@ TEST_F(BotApiWireTest, TheTokenNeverAppearsInErrorsOrLogs) {
     errors.push_back(r.error());
   };
   const std::string path = std::string("/bot") + kToken + "/sendMessage";
-  collect(send_with(FakeResponse{.status = 404, .headers = {{"Content-Type", "text/html"}}, .body = "<p>No route " + path + "</p>"}));
+  collect(send_with(
+      FakeResponse{.status = 404, .headers = {{"Content-Type", "text/html"}}, .body = "<p>No route " + path + "</p>"}));
   collect(send_with(FakeResponse{.status = 503, .body = "upstream " + path}));
-  collect(send_with(FakeResponse::json(R"({"ok":false,"error_code":404,"description":"Not Found: )" + path + R"("})", 404)));
+  collect(send_with(
+      FakeResponse::json(R"({"ok":false,"error_code":404,"description":"Not Found: )" + path + R"("})", 404)));
   collect(send_with(FakeResponse::json(R"({"ok":false,"error_code":401,"description":"Unauthorized"})", 401)));
-  collect(send_with(FakeResponse::json(R"({"ok":false,"error_code":429,"description":"Too Many Requests: retry after 1"})", 429)));
+  collect(send_with(
+      FakeResponse::json(R"({"ok":false,"error_code":429,"description":"Too Many Requests: retry after 1"})", 429)));
   collect(send_with(FakeResponse::json(R"({"ok":true,"result":{"message_id":"x"}})")));
   collect(send_with(FakeResponse{.status = 200, .body = "{\"ok\":true", .truncate_body_to = 3}));
   collect(send_with(FakeResponse{.close_without_response = true}));

@@ -99,7 +99,8 @@ TEST(CodecTest, InaccessibleMessageIsAMessageWithDateZero) {
 }
 
 TEST(CodecTest, OtherContentNamesWhatTheMessageCarries) {
-  for (const char* kind : {"sticker", "voice", "video", "video_note", "audio", "animation", "location", "contact", "poll", "dice"}) {
+  for (const char* kind :
+       {"sticker", "voice", "video", "video_note", "audio", "animation", "location", "contact", "poll", "dice"}) {
     json::object m{{"message_id", 1}, {"date", 1}, {"chat", json::object{{"id", 1}, {"type", "private"}}}};
     m[kind] = json::object{{"file_id", "x"}};
     auto d = decode_message(m);
@@ -114,7 +115,8 @@ TEST(CodecTest, OtherContentNamesWhatTheMessageCarries) {
 }
 
 TEST(CodecTest, DecodesPaymentsAndMembership) {
-  auto pre = decode_update(json::parse(R"({"update_id": 1, "pre_checkout_query": {"id": "pcq", "from": {"id": 7, "is_bot": false,
+  auto pre = decode_update(
+      json::parse(R"({"update_id": 1, "pre_checkout_query": {"id": "pcq", "from": {"id": 7, "is_bot": false,
       "first_name": "A"}, "currency": "XTR", "total_amount": 250, "invoice_payload": "plan:pro"}})"));
   ASSERT_TRUE(pre.ok()) << pre.error_text();
   EXPECT_EQ(pre.value->pre_checkout_query->total_amount, 250);
@@ -175,23 +177,26 @@ TEST(CodecTest, ErrorsNameTheirPathAndAreAllCollected) {
       "chat": {"id": "12", "type": "private"}, "from": {"id": 5, "is_bot": false},
       "entities": [{"type": "bot_command", "offset": 0, "length": 6}, {"type": 1, "offset": 0, "length": 1}]}})"));
   EXPECT_FALSE(u.ok());
-  EXPECT_THAT(u.errors, ElementsAre("update.message.message_id: expected integer", "update.message.chat.id: expected integer",
-                                    "update.message.from.first_name: missing",
-                                    "update.message.entities[1].type: expected string"));
+  EXPECT_THAT(
+      u.errors,
+      ElementsAre("update.message.message_id: expected integer", "update.message.chat.id: expected integer",
+                  "update.message.from.first_name: missing", "update.message.entities[1].type: expected string"));
 
   auto missing = decode_update(json::parse(R"({"message": {"chat": 5}})"));
   EXPECT_THAT(missing.errors, ElementsAre("update.update_id: missing", "update.message.message_id: missing",
                                           "update.message.chat: expected object", "update.message.date: missing"));
 
   EXPECT_THAT(decode_update(json::parse("[]")).errors, ElementsAre("update: expected object"));
-  EXPECT_THAT(decode_user(json::parse(R"({"id": 1.5, "first_name": "A"})")).errors, ElementsAre("user.id: expected integer"));
+  EXPECT_THAT(decode_user(json::parse(R"({"id": 1.5, "first_name": "A"})")).errors,
+              ElementsAre("user.id: expected integer"));
 }
 
 // The scalar checks are the shared field reader's (json/fields.hpp) in Telegram's dialect: null is
 // missing, 5.0 is not an integer, an int field keeps to int's range.
 TEST(CodecTest, ScalarsThroughTheSharedFieldReader) {
   EXPECT_THAT(decode_user(json::parse(R"({"id": null, "first_name": "A"})")).errors, ElementsAre("user.id: missing"));
-  EXPECT_THAT(decode_user(json::parse(R"({"id": 5.0, "first_name": "A"})")).errors, ElementsAre("user.id: expected integer"));
+  EXPECT_THAT(decode_user(json::parse(R"({"id": 5.0, "first_name": "A"})")).errors,
+              ElementsAre("user.id: expected integer"));
   EXPECT_THAT(decode_user(json::parse(R"({"id": 18446744073709551615, "first_name": "A"})")).errors,
               ElementsAre("user.id: expected integer"));
   EXPECT_THAT(decode_user(json::parse(R"({"id": 1, "first_name": "A", "is_bot": "no"})")).errors,
@@ -226,15 +231,14 @@ TEST(CodecTest, AnUndecodableUpdateComesBackAsItsIdOnly) {
 }
 
 TEST(CodecTest, EncodesSendMessage) {
-  auto full = to_json(SendMessage{
-      .chat_id = 42,
-      .text = "hi",
-      .parse_mode = "HTML",
-      .reply_markup = {.inline_keyboard = {{{.text = "Again", .callback_data = "again:1"},
-                                            {.text = "Site", .url = "https://x.test"},
-                                            {.text = "Pay", .pay = true}}}},
-      .reply_to_message_id = 7,
-      .disable_notification = true});
+  auto full = to_json(SendMessage{.chat_id = 42,
+                                  .text = "hi",
+                                  .parse_mode = "HTML",
+                                  .reply_markup = {.inline_keyboard = {{{.text = "Again", .callback_data = "again:1"},
+                                                                        {.text = "Site", .url = "https://x.test"},
+                                                                        {.text = "Pay", .pay = true}}}},
+                                  .reply_to_message_id = 7,
+                                  .disable_notification = true});
   EXPECT_EQ(full, json::parse(R"({"chat_id": 42, "text": "hi", "parse_mode": "HTML",
       "reply_markup": {"inline_keyboard": [[{"text": "Again", "callback_data": "again:1"},
                                             {"text": "Site", "url": "https://x.test"}, {"text": "Pay", "pay": true}]]},
@@ -252,15 +256,17 @@ TEST(CodecTest, EncodesOtherRequests) {
             json::parse(R"({"chat_id": 1, "photo": "AgAD", "caption": "c"})"));
   EXPECT_EQ(to_json(SendPhoto{.chat_id = 1, .photo = InputFile::upload("a.png", "image/png", "x")}),
             json::parse(R"({"chat_id": 1})"));
-  EXPECT_EQ(to_json(EditMessageReplyMarkup{.chat_id = 1, .message_id = 2}), json::parse(R"({"chat_id": 1, "message_id": 2})"));
+  EXPECT_EQ(to_json(EditMessageReplyMarkup{.chat_id = 1, .message_id = 2}),
+            json::parse(R"({"chat_id": 1, "message_id": 2})"));
   EXPECT_EQ(to_json(AnswerCallbackQuery{.callback_query_id = "q"}), json::parse(R"({"callback_query_id": "q"})"));
   EXPECT_EQ(to_json(AnswerPreCheckoutQuery{.pre_checkout_query_id = "p", .ok = false, .error_message = "sold out"}),
             json::parse(R"({"pre_checkout_query_id": "p", "ok": false, "error_message": "sold out"})"));
   EXPECT_EQ(to_json(SetWebhook{.url = "https://x/telegram/webhook", .secret_token = "s"}),
             json::parse(R"({"url": "https://x/telegram/webhook", "max_connections": 40, "secret_token": "s"})"));
-  EXPECT_EQ(to_json(CreateInvoiceLink{.title = "t", .description = "d", .payload = "p", .prices = {{"Pro", 100}},
-                                      .subscription_period = 2592000}),
-            json::parse(R"({"title": "t", "description": "d", "payload": "p", "currency": "XTR",
+  EXPECT_EQ(
+      to_json(CreateInvoiceLink{
+          .title = "t", .description = "d", .payload = "p", .prices = {{"Pro", 100}}, .subscription_period = 2592000}),
+      json::parse(R"({"title": "t", "description": "d", "payload": "p", "currency": "XTR",
                            "prices": [{"label": "Pro", "amount": 100}], "subscription_period": 2592000})"));
   EXPECT_EQ(to_json(SetMyCommands{.commands = {{"start", "Start"}}}),
             json::parse(R"({"commands": [{"command": "start", "description": "Start"}]})"));

@@ -59,8 +59,7 @@ auto on_done(Recorder* r) {
       std::rethrow_exception(e);
     } catch (const boost::system::system_error& se) {
       if (se.code() == net::error::operation_aborted) r->saw_operation_aborted = true;
-    } catch (...) {
-    }
+    } catch (...) {}
   };
 }
 
@@ -152,23 +151,24 @@ TEST(SendScheduler, GlobalLimitHoldsAcrossManyChatsAndEachChatStaysFifo) {
 
 TEST(SendScheduler, GroupLimitHoldsTheGroupButNotOthers) {
   net::io_context io;
-  SendScheduler s(io.get_executor(), {.global_per_second = 1000, .chat_per_second = 1000, .chat_burst = 10,
-                                      .group_per_minute = 3});
+  SendScheduler s(io.get_executor(),
+                  {.global_per_second = 1000, .chat_per_second = 1000, .chat_burst = 10, .group_per_minute = 3});
   Recorder group;
   Recorder other;
   net::cancellation_signal fourth;
-  run_async(io, [](net::io_context* io, SendScheduler* s, Recorder* group, Recorder* other,
-                   net::cancellation_signal* fourth) -> net::awaitable<void> {
-    for (int i = 0; i < 3; ++i) spawn_acquire(*io, *s, *group, i, -100, ChatKind::group);
-    spawn_cancellable(*io, *s, *group, 3, -100, *fourth, ChatKind::group);
-    for (int i = 0; i < 5; ++i) spawn_acquire(*io, *s, *other, i, 5);
-    co_await sleep_for(300ms);
+  run_async(io,
+            [](net::io_context* io, SendScheduler* s, Recorder* group, Recorder* other,
+               net::cancellation_signal* fourth) -> net::awaitable<void> {
+              for (int i = 0; i < 3; ++i) spawn_acquire(*io, *s, *group, i, -100, ChatKind::group);
+              spawn_cancellable(*io, *s, *group, 3, -100, *fourth, ChatKind::group);
+              for (int i = 0; i < 5; ++i) spawn_acquire(*io, *s, *other, i, 5);
+              co_await sleep_for(300ms);
     // The fourth group message may not go before a minute has passed since the first.
-    EXPECT_EQ(group->grants.size(), 3u);
-    EXPECT_EQ(find_grant(*group, 3), nullptr);
-    EXPECT_EQ(other->grants.size(), 5u);
-    fourth->emit(net::cancellation_type::terminal);
-  }(&io, &s, &group, &other, &fourth));
+              EXPECT_EQ(group->grants.size(), 3u);
+              EXPECT_EQ(find_grant(*group, 3), nullptr);
+              EXPECT_EQ(other->grants.size(), 5u);
+              fourth->emit(net::cancellation_type::terminal);
+            }(&io, &s, &group, &other, &fourth));
   io.restart();
   io.run();
   EXPECT_EQ(group.grants.size(), 3u);
@@ -177,15 +177,16 @@ TEST(SendScheduler, GroupLimitHoldsTheGroupButNotOthers) {
   // The group still counts the three sent: a new call waits too, a private chat does not.
   Recorder after;
   net::cancellation_signal late;
-  run_async(io, [](net::io_context* io, SendScheduler* s, Recorder* after,
-                   net::cancellation_signal* late) -> net::awaitable<void> {
-    spawn_cancellable(*io, *s, *after, 0, -100, *late, ChatKind::group);
-    spawn_acquire(*io, *s, *after, 1, 6);
-    co_await sleep_for(100ms);
-    EXPECT_EQ(find_grant(*after, 0), nullptr);
-    EXPECT_NE(find_grant(*after, 1), nullptr);
-    late->emit(net::cancellation_type::terminal);
-  }(&io, &s, &after, &late));
+  run_async(io,
+            [](net::io_context* io, SendScheduler* s, Recorder* after,
+               net::cancellation_signal* late) -> net::awaitable<void> {
+              spawn_cancellable(*io, *s, *after, 0, -100, *late, ChatKind::group);
+              spawn_acquire(*io, *s, *after, 1, 6);
+              co_await sleep_for(100ms);
+              EXPECT_EQ(find_grant(*after, 0), nullptr);
+              EXPECT_NE(find_grant(*after, 1), nullptr);
+              late->emit(net::cancellation_type::terminal);
+            }(&io, &s, &after, &late));
   io.restart();
   io.run();
   EXPECT_EQ(after.failures, 1);
@@ -216,15 +217,16 @@ TEST(SendScheduler, RateLimitedWhileWaitingPausesTheWaitingChat) {
   SendScheduler s(io.get_executor(), {.global_per_second = 1000, .chat_per_second = 10, .chat_burst = 1});
   Recorder r;
   Clock::time_point limited_at{};
-  run_async(io, [](net::io_context* io, SendScheduler* s, Recorder* r,
-                   Clock::time_point* limited_at) -> net::awaitable<void> {
-    spawn_acquire(*io, *s, *r, 0, 1);
-    spawn_acquire(*io, *s, *r, 1, 1);  // waits ~100 ms for the chat's own limit
-    co_await sleep_for(10ms);
-    *limited_at = Clock::now();
-    s->rate_limited(1, 1s, false);
-    spawn_acquire(*io, *s, *r, 2, 3);
-  }(&io, &s, &r, &limited_at));
+  run_async(
+      io,
+      [](net::io_context* io, SendScheduler* s, Recorder* r, Clock::time_point* limited_at) -> net::awaitable<void> {
+        spawn_acquire(*io, *s, *r, 0, 1);
+        spawn_acquire(*io, *s, *r, 1, 1);  // waits ~100 ms for the chat's own limit
+        co_await sleep_for(10ms);
+        *limited_at = Clock::now();
+        s->rate_limited(1, 1s, false);
+        spawn_acquire(*io, *s, *r, 2, 3);
+      }(&io, &s, &r, &limited_at));
   io.restart();
   io.run();
   ASSERT_EQ(r.grants.size(), 3u);
@@ -303,20 +305,21 @@ TEST(SendScheduler, CancelledWaitersLeaveTheOthersWorking) {
   net::cancellation_signal global_leader;  // chat 2: first in line for the global limit
   net::cancellation_signal queued;         // third in chat 1, behind chat_head
   const auto start = Clock::now();
-  run_async(io, [](net::io_context* io, SendScheduler* s, Recorder* r, net::cancellation_signal* a,
-                   net::cancellation_signal* b, net::cancellation_signal* c) -> net::awaitable<void> {
-    spawn_acquire(*io, *s, *r, 0, 1);
-    spawn_cancellable(*io, *s, *r, 1, 1, *a);
-    spawn_cancellable(*io, *s, *r, 2, 2, *b);
-    spawn_acquire(*io, *s, *r, 3, 3);
-    spawn_acquire(*io, *s, *r, 4, 1);
-    spawn_cancellable(*io, *s, *r, 5, 1, *c);
-    spawn_acquire(*io, *s, *r, 6, 1);
-    co_await sleep_for(1ms);
-    a->emit(net::cancellation_type::terminal);
-    b->emit(net::cancellation_type::terminal);
-    c->emit(net::cancellation_type::terminal);
-  }(&io, &s, &r, &chat_head, &global_leader, &queued));
+  run_async(io,
+            [](net::io_context* io, SendScheduler* s, Recorder* r, net::cancellation_signal* a,
+               net::cancellation_signal* b, net::cancellation_signal* c) -> net::awaitable<void> {
+              spawn_acquire(*io, *s, *r, 0, 1);
+              spawn_cancellable(*io, *s, *r, 1, 1, *a);
+              spawn_cancellable(*io, *s, *r, 2, 2, *b);
+              spawn_acquire(*io, *s, *r, 3, 3);
+              spawn_acquire(*io, *s, *r, 4, 1);
+              spawn_cancellable(*io, *s, *r, 5, 1, *c);
+              spawn_acquire(*io, *s, *r, 6, 1);
+              co_await sleep_for(1ms);
+              a->emit(net::cancellation_type::terminal);
+              b->emit(net::cancellation_type::terminal);
+              c->emit(net::cancellation_type::terminal);
+            }(&io, &s, &r, &chat_head, &global_leader, &queued));
   io.restart();
   io.run();
   EXPECT_EQ(r.failures, 3);

@@ -83,9 +83,13 @@ class BillingUseCases : public ServiceTest {
   // A recurring Stars payment for `plan` by `user`; its charge id.
   std::string pay(core::UserId user, const std::string& plan, const std::string& charge) {
     const auto* p = plans_.find(plan);
-    auto credited = run(billing_->apply_payment({.charge_id = charge, .user_id = user, .plan_id = plan,
-                                                 .amount = p->price_stars, .currency = "XTR",
-                                                 .is_recurring = true, .at = now()}));
+    auto credited = run(billing_->apply_payment({.charge_id = charge,
+                                                 .user_id = user,
+                                                 .plan_id = plan,
+                                                 .amount = p->price_stars,
+                                                 .currency = "XTR",
+                                                 .is_recurring = true,
+                                                 .at = now()}));
     EXPECT_TRUE(credited.ok());
     EXPECT_TRUE(credited.ok() && credited->subscription);
     return charge;

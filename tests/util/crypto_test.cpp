@@ -9,9 +9,7 @@
 namespace igb::util {
 namespace {
 
-bool is_lower_hex(const std::string& s) {
-  return s.find_first_not_of("0123456789abcdef") == std::string::npos;
-}
+bool is_lower_hex(const std::string& s) { return s.find_first_not_of("0123456789abcdef") == std::string::npos; }
 
 TEST(Crypto, Sha256HexMatchesKnownVectors) {
   // FIPS 180-2 examples; the second call reuses the thread's digest context.

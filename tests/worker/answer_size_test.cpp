@@ -58,12 +58,14 @@ TEST(AnswerCheck, AcceptsRoundedAndFixedSizesAndRefusesFarLargerOnes) {
   auto too_wide = worker::check_answer(square, png_answer(2064, 16));
   ASSERT_TRUE(too_wide);
   EXPECT_EQ(too_wide->kind, gen::FailureKind::retry_later);
-  EXPECT_EQ(too_wide->detail,
-            "the provider's image is far larger than the 512x512 requested: image too large: 2064x16 (limit 2048x2048)");
+  EXPECT_EQ(
+      too_wide->detail,
+      "the provider's image is far larger than the 512x512 requested: image too large: 2064x16 (limit 2048x2048)");
   auto too_many = worker::check_answer(square, png_answer(2048, 1040));
   ASSERT_TRUE(too_many);
-  EXPECT_EQ(too_many->detail, "the provider's image is far larger than the 512x512 requested: image too large: "
-                              "2048x1040 is 2129920 pixels (limit 2097152)");
+  EXPECT_EQ(too_many->detail,
+            "the provider's image is far larger than the 512x512 requested: image too large: "
+            "2048x1040 is 2129920 pixels (limit 2097152)");
   auto html = worker::check_answer(square, {.bytes = "<!DOCTYPE html>", .content_type = "image/png"});
   ASSERT_TRUE(html);
   EXPECT_EQ(html->kind, gen::FailureKind::retry_later);
@@ -98,16 +100,16 @@ class AnswerSizeTest : public ServiceTest {
     int i = 0;
     for (auto* s : servers) {
       router_->add(std::make_unique<gen::HfBackend>(*client_, gen::HfOptions{.name = "hf" + std::to_string(++i),
-                                                                            .base_url = s->base_url(),
-                                                                            .model = kHfModel,
-                                                                            .token = kHfToken,
-                                                                            .timeout = 120s}),
+                                                                             .base_url = s->base_url(),
+                                                                             .model = kHfModel,
+                                                                             .token = kHfToken,
+                                                                             .timeout = 120s}),
                    {.concurrency = 4});
     }
     worker_ = std::make_unique<worker::Worker>(
         *jobs_, pool_, *router_, images_, clock_,
-        worker::WorkerOptions{.id = "w-test", .idle_poll = 50ms, .heartbeat = 50ms, .backoff_base = 10ms,
-                              .backoff_max = 100ms});
+        worker::WorkerOptions{
+            .id = "w-test", .idle_poll = 50ms, .heartbeat = 50ms, .backoff_base = 10ms, .backoff_max = 100ms});
   }
 
   core::Job submit(int width, int height, std::int64_t seed) {
@@ -179,8 +181,8 @@ TEST_P(AnswerSizeTest, FarTooLargeFromEveryBackendIsRetriedThenFailsWithTheQuota
 TEST_P(AnswerSizeTest, AProvidersFixedSizeForASmallRequestIsKept) {
   // 256x256 asked, 1024x1024 answered (a provider that makes one size only): four times each side,
   // within the allowance for fixed sizes.
-  FakeHttpServer fixed(hf_provider({answer(FakeResponse{.headers = {{"Content-Type", "image/png"}},
-                                                        .body = imaging::make_png(1024, 1024, 9)})}));
+  FakeHttpServer fixed(hf_provider(
+      {answer(FakeResponse{.headers = {{"Content-Type", "image/png"}}, .body = imaging::make_png(1024, 1024, 9)})}));
   use_backends({&fixed});
   auto j = submit(256, 256, 9);
   EXPECT_EQ(name(process_next()), "succeeded");

@@ -45,12 +45,9 @@ class WorkerProcess : public StoreTest {
   }
 
   std::map<std::string, std::string> env() const {
-    return {{"DATABASE_URL", db_->url()},
-            {"DATA_DIR", data_.path().string()},
-            {"HF_API_BASE", hf_.base_url()},
-            {"HF_TOKEN", kHfToken},
-            {"LOG_LEVEL", "debug"},
-            {"JOB_LEASE_SECONDS", "5"},
+    return {{"DATABASE_URL", db_->url()},    {"DATA_DIR", data_.path().string()},
+            {"HF_API_BASE", hf_.base_url()}, {"HF_TOKEN", kHfToken},
+            {"LOG_LEVEL", "debug"},          {"JOB_LEASE_SECONDS", "5"},
             {"WORKER_CONCURRENCY", "1"}};
   }
   ChildProcess::Options worker(std::map<std::string, std::string> extra = {}) const {
@@ -93,8 +90,8 @@ class WorkerProcess : public StoreTest {
 
 TEST_P(WorkerProcess, GenerateCommandWritesTheImageAndNeverPrintsTheToken) {
   auto e = env();
-  auto r = run_process({.argv = {IMGGENBOT_BIN, "generate", "a fox", "-o", "out.png", "--seed", "7"},
-                        .env = e, .cwd = cwd_.path()});
+  auto r = run_process(
+      {.argv = {IMGGENBOT_BIN, "generate", "a fox", "-o", "out.png", "--seed", "7"}, .env = e, .cwd = cwd_.path()});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   const auto bytes = slurp(cwd_.path() / "out.png");
   auto info = imaging::inspect(bytes);
@@ -109,9 +106,10 @@ TEST_P(WorkerProcess, GenerateCommandWritesTheImageAndNeverPrintsTheToken) {
   EXPECT_EQ(r.out.find(kHfToken), std::string::npos) << r.out;
   EXPECT_EQ(r.err.find(kHfToken), std::string::npos) << r.err;
 
-  hf_.set_handler(hf_provider({answer(hf_json_error(401, R"({"error":"Invalid credentials in Authorization header"})"))}));
-  r = run_process({.argv = {IMGGENBOT_BIN, "generate", "a fox", "-o", "denied.png", "--seed", "7"},
-                   .env = e, .cwd = cwd_.path()});
+  hf_.set_handler(
+      hf_provider({answer(hf_json_error(401, R"({"error":"Invalid credentials in Authorization header"})"))}));
+  r = run_process(
+      {.argv = {IMGGENBOT_BIN, "generate", "a fox", "-o", "denied.png", "--seed", "7"}, .env = e, .cwd = cwd_.path()});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_NE(r.err.find("bad_credentials"), std::string::npos) << r.err;
   EXPECT_EQ(r.out.find(kHfToken), std::string::npos) << r.out;
@@ -122,11 +120,13 @@ TEST_P(WorkerProcess, GenerateCommandWritesTheImageAndNeverPrintsTheToken) {
 // `imggenbot generate` waits like a worker: a loading model's estimated_time (HF's 503 answer), with
 // a line on stderr saying what it waits for. The wait is the fake's 1-second hint.
 TEST_P(WorkerProcess, GenerateCommandWaitsWhileTheModelLoadsAndSaysWhatItWaitsFor) {
-  hf_.set_handler(hf_provider({answer(hf_json_error(
-                                   503, R"({"error":"Model black-forest-labs/FLUX.1-schnell is currently loading","estimated_time":1.0})")),
-                               answer_png()}));
+  hf_.set_handler(hf_provider(
+      {answer(hf_json_error(
+           503, R"({"error":"Model black-forest-labs/FLUX.1-schnell is currently loading","estimated_time":1.0})")),
+       answer_png()}));
   auto r = run_process({.argv = {IMGGENBOT_BIN, "generate", "a fox", "-o", "late.png", "--seed", "7"},
-                        .env = env(), .cwd = cwd_.path()});
+                        .env = env(),
+                        .cwd = cwd_.path()});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(hf_.request_count(), 2u);
   EXPECT_NE(r.err.find("the model is loading, waiting 1 s (attempt 2 of 5)"), std::string::npos) << r.err;
@@ -134,17 +134,17 @@ TEST_P(WorkerProcess, GenerateCommandWaitsWhileTheModelLoadsAndSaysWhatItWaitsFo
   ASSERT_TRUE(info.ok()) << info.error().internal_detail;
   EXPECT_NE(r.out.find("seed 7"), std::string::npos) << r.out;
   EXPECT_EQ(r.err.find(kHfToken), std::string::npos) << r.err;
-
 }
 
 // `imggenbot generate` applies the worker's size rule (worker/answer_check.hpp): an answer far larger
 // than asked for is the provider's failure, waited out and asked again, never written.
 TEST_P(WorkerProcess, GenerateCommandRefusesAnImageFarLargerThanAsked) {
-  hf_.set_handler(hf_provider({answer(FakeResponse{.headers = {{"Content-Type", "image/png"}},
-                                                   .body = imaging::make_png(4112, 32)}),
-                               answer_png()}));
+  hf_.set_handler(hf_provider(
+      {answer(FakeResponse{.headers = {{"Content-Type", "image/png"}}, .body = imaging::make_png(4112, 32)}),
+       answer_png()}));
   auto r = run_process({.argv = {IMGGENBOT_BIN, "generate", "a fox", "-o", "fits.png", "--seed", "7"},
-                        .env = env(), .cwd = cwd_.path()});
+                        .env = env(),
+                        .cwd = cwd_.path()});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   ASSERT_EQ(hf_.request_count(), 2u) << r.err;
   EXPECT_NE(r.err.find("(attempt 2 of 5)"), std::string::npos) << r.err;

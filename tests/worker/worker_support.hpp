@@ -68,7 +68,8 @@ inline HfCall decode_hf_call(const FakeRequest& r) {
     const auto& params = p->as_object();
     auto integer = [&](const char* key) -> std::int64_t {
       auto* v = params.if_contains(key);
-      return v && v->is_int64() ? v->as_int64() : (v && v->is_uint64() ? static_cast<std::int64_t>(v->as_uint64()) : -1);
+      return v && v->is_int64() ? v->as_int64()
+                                : (v && v->is_uint64() ? static_cast<std::int64_t>(v->as_uint64()) : -1);
     };
     call.seed = integer("seed");
     call.width = static_cast<int>(integer("width"));
@@ -119,7 +120,9 @@ inline FakeHandler hf_provider(std::vector<FakeHandler> answers, std::string mod
 inline FakeHandler answer(FakeResponse response) {
   return [response](const FakeRequest&) { return response; };
 }
-inline FakeHandler answer_png() { return [](const FakeRequest& r) { return hf_png(r); }; }
+inline FakeHandler answer_png() {
+  return [](const FakeRequest& r) { return hf_png(r); };
+}
 inline FakeHandler answer_png_after(std::chrono::milliseconds delay) {
   return [delay](const FakeRequest& r) {
     auto res = hf_png(r);

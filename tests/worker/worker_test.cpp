@@ -46,10 +46,10 @@ class WorkerTest : public ServiceTest {
     int i = 0;
     for (auto* s : servers) {
       router->add(std::make_unique<gen::HfBackend>(*client_, gen::HfOptions{.name = "hf" + std::to_string(++i),
-                                                                           .base_url = s->base_url(),
-                                                                           .model = kHfModel,
-                                                                           .token = kHfToken,
-                                                                           .timeout = 120s}),
+                                                                            .base_url = s->base_url(),
+                                                                            .model = kHfModel,
+                                                                            .token = kHfToken,
+                                                                            .timeout = 120s}),
                   {.concurrency = 4});
     }
     return router;
@@ -57,8 +57,8 @@ class WorkerTest : public ServiceTest {
   std::unique_ptr<worker::Worker> make_worker(core::JobService& jobs, const core::Clock* clock = nullptr) {
     return std::make_unique<worker::Worker>(
         jobs, pool_, *router_, images_, clock ? *clock : clock_,
-        worker::WorkerOptions{.id = "w-test", .idle_poll = 50ms, .heartbeat = 50ms, .backoff_base = 10ms,
-                              .backoff_max = 100ms});
+        worker::WorkerOptions{
+            .id = "w-test", .idle_poll = 50ms, .heartbeat = 50ms, .backoff_base = 10ms, .backoff_max = 100ms});
   }
 
   core::Job submit(core::JobParams params) {
@@ -68,8 +68,8 @@ class WorkerTest : public ServiceTest {
     return r->jobs.at(0);
   }
   static core::JobParams fox(std::optional<std::int64_t> seed = std::nullopt, std::string style = {}) {
-    return core::JobParams{.prompt = "a fox in snow", .width = 512, .height = 512, .steps = 4, .seed = seed,
-                           .style = std::move(style)};
+    return core::JobParams{
+        .prompt = "a fox in snow", .width = 512, .height = 512, .steps = 4, .seed = seed, .style = std::move(style)};
   }
   core::Job job(const std::string& id) { return jobs_->get(id, kUser).value(); }
   std::optional<worker::JobOutcome> process_next() { return run_async(io_, worker_->process_next()); }
@@ -152,7 +152,8 @@ TEST_P(WorkerTest, SendsAnExplicitSeedAndTheStyleWords) {
 
 TEST_P(WorkerTest, ModelLoadingWaitsForTheEstimatedTimeThenSucceeds) {
   hf_.set_handler(hf_provider(
-      {answer(hf_json_error(503, R"({"error":"Model black-forest-labs/FLUX.1-schnell is currently loading","estimated_time":20.0})")),
+      {answer(hf_json_error(
+           503, R"({"error":"Model black-forest-labs/FLUX.1-schnell is currently loading","estimated_time":20.0})")),
        answer_png()}));
   auto j = submit(fox());
   const auto failed_at = clock_.now();
@@ -184,8 +185,9 @@ TEST_P(WorkerTest, ModelLoadingWaitsForTheEstimatedTimeThenSucceeds) {
 }
 
 TEST_P(WorkerTest, AnswersThatAreNotImagesAreRetriedThenFailWithoutUsingQuota) {
-  const std::string html = "<!DOCTYPE html><html><head><title>503 Service Unavailable</title></head>"
-                           "<body>upstream overloaded</body></html>";
+  const std::string html =
+      "<!DOCTYPE html><html><head><title>503 Service Unavailable</title></head>"
+      "<body>upstream overloaded</body></html>";
   auto truncated = imaging::make_png(512, 512, 3);
   truncated.resize(truncated.size() / 2);
   hf_.set_handler(hf_provider({answer(FakeResponse{.headers = {{"Content-Type", "image/png"}}, .body = html}),
@@ -248,8 +250,8 @@ TEST_P(WorkerTest, RefusedContentFailsAtOnceAndReleasesQuota) {
 }
 
 TEST_P(WorkerTest, OutOfCreditsIsRetriedLaterAndOpensTheCircuit) {
-  hf_.set_handler(hf_provider(
-      {answer(hf_json_error(402, R"({"error":"You have exceeded your monthly included credits for Inference Providers."})"))}));
+  hf_.set_handler(hf_provider({answer(
+      hf_json_error(402, R"({"error":"You have exceeded your monthly included credits for Inference Providers."})"))}));
   auto j = submit(fox());
   EXPECT_EQ(name(process_next()), "retrying");
   auto waiting = job(j.id);
@@ -323,8 +325,11 @@ TEST_P(WorkerTest, CancelDuringGenerationDropsTheJobWithoutAnImage) {
 // cancel_check and stops the provider call.
 TEST_P(WorkerTest, ACancelIsHeardBetweenHeartbeats) {
   worker_ = std::make_unique<worker::Worker>(*jobs_, pool_, *router_, images_, clock_,
-                                             worker::WorkerOptions{.id = "w-test", .idle_poll = 50ms, .heartbeat = 10min,
-                                                                   .cancel_check = 50ms, .backoff_base = 10ms,
+                                             worker::WorkerOptions{.id = "w-test",
+                                                                   .idle_poll = 50ms,
+                                                                   .heartbeat = 10min,
+                                                                   .cancel_check = 50ms,
+                                                                   .backoff_base = 10ms,
                                                                    .backoff_max = 50ms});
   hf_.set_handler(hf_provider({answer_png_after(10min)}));
   auto j = submit(fox());

@@ -14,11 +14,12 @@ namespace json = boost::json;
 namespace net = boost::asio;
 
 json::object subscription_json(const core::QuotaStatus& q) {
-  return json::object{{"plan", plan_json(q.plan)},
-                      {"status", q.subscription ? "active" : "free"},
-                      {"period_end", q.subscription ? json::value(iso8601(q.subscription->period_end)) : json::value(nullptr)},
-                      {"auto_renew", q.subscription ? q.subscription->auto_renew : false},
-                      {"quota", quota_json(q)}};
+  return json::object{
+      {"plan", plan_json(q.plan)},
+      {"status", q.subscription ? "active" : "free"},
+      {"period_end", q.subscription ? json::value(iso8601(q.subscription->period_end)) : json::value(nullptr)},
+      {"auto_renew", q.subscription ? q.subscription->auto_renew : false},
+      {"quota", quota_json(q)}};
 }
 
 net::awaitable<server::Response> subscription(ApiContext* ctx, server::Request& req) {

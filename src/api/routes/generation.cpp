@@ -70,8 +70,10 @@ net::awaitable<server::Response> generate(ApiContext* ctx, server::Request& req)
     if (e.code == core::ErrorCode::too_many_failures) {
       // The limit by name, with the counts and when the period (and so the refusal) ends.
       auto q = co_await ctx->generation.quota(user->id);
-      json::object limit{{"name", "failed_attempts_per_period"}, {"value", q.failed_limit},
-                         {"failed", q.failed}, {"resets_at", iso8601(q.resets_at)}};
+      json::object limit{{"name", "failed_attempts_per_period"},
+                         {"value", q.failed_limit},
+                         {"failed", q.failed},
+                         {"resets_at", iso8601(q.resets_at)}};
       co_return error_response(e, "\"limit\":" + json::serialize(limit));
     }
     co_return error_response(e);
@@ -95,7 +97,8 @@ net::awaitable<server::Response> status(ApiContext* ctx, server::Request& req) {
   if (!user) co_return error_response(user.error());
   const auto& job_id = req.params.at("job_id");
   const auto now = ctx->clock.now();
-  if (auto cached = ctx->statuses->find(job_id, user->id, now)) co_return server::Response::json(200, std::move(*cached));
+  if (auto cached = ctx->statuses->find(job_id, user->id, now))
+    co_return server::Response::json(200, std::move(*cached));
   auto view = co_await ctx->generation.view(job_id, user->id);
   if (!view) co_return error_response(view.error());
   auto body = json::serialize(job_json(*view, ctx->options));
@@ -162,11 +165,12 @@ net::awaitable<server::Response> events(ApiContext* ctx, server::Request& req) {
   if (!view) co_return error_response(view.error());
   auto [slot, refusal] = ctx->streams->take(user->id, ctx->options.events_per_user, ctx->options.events_per_process);
   if (!slot) {
-    core::Error e = refusal == StreamSlots::Refusal::user_full
-                        ? core::make_error(core::ErrorCode::rate_limited,
-                                           "too many open status streams for this account (at most " +
-                                               std::to_string(ctx->options.events_per_user) + ")")
-                        : core::make_error(core::ErrorCode::unavailable, "too many open status streams; try again shortly");
+    core::Error e =
+        refusal == StreamSlots::Refusal::user_full
+            ? core::make_error(core::ErrorCode::rate_limited,
+                               "too many open status streams for this account (at most " +
+                                   std::to_string(ctx->options.events_per_user) + ")")
+            : core::make_error(core::ErrorCode::unavailable, "too many open status streams; try again shortly");
     e.retry_after = std::chrono::seconds(5);
     co_return error_response(e);
   }

@@ -18,9 +18,8 @@ net::awaitable<server::Response> image(ApiContext* ctx, server::Request& req) {
   if (!found) co_return error_response(core::make_error(core::ErrorCode::not_found, "no such image"));
   server::Response res;
   res.status = not_modified ? 304 : 200;
-  res.headers = {{"Content-Type", found->image.mime},
-                 {"ETag", etag},
-                 {"Cache-Control", "private, max-age=31536000, immutable"}};
+  res.headers = {
+      {"Content-Type", found->image.mime}, {"ETag", etag}, {"Cache-Control", "private, max-age=31536000, immutable"}};
   res.body = std::move(found->bytes);
   co_return res;
 }
@@ -28,13 +27,14 @@ net::awaitable<server::Response> image(ApiContext* ctx, server::Request& req) {
 }  // namespace
 
 void add_image_routes(server::RouteTable& routes, ApiContext& ctx) {
-  routes.add("GET", "/v1/images/{image_id}", [&ctx](server::Request& r) { return image(&ctx, r); },
-             {.summary = "The image bytes (PNG, JPEG or WebP), with ETag and cache headers",
-              .operation_id = "getImage",
-              .tag = "generation",
-              .auth = true,
-              .responses = {{200, "The image"}, {304, "Not modified (If-None-Match)"}, {404, "No such image (or not yours)"}},
-              .response_content_type = "image/*"});
+  routes.add(
+      "GET", "/v1/images/{image_id}", [&ctx](server::Request& r) { return image(&ctx, r); },
+      {.summary = "The image bytes (PNG, JPEG or WebP), with ETag and cache headers",
+       .operation_id = "getImage",
+       .tag = "generation",
+       .auth = true,
+       .responses = {{200, "The image"}, {304, "Not modified (If-None-Match)"}, {404, "No such image (or not yours)"}},
+       .response_content_type = "image/*"});
 }
 
 }  // namespace igb::api

@@ -62,9 +62,9 @@ net::awaitable<server::Response> readyz(ApiContext* ctx, std::function<std::stri
     checks["backends"] = std::move(backends);
     if (!ctx->router->any_usable()) ready = false;
   }
-  auto answer = server::Response::json(ready ? 200 : 503, json::serialize(json::object{
-                                                              {"status", ready ? "ready" : "not ready"},
-                                                              {"checks", std::move(checks)}}));
+  auto answer = server::Response::json(
+      ready ? 200 : 503,
+      json::serialize(json::object{{"status", ready ? "ready" : "not ready"}, {"checks", std::move(checks)}}));
   answer.headers.emplace_back("Cache-Control", "no-store");
   {
     std::lock_guard lock(cache->mutex);

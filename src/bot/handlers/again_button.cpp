@@ -24,7 +24,9 @@ net::awaitable<void> again_job(Context& c, std::string job_id, bool variations) 
 }
 
 net::awaitable<void> again(Context& c, AgainData data) { co_await again_job(c, std::move(data.job_id), false); }
-net::awaitable<void> variations(Context& c, VariationsData data) { co_await again_job(c, std::move(data.job_id), true); }
+net::awaitable<void> variations(Context& c, VariationsData data) {
+  co_await again_job(c, std::move(data.job_id), true);
+}
 
 }  // namespace
 

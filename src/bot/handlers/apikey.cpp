@@ -9,7 +9,8 @@ telegram::InlineKeyboardMarkup key_buttons(const Context& c, int keys) {
   auto kb = Context::single_button(c.t("apikey.create"), callback_data(ApiKeyData{.action = "new"}));
   if (keys > 0) {
     kb.inline_keyboard.push_back(
-        Context::single_button(c.t("apikey.revoke"), callback_data(ApiKeyData{.action = "del"})).inline_keyboard.front());
+        Context::single_button(c.t("apikey.revoke"), callback_data(ApiKeyData{.action = "del"}))
+            .inline_keyboard.front());
   }
   return kb;
 }

@@ -25,8 +25,6 @@ net::awaitable<void> apikey_button(Context& c, ApiKeyData data) {
 
 }  // namespace
 
-void register_apikey_button(Router& r) {
-  r.callback<ApiKeyData>({.chat = ChatScope::private_only}, apikey_button);
-}
+void register_apikey_button(Router& r) { r.callback<ApiKeyData>({.chat = ChatScope::private_only}, apikey_button); }
 
 }  // namespace igb::bot::handlers

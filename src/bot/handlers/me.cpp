@@ -7,8 +7,9 @@ namespace {
 std::optional<telegram::InlineKeyboardMarkup> renewal_button(const Context& c, const core::QuotaStatus& q) {
   const auto& sub = q.subscription;
   if (!sub || sub->source != core::SubscriptionSource::stars || !sub->charge_id) return std::nullopt;
-  return sub->auto_renew ? Context::single_button(c.t("payments.renew_off_button"), callback_data(RenewalData{.on = false}))
-                         : Context::single_button(c.t("payments.renew_on_button"), callback_data(RenewalData{.on = true}));
+  return sub->auto_renew
+             ? Context::single_button(c.t("payments.renew_off_button"), callback_data(RenewalData{.on = false}))
+             : Context::single_button(c.t("payments.renew_on_button"), callback_data(RenewalData{.on = true}));
 }
 
 net::awaitable<void> me(Context& c) {

@@ -11,16 +11,11 @@ namespace {
 std::string_view problem_key(usecases::Billing::Checkout checkout) {
   using Checkout = usecases::Billing::Checkout;
   switch (checkout) {
-    case Checkout::ok:
-      return {};
-    case Checkout::bad_invoice:
-      return "payments.error_invoice";
-    case Checkout::not_on_sale:
-      return "payments.error_plan";
-    case Checkout::wrong_price:
-      return "payments.error_price";
-    case Checkout::banned:
-      return "error.banned";
+    case Checkout::ok: return {};
+    case Checkout::bad_invoice: return "payments.error_invoice";
+    case Checkout::not_on_sale: return "payments.error_plan";
+    case Checkout::wrong_price: return "payments.error_price";
+    case Checkout::banned: return "error.banned";
   }
   return "payments.error_invoice";
 }

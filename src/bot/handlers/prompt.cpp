@@ -18,8 +18,10 @@ net::awaitable<void> prompt(Context& c) {
   }
   auto& req = std::get<PromptRequest>(parsed);
   const auto& user = c.user();
-  core::JobParams params{.prompt = req.prompt, .steps = req.steps.value_or(limits.max_steps),
-                         .seed = req.seed, .style = req.style.value_or(user.style)};
+  core::JobParams params{.prompt = req.prompt,
+                         .steps = req.steps.value_or(limits.max_steps),
+                         .seed = req.seed,
+                         .style = req.style.value_or(user.style)};
   if (params.style == "-") params.style.clear();
   // The size: the option, else the user's default, else square, fitted to the plan.
   std::string ar = req.aspect_ratio.value_or(user.aspect_ratio.empty() ? "1:1" : user.aspect_ratio);

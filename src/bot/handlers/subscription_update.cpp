@@ -16,7 +16,8 @@ net::awaitable<void> subscription_update(Context& c) {
   if (u.state == "canceled" || u.state == "active") {
     // Telegram has already changed the renewal; the ledger follows. The plan stays to the period's end.
     auto changed = co_await c.billing().renewal_changed(u.user.id, u.state == "active");
-    if (!changed.ok()) spdlog::warn("bot: subscription update {} for user {}: {}", u.state, u.user.id, changed.error().public_message);
+    if (!changed.ok())
+      spdlog::warn("bot: subscription update {} for user {}: {}", u.state, u.user.id, changed.error().public_message);
   } else if (u.state == "failed") {
     // No renewal is coming: the period ends as paid, and the end-of-period notices apply.
     auto notice = co_await c.billing().renewal_failed(u.user.id);

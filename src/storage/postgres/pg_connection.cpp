@@ -103,8 +103,7 @@ std::unique_ptr<PgConnection> PgConnection::open(const std::string& url) {
     replace_all(msg, password, "***");
     replace_all(msg, raw_uri_password(url), "***");
     throw DbError(DbError::Kind::connection, "cannot connect to PostgreSQL at " + text(PQhost(conn.get())) + ":" +
-                                                 text(PQport(conn.get())) + "/" + text(PQdb(conn.get())) + ": " +
-                                                 msg);
+                                                 text(PQport(conn.get())) + "/" + text(PQdb(conn.get())) + ": " + msg);
   }
   PQsetNoticeProcessor(conn.get(), drop_notice, nullptr);
   if (PQsetClientEncoding(conn.get(), "UTF8") != 0) {
@@ -198,8 +197,8 @@ QueryResult PgConnection::query(std::string_view sql_view, std::span<const SqlPa
     }
   }
 
-  ResultPtr res(PQexecPrepared(conn_.get(), name.c_str(), static_cast<int>(values.size()), values.data(), nullptr,
-                               nullptr, 0));
+  ResultPtr res(
+      PQexecPrepared(conn_.get(), name.c_str(), static_cast<int>(values.size()), values.data(), nullptr, nullptr, 0));
   auto status = res ? PQresultStatus(res.get()) : PGRES_FATAL_ERROR;
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
     // "cached plan must not change result type" after a schema change: forget the statement so the
@@ -220,7 +219,8 @@ QueryResult PgConnection::query(std::string_view sql_view, std::span<const SqlPa
       if (PQgetisnull(res.get(), r, c)) {
         row.emplace_back(std::nullopt);
       } else {
-        row.emplace_back(std::string(PQgetvalue(res.get(), r, c), static_cast<std::size_t>(PQgetlength(res.get(), r, c))));
+        row.emplace_back(
+            std::string(PQgetvalue(res.get(), r, c), static_cast<std::size_t>(PQgetlength(res.get(), r, c))));
       }
     }
     out.rows.emplace_back(std::move(row));

@@ -50,7 +50,8 @@ class PgConnection final : public Connection {
 
   ConnPtr conn_;
   bool broken_ = false;
-  std::unordered_map<std::string, std::string, StringHash, std::equal_to<>> statements_;  // SQL text → prepared statement name
+  std::unordered_map<std::string, std::string, StringHash, std::equal_to<>>
+      statements_;  // SQL text → prepared statement name
   std::size_t next_statement_ = 1;
 };
 

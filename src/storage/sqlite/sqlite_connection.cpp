@@ -6,8 +6,8 @@ namespace igb::storage {
 
 std::unique_ptr<SqliteConnection> SqliteConnection::open(const std::string& path) {
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                           nullptr);
+  int rc =
+      sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     sqlite3_close(db);
@@ -28,9 +28,12 @@ SqliteConnection::~SqliteConnection() {
 void SqliteConnection::fail(int rc, std::string_view what) {
   int primary = rc & 0xFF;
   auto kind = DbError::Kind::other;
-  if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) kind = DbError::Kind::unique_violation;
-  else if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) kind = DbError::Kind::busy;
-  else if (primary == SQLITE_IOERR || primary == SQLITE_CORRUPT || primary == SQLITE_CANTOPEN) kind = DbError::Kind::connection;
+  if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+    kind = DbError::Kind::unique_violation;
+  else if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
+    kind = DbError::Kind::busy;
+  else if (primary == SQLITE_IOERR || primary == SQLITE_CORRUPT || primary == SQLITE_CANTOPEN)
+    kind = DbError::Kind::connection;
   throw DbError(kind, std::string(what) + ": " + sqlite3_errmsg(db_));
 }
 
@@ -64,8 +67,8 @@ sqlite3_stmt* SqliteConnection::prepare(std::string_view sql) {
   if (auto it = statements_.find(sql); it != statements_.end()) return it->second;
   std::string text = rewrite_placeholders(sql);
   sqlite3_stmt* stmt = nullptr;
-  int rc = sqlite3_prepare_v3(db_, text.c_str(), static_cast<int>(text.size()), SQLITE_PREPARE_PERSISTENT, &stmt,
-                              nullptr);
+  int rc =
+      sqlite3_prepare_v3(db_, text.c_str(), static_cast<int>(text.size()), SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
   if (rc != SQLITE_OK) fail(sqlite3_extended_errcode(db_), "SQLite prepare failed");
   statements_.emplace(std::string(sql), stmt);
   return stmt;
@@ -85,9 +88,12 @@ QueryResult SqliteConnection::query(std::string_view sql, std::span<const SqlPar
     int rc = std::visit(
         [&](const auto& v) -> int {
           using V = std::decay_t<decltype(v)>;
-          if constexpr (std::is_same_v<V, std::nullptr_t>) return sqlite3_bind_null(stmt, idx);
-          else if constexpr (std::is_same_v<V, std::int64_t>) return sqlite3_bind_int64(stmt, idx, v);
-          else return sqlite3_bind_text(stmt, idx, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+          if constexpr (std::is_same_v<V, std::nullptr_t>)
+            return sqlite3_bind_null(stmt, idx);
+          else if constexpr (std::is_same_v<V, std::int64_t>)
+            return sqlite3_bind_int64(stmt, idx, v);
+          else
+            return sqlite3_bind_text(stmt, idx, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
         },
         params[i]);
     if (rc != SQLITE_OK) fail(rc, "SQLite bind failed");
