@@ -75,6 +75,21 @@ net::awaitable<bool> sleep_for(std::chrono::steady_clock::duration d) {
   co_return go_on;
 }
 
+net::awaitable<bool> write_until_done(std::function<net::awaitable<void>()> write) {
+  for (;;) {
+    // (No co_return inside the try block: GCC 12 miscompiles it here, SIGILL under -O1.)
+    bool written = true;
+    try {
+      co_await write();
+    } catch (const core::InfrastructureError& e) {
+      if (!e.temporary()) throw;
+      written = false;
+    }
+    if (written) co_return true;
+    if (!co_await sleep_for(std::chrono::seconds(1))) co_return false;
+  }
+}
+
 std::string Bot::t(const Ctx& c, std::string_view key, const Args& args) const {
   return d_.texts.text(c.lang, key, args);
 }
@@ -87,8 +102,7 @@ void Bot::wake_broadcasts() { broadcast_wake_.wake(); }
 net::awaitable<void> Bot::note_blocked(std::int64_t chat, const ApiError& error) {
   if (error.kind != ApiError::Kind::blocked || chat <= 0) co_return;
   // A private chat's id is the user's id.
-  auto mark = [&] { return d_.accounts.set_blocked_bot(chat, true); };
-  auto status = co_await d_.pool.run(mark);
+  auto status = co_await accounts_.set_blocked_bot(chat, true);
   (void)status;
   spdlog::info("bot: user {} blocked the bot; not sending to them any more", chat);
 }

@@ -12,6 +12,11 @@ std::string format_time(core::Timestamp t);
 // Waits `d` on a timer of its own; false if canceled.
 net::awaitable<bool> sleep_for(std::chrono::steady_clock::duration d);
 
+// A write that records something already done outside (a photo sent, an update handled): while the
+// database is out of reach (a temporary core::InfrastructureError) it is tried again every second
+// instead of given up, or the thing would be done again once the database is back. False: shutting down.
+net::awaitable<bool> write_until_done(std::function<net::awaitable<void>()> write);
+
 // Calls a Bot API method that the scheduler does not meter (edits, deletions), waiting out up to
 // five 429s.
 template <class F>

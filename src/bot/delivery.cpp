@@ -12,6 +12,7 @@
 
 #include <functional>
 
+#include "bot/callback_data.hpp"
 #include "bot/context.hpp"
 #include "util/strings.hpp"
 
@@ -21,27 +22,6 @@ using namespace std::chrono_literals;
 using telegram::ChatKind;
 
 constexpr int kMaxSendAttempts = 5;  // a photo Telegram keeps refusing (not a 429) is given up
-
-namespace {
-
-// A write that records something already done outside (a photo sent): while the database is out of
-// reach it is tried again every second instead of given up, or the thing would be done again once
-// the database is back. False: shutting down.
-net::awaitable<bool> write_until_done(std::function<net::awaitable<void>()> write) {
-  for (;;) {
-    bool written = true;
-    try {
-      co_await write();
-    } catch (const core::InfrastructureError& e) {
-      if (!e.temporary()) throw;
-      written = false;
-    }
-    if (written) co_return true;
-    if (!co_await sleep_for(std::chrono::seconds(1))) co_return false;
-  }
-}
-
-}  // namespace
 
 net::awaitable<void> Bot::run_delivery() {
   for (;;) {
@@ -142,9 +122,10 @@ net::awaitable<void> Bot::deliver_state(const core::Job& job) {
       const std::string shown_position = position >= core::kMaxQueuePosition
                                              ? std::to_string(core::kMaxQueuePosition) + "+"
                                              : std::to_string(position + 1);
-      telegram::EditMessageText e{.message_id = meta->status_message_id,
-                                  .text = t(c, "status.queued", {{"position", shown_position}}),
-                                  .reply_markup = single_button(t(c, "status.cancel"), "c:" + job.id)};
+      telegram::EditMessageText e{
+          .message_id = meta->status_message_id,
+          .text = t(c, "status.queued", {{"position", shown_position}}),
+          .reply_markup = single_button(t(c, "status.cancel"), callback_data(CancelJobData{job.id}))};
       co_await edit(c.chat_id, std::move(e));
       co_return;
     }
@@ -228,10 +209,11 @@ net::awaitable<void> Bot::deliver_state(const core::Job& job) {
 
 telegram::InlineKeyboardMarkup Bot::result_keyboard(const Ctx& c, const std::string& job_id) const {
   telegram::InlineKeyboardMarkup kb;
-  kb.inline_keyboard.push_back({{.text = t(c, "result.again"), .callback_data = "a:" + job_id},
-                                {.text = t(c, "result.variations"), .callback_data = "v:" + job_id}});
-  kb.inline_keyboard.push_back({{.text = t(c, "result.original"), .callback_data = "o:" + job_id},
-                                {.text = t(c, "result.settings"), .callback_data = "set"}});
+  kb.inline_keyboard.push_back(
+      {{.text = t(c, "result.again"), .callback_data = callback_data(AgainData{job_id})},
+       {.text = t(c, "result.variations"), .callback_data = callback_data(VariationsData{job_id})}});
+  kb.inline_keyboard.push_back({{.text = t(c, "result.original"), .callback_data = callback_data(OriginalData{job_id})},
+                                {.text = t(c, "result.settings"), .callback_data = callback_data(SettingsData{})}});
   return kb;
 }
 

@@ -174,17 +174,8 @@ net::awaitable<void> Bot::drain_chat(std::int64_t chat) {
       continue;
     }
     // Until it is deleted the update would be handled again after a restart: keep trying.
-    for (;;) {
-      bool forgotten = true;
-      try {
-        co_await state_.forget_update(row.update_id);
-      } catch (const core::InfrastructureError& e) {
-        if (!e.temporary()) throw;
-        forgotten = false;
-      }
-      if (forgotten) break;
-      if (!co_await sleep_for(std::chrono::seconds(1))) co_return;
-    }
+    auto forget = [this, id = row.update_id]() -> net::awaitable<void> { co_await state_.forget_update(id); };
+    if (!co_await write_until_done(forget)) co_return;
     // The map may have changed while this coroutine waited.
     it = chats_.find(chat);
     if (it != chats_.end() && !it->second.empty()) it->second.pop_front();
