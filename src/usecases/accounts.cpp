@@ -1,5 +1,7 @@
 #include "usecases/accounts.hpp"
 
+#include "usecases/in_tx.hpp"
+
 namespace igb::usecases {
 
 net::awaitable<core::Result<core::User>> Accounts::authenticate(std::string secret) {
@@ -36,12 +38,8 @@ net::awaitable<core::QuotaStatus> Accounts::quota(core::UserId user) {
 }
 
 net::awaitable<void> Accounts::set_preferences(core::UserId user, std::string aspect_ratio, std::string style) {
-  auto save = [&] {
-    auto tx = d_.store.begin(core::TxMode::write);
-    tx->set_user_preferences(user, aspect_ratio, style);
-    tx->commit();
-  };
-  co_await d_.pool.run(save);
+  auto save = [&](core::Tx& tx) { tx.set_user_preferences(user, aspect_ratio, style); };
+  co_await in_tx(d_.pool, d_.store, core::TxMode::write, save);
 }
 
 net::awaitable<core::Status> Accounts::set_language(core::UserId user, std::string language) {

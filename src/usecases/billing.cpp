@@ -1,5 +1,7 @@
 #include "usecases/billing.hpp"
 
+#include "usecases/in_tx.hpp"
+
 namespace igb::usecases {
 
 net::awaitable<core::Result<std::string>> Billing::invoice_link(core::UserId user, std::string plan_id) {
@@ -10,12 +12,11 @@ net::awaitable<core::Result<std::string>> Billing::invoice_link(core::UserId use
     co_return e;
   }
   if (!selling()) co_return core::make_error(core::ErrorCode::unavailable, "Payments are not set up on this server.");
-  auto read_language = [&] {
-    auto tx = d_.store.begin(core::TxMode::read);
-    auto u = tx->find_user(user);
+  auto read_language = [&](core::Tx& tx) {
+    auto u = tx.find_user(user);
     return u ? u->language : std::string();
   };
-  auto language = co_await d_.pool.run(read_language);
+  auto language = co_await in_tx(d_.pool, d_.store, core::TxMode::read, read_language);
   auto link = co_await d_.gateway->invoice_link(user, *plan, std::move(language));
   co_return link;
 }
@@ -35,11 +36,8 @@ net::awaitable<Billing::Checkout> Billing::pre_checkout(core::UserId from, std::
     case core::PriceCheck::ok: break;
   }
   // A banned user cannot use what they would buy: refused before Telegram takes the Stars.
-  auto find = [&] {
-    auto tx = d_.store.begin(core::TxMode::read);
-    return tx->find_user(from);
-  };
-  auto user = co_await d_.pool.run(find);
+  auto find = [&](core::Tx& tx) { return tx.find_user(from); };
+  auto user = co_await in_tx(d_.pool, d_.store, core::TxMode::read, find);
   if (user && user->banned) co_return Checkout::banned;
   co_return Checkout::ok;
 }
@@ -57,11 +55,8 @@ net::awaitable<core::Result<core::RefundOutcome>> Billing::refunded(std::string 
 }
 
 net::awaitable<core::Result<core::RefundOutcome>> Billing::refund(std::string charge_id) {
-  auto find = [&] {
-    auto tx = d_.store.begin(core::TxMode::read);
-    return tx->find_payment(charge_id, /*for_update=*/false);
-  };
-  auto payment = co_await d_.pool.run(find);
+  auto find = [&](core::Tx& tx) { return tx.find_payment(charge_id, /*for_update=*/false); };
+  auto payment = co_await in_tx(d_.pool, d_.store, core::TxMode::read, find);
   if (!payment) co_return core::make_error(core::ErrorCode::not_found, "No payment has this charge id.");
   if (!payment->refunded_at) {
     if (d_.gateway == nullptr) {

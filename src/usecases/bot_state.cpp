@@ -2,95 +2,73 @@
 
 #include <stdexcept>
 
+#include "usecases/in_tx.hpp"
 #include "util/crypto.hpp"
 
 namespace igb::usecases {
 
 std::string ensure_webhook_secret(core::Store& store) {
-  auto tx = store.begin(core::TxMode::write);
-  auto secret = tx->get_setting(kWebhookSecretKey);
-  if (!secret) {
-    secret = util::random_hex(24);
-    tx->put_setting(kWebhookSecretKey, *secret);
-  }
-  tx->commit();
-  return *secret;
+  auto ensure = [](core::Tx& tx) {
+    auto secret = tx.get_setting(kWebhookSecretKey);
+    if (!secret) {
+      secret = util::random_hex(24);
+      tx.put_setting(kWebhookSecretKey, *secret);
+    }
+    return *secret;
+  };
+  return with_tx(store, core::TxMode::write, ensure);
 }
 
 net::awaitable<std::optional<std::int64_t>> BotState::polling_offset() {
-  auto read_offset = [&]() -> std::optional<std::int64_t> {
-    auto tx = d_.store.begin(core::TxMode::read);
-    auto v = tx->get_setting(kPollingOffsetKey);
+  auto read_offset = [](core::Tx& tx) -> std::optional<std::int64_t> {
+    auto v = tx.get_setting(kPollingOffsetKey);
     if (!v) return std::nullopt;
     return std::stoll(*v);
   };
-  auto offset = co_await d_.pool.run(read_offset);
+  auto offset = co_await in_tx(d_.pool, d_.store, core::TxMode::read, read_offset);
   co_return offset;
 }
 
 net::awaitable<void> BotState::store_updates(std::vector<core::InboxUpdate> updates,
                                              std::optional<std::int64_t> next_offset) {
-  auto store = [&] {
-    auto tx = d_.store.begin(core::TxMode::write);
-    for (const auto& u : updates) tx->insert_inbox_update(u);
-    if (next_offset) tx->put_setting(kPollingOffsetKey, std::to_string(*next_offset));
-    tx->commit();
+  auto store = [&](core::Tx& tx) {
+    for (const auto& u : updates) tx.insert_inbox_update(u);
+    if (next_offset) tx.put_setting(kPollingOffsetKey, std::to_string(*next_offset));
   };
-  co_await d_.pool.run(store);
+  co_await in_tx(d_.pool, d_.store, core::TxMode::write, store);
 }
 
 net::awaitable<std::vector<core::InboxUpdate>> BotState::inbox(std::int64_t after_update_id, int limit) {
-  auto read = [&] {
-    auto tx = d_.store.begin(core::TxMode::read);
-    return tx->inbox_updates(after_update_id, limit);
-  };
-  auto rows = co_await d_.pool.run(read);
+  auto read = [&](core::Tx& tx) { return tx.inbox_updates(after_update_id, limit); };
+  auto rows = co_await in_tx(d_.pool, d_.store, core::TxMode::read, read);
   co_return rows;
 }
 
 net::awaitable<void> BotState::forget_update(std::int64_t update_id) {
-  auto forget = [&] {
-    auto tx = d_.store.begin(core::TxMode::write);
-    tx->delete_inbox_update(update_id);
-    tx->commit();
-  };
-  co_await d_.pool.run(forget);
+  auto forget = [&](core::Tx& tx) { tx.delete_inbox_update(update_id); };
+  co_await in_tx(d_.pool, d_.store, core::TxMode::write, forget);
 }
 
 net::awaitable<std::string> BotState::webhook_secret() {
-  auto read_secret = [&] {
-    auto tx = d_.store.begin(core::TxMode::read);
-    return tx->get_setting(kWebhookSecretKey).value_or("");
-  };
-  auto secret = co_await d_.pool.run(read_secret);
+  auto read_secret = [](core::Tx& tx) { return tx.get_setting(kWebhookSecretKey).value_or(""); };
+  auto secret = co_await in_tx(d_.pool, d_.store, core::TxMode::read, read_secret);
   co_return secret;
 }
 
 net::awaitable<std::vector<core::Job>> BotState::undelivered_jobs(core::Timestamp since, int limit) {
-  auto read = [&] {
-    auto tx = d_.store.begin(core::TxMode::read);
-    return tx->undelivered_bot_jobs(since, limit);
-  };
-  auto jobs = co_await d_.pool.run(read);
+  auto read = [&](core::Tx& tx) { return tx.undelivered_bot_jobs(since, limit); };
+  auto jobs = co_await in_tx(d_.pool, d_.store, core::TxMode::read, read);
   co_return jobs;
 }
 
 net::awaitable<void> BotState::mark_delivered(std::string job_id) {
-  auto mark = [&] {
-    auto tx = d_.store.begin(core::TxMode::write);
-    tx->set_job_delivered(job_id, d_.clock.now());
-    tx->commit();
-  };
-  co_await d_.pool.run(mark);
+  auto mark = [&](core::Tx& tx) { tx.set_job_delivered(job_id, d_.clock.now()); };
+  co_await in_tx(d_.pool, d_.store, core::TxMode::write, mark);
 }
 
 net::awaitable<void> BotState::save_file_id(std::string image_id, std::string file_id) {
-  auto save = [&] {
-    auto tx = d_.store.begin(core::TxMode::write);
-    tx->set_image_file_id(image_id, file_id);
-    tx->commit();
-  };
-  co_await d_.pool.run(save);
+  auto save = [&](core::Tx& tx) { tx.set_image_file_id(image_id, file_id); };
+  co_await in_tx(d_.pool, d_.store, core::TxMode::write, save);
 }
 
 net::awaitable<std::vector<core::Notice>> BotState::notices_due(core::Timestamp images_since) {
@@ -108,32 +86,24 @@ net::awaitable<bool> BotState::mark_notice_sent(core::Notice notice) {
 }
 
 net::awaitable<std::optional<core::User>> BotState::find_user(core::UserId id) {
-  auto load = [&] {
-    auto tx = d_.store.begin(core::TxMode::read);
-    return tx->find_user(id);
-  };
-  auto user = co_await d_.pool.run(load);
+  auto load = [&](core::Tx& tx) { return tx.find_user(id); };
+  auto user = co_await in_tx(d_.pool, d_.store, core::TxMode::read, load);
   co_return user;
 }
 
 net::awaitable<BotState::BroadcastPage> BotState::next_broadcast_page(int limit) {
-  auto read = [&] {
-    auto tx = d_.store.begin(core::TxMode::read);
-    BroadcastPage p{.broadcast = tx->next_broadcast()};
-    if (p.broadcast) p.users = tx->reachable_users(p.broadcast->cursor, limit);
+  auto read = [&](core::Tx& tx) {
+    BroadcastPage p{.broadcast = tx.next_broadcast()};
+    if (p.broadcast) p.users = tx.reachable_users(p.broadcast->cursor, limit);
     return p;
   };
-  auto page = co_await d_.pool.run(read);
+  auto page = co_await in_tx(d_.pool, d_.store, core::TxMode::read, read);
   co_return page;
 }
 
 net::awaitable<void> BotState::save_broadcast(core::Broadcast broadcast) {
-  auto save = [&] {
-    auto tx = d_.store.begin(core::TxMode::write);
-    tx->update_broadcast(broadcast);
-    tx->commit();
-  };
-  co_await d_.pool.run(save);
+  auto save = [&](core::Tx& tx) { tx.update_broadcast(broadcast); };
+  co_await in_tx(d_.pool, d_.store, core::TxMode::write, save);
 }
 
 }  // namespace igb::usecases

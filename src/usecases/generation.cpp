@@ -1,5 +1,7 @@
 #include "usecases/generation.hpp"
 
+#include "usecases/in_tx.hpp"
+
 namespace igb::usecases {
 
 Generation::Generation(GenerationDeps deps) : d_(std::move(deps)) {
@@ -53,11 +55,8 @@ net::awaitable<core::Result<core::JobService::JobView>> Generation::cancel_and_v
 
 net::awaitable<int> Generation::cancel_queued(core::UserId user, std::string source) {
   auto cancel_queued = [&] {
-    std::vector<core::Job> mine;
-    {
-      auto tx = d_.store.begin(core::TxMode::read);
-      mine = tx->jobs_of(user, 50);
-    }
+    auto read = [&](core::Tx& tx) { return tx.jobs_of(user, 50); };
+    auto mine = with_tx(d_.store, core::TxMode::read, read);
     int n = 0;
     for (const auto& j : mine) {
       if (j.status == core::JobStatus::queued && j.source == source && d_.jobs.cancel(j.id, user).ok()) ++n;
@@ -69,30 +68,28 @@ net::awaitable<int> Generation::cancel_queued(core::UserId user, std::string sou
 }
 
 net::awaitable<std::vector<Generation::Made>> Generation::history(core::UserId user, int limit) {
-  auto read = [&] {
+  auto read = [&](core::Tx& tx) {
     std::vector<Made> out;
-    auto tx = d_.store.begin(core::TxMode::read);
-    for (auto& j : tx->jobs_of(user, 50)) {
+    for (auto& j : tx.jobs_of(user, 50)) {
       if (static_cast<int>(out.size()) >= limit) break;
       if (j.status != core::JobStatus::succeeded || !j.image_id) continue;
-      auto image = tx->find_image(*j.image_id);
+      auto image = tx.find_image(*j.image_id);
       if (image) out.push_back({std::move(j), std::move(*image)});
     }
     return out;
   };
-  auto items = co_await d_.pool.run(read);
+  auto items = co_await in_tx(d_.pool, d_.store, core::TxMode::read, read);
   co_return items;
 }
 
 net::awaitable<std::optional<Generation::OwnImage>> Generation::own_image(std::string image_id, core::UserId owner,
                                                                           bool with_bytes) {
   auto load = [&]() -> std::optional<OwnImage> {
-    std::optional<core::Image> image;
-    {
-      auto tx = d_.store.begin(core::TxMode::read);
-      if (!tx->image_owned_by(image_id, owner)) return std::nullopt;
-      image = tx->find_image(image_id);
-    }
+    auto find = [&](core::Tx& tx) -> std::optional<core::Image> {
+      if (!tx.image_owned_by(image_id, owner)) return std::nullopt;
+      return tx.find_image(image_id);
+    };
+    auto image = with_tx(d_.store, core::TxMode::read, find);
     if (!image) return std::nullopt;
     if (!with_bytes) return OwnImage{*image, {}};
     auto bytes = d_.images.read(*image);
@@ -104,12 +101,9 @@ net::awaitable<std::optional<Generation::OwnImage>> Generation::own_image(std::s
 }
 
 net::awaitable<std::optional<core::Image>> Generation::image_of(core::Job job) {
-  auto find = [&]() -> std::optional<core::Image> {
-    if (!job.image_id) return std::nullopt;
-    auto tx = d_.store.begin(core::TxMode::read);
-    return tx->find_image(*job.image_id);
-  };
-  auto image = co_await d_.pool.run(find);
+  if (!job.image_id) co_return std::nullopt;
+  auto find = [&](core::Tx& tx) { return tx.find_image(*job.image_id); };
+  auto image = co_await in_tx(d_.pool, d_.store, core::TxMode::read, find);
   co_return image;
 }
 
@@ -126,25 +120,21 @@ net::awaitable<int> Generation::queue_position(core::Job job) {
 }
 
 net::awaitable<std::optional<core::Job>> Generation::find_job(std::string job_id) {
-  auto find = [&] {
-    auto tx = d_.store.begin(core::TxMode::read);
-    return tx->find_job(job_id, false);
-  };
-  auto job = co_await d_.pool.run(find);
+  auto find = [&](core::Tx& tx) { return tx.find_job(job_id, false); };
+  auto job = co_await in_tx(d_.pool, d_.store, core::TxMode::read, find);
   co_return job;
 }
 
 net::awaitable<std::vector<std::pair<core::JobStatus, std::int64_t>>> Generation::counts() {
-  auto count_jobs = [&] {
+  auto count_jobs = [](core::Tx& tx) {
     std::vector<std::pair<core::JobStatus, std::int64_t>> out;
-    auto tx = d_.store.begin(core::TxMode::read);
     for (auto st : {core::JobStatus::queued, core::JobStatus::running, core::JobStatus::succeeded,
                     core::JobStatus::failed, core::JobStatus::canceled}) {
-      out.emplace_back(st, tx->count_jobs(st));
+      out.emplace_back(st, tx.count_jobs(st));
     }
     return out;
   };
-  auto counts = co_await d_.pool.run(count_jobs);
+  auto counts = co_await in_tx(d_.pool, d_.store, core::TxMode::read, count_jobs);
   co_return counts;
 }
 
