@@ -129,6 +129,29 @@ struct SendChatAction {
   std::string action = "upload_photo";
 };
 
+struct AnswerInlineQuery {
+  std::string inline_query_id;
+  std::vector<InlineQueryResult> results;
+  int cache_time = 300;  // Telegram's default; always sent
+  bool is_personal = false;
+  std::optional<InlineQueryResultsButton> button;
+};
+
+// Edits of a message sent through inline mode (by inline_message_id): Telegram answers True, not the
+// Message. An inline message cannot receive an upload: its new photo is a file_id (or a URL).
+struct EditInlineMessageText {
+  std::string inline_message_id;
+  std::string text;
+  InlineKeyboardMarkup reply_markup;
+};
+
+struct EditInlineMessageMedia {
+  std::string inline_message_id;
+  std::string photo_file_id;  // InputMediaPhoto.media: a file Telegram has
+  std::string caption;
+  InlineKeyboardMarkup reply_markup;
+};
+
 struct AnswerCallbackQuery {
   std::string callback_query_id;
   std::string text;  // empty: no notification
@@ -194,6 +217,9 @@ class BotApi {
   virtual net::awaitable<ApiResult<Message>> send_document(SendDocument options) = 0;
   virtual net::awaitable<ApiResult<Done>> send_chat_action(SendChatAction options) = 0;
   virtual net::awaitable<ApiResult<Done>> answer_callback_query(AnswerCallbackQuery options) = 0;
+  virtual net::awaitable<ApiResult<Done>> answer_inline_query(AnswerInlineQuery options) = 0;
+  virtual net::awaitable<ApiResult<Done>> edit_inline_message_text(EditInlineMessageText options) = 0;
+  virtual net::awaitable<ApiResult<Done>> edit_inline_message_media(EditInlineMessageMedia options) = 0;
   virtual net::awaitable<ApiResult<Done>> set_my_commands(SetMyCommands options) = 0;
   virtual net::awaitable<ApiResult<Message>> send_invoice(SendInvoice options) = 0;
   virtual net::awaitable<ApiResult<std::string>> create_invoice_link(CreateInvoiceLink options) = 0;

@@ -274,6 +274,16 @@ void decode(const json::value& v, const std::string& path, Errors& e, InlineQuer
   f.string("id", out.id, true);
   f.object("from", out.from, [](auto&&... a) { decode(a...); });
   f.string("query", out.query, true);
+  f.string("offset", out.offset);  // required by the spec; an empty one means the first page anyway
+  f.string("chat_type", out.chat_type);
+}
+
+void decode(const json::value& v, const std::string& path, Errors& e, ChosenInlineResult& out) {
+  Fields f(v, path, e);
+  f.string("result_id", out.result_id, true);
+  f.object("from", out.from, [](auto&&... a) { decode(a...); });
+  f.string("inline_message_id", out.inline_message_id);
+  f.string("query", out.query, true);
 }
 
 void decode(const json::value& v, const std::string& path, Errors& e, SubscriptionUpdate& out) {
@@ -292,6 +302,7 @@ void decode(const json::value& v, const std::string& path, Errors& e, Update& ou
   f.optional("pre_checkout_query", out.pre_checkout_query, [](auto&&... a) { decode(a...); });
   f.optional("my_chat_member", out.my_chat_member, [](auto&&... a) { decode(a...); });
   f.optional("inline_query", out.inline_query, [](auto&&... a) { decode(a...); });
+  f.optional("chosen_inline_result", out.chosen_inline_result, [](auto&&... a) { decode(a...); });
   f.optional("subscription", out.subscription, [](auto&&... a) { decode(a...); });
 }
 
@@ -465,6 +476,50 @@ json::object to_json(const AnswerCallbackQuery& o) {
   json::object j{{"callback_query_id", o.callback_query_id}};
   put_string(j, "text", o.text);
   if (o.show_alert) j["show_alert"] = true;
+  return j;
+}
+
+namespace {
+
+json::object to_json(const InlineQueryResult& r) {
+  json::object j{{"id", r.id}};
+  if (r.kind == InlineQueryResult::Kind::cached_photo) {
+    j["type"] = "photo";
+    j["photo_file_id"] = r.photo_file_id;
+    put_string(j, "title", r.title);
+    put_string(j, "caption", r.caption);
+  } else {
+    j["type"] = "article";
+    j["title"] = r.title;
+    j["input_message_content"] = json::object{{"message_text", r.message_text}};
+  }
+  put_string(j, "description", r.description);
+  put_markup(j, r.reply_markup);
+  return j;
+}
+
+}  // namespace
+
+json::object to_json(const AnswerInlineQuery& o) {
+  json::array results;
+  for (const auto& r : o.results) results.push_back(to_json(r));
+  json::object j{{"inline_query_id", o.inline_query_id}, {"results", std::move(results)}, {"cache_time", o.cache_time}};
+  if (o.is_personal) j["is_personal"] = true;
+  if (o.button) j["button"] = json::object{{"text", o.button->text}, {"start_parameter", o.button->start_parameter}};
+  return j;
+}
+
+json::object to_json(const EditInlineMessageText& o) {
+  json::object j{{"inline_message_id", o.inline_message_id}, {"text", o.text}};
+  put_markup(j, o.reply_markup);
+  return j;
+}
+
+json::object to_json(const EditInlineMessageMedia& o) {
+  json::object media{{"type", "photo"}, {"media", o.photo_file_id}};
+  put_string(media, "caption", o.caption);
+  json::object j{{"inline_message_id", o.inline_message_id}, {"media", std::move(media)}};
+  put_markup(j, o.reply_markup);
   return j;
 }
 

@@ -192,6 +192,16 @@ class HttpBotApi final : public BotApi {
   net::awaitable<ApiResult<Done>> answer_callback_query(AnswerCallbackQuery o) override {
     co_return co_await call<Done>("answerCallbackQuery", to_json(o), {}, {}, decode_true);
   }
+  net::awaitable<ApiResult<Done>> answer_inline_query(AnswerInlineQuery o) override {
+    co_return co_await call<Done>("answerInlineQuery", to_json(o), {}, {}, decode_true);
+  }
+  // Inline messages: Telegram answers True (the Message only for messages of a chat).
+  net::awaitable<ApiResult<Done>> edit_inline_message_text(EditInlineMessageText o) override {
+    co_return co_await call<Done>("editMessageText", to_json(o), {}, {}, decode_true);
+  }
+  net::awaitable<ApiResult<Done>> edit_inline_message_media(EditInlineMessageMedia o) override {
+    co_return co_await call<Done>("editMessageMedia", to_json(o), {}, {}, decode_true);
+  }
   net::awaitable<ApiResult<Done>> set_my_commands(SetMyCommands o) override {
     co_return co_await call<Done>("setMyCommands", to_json(o), {}, {}, decode_true);
   }

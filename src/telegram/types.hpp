@@ -111,9 +111,21 @@ struct ChatMemberUpdated {
   std::string new_status;
 };
 
+// Inline mode (BotFather /setinline): "@bot <query>" typed in any chat.
 struct InlineQuery {
   std::string id;
   User from;
+  std::string query;      // up to 256 characters, says the spec (not trusted: callers bound it)
+  std::string offset;     // for paging; this bot answers one page
+  std::string chat_type;  // "sender", "private", "group", "supergroup", "channel"; may be empty
+};
+
+// The user picked one of the results (needs inline feedback, BotFather /setinlinefeedback).
+// inline_message_id is set only for a result that carries an inline keyboard.
+struct ChosenInlineResult {
+  std::string result_id;
+  User from;
+  std::string inline_message_id;
   std::string query;
 };
 
@@ -133,6 +145,7 @@ struct Update {
   std::optional<PreCheckoutQuery> pre_checkout_query;
   std::optional<ChatMemberUpdated> my_chat_member;
   std::optional<InlineQuery> inline_query;
+  std::optional<ChosenInlineResult> chosen_inline_result;
   std::optional<SubscriptionUpdate> subscription;
 };
 
@@ -161,6 +174,27 @@ struct InputFile {
     return InputFile{.filename = std::move(filename), .mime_type = std::move(mime_type), .bytes = std::move(bytes)};
   }
   bool is_upload() const { return file_id.empty(); }
+};
+
+// One answer to an inline query: a photo Telegram already has (InlineQueryResultCachedPhoto), or an
+// article whose message is the text `message_text` (InlineQueryResultArticle with
+// InputTextMessageContent).
+struct InlineQueryResult {
+  enum class Kind { cached_photo, article };
+  Kind kind = Kind::article;
+  std::string id;  // 1-64 bytes, unique among the answer's results
+  std::string title;
+  std::string description;
+  std::string photo_file_id;  // cached_photo
+  std::string caption;        // cached_photo, at most 1024 characters
+  std::string message_text;   // article, 1-4096 characters
+  InlineKeyboardMarkup reply_markup;  // Telegram gives an inline_message_id only when this is set
+};
+
+// The button above the results that opens the bot's private chat with /start <start_parameter>.
+struct InlineQueryResultsButton {
+  std::string text;
+  std::string start_parameter;  // 1-64 of A-Z a-z 0-9 _ -
 };
 
 struct BotCommand {

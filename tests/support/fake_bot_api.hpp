@@ -199,6 +199,28 @@ struct FakeTgPushChatMember {
   std::string new_status = "kicked";
 };
 
+// Inline mode (fake_bot_api_inline.cpp). push_inline_query: the user types "@bot <query>" in some chat;
+// query ids are "iq-1", "iq-2", … The bot answers with answerInlineQuery; choose_inline_result then
+// plays the user picking one of those results: the result's message is posted as an inline message
+// (ids "im-1", "im-2", …; only for a result with an inline keyboard, as Telegram gives
+// inline_message_id only then) and a chosen_inline_result update is queued (inline feedback on).
+struct FakeTgPushInlineQuery {
+  FakeTgUser from;
+  std::string query;
+  std::string chat_type = "supergroup";  // where the user typed it; "" leaves it out (secret chats)
+};
+
+struct FakeTgInlineMessage {
+  std::string inline_message_id;
+  std::int64_t user_id = 0;  // who posted it
+  std::string kind;          // "text" or "photo"
+  std::string text;
+  std::string caption;
+  std::string file_id;
+  boost::json::value reply_markup;  // null when none
+  int edit_count = 0;
+};
+
 class FakeBotApi {
  public:
   explicit FakeBotApi(FakeBotApiOptions options = {});
@@ -220,6 +242,25 @@ class FakeBotApi {
   std::int64_t push_pre_checkout(FakeTgPushPreCheckout query);
   std::int64_t push_successful_payment(FakeTgPushPayment payment);
   std::int64_t push_my_chat_member(FakeTgPushChatMember change);
+  std::int64_t push_inline_query(FakeTgPushInlineQuery query);
+  // The user picks result `result_id` of the answer to `query_id`: returns the inline_message_id
+  // ("" for a result without a keyboard) and queues chosen_inline_result. Throws std::logic_error if
+  // the query was not answered or the answer has no such result.
+  std::string choose_inline_result(const std::string& query_id, const std::string& result_id);
+  // answerInlineQuery's parameters as accepted for `query_id`; nullopt if not answered.
+  std::optional<boost::json::object> inline_answer(const std::string& query_id) const;
+  std::optional<FakeTgInlineMessage> inline_message(const std::string& inline_message_id) const;
+  // What the user saw of inline mode, one line each (see transcript() for the notation):
+  //   > Ann inline "a fox" (iq-1)
+  //   < answerInlineQuery iq-1 cache_time=10 personal
+  //      photo i:… (photo-1): caption               one line per result, then its keyboard rows
+  //      article g "Generate: a fox": Drawing…
+  //      button "Subscribe" start=plans
+  //   > Ann chose g of iq-1 → im-1
+  //   < editMessageText im-1: …   /   < editMessageMedia im-1 (photo-1): caption
+  //   ! 400 answerInlineQuery: query is too old…      a refused call, with Telegram's description
+  std::string inline_transcript(std::int64_t user_id) const;
+
   // Any update; its update_id is set (replaced) by the fake.
   std::int64_t push_raw(boost::json::object update);
 

@@ -197,6 +197,14 @@ struct FakeBotApi::Impl {
     bool refunded = false;
   };
 
+  struct InlineQueryState {
+    FakeTgUser from;
+    std::string query;
+    Clock::time_point pushed;
+    bool answered = false;
+    json::array results;  // as answered
+  };
+
   FakeBotApiOptions options;
   std::shared_ptr<const Spec> spec;
 
@@ -221,6 +229,10 @@ struct FakeBotApi::Impl {
   std::map<std::string, Charge> charges;
   std::vector<std::string> refunded;
   std::map<std::string, json::array> commands;
+  std::map<std::string, InlineQueryState> inline_queries;  // by query id
+  std::map<std::string, FakeTgInlineMessage> inline_messages;
+  std::map<std::int64_t, std::vector<std::string>> inline_transcripts;  // by user
+  std::int64_t next_inline_query = 1, next_inline_message = 1;
   std::optional<FakeRateLimits> limits;
   std::deque<Clock::time_point> global_sent;
   std::int64_t rate_limited = 0;
@@ -295,6 +307,12 @@ struct FakeBotApi::Impl {
   Answer send_file(ChatState& c, const std::string& method, const std::string& field, const json::object& p,
                    std::vector<FakeTgUpload>& uploads);
   Answer edit(ChatState& c, const std::string& method, const json::object& p);
+
+  // Inline mode (fake_bot_api_inline.cpp)
+  Answer answer_inline_query(const json::object& p);
+  Answer edit_inline(const std::string& method, const json::object& p, const std::vector<FakeTgUpload>& uploads);
+  // The user an inline call is about (its query's or its message's), for the inline transcript.
+  std::optional<std::int64_t> inline_user_of(const json::object& p) const;
 
   Answer dispatch(const std::string& method, Incoming& in, FakeTgCall& call);
   void set_allowed(const json::array& a);

@@ -473,6 +473,10 @@ Answer FakeBotApi::Impl::dispatch(const std::string& method, Incoming& in, FakeT
   if (method == "sendMessage") return send_message(*chat, p);
   if (method == "sendPhoto") return send_file(*chat, method, "photo", p, in.uploads);
   if (method == "sendDocument") return send_file(*chat, method, "document", p, in.uploads);
+  if (p.contains("inline_message_id") && (method == "editMessageText" || method == "editMessageMedia" ||
+                                          method == "editMessageReplyMarkup" || method == "editMessageCaption"))
+    return edit_inline(method, p, in.uploads);
+  if (method == "answerInlineQuery") return answer_inline_query(p);
   if (method == "editMessageText" || method == "editMessageReplyMarkup" || method == "editMessageCaption") {
     if (!chat) return fail(400, "Bad Request: chat not found");
     return edit(*chat, method, p);
@@ -653,6 +657,8 @@ void FakeBotApi::Impl::record(FakeTgCall call, const Answer& a) {
     call.result = a.result;
   } else {
     call.description = a.description;
+    if (auto user = inline_user_of(call.params))
+      inline_transcripts[*user].push_back("! " + std::to_string(a.status) + " " + call.method + ": " + a.description);
     if (call.chat_id)
       if (auto it = chats.find(*call.chat_id); it != chats.end())
         it->second.transcript.push_back("! " + std::to_string(a.status) + " " + call.method);

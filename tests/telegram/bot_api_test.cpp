@@ -533,6 +533,101 @@ class ManualClockBotApiTest : public BotApiTest {
   bool send(std::int64_t chat) { return run(api_->send_message({.chat_id = chat, .text = "m"})).ok(); }
 };
 
+// Inline mode through the real client: the answer with a cached photo and an article with a keyboard,
+// the user's choice (an inline message only for the result with a keyboard), edits by
+// inline_message_id (Telegram answers True), and the rules: answered once, in time; no upload into
+// an inline message; an unknown file_id refused.
+TEST_F(ManualClockBotApiTest, InlineQueryAnswerChoiceAndEdits) {
+  tg_.add_chat({.id = 42, .type = "private"}, kAnn);
+  auto photo = run(api_->send_photo({.chat_id = 42, .photo = InputFile::upload("a.png", "image/png", png_bytes())}));
+  ASSERT_TRUE(photo.ok()) << photo.error().description;
+  tg_.push_inline_query({.from = kAnn, .query = "a fox"});
+  auto updates = run(api_->get_updates({.timeout = 0}));
+  ASSERT_TRUE(updates.ok()) << updates.error().description;
+  ASSERT_EQ(updates->size(), 1u);
+  ASSERT_TRUE(updates->at(0).inline_query);
+  EXPECT_EQ(updates->at(0).inline_query->id, "iq-1");
+  EXPECT_EQ(updates->at(0).inline_query->query, "a fox");
+  EXPECT_EQ(updates->at(0).inline_query->chat_type, "supergroup");
+
+  AnswerInlineQuery answer{.inline_query_id = "iq-1", .cache_time = 10, .is_personal = true};
+  answer.results.push_back(
+      {.kind = InlineQueryResult::Kind::cached_photo, .id = "p", .photo_file_id = "photo-1", .caption = "a fox"});
+  answer.results.push_back({.kind = InlineQueryResult::Kind::article,
+                            .id = "g",
+                            .title = "Generate: a fox",
+                            .message_text = "Drawing: a fox",
+                            .reply_markup = {{{{.text = "Bot", .url = "https://t.me/imggen_test_bot"}}}}});
+  auto bad = answer;
+  bad.results.push_back({.kind = InlineQueryResult::Kind::cached_photo, .id = "p", .photo_file_id = "photo-1"});
+  auto duplicate = run(api_->answer_inline_query(bad));
+  ASSERT_FALSE(duplicate.ok());
+  EXPECT_EQ(duplicate.error().description, "Bad Request: RESULT_ID_DUPLICATE");
+  ASSERT_TRUE(run(api_->answer_inline_query(answer)).ok());
+  auto again = run(api_->answer_inline_query(answer));
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().kind, ApiError::Kind::bad_request);
+  EXPECT_THAT(again.error().description, HasSubstr("query is too old"));
+  ASSERT_TRUE(tg_.inline_answer("iq-1"));
+  EXPECT_EQ(tg_.inline_answer("iq-1")->at("is_personal"), true);
+
+  // A query answered after Telegram stopped waiting.
+  tg_.push_inline_query({.from = kAnn, .query = "late"});
+  now_ms += 11'000;
+  auto late = run(api_->answer_inline_query({.inline_query_id = "iq-2", .cache_time = 10}));
+  ASSERT_FALSE(late.ok());
+  EXPECT_THAT(late.error().description, HasSubstr("query is too old"));
+
+  EXPECT_EQ(tg_.choose_inline_result("iq-1", "p"), "");  // no keyboard: no inline message
+  auto inline_id = tg_.choose_inline_result("iq-1", "g");
+  EXPECT_EQ(inline_id, "im-1");
+  updates = run(api_->get_updates({.offset = 2, .timeout = 0}));
+  ASSERT_TRUE(updates.ok()) << updates.error().description;
+  ASSERT_EQ(updates->size(), 3u);  // "late", then the two choices
+  ASSERT_TRUE(updates->at(2).chosen_inline_result);
+  EXPECT_EQ(updates->at(2).chosen_inline_result->inline_message_id, "im-1");
+  EXPECT_EQ(updates->at(2).chosen_inline_result->query, "a fox");
+  EXPECT_EQ(updates->at(1).chosen_inline_result->inline_message_id, "");
+
+  ASSERT_TRUE(run(api_->edit_inline_message_text({.inline_message_id = inline_id, .text = "Still drawing"})).ok());
+  auto unknown = run(api_->edit_inline_message_media({.inline_message_id = inline_id, .photo_file_id = "nope"}));
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().description, "Bad Request: wrong file identifier/HTTP URL specified");
+  ASSERT_TRUE(
+      run(api_->edit_inline_message_media({.inline_message_id = inline_id, .photo_file_id = "photo-1", .caption = "c"}))
+          .ok());
+  auto text_on_photo = run(api_->edit_inline_message_text({.inline_message_id = inline_id, .text = "x"}));
+  ASSERT_FALSE(text_on_photo.ok());
+  EXPECT_EQ(text_on_photo.error().description, "Bad Request: there is no text in the message to edit");
+  auto missing = run(api_->edit_inline_message_text({.inline_message_id = "im-99", .text = "x"}));
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().description, "Bad Request: MESSAGE_ID_INVALID");
+  auto message = tg_.inline_message(inline_id);
+  ASSERT_TRUE(message);
+  EXPECT_EQ(message->kind, "photo");
+  EXPECT_EQ(message->file_id, "photo-1");
+  EXPECT_EQ(message->caption, "c");
+
+  EXPECT_EQ(tg_.inline_transcript(42),
+            "> Ann inline \"a fox\" (iq-1)\n"
+            "! 400 answerInlineQuery: Bad Request: RESULT_ID_DUPLICATE\n"
+            "< answerInlineQuery iq-1 cache_time=10 personal\n"
+            "   photo p (photo-1): a fox\n"
+            "   article g \"Generate: a fox\": Drawing: a fox\n"
+            "   [Bot|url:https://t.me/imggen_test_bot]\n"
+            "! 400 answerInlineQuery: Bad Request: query is too old and response timeout expired or query ID is "
+            "invalid\n"
+            "> Ann inline \"late\" (iq-2)\n"
+            "! 400 answerInlineQuery: Bad Request: query is too old and response timeout expired or query ID is "
+            "invalid\n"
+            "> Ann chose p of iq-1\n"
+            "> Ann chose g of iq-1 → im-1\n"
+            "< editMessageText im-1: Still drawing\n"  // no reply_markup: the keyboard goes
+            "! 400 editMessageMedia: Bad Request: wrong file identifier/HTTP URL specified\n"
+            "< editMessageMedia im-1 (photo-1): c\n"
+            "! 400 editMessageText: Bad Request: there is no text in the message to edit\n");
+}
+
 TEST_F(ManualClockBotApiTest, PrivateChatsGetABurstThenOneASecond) {
   tg_.add_chat({.id = 42, .type = "private"}, kAnn);
   tg_.enable_rate_limits();
@@ -628,6 +723,28 @@ TEST_F(FakeSpecTest, UnknownMethodTokenAndMissingParameters) {
                                     "sendMessage: reply_markup.inline_keyboard[0][0].text: expected String",
                                     "sendMessage: reply_parameters.message_id: missing required field",
                                     "sendMessage: reply_markups: unknown parameter"));
+}
+
+// An inline message cannot receive an upload (the Bot API's editMessageMedia: "When an inline message
+// is edited, a new file can't be uploaded"), whichever way it is attempted.
+TEST_F(FakeSpecTest, AnInlineMessageTakesNoUpload) {
+  tg_.add_chat({.id = 42, .type = "private"}, {.id = 42, .first_name = "Ann"});
+  tg_.push_inline_query({.from = {.id = 42, .first_name = "Ann"}, .query = "fox"});
+  auto answered = post(bot("answerInlineQuery"), "application/json",
+                       R"({"inline_query_id":"iq-1","results":[{"type":"article","id":"g","title":"t",
+                           "input_message_content":{"message_text":"wait"},
+                           "reply_markup":{"inline_keyboard":[[{"text":"b","callback_data":"x"}]]}}]})");
+  ASSERT_EQ(answered.status, 200) << answered.body;
+  auto id = tg_.choose_inline_result("iq-1", "g");
+  auto upload = post(bot("editMessageMedia"), "application/json",
+                     R"({"inline_message_id":")" + id + R"(","media":{"type":"photo","media":"attach://photo"}})");
+  EXPECT_EQ(upload.status, 400);
+  EXPECT_THAT(upload.body, HasSubstr("can't be uploaded to an inline message"));
+  auto both = post(bot("editMessageText"), "application/json",
+                   R"({"inline_message_id":")" + id + R"(","chat_id":42,"message_id":1,"text":"x"})");
+  EXPECT_EQ(both.status, 400);
+  EXPECT_EQ(tg_.inline_message(id)->text, "wait");
+  EXPECT_THAT(tg_.spec_violations(), IsEmpty());
 }
 
 TEST_F(FakeSpecTest, AcceptsFormsQueryStringsAndCaseInsensitiveMethods) {

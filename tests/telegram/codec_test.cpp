@@ -153,6 +153,18 @@ TEST(CodecTest, DecodesPaymentsAndMembership) {
   ASSERT_TRUE(inline_query.ok()) << inline_query.error_text();
   EXPECT_EQ(inline_query.value->inline_query->query, "fox");
 
+  // The result a user picked (inline feedback): inline_message_id only for a result with a keyboard.
+  auto chosen = decode_update(json::parse(R"({"update_id": 6, "chosen_inline_result": {"result_id": "g",
+      "from": {"id": 7, "is_bot": false, "first_name": "A"}, "inline_message_id": "AAAA-b_1", "query": "fox"}})"));
+  ASSERT_TRUE(chosen.ok()) << chosen.error_text();
+  EXPECT_EQ(chosen.value->chosen_inline_result->result_id, "g");
+  EXPECT_EQ(chosen.value->chosen_inline_result->inline_message_id, "AAAA-b_1");
+  EXPECT_EQ(chosen.value->chosen_inline_result->from.id, 7);
+  auto bad_chosen = decode_update(json::parse(R"({"update_id": 7, "chosen_inline_result": {"result_id": 5,
+      "from": {"id": 7, "is_bot": false, "first_name": "A"}}})"));
+  EXPECT_THAT(bad_chosen.errors, ::testing::ElementsAre("update.chosen_inline_result.result_id: expected string",
+                                                        "update.chosen_inline_result.query: missing"));
+
   auto unknown_kind = decode_update(json::parse(R"({"update_id": 5, "message_reaction": {"anything": true}})"));
   ASSERT_TRUE(unknown_kind.ok());
   EXPECT_FALSE(unknown_kind.value->message);
@@ -246,6 +258,35 @@ TEST(CodecTest, EncodesSendMessage) {
       "link_preview_options": {"is_disabled": true}, "disable_notification": true})"));
   EXPECT_EQ(to_json(SendMessage{.chat_id = 1, .text = "x", .disable_link_preview = false}),
             json::parse(R"({"chat_id": 1, "text": "x"})"));
+}
+
+TEST(CodecTest, EncodesInlineRequests) {
+  AnswerInlineQuery answer{.inline_query_id = "iq", .cache_time = 10, .is_personal = true};
+  answer.results.push_back({.kind = InlineQueryResult::Kind::cached_photo,
+                            .id = "i:img1",
+                            .title = "a fox",
+                            .photo_file_id = "photo-1",
+                            .caption = "a fox"});
+  answer.results.push_back({.kind = InlineQueryResult::Kind::article,
+                            .id = "g",
+                            .title = "Generate: a fox",
+                            .message_text = "Drawing: a fox",
+                            .reply_markup = {{{{.text = "Open", .url = "https://t.me/b"}}}}});
+  answer.button = InlineQueryResultsButton{.text = "Subscribe", .start_parameter = "plans"};
+  EXPECT_EQ(to_json(answer), json::parse(R"({"inline_query_id": "iq", "cache_time": 10, "is_personal": true,
+      "results": [{"id": "i:img1", "type": "photo", "photo_file_id": "photo-1", "title": "a fox", "caption": "a fox"},
+                  {"id": "g", "type": "article", "title": "Generate: a fox",
+                   "input_message_content": {"message_text": "Drawing: a fox"},
+                   "reply_markup": {"inline_keyboard": [[{"text": "Open", "url": "https://t.me/b"}]]}}],
+      "button": {"text": "Subscribe", "start_parameter": "plans"}})"));
+  // cache_time 0 is a value (do not cache), so it is always sent.
+  EXPECT_EQ(to_json(AnswerInlineQuery{.inline_query_id = "iq", .cache_time = 0}),
+            json::parse(R"({"inline_query_id": "iq", "results": [], "cache_time": 0})"));
+  EXPECT_EQ(to_json(EditInlineMessageText{.inline_message_id = "m1", .text = "failed"}),
+            json::parse(R"({"inline_message_id": "m1", "text": "failed"})"));
+  EXPECT_EQ(
+      to_json(EditInlineMessageMedia{.inline_message_id = "m1", .photo_file_id = "photo-1", .caption = "c"}),
+      json::parse(R"({"inline_message_id": "m1", "media": {"type": "photo", "media": "photo-1", "caption": "c"}})"));
 }
 
 TEST(CodecTest, EncodesOtherRequests) {
