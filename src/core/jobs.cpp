@@ -163,7 +163,14 @@ Result<SubmitOutcome> JobService::submit_one(Tx& tx, const SubmitRequest& r, Tim
     e.field_errors = std::move(errors);
     return e;
   }
-  if (quota.remaining() < r.count) {
+  // Nobody pays twice for a picture they already have: an exact repeat (explicit seed) of one of the
+  // user's own finished images is served from the cache by the worker, so it reserves nothing and
+  // passes the checks that guard images and provider credit (quota, failed budget, free day budget).
+  // Only the in-flight limit applies. Should the cached file have gone missing, the worker makes the
+  // image again, once, without charging: it was the user's already.
+  const auto key = cache_key(r.user, r.params);
+  const bool repeat = key && tx.find_cached_image(*key);
+  if (!repeat && quota.remaining() < r.count) {
     Error e = make_error(ErrorCode::quota_exhausted, "no images left in this period");
     e.retry_after = std::chrono::duration_cast<Millis>(quota.resets_at - now);
     return e;
@@ -171,7 +178,7 @@ Result<SubmitOutcome> JobService::submit_one(Tx& tx, const SubmitRequest& r, Tim
   // Failed attempts spent provider credit but no quota: without a budget of their own, prompts the
   // provider refuses could be sent again and again. Jobs already in flight when the budget is
   // reached may still fail, so a user can end at most max_concurrent_jobs - 1 over it.
-  if (quota.failed_limit > 0 && quota.failed >= quota.failed_limit) {
+  if (!repeat && quota.failed_limit > 0 && quota.failed >= quota.failed_limit) {
     Error e = make_error(ErrorCode::too_many_failures,
                          "too many failed generations in this period: the " + quota.plan.id + " plan allows " +
                              std::to_string(quota.failed_limit) + " (failed_attempts_per_period)");
@@ -189,7 +196,7 @@ Result<SubmitOutcome> JobService::submit_one(Tx& tx, const SubmitRequest& r, Tim
   }
   // The last refusal, and the first write when it passes (a refused request leaves no trace: the
   // day's row, if it had to be made, holds nothing of it).
-  if (!on_sale(quota.plan) && options_.free_daily_images > 0) {
+  if (!repeat && !on_sale(quota.plan) && options_.free_daily_images > 0) {
     const Timestamp day = std::chrono::floor<std::chrono::days>(now);
     if (!tx.take_free_images(day, r.count, options_.free_daily_images)) {
       Error e = make_error(ErrorCode::free_paused,
@@ -211,10 +218,15 @@ Result<SubmitOutcome> JobService::submit_one(Tx& tx, const SubmitRequest& r, Tim
     job.source = r.source;
     job.meta = r.meta;
     job.idempotency_key = r.idempotency_key;
-    job.cache_key = cache_key(r.user, r.params);
+    job.cache_key = key;
+    if (repeat) job.quota_state = QuotaState::released;  // holds no reservation: see above
     job.created_at = job.updated_at = now;
     tx.insert_job(job);
     out.jobs.push_back(std::move(job));
+  }
+  if (repeat) {
+    out.quota = quota;
+    return out;
   }
   who.reserved += r.count;
   who.quota.reserved += r.count;
@@ -282,6 +294,22 @@ Status JobService::succeed(std::string_view job_id, std::string_view worker, con
       tx.adjust_quota(job.user_id, job.quota_period_start, 1, -1);
       job.quota_state = QuotaState::committed;
     }
+    tx.update_job(job);
+    return Ok{};
+  });
+}
+
+Status JobService::succeed_from_cache(std::string_view job_id, std::string_view worker, const Image& image) {
+  const auto now = clock_.now();
+  return transact(store_, TxMode::write, [&](Tx& tx) -> Status {
+    auto held = held_job(tx, job_id, worker);
+    if (!held) return std::move(held).error();
+    Job& job = *held;
+    finish(job, JobStatus::succeeded, now);
+    job.progress = 100;
+    job.image_id = image.id;
+    job.failure.reset();
+    release_quota(tx, job);  // the user had this picture already: it costs nothing
     tx.update_job(job);
     return Ok{};
   });

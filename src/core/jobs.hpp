@@ -72,6 +72,9 @@ class JobService {
   // exact repeat.
   Status succeed(std::string_view job_id, std::string_view worker, const Image& image,
                  std::optional<std::int64_t> seed_used = std::nullopt, bool seed_applied = true);
+  // Finishes the job with the image of an earlier exact repeat (cached_image) and gives its
+  // reservation back: nobody pays twice for a picture they already have.
+  Status succeed_from_cache(std::string_view job_id, std::string_view worker, const Image& image);
   // A worker that stops (shutdown) gives its job back to the queue without counting the attempt.
   Status hand_back(std::string_view job_id, std::string_view worker);
   // An earlier result of exactly the same request (same model, prompt, size, steps, explicit seed,

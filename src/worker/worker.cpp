@@ -193,9 +193,11 @@ net::awaitable<JobOutcome> Worker::process(core::Job job) {
     };
     auto cached = co_await pool_.run(find_cached);
     if (cached) {
-      auto outcome = co_await record_success(job.id, *cached, std::nullopt);
+      auto succeed = [&] { return jobs_.succeed_from_cache(job.id, options_.id, *cached); };
+      auto st = co_await pool_.run(succeed);
+      if (!st.ok()) co_return JobOutcome::lease_lost;
       spdlog::info("job {} served from the image cache", job.id);
-      co_return outcome == JobOutcome::succeeded ? JobOutcome::cached : outcome;
+      co_return JobOutcome::cached;
     }
   }
 

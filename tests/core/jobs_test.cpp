@@ -380,6 +380,55 @@ TEST_P(Jobs, ExactRepeatWithExplicitSeedFindsTheEarlierImage) {
   EXPECT_FALSE(jobs_->cached_image(third->jobs[0]));
 }
 
+// A repeat the cache serves costs nothing: it is accepted with no images left, reserves nothing,
+// and a queued job that the cache can serve by the time it runs gives its reservation back.
+TEST_P(Jobs, AnExactRepeatCostsNothingEvenWithNoImagesLeft) {
+  auto req = request(1, "a fox in snow");
+  req.params.seed = 42;
+  auto first = jobs_->submit(req);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(quota(1).reserved, 1);
+  ASSERT_TRUE(jobs_->claim("w"));
+  ASSERT_TRUE(jobs_->succeed(first->jobs[0].id, "w", image('f')).ok());
+  EXPECT_EQ(quota(1).used, 1);
+
+  // A job that was queued with a reservation and is served from the cache when it runs (an
+  // identical request queued before the first one finished) gives the reservation back.
+  auto other = request(1, "a cat");
+  auto twin = jobs_->submit(other);
+  ASSERT_TRUE(twin.ok());
+  EXPECT_EQ(quota(1).reserved, 1);
+  ASSERT_TRUE(jobs_->claim("w"));
+  auto cached = jobs_->cached_image(first->jobs[0]);
+  ASSERT_TRUE(cached);
+  ASSERT_TRUE(jobs_->succeed_from_cache(twin->jobs[0].id, "w", *cached).ok());
+  EXPECT_EQ(quota(1).used, 1);
+  EXPECT_EQ(quota(1).reserved, 0);
+  EXPECT_EQ(store().begin(core::TxMode::read)->find_job(twin->jobs[0].id, false)->quota_state, QuotaState::released);
+
+  // Use up the period with other prompts; a new prompt is refused, the repeat is not.
+  const int left = quota(1).remaining();
+  for (int i = 0; i < left; ++i) {
+    auto other = request(1, "prompt " + std::to_string(i));
+    auto r = jobs_->submit(other);
+    ASSERT_TRUE(r.ok());
+    ASSERT_TRUE(jobs_->claim("w"));
+    ASSERT_TRUE(jobs_->succeed(r->jobs[0].id, "w", image('a' + static_cast<char>(i % 5))).ok());
+  }
+  EXPECT_EQ(jobs_->submit(request(1, "one more")).error().code, ErrorCode::quota_exhausted);
+  auto repeat = jobs_->submit(req);
+  ASSERT_TRUE(repeat.ok()) << repeat.error().public_message;
+  EXPECT_EQ(repeat->jobs[0].quota_state, QuotaState::released);
+  EXPECT_EQ(quota(1).reserved, 0);
+  ASSERT_TRUE(jobs_->claim("w"));
+  ASSERT_TRUE(jobs_->succeed_from_cache(repeat->jobs[0].id, "w", *cached).ok());
+  EXPECT_EQ(quota(1).remaining(), 0);
+  EXPECT_EQ(quota(1).used, 1 + left);
+  // Without the explicit seed it is a new picture, and that is refused.
+  auto unseeded = request(1, "a fox in snow");
+  EXPECT_EQ(jobs_->submit(unseeded).error().code, ErrorCode::quota_exhausted);
+}
+
 // FREE_DAILY_IMAGES: all free users together start at most that many images per UTC day; paid
 // users are not counted or held back; the next day the budget is whole again.
 TEST_P(Jobs, FreeDailyImagesBrakeAllFreeUsersTogether) {

@@ -363,7 +363,7 @@ TEST_P(WorkerTest, AnExactRepeatWithAnExplicitSeedIsServedFromTheCache) {
   EXPECT_EQ(done.params.seed, 7);
   EXPECT_EQ(image_files(data_.path()).size(), 1u);
   auto q = quota_->status(kUser);
-  EXPECT_EQ(q.used, 2);  // a delivered image counts, wherever it came from
+  EXPECT_EQ(q.used, 1);  // nobody pays twice for the picture they already have
   EXPECT_EQ(q.reserved, 0);
 
   // Another seed is a new image.
@@ -378,6 +378,8 @@ TEST_P(WorkerTest, AnExactRepeatWithAnExplicitSeedIsServedFromTheCache) {
   EXPECT_EQ(hf_.request_count(), 3u);
   EXPECT_EQ(job(third.id).image_id, first_image);
   EXPECT_EQ(image_files(data_.path()).size(), 1u);
+  // The user had that picture: making it again is on us. Seed 8 was the only other charge.
+  EXPECT_EQ(quota_->status(kUser).used, 2);
 }
 
 // OpenAI's image models take no seed (openai-python image_generate_params.py has none): the job must
