@@ -122,6 +122,9 @@ class Tx {
   // Small durable settings (the Telegram polling offset, …)
   virtual std::optional<std::string> get_setting(std::string_view key) = 0;
   virtual void put_setting(std::string_view key, std::string_view value) = 0;
+  // Stores `value` under `key` unless the key has a value already; returns the value stored now
+  // (this one, or the earlier one). Two transactions racing for one key agree on the first to commit.
+  virtual std::string insert_setting_if_absent(std::string_view key, std::string_view value) = 0;
 };
 
 class Store {

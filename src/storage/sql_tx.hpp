@@ -90,6 +90,7 @@ class SqlTx final : public core::Tx {
   void delete_inbox_update(std::int64_t update_id) override;
   std::optional<std::string> get_setting(std::string_view key) override;
   void put_setting(std::string_view key, std::string_view value) override;
+  std::string insert_setting_if_absent(std::string_view key, std::string_view value) override;
 
  private:
   bool pg() const { return dialect_ == Dialect::postgres; }

@@ -1,8 +1,38 @@
 #include "usecases/billing.hpp"
 
 #include "usecases/in_tx.hpp"
+#include "util/crypto.hpp"
 
 namespace igb::usecases {
+
+PayloadSecrets payload_secrets(core::Store& store, std::string_view configured) {
+  PayloadSecrets out;
+  if (!configured.empty()) {
+    auto read = [](core::Tx& tx) { return tx.get_setting(kPayloadSecretKey); };
+    auto stored = with_tx(store, core::TxMode::read, read);
+    out.signing = std::string(configured);
+    if (stored && !stored->empty() && *stored != configured) out.older.push_back(std::move(*stored));
+    out.source = PayloadSecrets::Source::configured;
+    return out;
+  }
+  const auto candidate = util::random_hex(32);
+  auto ensure = [&candidate](core::Tx& tx) { return tx.insert_setting_if_absent(kPayloadSecretKey, candidate); };
+  out.signing = with_tx(store, core::TxMode::write, ensure);
+  out.source = out.signing == candidate ? PayloadSecrets::Source::generated : PayloadSecrets::Source::stored;
+  return out;
+}
+
+std::string describe(const PayloadSecrets& secrets) {
+  switch (secrets.source) {
+    case PayloadSecrets::Source::configured:
+      return secrets.older.empty() ? "PAYMENT_PAYLOAD_SECRET"
+                                   : "PAYMENT_PAYLOAD_SECRET (the one stored in the database still checks older invoices)";
+    case PayloadSecrets::Source::stored: return "the one stored in the database (PAYMENT_PAYLOAD_SECRET is not set)";
+    case PayloadSecrets::Source::generated:
+      return "generated now and stored in the database (PAYMENT_PAYLOAD_SECRET is not set)";
+  }
+  return "unknown";
+}
 
 net::awaitable<core::Result<std::string>> Billing::invoice_link(core::UserId user, std::string plan_id) {
   const auto* plan = d_.plans.find_on_sale(plan_id);

@@ -7,6 +7,8 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "core/notices.hpp"
 #include "core/payments.hpp"
@@ -18,6 +20,23 @@
 namespace igb::usecases {
 
 namespace net = boost::asio;
+
+// The invoice payload secret, decided once at start-up: PAYMENT_PAYLOAD_SECRET when set; otherwise a
+// random one (32 bytes from OpenSSL's CSPRNG, hex) that the first process to start stores in the
+// settings table and every later or concurrent one reads back, so all instances on one database agree.
+// A stored secret stays accepted for checking payloads after an operator sets one (rotation): invoices
+// and subscriptions it signed keep working. Never logged; `source` says where the signing one came from.
+inline constexpr std::string_view kPayloadSecretKey = "payments.payload_secret";
+struct PayloadSecrets {
+  enum class Source { configured, stored, generated };
+  std::string signing;              // signs new invoices
+  std::vector<std::string> older;   // also accepted when checking (the stored one, under a configured one)
+  Source source = Source::configured;
+};
+// Blocking (one transaction): call at start-up, off any I/O thread's hot path.
+PayloadSecrets payload_secrets(core::Store& store, std::string_view configured);
+// "PAYMENT_PAYLOAD_SECRET", "generated now and stored in the database", … for the start-up log and doctor.
+std::string describe(const PayloadSecrets& secrets);
 
 struct BillingDeps {
   core::PaymentService& payments;

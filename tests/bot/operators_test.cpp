@@ -15,7 +15,8 @@ const FakeTgUser kCarl{.id = 1003, .first_name = "Carl", .username = "carl", .la
 class BotOperators : public BotDialogue {
  protected:
   std::string payload_for(const FakeTgUser& u, const std::string& plan) {
-    return bot::sign_payload({.user_id = u.id, .plan_id = plan}, payload_secret_);
+    return bot::sign_payload({.user_id = u.id, .plan_id = plan, .price_stars = plans_.find(plan)->price_stars},
+                             payload_secret_);
   }
 
   // The user pays a monthly Basic subscription in Telegram; returns when the bot has thanked them.
