@@ -85,6 +85,9 @@ struct PaymentEvent {
   std::string currency = "XTR";
   bool is_recurring = false;
   std::optional<Timestamp> subscription_expiration;  // given by Telegram for subscriptions
+  // The price the signed invoice payload names (what Telegram charges, renewals included); nullopt
+  // for a payload made before prices were signed.
+  std::optional<std::int64_t> invoiced_price;
   std::string payload;
   Timestamp at{};
 };

@@ -466,6 +466,54 @@ TEST_P(BotDialogue, BuyingASubscriptionCreditsOnceRenewsAndRefunds) {
   EXPECT_EQ(subs()[0].status, core::SubscriptionStatus::refunded);
 }
 
+// The operator raises the price of a plan between a purchase and its renewal: Telegram charges the
+// renewal at the price the subscription was bought at, and it is credited (the signed payload names
+// that price). A new purchase pays the new price.
+TEST_P(BotDialogue, APriceChangeBetweenPurchaseAndRenewalStillCreditsTheRenewal) {
+  tg_.push_message({.from = kAnn, .text = "/plans"});
+  ASSERT_TRUE(wait([&] { return count("sendMessage") == 1; }));
+  tg_.push_callback({.from = kAnn, .message_id = tg_.last_bot_message(kAnn.id)->message_id, .data = "buy:basic"});
+  ASSERT_TRUE(wait([&] { return count("createInvoiceLink") == 1 && count("sendMessage") == 2; }));
+  std::string payload(tg_.calls("createInvoiceLink").at(0).params.at("payload").as_string());
+  const auto expires = core::to_unix_ms(clock_.now()) / 1000 + 2592000;
+  FakeTgPushPayment paid{.from = kAnn,
+                         .total_amount = 150,
+                         .invoice_payload = payload,
+                         .telegram_payment_charge_id = "stxPrice1",
+                         .subscription_expiration_date = expires,
+                         .is_recurring = true,
+                         .is_first_recurring = true};
+  tg_.push_successful_payment(paid);
+  ASSERT_TRUE(wait([&] { return count("sendMessage") == 3; }));
+
+  running_.reset();
+  auto dearer = core::default_plans();
+  for (auto& p : dearer) {
+    if (p.id == "basic") p.price_stars = 250;
+  }
+  plans_ = core::PlanCatalog::create(std::move(dearer)).value();  // what a restart with a new config reads
+  start();
+  clock_.advance(std::chrono::days(30));
+  paid.telegram_payment_charge_id = "stxPrice2";
+  paid.is_first_recurring = false;
+  paid.subscription_expiration_date = expires + 2592000;
+  tg_.push_successful_payment(paid);
+  ASSERT_TRUE(wait([&] { return count("sendMessage") == 4; }));
+  EXPECT_THAT(tg_.last_bot_message(kAnn.id)->text, ::testing::HasSubstr("Basic is active"));
+  auto subs = [&] {
+    auto tx = store_->begin(core::TxMode::read);
+    return tx->subscriptions_of(kAnn.id);
+  };
+  ASSERT_EQ(subs().size(), 2u);
+  EXPECT_EQ(subs()[0].charge_id, "stxPrice2");
+  EXPECT_EQ(quota_->status(kAnn.id).plan.id, "basic");
+
+  // The old invoice at the old price is refused at pre-checkout now; a new one costs 250.
+  tg_.push_pre_checkout({.from = kAnn, .total_amount = 150, .invoice_payload = payload});
+  ASSERT_TRUE(wait([&] { return count("answerPreCheckoutQuery") == 1; }));
+  EXPECT_FALSE(tg_.calls("answerPreCheckoutQuery").at(0).params.at("ok").as_bool());
+}
+
 // A banned user is refused at pre-checkout (before Telegram takes the Stars); a payment that arrives
 // anyway (a monthly renewal is charged without a pre-checkout) is recorded, so /refund can find it,
 // and so is its refund. The banned user is not written to.
