@@ -63,6 +63,11 @@ std::optional<SubscriptionSource> subscription_source_from(std::string_view s);
 
 // One paid period. A renewal adds a new row that starts where the previous one ends; a refund marks
 // the row the payment bought as refunded, which takes the entitlement back.
+// Who stopped a Stars subscription's renewal. Telegram lets a bot re-enable only a subscription the bot
+// itself cancelled (editUserStarSubscription with is_canceled false); one the user cancelled in
+// Telegram is resumed there, and a failed renewal by buying again. `none`: renewing, or unknown.
+enum class RenewalStop { none, bot, user, failed };
+
 struct Subscription {
   std::int64_t id = 0;
   UserId user_id = 0;
@@ -71,6 +76,7 @@ struct Subscription {
   Timestamp period_start{};
   Timestamp period_end{};
   bool auto_renew = false;
+  RenewalStop renewal_stopped_by = RenewalStop::none;  // while !auto_renew
   SubscriptionSource source = SubscriptionSource::stars;
   std::optional<std::string> charge_id;  // the payment that bought it
   Timestamp created_at{};

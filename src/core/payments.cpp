@@ -156,13 +156,15 @@ std::optional<Subscription> PaymentService::current_stars_subscription(UserId us
   return current_stars(*tx, user, clock_.now());
 }
 
-Result<Subscription> PaymentService::set_auto_renew(UserId user, bool auto_renew) {
+Result<Subscription> PaymentService::set_auto_renew(UserId user, bool auto_renew, RenewalStop stopped_by) {
   const auto now = clock_.now();
   return transact(store_, TxMode::write, [&](Tx& tx) -> Result<Subscription> {
     auto current = current_stars(tx, user, now);
     if (!current) return make_error(ErrorCode::not_found, "no paid subscription to change");
-    tx.set_subscription_auto_renew(current->id, auto_renew);
+    const auto by = auto_renew ? RenewalStop::none : stopped_by;
+    tx.set_subscription_auto_renew(current->id, auto_renew, by);
     current->auto_renew = auto_renew;
+    current->renewal_stopped_by = by;
     return std::move(*current);
   });
 }

@@ -53,8 +53,9 @@ class PaymentService {
   Result<Subscription> grant(UserId user, std::string_view plan_id, int days);
   // The user's latest Stars period that has not ended (the one Telegram would renew), if any.
   std::optional<Subscription> current_stars_subscription(UserId user);
-  // Turns auto-renewal of the user's current Stars period on or off; returns that period.
-  Result<Subscription> set_auto_renew(UserId user, bool auto_renew);
+  // Turns auto-renewal of the user's current Stars period on or off, recording who stopped it;
+  // returns that period.
+  Result<Subscription> set_auto_renew(UserId user, bool auto_renew, RenewalStop stopped_by);
 
  private:
   Store& store_;

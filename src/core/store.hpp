@@ -44,7 +44,8 @@ class Tx {
   virtual std::vector<Subscription> subscriptions_of(UserId user) = 0;   // newest period first
   virtual std::optional<Subscription> find_subscription(std::int64_t id) = 0;
   virtual bool set_subscription_status(std::int64_t id, SubscriptionStatus status) = 0;
-  virtual bool set_subscription_auto_renew(std::int64_t id, bool auto_renew) = 0;
+  // Turning renewal off records who did (`stopped_by`); turning it on clears that.
+  virtual bool set_subscription_auto_renew(std::int64_t id, bool auto_renew, RenewalStop stopped_by) = 0;
 
   // Payments ledger
   virtual bool insert_payment(const Payment& p) = 0;  // false if the charge id is recorded already

@@ -41,7 +41,7 @@ class SqlTx final : public core::Tx {
   std::vector<core::Subscription> subscriptions_of(core::UserId user) override;
   std::optional<core::Subscription> find_subscription(std::int64_t id) override;
   bool set_subscription_status(std::int64_t id, core::SubscriptionStatus status) override;
-  bool set_subscription_auto_renew(std::int64_t id, bool auto_renew) override;
+  bool set_subscription_auto_renew(std::int64_t id, bool auto_renew, core::RenewalStop stopped_by) override;
 
   bool insert_payment(const core::Payment& p) override;
   std::optional<core::Payment> find_payment(std::string_view charge_id, bool for_update) override;

@@ -110,6 +110,9 @@ net::awaitable<core::Result<core::Subscription>> Billing::set_auto_renew(core::U
   if (!current || !current->charge_id) {
     co_return core::make_error(core::ErrorCode::not_found, "There is no Stars subscription to change.");
   }
+  if (on && !current->auto_renew && current->renewal_stopped_by != core::RenewalStop::bot) {
+    co_return core::make_error(core::ErrorCode::conflict, "Renewal was stopped in Telegram; it is resumed there.");
+  }
   if (current->auto_renew != on) {
     if (d_.gateway == nullptr) {
       co_return core::make_error(core::ErrorCode::unavailable, "Payments are not set up on this server.");
@@ -117,12 +120,18 @@ net::awaitable<core::Result<core::Subscription>> Billing::set_auto_renew(core::U
     auto edited = co_await d_.gateway->set_renewal(user, *current->charge_id, on);
     if (!edited.ok()) co_return std::move(edited).error();
   }
-  auto changed = co_await renewal_changed(user, on);
+  auto changed = co_await change_ledger(user, on, core::RenewalStop::bot);
   co_return changed;
 }
 
 net::awaitable<core::Result<core::Subscription>> Billing::renewal_changed(core::UserId user, bool on) {
-  auto change = [&] { return d_.payments.set_auto_renew(user, on); };
+  auto changed = co_await change_ledger(user, on, core::RenewalStop::user);
+  co_return changed;
+}
+
+net::awaitable<core::Result<core::Subscription>> Billing::change_ledger(core::UserId user, bool on,
+                                                                        core::RenewalStop by) {
+  auto change = [&] { return d_.payments.set_auto_renew(user, on, by); };
   auto changed = co_await d_.pool.run(change);
   co_return changed;
 }
@@ -131,7 +140,7 @@ net::awaitable<std::optional<core::Notice>> Billing::renewal_failed(core::UserId
   auto sub = co_await current_subscription(user);
   if (sub && sub->auto_renew) {
     // No renewal is coming: the period ends as paid, and the end-of-period notices apply.
-    auto stopped = co_await renewal_changed(user, false);
+    auto stopped = co_await change_ledger(user, false, core::RenewalStop::failed);
     (void)stopped;
   }
   if (d_.notices == nullptr) co_return std::nullopt;

@@ -78,9 +78,11 @@ class Billing {
   // The user's Stars period that has not ended, if any.
   net::awaitable<std::optional<core::Subscription>> current_subscription(core::UserId user);
   // Stops (on = false) or resumes the renewal of the user's current Stars subscription: the provider
-  // first, then the ledger. The plan stays in force to the end of the period either way.
+  // first, then the ledger. The plan stays in force to the end of the period either way. Only a
+  // renewal this bot stopped can be resumed here (Telegram's rule): one the user stopped in Telegram,
+  // or that failed, is `conflict` without asking the provider.
   net::awaitable<core::Result<core::Subscription>> set_auto_renew(core::UserId user, bool on);
-  // The provider changed the renewal itself (a subscription update): only the ledger follows.
+  // The user changed the renewal in Telegram (a subscription update): only the ledger follows.
   net::awaitable<core::Result<core::Subscription>> renewal_changed(core::UserId user, bool on);
   // The provider could not renew: renewal stops in the ledger and the notice due, if any, is returned.
   net::awaitable<std::optional<core::Notice>> renewal_failed(core::UserId user);
@@ -88,6 +90,8 @@ class Billing {
   net::awaitable<core::Result<core::Subscription>> grant(core::UserId user, std::string plan_id, int days);
 
  private:
+  net::awaitable<core::Result<core::Subscription>> change_ledger(core::UserId user, bool on, core::RenewalStop by);
+
   BillingDeps d_;
 };
 

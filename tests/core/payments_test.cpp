@@ -171,9 +171,9 @@ TEST_P(Payments, AdminGrantAndAutoRenewSwitch) {
   EXPECT_EQ(payments_->grant(7, "free", 3).error().code, ErrorCode::invalid_argument);
   EXPECT_EQ(payments_->grant(7, "pro", 0).error().code, ErrorCode::invalid_argument);
 
-  EXPECT_EQ(payments_->set_auto_renew(7, false).error().code, ErrorCode::not_found);
+  EXPECT_EQ(payments_->set_auto_renew(7, false, core::RenewalStop::bot).error().code, ErrorCode::not_found);
   ASSERT_TRUE(payments_->apply_payment(basic("ch-1")).ok());
-  auto off = payments_->set_auto_renew(7, false);
+  auto off = payments_->set_auto_renew(7, false, core::RenewalStop::bot);
   ASSERT_TRUE(off.ok());
   EXPECT_FALSE(off->auto_renew);
   EXPECT_EQ(off->charge_id, "ch-1");

@@ -141,9 +141,17 @@ TEST_P(StoreContract, SubscriptionsNewestPeriodFirst) {
   EXPECT_EQ(subs[1].source, core::SubscriptionSource::admin);
   EXPECT_FALSE(subs[1].charge_id);
   EXPECT_TRUE(tx->set_subscription_status(a, core::SubscriptionStatus::refunded));
-  EXPECT_TRUE(tx->set_subscription_auto_renew(b, true));
+  EXPECT_TRUE(tx->set_subscription_auto_renew(b, true, core::RenewalStop::none));
   EXPECT_EQ(tx->find_subscription(a)->status, core::SubscriptionStatus::refunded);
   EXPECT_TRUE(tx->find_subscription(b)->auto_renew);
+  EXPECT_EQ(tx->find_subscription(b)->renewal_stopped_by, core::RenewalStop::none);
+  for (auto by : {core::RenewalStop::bot, core::RenewalStop::user, core::RenewalStop::failed}) {
+    EXPECT_TRUE(tx->set_subscription_auto_renew(b, false, by));
+    EXPECT_FALSE(tx->find_subscription(b)->auto_renew);
+    EXPECT_EQ(tx->find_subscription(b)->renewal_stopped_by, by);
+  }
+  EXPECT_TRUE(tx->set_subscription_auto_renew(b, true, core::RenewalStop::user));  // on clears who stopped it
+  EXPECT_EQ(tx->subscriptions_of(1)[0].renewal_stopped_by, core::RenewalStop::none);
   EXPECT_TRUE(tx->subscriptions_of(2).empty());
 }
 

@@ -132,6 +132,33 @@ TEST_P(BillingUseCases, StoppingRenewalAsksTelegramFirstAndTheLedgerFollowsOnlyI
   EXPECT_EQ(gateway_.calls.size(), 2u);
 }
 
+// Telegram lets a bot re-enable only a subscription the bot cancelled: one the user cancelled in
+// Telegram (or whose renewal failed) is not resumed here, and the provider is not asked.
+TEST_P(BillingUseCases, OnlyARenewalTheBotStoppedIsResumedHere) {
+  pay(42, paid_plan_, "ch-3");
+  ASSERT_TRUE(run(billing_->set_auto_renew(42, false)).ok());
+  EXPECT_EQ(payments_->current_stars_subscription(42)->renewal_stopped_by, core::RenewalStop::bot);
+  auto resumed = run(billing_->set_auto_renew(42, true));
+  ASSERT_TRUE(resumed.ok());
+  EXPECT_TRUE(resumed->auto_renew);
+  EXPECT_EQ(resumed->renewal_stopped_by, core::RenewalStop::none);
+  ASSERT_EQ(gateway_.calls.size(), 2u);
+
+  ASSERT_TRUE(run(billing_->renewal_changed(42, false)).ok());  // the user, in Telegram
+  EXPECT_EQ(payments_->current_stars_subscription(42)->renewal_stopped_by, core::RenewalStop::user);
+  auto refused = run(billing_->set_auto_renew(42, true));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, core::ErrorCode::conflict);
+  EXPECT_EQ(gateway_.calls.size(), 2u) << "Telegram asked to re-enable what the user cancelled";
+  EXPECT_FALSE(payments_->current_stars_subscription(42)->auto_renew);
+
+  ASSERT_TRUE(run(billing_->renewal_changed(42, true)).ok());  // the user turned it back on there
+  run(billing_->renewal_failed(42));
+  EXPECT_EQ(payments_->current_stars_subscription(42)->renewal_stopped_by, core::RenewalStop::failed);
+  EXPECT_EQ(run(billing_->set_auto_renew(42, true)).error().code, core::ErrorCode::conflict);
+  EXPECT_EQ(gateway_.calls.size(), 2u);
+}
+
 TEST_P(BillingUseCases, ARefundGivesTheStarsBackOnceThenRevokes) {
   const auto charge = pay(42, paid_plan_, "ch-2");
   gateway_.refuse_ = true;
