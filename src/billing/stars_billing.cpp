@@ -62,12 +62,13 @@ std::optional<usecases::InvoiceFor> StarsBilling::verify(std::string_view payloa
 
 net::awaitable<core::Result<std::string>> StarsBilling::do_invoice_link(core::UserId user, core::Plan plan,
                                                                         std::string language) {
-  telegram::CreateInvoiceLink invoice{.title = plan.title,
-                                      .description = o_.describe ? o_.describe(language, plan) : plan.title,
-                                      .payload = sign_payload({.user_id = user, .plan_id = plan.id, .price_stars = plan.price_stars},
-                                                              o_.payload_secret),
-                                      .prices = {{.label = plan.title, .amount = plan.price_stars}},
-                                      .subscription_period = kSubscriptionSeconds};
+  telegram::CreateInvoiceLink invoice{
+      .title = plan.title,
+      .description = o_.describe ? o_.describe(language, plan) : plan.title,
+      .payload =
+          sign_payload({.user_id = user, .plan_id = plan.id, .price_stars = plan.price_stars}, o_.payload_secret),
+      .prices = {{.label = plan.title, .amount = plan.price_stars}},
+      .subscription_period = kSubscriptionSeconds};
   auto link = co_await api_.create_invoice_link(std::move(invoice));
   if (!link.ok()) co_return telegram_refused("createInvoiceLink", link.error());
   co_return link.value();

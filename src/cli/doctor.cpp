@@ -420,8 +420,9 @@ void check_payload_secret(const config::Config& c, bool stored, Report& report) 
   } else if (stored) {
     report.ok(kWhat, "PAYMENT_PAYLOAD_SECRET is not set; the secret kept in the database signs invoices");
   } else {
-    report.ok(kWhat, "PAYMENT_PAYLOAD_SECRET is not set; the first start makes a random one and keeps it in the "
-                     "database");
+    report.ok(kWhat,
+              "PAYMENT_PAYLOAD_SECRET is not set; the first start makes a random one and keeps it in the "
+              "database");
   }
 }
 

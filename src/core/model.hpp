@@ -61,13 +61,13 @@ const char* to_string(SubscriptionSource s);
 std::optional<SubscriptionStatus> subscription_status_from(std::string_view s);
 std::optional<SubscriptionSource> subscription_source_from(std::string_view s);
 
-// One paid period. A renewal adds a new row that starts where the previous one ends; a refund marks
-// the row the payment bought as refunded, which takes the entitlement back.
 // Who stopped a Stars subscription's renewal. Telegram lets a bot re-enable only a subscription the bot
 // itself cancelled (editUserStarSubscription with is_canceled false); one the user cancelled in
 // Telegram is resumed there, and a failed renewal by buying again. `none`: renewing, or unknown.
 enum class RenewalStop { none, bot, user, failed };
 
+// One paid period. A renewal adds a new row that starts where the previous one ends; a refund marks
+// the row the payment bought as refunded, which takes the entitlement back.
 struct Subscription {
   std::int64_t id = 0;
   UserId user_id = 0;

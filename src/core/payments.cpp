@@ -55,7 +55,8 @@ std::string payment_problem(Tx& tx, const PlanCatalog& plans, const PaymentEvent
     return mismatch(*e.invoiced_price, "the invoice's price");
   }
   if (check_price(plans, e.plan_id, e.currency, e.amount) == PriceCheck::ok) return {};
-  if (e.is_recurring && e.currency == "XTR" && e.amount > 0 && paid_before_at(tx, e.user_id, e.plan_id, e.amount, e.currency)) {
+  if (e.is_recurring && e.currency == "XTR" && e.amount > 0 &&
+      paid_before_at(tx, e.user_id, e.plan_id, e.amount, e.currency)) {
     return {};
   }
   return mismatch(plan->price_stars, "the plan's price");

@@ -25,8 +25,9 @@ PayloadSecrets payload_secrets(core::Store& store, std::string_view configured) 
 std::string describe(const PayloadSecrets& secrets) {
   switch (secrets.source) {
     case PayloadSecrets::Source::configured:
-      return secrets.older.empty() ? "PAYMENT_PAYLOAD_SECRET"
-                                   : "PAYMENT_PAYLOAD_SECRET (the one stored in the database still checks older invoices)";
+      return secrets.older.empty()
+                 ? "PAYMENT_PAYLOAD_SECRET"
+                 : "PAYMENT_PAYLOAD_SECRET (the one stored in the database still checks older invoices)";
     case PayloadSecrets::Source::stored: return "the one stored in the database (PAYMENT_PAYLOAD_SECRET is not set)";
     case PayloadSecrets::Source::generated:
       return "generated now and stored in the database (PAYMENT_PAYLOAD_SECRET is not set)";
@@ -113,13 +114,13 @@ net::awaitable<core::Result<core::Subscription>> Billing::set_auto_renew(core::U
   if (on && !current->auto_renew && current->renewal_stopped_by != core::RenewalStop::bot) {
     co_return core::make_error(core::ErrorCode::conflict, "Renewal was stopped in Telegram; it is resumed there.");
   }
-  if (current->auto_renew != on) {
-    if (d_.gateway == nullptr) {
-      co_return core::make_error(core::ErrorCode::unavailable, "Payments are not set up on this server.");
-    }
-    auto edited = co_await d_.gateway->set_renewal(user, *current->charge_id, on);
-    if (!edited.ok()) co_return std::move(edited).error();
+  // Already so: nothing to ask, and who stopped it stays recorded.
+  if (current->auto_renew == on) co_return std::move(*current);
+  if (d_.gateway == nullptr) {
+    co_return core::make_error(core::ErrorCode::unavailable, "Payments are not set up on this server.");
   }
+  auto edited = co_await d_.gateway->set_renewal(user, *current->charge_id, on);
+  if (!edited.ok()) co_return std::move(edited).error();
   auto changed = co_await change_ledger(user, on, core::RenewalStop::bot);
   co_return changed;
 }

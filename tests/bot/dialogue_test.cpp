@@ -492,8 +492,8 @@ TEST_P(BotDialogue, APriceChangeBetweenPurchaseAndRenewalStillCreditsTheRenewal)
     if (p.id == "basic") p.price_stars = 250;
   }
   plans_ = core::PlanCatalog::create(std::move(dearer)).value();  // what a restart with a new config reads
-  start();
   clock_.advance(std::chrono::days(30));
+  start();
   paid.telegram_payment_charge_id = "stxPrice2";
   paid.is_first_recurring = false;
   paid.subscription_expiration_date = expires + 2592000;

@@ -32,8 +32,7 @@ TEST(InvoicePayload, SignsUserPlanAndPriceAndChecksWithAnyAcceptedSecret) {
   cheaper.replace(cheaper.find(".150."), 5, ".15.0");
   EXPECT_FALSE(verify_payload(cheaper, key));
   // The longest plan id and price still fit Telegram's 128 bytes.
-  auto longest = sign_payload(
-      {.user_id = INT64_MAX, .plan_id = std::string(32, 'x'), .price_stars = INT64_MAX}, key);
+  auto longest = sign_payload({.user_id = INT64_MAX, .plan_id = std::string(32, 'x'), .price_stars = INT64_MAX}, key);
   EXPECT_LE(longest.size(), 128u);
   EXPECT_TRUE(verify_payload(longest, key));
 }

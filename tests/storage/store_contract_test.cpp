@@ -436,7 +436,9 @@ TEST_P(StoreContract, SettingInsertedIfAbsentAndRacersAgreeOnTheFirst) {
   if (GetParam() == storage::Dialect::postgres) b_has_read.wait();
   a->commit();
   b.join();
-  if (GetParam() == storage::Dialect::postgres) EXPECT_FALSE(b_read_before) << "B's read did not precede A's commit";
+  if (GetParam() == storage::Dialect::postgres) {
+    EXPECT_FALSE(b_read_before) << "B's read did not precede A's commit";
+  }
   EXPECT_EQ(b_got, "from-a");
   EXPECT_EQ(store().begin(core::TxMode::read)->get_setting("t"), "from-a");
 
