@@ -188,7 +188,10 @@ int serve(Services& s, const ServeOptions& options) {
     tg_api = telegram::make_http_bot_api(
         *tg_http, {.base_url = s.config.telegram_api_base, .token = s.config.telegram_bot_token.value()});
     texts.emplace(bot::Catalogs::embedded());
-    billing.emplace(control, *tg_api, *s.store, *s.payments, s.plans, pool, *texts, s.config.payload_secret.value());
+    // Start-up, before the loop runs: one transaction (like the webhook secret below). Never logged.
+    auto secrets = usecases::payload_secrets(*s.store, s.config.payload_secret.value());
+    spdlog::info("payments: invoice payloads signed with {}", usecases::describe(secrets));
+    billing.emplace(control, *tg_api, *s.store, *s.payments, s.plans, pool, *texts, std::move(secrets));
   }
   if (run_bot) {
     tg_scheduler.emplace(control, telegram::SchedulerOptions{});

@@ -55,17 +55,20 @@ net::awaitable<core::Status> StarsBilling::refund(core::UserId user, std::string
 std::optional<usecases::InvoiceFor> StarsBilling::verify(std::string_view payload) const {
   if (!selling()) return std::nullopt;
   auto p = verify_payload(payload, o_.payload_secret);
+  if (!p) p = verify_payload(payload, o_.older_secrets);
   if (!p) return std::nullopt;
-  return usecases::InvoiceFor{.user = p->user_id, .plan_id = std::move(p->plan_id)};
+  return usecases::InvoiceFor{.user = p->user_id, .plan_id = std::move(p->plan_id), .price_stars = p->price_stars};
 }
 
 net::awaitable<core::Result<std::string>> StarsBilling::do_invoice_link(core::UserId user, core::Plan plan,
                                                                         std::string language) {
-  telegram::CreateInvoiceLink invoice{.title = plan.title,
-                                      .description = o_.describe ? o_.describe(language, plan) : plan.title,
-                                      .payload = sign_payload({.user_id = user, .plan_id = plan.id}, o_.payload_secret),
-                                      .prices = {{.label = plan.title, .amount = plan.price_stars}},
-                                      .subscription_period = kSubscriptionSeconds};
+  telegram::CreateInvoiceLink invoice{
+      .title = plan.title,
+      .description = o_.describe ? o_.describe(language, plan) : plan.title,
+      .payload =
+          sign_payload({.user_id = user, .plan_id = plan.id, .price_stars = plan.price_stars}, o_.payload_secret),
+      .prices = {{.label = plan.title, .amount = plan.price_stars}},
+      .subscription_period = kSubscriptionSeconds};
   auto link = co_await api_.create_invoice_link(std::move(invoice));
   if (!link.ok()) co_return telegram_refused("createInvoiceLink", link.error());
   co_return link.value();

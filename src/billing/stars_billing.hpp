@@ -9,6 +9,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "telegram/bot_api.hpp"
 #include "usecases/payment_gateway.hpp"
@@ -20,8 +21,11 @@ namespace net = boost::asio;
 inline constexpr int kSubscriptionSeconds = 2592000;  // 30 days: the only period Telegram offers
 
 struct StarsOptions {
-  // PAYMENT_PAYLOAD_SECRET; without it nothing is sold (a payload could not be checked).
+  // Signs invoice payloads (PAYMENT_PAYLOAD_SECRET, or the one kept in the database: see
+  // usecases::payload_secrets); without one nothing is sold (a payload could not be checked).
   std::string payload_secret;
+  // Also accepted when checking a payload: the stored secret after an operator set one (rotation).
+  std::vector<std::string> older_secrets;
   // The invoice's description of `plan` in the user's stored `language` (the bot's catalogues).
   std::function<std::string(const std::string& language, const core::Plan& plan)> describe;
 };

@@ -12,10 +12,11 @@ std::function<std::string(const std::string& language, const core::Plan& plan)> 
 
 StarsBilling::StarsBilling(net::any_io_executor executor, telegram::BotApi& api, core::Store& store,
                            core::PaymentService& payments, const core::PlanCatalog& plans, runtime::BlockingPool& pool,
-                           const Catalogs& texts, std::string payload_secret, core::NoticeService* notices)
-    : gateway_(
-          std::move(executor), api,
-          billing::StarsOptions{.payload_secret = std::move(payload_secret), .describe = invoice_description(texts)}),
+                           const Catalogs& texts, usecases::PayloadSecrets secrets, core::NoticeService* notices)
+    : gateway_(std::move(executor), api,
+               billing::StarsOptions{.payload_secret = std::move(secrets.signing),
+                                     .older_secrets = std::move(secrets.older),
+                                     .describe = invoice_description(texts)}),
       use_cases_({.payments = payments,
                   .notices = notices,
                   .plans = plans,

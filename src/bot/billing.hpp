@@ -31,10 +31,9 @@ class StarsBilling {
  public:
   StarsBilling(net::any_io_executor executor, telegram::BotApi& api, core::Store& store, core::PaymentService& payments,
                const core::PlanCatalog& plans, runtime::BlockingPool& pool, const Catalogs& texts,
-               std::string payload_secret, core::NoticeService* notices = nullptr);
+               usecases::PayloadSecrets secrets, core::NoticeService* notices = nullptr);
 
   bool selling() const { return gateway_.selling(); }
-  const std::string& payload_secret() const { return gateway_.payload_secret(); }
 
   net::awaitable<core::Result<std::string>> invoice_link(core::UserId user, std::string plan_id) {
     return use_cases_.invoice_link(user, std::move(plan_id));

@@ -24,6 +24,7 @@
 #include "imaging/decode.hpp"
 #include "storage/migrations.hpp"
 #include "storage/store.hpp"
+#include "usecases/billing.hpp"
 #include "telegram/bot_api.hpp"
 
 // The Hub endpoints, as the official clients call them:
@@ -370,7 +371,7 @@ net::awaitable<void> check_openai_backend(const config::BackendConfig& b, std::c
   }
 }
 
-void check_database(const config::Config& c, Report& report) {
+void check_database(const config::Config& c, Report& report, bool& stored_payload_secret) {
   constexpr std::string_view kWhat = "Database";
   const std::string shown = config::redact_database_url(c.database_url);
   try {
@@ -399,8 +400,29 @@ void check_database(const config::Config& c, Report& report) {
       report.ok(kWhat, shown + " answers; schema version " + std::to_string(version) + " of " + std::to_string(latest) +
                            (version < latest ? " (the rest is applied at start, or by imggenbot migrate)" : ""));
     }
+    if (version >= 1) {
+      // Whether a generated payload secret is kept there (its value is not read).
+      const std::vector<storage::SqlParam> key = {std::string(usecases::kPayloadSecretKey)};
+      stored_payload_secret = !conn->query("SELECT 1 FROM settings WHERE key = $1", key).rows.empty();
+    }
   } catch (const std::exception& e) {
     report.fix(kWhat, "cannot open " + shown + ": " + e.what() + ". Check DATABASE_URL and that the server is up.");
+  }
+}
+
+// Which secret signs invoice payloads (usecases::payload_secrets): its source, never its value.
+void check_payload_secret(const config::Config& c, bool stored, Report& report) {
+  constexpr std::string_view kWhat = "Payment secret";
+  if (!c.payload_secret.empty()) {
+    report.ok(kWhat, stored ? "PAYMENT_PAYLOAD_SECRET signs invoices; the secret kept in the database still checks "
+                              "the ones it signed"
+                            : "PAYMENT_PAYLOAD_SECRET signs invoices");
+  } else if (stored) {
+    report.ok(kWhat, "PAYMENT_PAYLOAD_SECRET is not set; the secret kept in the database signs invoices");
+  } else {
+    report.ok(kWhat,
+              "PAYMENT_PAYLOAD_SECRET is not set; the first start makes a random one and keeps it in the "
+              "database");
   }
 }
 
@@ -476,7 +498,9 @@ int run_doctor(const config::Config& config, const core::PlanCatalog& plans, con
     io.run();
     done.get();
   }
-  check_database(config, report);
+  bool stored_payload_secret = false;
+  check_database(config, report, stored_payload_secret);
+  check_payload_secret(config, stored_payload_secret, report);
   check_data_dir(config, report);
 
   if (options.generate) {

@@ -61,6 +61,11 @@ const char* to_string(SubscriptionSource s);
 std::optional<SubscriptionStatus> subscription_status_from(std::string_view s);
 std::optional<SubscriptionSource> subscription_source_from(std::string_view s);
 
+// Who stopped a Stars subscription's renewal. Telegram lets a bot re-enable only a subscription the bot
+// itself cancelled (editUserStarSubscription with is_canceled false); one the user cancelled in
+// Telegram is resumed there, and a failed renewal by buying again. `none`: renewing, or unknown.
+enum class RenewalStop { none, bot, user, failed };
+
 // One paid period. A renewal adds a new row that starts where the previous one ends; a refund marks
 // the row the payment bought as refunded, which takes the entitlement back.
 struct Subscription {
@@ -71,6 +76,7 @@ struct Subscription {
   Timestamp period_start{};
   Timestamp period_end{};
   bool auto_renew = false;
+  RenewalStop renewal_stopped_by = RenewalStop::none;  // while !auto_renew
   SubscriptionSource source = SubscriptionSource::stars;
   std::optional<std::string> charge_id;  // the payment that bought it
   Timestamp created_at{};
@@ -85,6 +91,9 @@ struct PaymentEvent {
   std::string currency = "XTR";
   bool is_recurring = false;
   std::optional<Timestamp> subscription_expiration;  // given by Telegram for subscriptions
+  // The price the signed invoice payload names (what Telegram charges, renewals included); nullopt
+  // for a payload made before prices were signed.
+  std::optional<std::int64_t> invoiced_price;
   std::string payload;
   Timestamp at{};
 };

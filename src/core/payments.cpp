@@ -32,6 +32,36 @@ std::optional<Subscription> current_stars(Tx& tx, UserId user, Timestamp now) {
   return current;
 }
 
+// Whether `user` paid `amount` `currency` for `plan_id` before, in a payment that bought a period.
+bool paid_before_at(Tx& tx, UserId user, std::string_view plan_id, std::int64_t amount, std::string_view currency) {
+  for (const auto& s : tx.subscriptions_of(user)) {
+    if (s.source != SubscriptionSource::stars || s.plan_id != plan_id || !s.charge_id) continue;
+    auto p = tx.find_payment(*s.charge_id, /*for_update=*/false);
+    if (p && p->amount == amount && p->currency == currency) return true;
+  }
+  return false;
+}
+
+// See "What a successful payment must agree with" in payments.hpp. Empty when it buys its plan.
+std::string payment_problem(Tx& tx, const PlanCatalog& plans, const PaymentEvent& e) {
+  const Plan* plan = e.plan_id.empty() ? nullptr : plans.find(e.plan_id);
+  if (plan == nullptr) return "payment for unknown plan '" + e.plan_id + "'";
+  auto mismatch = [&](std::int64_t price, const char* whose) {
+    return "payment of " + std::to_string(e.amount) + " " + e.currency + " does not match " + whose + " of " +
+           std::to_string(price) + " XTR";
+  };
+  if (e.invoiced_price) {
+    if (e.currency == "XTR" && e.amount == *e.invoiced_price && *e.invoiced_price > 0) return {};
+    return mismatch(*e.invoiced_price, "the invoice's price");
+  }
+  if (check_price(plans, e.plan_id, e.currency, e.amount) == PriceCheck::ok) return {};
+  if (e.is_recurring && e.currency == "XTR" && e.amount > 0 &&
+      paid_before_at(tx, e.user_id, e.plan_id, e.amount, e.currency)) {
+    return {};
+  }
+  return mismatch(plan->price_stars, "the plan's price");
+}
+
 }  // namespace
 
 PriceCheck check_price(const PlanCatalog& plans, std::string_view plan_id, std::string_view currency,
@@ -61,14 +91,7 @@ Result<CreditOutcome> PaymentService::apply_payment(const PaymentEvent& e) {
       out.duplicate = true;
       return out;
     }
-    switch (check_price(plans_, e.plan_id, e.currency, e.amount)) {
-      case PriceCheck::ok: break;
-      case PriceCheck::not_on_sale: out.problem = "payment for unknown plan '" + e.plan_id + "'"; break;
-      case PriceCheck::wrong_price:
-        out.problem = "payment of " + std::to_string(e.amount) + " " + e.currency + " does not match the price of " +
-                      std::to_string(plans_.find(e.plan_id)->price_stars) + " XTR";
-        break;
-    }
+    out.problem = payment_problem(tx, plans_, e);
     if (!out.problem.empty()) return out;
 
     Subscription s{.user_id = e.user_id,
@@ -134,13 +157,15 @@ std::optional<Subscription> PaymentService::current_stars_subscription(UserId us
   return current_stars(*tx, user, clock_.now());
 }
 
-Result<Subscription> PaymentService::set_auto_renew(UserId user, bool auto_renew) {
+Result<Subscription> PaymentService::set_auto_renew(UserId user, bool auto_renew, RenewalStop stopped_by) {
   const auto now = clock_.now();
   return transact(store_, TxMode::write, [&](Tx& tx) -> Result<Subscription> {
     auto current = current_stars(tx, user, now);
     if (!current) return make_error(ErrorCode::not_found, "no paid subscription to change");
-    tx.set_subscription_auto_renew(current->id, auto_renew);
+    const auto by = auto_renew ? RenewalStop::none : stopped_by;
+    tx.set_subscription_auto_renew(current->id, auto_renew, by);
     current->auto_renew = auto_renew;
+    current->renewal_stopped_by = by;
     return std::move(*current);
   });
 }

@@ -32,6 +32,13 @@ enum class PriceCheck { ok, not_on_sale, wrong_price };
 PriceCheck check_price(const PlanCatalog& plans, std::string_view plan_id, std::string_view currency,
                        std::int64_t amount);
 
+// What a successful payment must agree with to buy its plan: the plan its signed invoice names, paid
+// at the price that invoice was made for (`invoiced_price`). Telegram renews a subscription at the
+// price it was bought at, so a change of the plan's price never swallows a renewal. A payload from
+// before prices were signed is held to today's price or, for a renewal, to the amount of an earlier
+// payment of the same plan that bought a period. PaymentService::apply_payment applies it; the
+// pre-checkout (a first purchase) uses check_price.
+
 // The payments ledger and the subscriptions it buys. Each charge id is applied once.
 class PaymentService {
  public:
@@ -46,8 +53,9 @@ class PaymentService {
   Result<Subscription> grant(UserId user, std::string_view plan_id, int days);
   // The user's latest Stars period that has not ended (the one Telegram would renew), if any.
   std::optional<Subscription> current_stars_subscription(UserId user);
-  // Turns auto-renewal of the user's current Stars period on or off; returns that period.
-  Result<Subscription> set_auto_renew(UserId user, bool auto_renew);
+  // Turns auto-renewal of the user's current Stars period on or off, recording who stopped it;
+  // returns that period.
+  Result<Subscription> set_auto_renew(UserId user, bool auto_renew, RenewalStop stopped_by);
 
  private:
   Store& store_;

@@ -44,7 +44,8 @@ class Tx {
   virtual std::vector<Subscription> subscriptions_of(UserId user) = 0;   // newest period first
   virtual std::optional<Subscription> find_subscription(std::int64_t id) = 0;
   virtual bool set_subscription_status(std::int64_t id, SubscriptionStatus status) = 0;
-  virtual bool set_subscription_auto_renew(std::int64_t id, bool auto_renew) = 0;
+  // Turning renewal off records who did (`stopped_by`); turning it on clears that.
+  virtual bool set_subscription_auto_renew(std::int64_t id, bool auto_renew, RenewalStop stopped_by) = 0;
 
   // Payments ledger
   virtual bool insert_payment(const Payment& p) = 0;  // false if the charge id is recorded already
@@ -122,6 +123,9 @@ class Tx {
   // Small durable settings (the Telegram polling offset, …)
   virtual std::optional<std::string> get_setting(std::string_view key) = 0;
   virtual void put_setting(std::string_view key, std::string_view value) = 0;
+  // Stores `value` under `key` unless the key has a value already; returns the value stored now
+  // (this one, or the earlier one). Two transactions racing for one key agree on the first to commit.
+  virtual std::string insert_setting_if_absent(std::string_view key, std::string_view value) = 0;
 };
 
 class Store {

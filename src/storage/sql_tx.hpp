@@ -41,7 +41,7 @@ class SqlTx final : public core::Tx {
   std::vector<core::Subscription> subscriptions_of(core::UserId user) override;
   std::optional<core::Subscription> find_subscription(std::int64_t id) override;
   bool set_subscription_status(std::int64_t id, core::SubscriptionStatus status) override;
-  bool set_subscription_auto_renew(std::int64_t id, bool auto_renew) override;
+  bool set_subscription_auto_renew(std::int64_t id, bool auto_renew, core::RenewalStop stopped_by) override;
 
   bool insert_payment(const core::Payment& p) override;
   std::optional<core::Payment> find_payment(std::string_view charge_id, bool for_update) override;
@@ -90,6 +90,7 @@ class SqlTx final : public core::Tx {
   void delete_inbox_update(std::int64_t update_id) override;
   std::optional<std::string> get_setting(std::string_view key) override;
   void put_setting(std::string_view key, std::string_view value) override;
+  std::string insert_setting_if_absent(std::string_view key, std::string_view value) override;
 
  private:
   bool pg() const { return dialect_ == Dialect::postgres; }

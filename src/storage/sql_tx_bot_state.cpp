@@ -1,5 +1,5 @@
 // The bot's durable state: the inbox of Telegram updates (telegram_updates) and the settings table
-// (polling offset, webhook secret).
+// (polling offset, webhook secret, the invoice payload secret).
 #include "storage/sql_tx.hpp"
 
 namespace igb::storage {
@@ -36,6 +36,16 @@ std::optional<std::string> SqlTx::get_setting(std::string_view key) {
 void SqlTx::put_setting(std::string_view key, std::string_view value) {
   q("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
     {text(key), text(value)});
+}
+
+// ON CONFLICT DO NOTHING waits for a concurrent transaction that inserted the key to end (PostgreSQL:
+// the unique index; SQLite: one writer at a time), and the SELECT after it, a new statement under READ
+// COMMITTED, sees that transaction's row. So every racer reads the one value that won.
+std::string SqlTx::insert_setting_if_absent(std::string_view key, std::string_view value) {
+  q("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING", {text(key), text(value)});
+  auto stored = get_setting(key);
+  if (!stored) throw DbError(DbError::Kind::other, "setting " + std::string(key) + " missing right after its insert");
+  return *stored;
 }
 
 }  // namespace igb::storage

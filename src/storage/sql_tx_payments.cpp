@@ -5,7 +5,26 @@ namespace igb::storage {
 namespace {
 
 constexpr std::string_view kSubCols =
-    "id, user_id, plan_id, status, period_start, period_end, auto_renew, source, charge_id, created_at";
+    "id, user_id, plan_id, status, period_start, period_end, auto_renew, source, charge_id, created_at, "
+    "renewal_stopped_by";
+
+// subscriptions.renewal_stopped_by (migration 0009): NULL is none; an unknown word reads as none.
+core::RenewalStop renewal_stop_from(const std::optional<std::string>& s) {
+  if (s == "bot") return core::RenewalStop::bot;
+  if (s == "user") return core::RenewalStop::user;
+  if (s == "failed") return core::RenewalStop::failed;
+  return core::RenewalStop::none;
+}
+
+SqlParam renewal_stop_param(core::RenewalStop r) {
+  switch (r) {
+    case core::RenewalStop::bot: return std::string("bot");
+    case core::RenewalStop::user: return std::string("user");
+    case core::RenewalStop::failed: return std::string("failed");
+    case core::RenewalStop::none: break;
+  }
+  return nullptr;
+}
 
 core::Subscription to_sub(const Row& r) {
   auto status = core::subscription_status_from(r.text(3));
@@ -18,6 +37,7 @@ core::Subscription to_sub(const Row& r) {
                             .period_start = ts(r, 4),
                             .period_end = ts(r, 5),
                             .auto_renew = r.i64(6) != 0,
+                            .renewal_stopped_by = renewal_stop_from(r.opt_text(10)),
                             .source = *source,
                             .charge_id = r.opt_text(8),
                             .created_at = ts(r, 9)};
@@ -69,8 +89,10 @@ bool SqlTx::set_subscription_status(std::int64_t id, core::SubscriptionStatus st
          1;
 }
 
-bool SqlTx::set_subscription_auto_renew(std::int64_t id, bool auto_renew) {
-  return q("UPDATE subscriptions SET auto_renew = $2 WHERE id = $1", {num(id), num(auto_renew)}).affected == 1;
+bool SqlTx::set_subscription_auto_renew(std::int64_t id, bool auto_renew, core::RenewalStop stopped_by) {
+  return q("UPDATE subscriptions SET auto_renew = $2, renewal_stopped_by = $3 WHERE id = $1",
+           {num(id), num(auto_renew), auto_renew ? SqlParam(nullptr) : renewal_stop_param(stopped_by)})
+             .affected == 1;
 }
 
 bool SqlTx::insert_payment(const core::Payment& p) {

@@ -1,8 +1,39 @@
 #include "usecases/billing.hpp"
 
 #include "usecases/in_tx.hpp"
+#include "util/crypto.hpp"
 
 namespace igb::usecases {
+
+PayloadSecrets payload_secrets(core::Store& store, std::string_view configured) {
+  PayloadSecrets out;
+  if (!configured.empty()) {
+    auto read = [](core::Tx& tx) { return tx.get_setting(kPayloadSecretKey); };
+    auto stored = with_tx(store, core::TxMode::read, read);
+    out.signing = std::string(configured);
+    if (stored && !stored->empty() && *stored != configured) out.older.push_back(std::move(*stored));
+    out.source = PayloadSecrets::Source::configured;
+    return out;
+  }
+  const auto candidate = util::random_hex(32);
+  auto ensure = [&candidate](core::Tx& tx) { return tx.insert_setting_if_absent(kPayloadSecretKey, candidate); };
+  out.signing = with_tx(store, core::TxMode::write, ensure);
+  out.source = out.signing == candidate ? PayloadSecrets::Source::generated : PayloadSecrets::Source::stored;
+  return out;
+}
+
+std::string describe(const PayloadSecrets& secrets) {
+  switch (secrets.source) {
+    case PayloadSecrets::Source::configured:
+      return secrets.older.empty()
+                 ? "PAYMENT_PAYLOAD_SECRET"
+                 : "PAYMENT_PAYLOAD_SECRET (the one stored in the database still checks older invoices)";
+    case PayloadSecrets::Source::stored: return "the one stored in the database (PAYMENT_PAYLOAD_SECRET is not set)";
+    case PayloadSecrets::Source::generated:
+      return "generated now and stored in the database (PAYMENT_PAYLOAD_SECRET is not set)";
+  }
+  return "unknown";
+}
 
 net::awaitable<core::Result<std::string>> Billing::invoice_link(core::UserId user, std::string plan_id) {
   const auto* plan = d_.plans.find_on_sale(plan_id);
@@ -80,19 +111,28 @@ net::awaitable<core::Result<core::Subscription>> Billing::set_auto_renew(core::U
   if (!current || !current->charge_id) {
     co_return core::make_error(core::ErrorCode::not_found, "There is no Stars subscription to change.");
   }
-  if (current->auto_renew != on) {
-    if (d_.gateway == nullptr) {
-      co_return core::make_error(core::ErrorCode::unavailable, "Payments are not set up on this server.");
-    }
-    auto edited = co_await d_.gateway->set_renewal(user, *current->charge_id, on);
-    if (!edited.ok()) co_return std::move(edited).error();
+  if (on && !current->auto_renew && current->renewal_stopped_by != core::RenewalStop::bot) {
+    co_return core::make_error(core::ErrorCode::conflict, "Renewal was stopped in Telegram; it is resumed there.");
   }
-  auto changed = co_await renewal_changed(user, on);
+  // Already so: nothing to ask, and who stopped it stays recorded.
+  if (current->auto_renew == on) co_return std::move(*current);
+  if (d_.gateway == nullptr) {
+    co_return core::make_error(core::ErrorCode::unavailable, "Payments are not set up on this server.");
+  }
+  auto edited = co_await d_.gateway->set_renewal(user, *current->charge_id, on);
+  if (!edited.ok()) co_return std::move(edited).error();
+  auto changed = co_await change_ledger(user, on, core::RenewalStop::bot);
   co_return changed;
 }
 
 net::awaitable<core::Result<core::Subscription>> Billing::renewal_changed(core::UserId user, bool on) {
-  auto change = [&] { return d_.payments.set_auto_renew(user, on); };
+  auto changed = co_await change_ledger(user, on, core::RenewalStop::user);
+  co_return changed;
+}
+
+net::awaitable<core::Result<core::Subscription>> Billing::change_ledger(core::UserId user, bool on,
+                                                                        core::RenewalStop by) {
+  auto change = [&] { return d_.payments.set_auto_renew(user, on, by); };
   auto changed = co_await d_.pool.run(change);
   co_return changed;
 }
@@ -101,7 +141,7 @@ net::awaitable<std::optional<core::Notice>> Billing::renewal_failed(core::UserId
   auto sub = co_await current_subscription(user);
   if (sub && sub->auto_renew) {
     // No renewal is coming: the period ends as paid, and the end-of-period notices apply.
-    auto stopped = co_await renewal_changed(user, false);
+    auto stopped = co_await change_ledger(user, false, core::RenewalStop::failed);
     (void)stopped;
   }
   if (d_.notices == nullptr) co_return std::nullopt;

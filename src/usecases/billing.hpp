@@ -7,6 +7,8 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "core/notices.hpp"
 #include "core/payments.hpp"
@@ -18,6 +20,23 @@
 namespace igb::usecases {
 
 namespace net = boost::asio;
+
+// The invoice payload secret, decided once at start-up: PAYMENT_PAYLOAD_SECRET when set; otherwise a
+// random one (32 bytes from OpenSSL's CSPRNG, hex) that the first process to start stores in the
+// settings table and every later or concurrent one reads back, so all instances on one database agree.
+// A stored secret stays accepted for checking payloads after an operator sets one (rotation): invoices
+// and subscriptions it signed keep working. Never logged; `source` says where the signing one came from.
+inline constexpr std::string_view kPayloadSecretKey = "payments.payload_secret";
+struct PayloadSecrets {
+  enum class Source { configured, stored, generated };
+  std::string signing;              // signs new invoices
+  std::vector<std::string> older;   // also accepted when checking (the stored one, under a configured one)
+  Source source = Source::configured;
+};
+// Blocking (one transaction): call at start-up, off any I/O thread's hot path.
+PayloadSecrets payload_secrets(core::Store& store, std::string_view configured);
+// "PAYMENT_PAYLOAD_SECRET", "generated now and stored in the database", … for the start-up log and doctor.
+std::string describe(const PayloadSecrets& secrets);
 
 struct BillingDeps {
   core::PaymentService& payments;
@@ -59,9 +78,11 @@ class Billing {
   // The user's Stars period that has not ended, if any.
   net::awaitable<std::optional<core::Subscription>> current_subscription(core::UserId user);
   // Stops (on = false) or resumes the renewal of the user's current Stars subscription: the provider
-  // first, then the ledger. The plan stays in force to the end of the period either way.
+  // first, then the ledger. The plan stays in force to the end of the period either way. Only a
+  // renewal this bot stopped can be resumed here (Telegram's rule): one the user stopped in Telegram,
+  // or that failed, is `conflict` without asking the provider.
   net::awaitable<core::Result<core::Subscription>> set_auto_renew(core::UserId user, bool on);
-  // The provider changed the renewal itself (a subscription update): only the ledger follows.
+  // The user changed the renewal in Telegram (a subscription update): only the ledger follows.
   net::awaitable<core::Result<core::Subscription>> renewal_changed(core::UserId user, bool on);
   // The provider could not renew: renewal stops in the ledger and the notice due, if any, is returned.
   net::awaitable<std::optional<core::Notice>> renewal_failed(core::UserId user);
@@ -69,6 +90,8 @@ class Billing {
   net::awaitable<core::Result<core::Subscription>> grant(core::UserId user, std::string plan_id, int days);
 
  private:
+  net::awaitable<core::Result<core::Subscription>> change_ledger(core::UserId user, bool on, core::RenewalStop by);
+
   BillingDeps d_;
 };
 

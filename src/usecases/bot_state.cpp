@@ -8,14 +8,8 @@
 namespace igb::usecases {
 
 std::string ensure_webhook_secret(core::Store& store) {
-  auto ensure = [](core::Tx& tx) {
-    auto secret = tx.get_setting(kWebhookSecretKey);
-    if (!secret) {
-      secret = util::random_hex(24);
-      tx.put_setting(kWebhookSecretKey, *secret);
-    }
-    return *secret;
-  };
+  // Processes starting at once on one database agree on one secret.
+  auto ensure = [](core::Tx& tx) { return tx.insert_setting_if_absent(kWebhookSecretKey, util::random_hex(24)); };
   return with_tx(store, core::TxMode::write, ensure);
 }
 

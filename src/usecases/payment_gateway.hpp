@@ -20,6 +20,9 @@ namespace net = boost::asio;
 struct InvoiceFor {
   core::UserId user = 0;
   std::string plan_id;
+  // The price in Stars the invoice was made for (what Telegram charges, renewals included); nullopt
+  // for payloads made before it was part of them.
+  std::optional<std::int64_t> price_stars;
 };
 
 class PaymentGateway {

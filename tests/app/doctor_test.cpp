@@ -184,6 +184,11 @@ TEST_F(Doctor, AHealthySetupSaysEverythingWorks) {
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_TRUE(has_line(r.out, "ok  Database: ", "answers; schema version")) << r.out;
   EXPECT_TRUE(has_line(r.out, "ok  Data directory: ", "is writable")) << r.out;
+  EXPECT_TRUE(has_line(r.out, "ok  Payment secret: ", "the first start makes a random one")) << r.out;
+  const std::string payload_secret = "doctor-payload-secret-0123456789";
+  r = doctor({{"PAYMENT_PAYLOAD_SECRET", payload_secret}});
+  EXPECT_TRUE(has_line(r.out, "ok  Payment secret: ", "PAYMENT_PAYLOAD_SECRET signs invoices")) << r.out;
+  expect_no_secret(r, {payload_secret});
 }
 
 TEST_F(Doctor, ABrokenSetupSaysWhatToFixWithoutShowingSecrets) {

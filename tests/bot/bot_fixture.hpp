@@ -93,7 +93,9 @@ class BotDialogue : public ServiceTest {
     r.api = telegram::make_http_bot_api(*r.client, {.base_url = tg_.base_url(), .token = tg_.token()});
     // Limits well above the fake's (which are off unless a test turns them on): tests stay fast.
     r.scheduler.emplace(r.io.get_executor(), scheduler_options_);
-    r.billing.emplace(r.io.get_executor(), *r.api, *store_, *payments_, plans_, r.pool, texts_, payload_secret_);
+    // As `imggenbot serve` does: without a configured secret, the one kept in the database.
+    r.billing.emplace(r.io.get_executor(), *r.api, *store_, *payments_, plans_, r.pool, texts_,
+                      usecases::payload_secrets(*store_, payload_secret_));
     r.bot = std::make_unique<bot::Bot>(
         bot::BotDeps{.executor = r.io.get_executor(),
                      .api = *r.api,

@@ -2,6 +2,7 @@
 // (which checks every call against the Bot API spec), the real database, the real job queue. A fake
 // worker finishes jobs through the core, as a worker process would. What each chat saw is compared
 // with a golden transcript in tests/bot/golden (regenerate with UPDATE_GOLDEN=1 and review the diff).
+#include "bot/payload.hpp"
 #include "bot_fixture.hpp"
 
 namespace igb::testing {
@@ -465,6 +466,54 @@ TEST_P(BotDialogue, BuyingASubscriptionCreditsOnceRenewsAndRefunds) {
   EXPECT_EQ(subs()[0].status, core::SubscriptionStatus::refunded);
 }
 
+// The operator raises the price of a plan between a purchase and its renewal: Telegram charges the
+// renewal at the price the subscription was bought at, and it is credited (the signed payload names
+// that price). A new purchase pays the new price.
+TEST_P(BotDialogue, APriceChangeBetweenPurchaseAndRenewalStillCreditsTheRenewal) {
+  tg_.push_message({.from = kAnn, .text = "/plans"});
+  ASSERT_TRUE(wait([&] { return count("sendMessage") == 1; }));
+  tg_.push_callback({.from = kAnn, .message_id = tg_.last_bot_message(kAnn.id)->message_id, .data = "buy:basic"});
+  ASSERT_TRUE(wait([&] { return count("createInvoiceLink") == 1 && count("sendMessage") == 2; }));
+  std::string payload(tg_.calls("createInvoiceLink").at(0).params.at("payload").as_string());
+  const auto expires = core::to_unix_ms(clock_.now()) / 1000 + 2592000;
+  FakeTgPushPayment paid{.from = kAnn,
+                         .total_amount = 150,
+                         .invoice_payload = payload,
+                         .telegram_payment_charge_id = "stxPrice1",
+                         .subscription_expiration_date = expires,
+                         .is_recurring = true,
+                         .is_first_recurring = true};
+  tg_.push_successful_payment(paid);
+  ASSERT_TRUE(wait([&] { return count("sendMessage") == 3; }));
+
+  running_.reset();
+  auto dearer = core::default_plans();
+  for (auto& p : dearer) {
+    if (p.id == "basic") p.price_stars = 250;
+  }
+  plans_ = core::PlanCatalog::create(std::move(dearer)).value();  // what a restart with a new config reads
+  clock_.advance(std::chrono::days(30));
+  start();
+  paid.telegram_payment_charge_id = "stxPrice2";
+  paid.is_first_recurring = false;
+  paid.subscription_expiration_date = expires + 2592000;
+  tg_.push_successful_payment(paid);
+  ASSERT_TRUE(wait([&] { return count("sendMessage") == 4; }));
+  EXPECT_THAT(tg_.last_bot_message(kAnn.id)->text, ::testing::HasSubstr("Basic is active"));
+  auto subs = [&] {
+    auto tx = store_->begin(core::TxMode::read);
+    return tx->subscriptions_of(kAnn.id);
+  };
+  ASSERT_EQ(subs().size(), 2u);
+  EXPECT_EQ(subs()[0].charge_id, "stxPrice2");
+  EXPECT_EQ(quota_->status(kAnn.id).plan.id, "basic");
+
+  // The old invoice at the old price is refused at pre-checkout now; a new one costs 250.
+  tg_.push_pre_checkout({.from = kAnn, .total_amount = 150, .invoice_payload = payload});
+  ASSERT_TRUE(wait([&] { return count("answerPreCheckoutQuery") == 1; }));
+  EXPECT_FALSE(tg_.calls("answerPreCheckoutQuery").at(0).params.at("ok").as_bool());
+}
+
 // A banned user is refused at pre-checkout (before Telegram takes the Stars); a payment that arrives
 // anyway (a monthly renewal is charged without a pre-checkout) is recorded, so /refund can find it,
 // and so is its refund. The banned user is not written to.
@@ -511,18 +560,49 @@ TEST_P(BotDialogue, PaymentsOfABannedUserReachTheLedger) {
   EXPECT_EQ(count("sendMessage"), 2u);  // nothing said to the banned user
 }
 
-TEST_P(BotDialogue, WithoutAPayloadSecretNothingIsSold) {
+// Without PAYMENT_PAYLOAD_SECRET selling works: the first start made a random secret and keeps it in
+// the database (never in a message or a log); a restart uses the same one, so an invoice made before
+// the restart is still accepted at pre-checkout and credited.
+TEST_P(BotDialogue, APurchaseWithNoPaymentSecretConfigured) {
   running_.reset();
   payload_secret_.clear();
   start();
+  auto stored_secret = [&] {
+    auto tx = store_->begin(core::TxMode::read);
+    return tx->get_setting(usecases::kPayloadSecretKey);
+  };
+  const auto secret = stored_secret();
+  ASSERT_TRUE(secret.has_value());
+  EXPECT_THAT(*secret, ::testing::MatchesRegex("[0-9a-f]{64}"));  // 32 random bytes
+
   tg_.push_message({.from = kAnn, .text = "/plans"});
   ASSERT_TRUE(wait([&] { return count("sendMessage") == 1; }));
-  tg_.push_callback({.from = kAnn, .message_id = tg_.last_bot_message(kAnn.id)->message_id, .data = "buy:pro"});
-  ASSERT_TRUE(wait([&] { return count("answerCallbackQuery") == 1; }));
-  EXPECT_EQ(count("createInvoiceLink"), 0u);
-  tg_.push_pre_checkout({.from = kAnn, .total_amount = 500, .invoice_payload = "p1.1001.pro.000000000000.AAAA"});
+  tg_.push_callback({.from = kAnn, .message_id = tg_.last_bot_message(kAnn.id)->message_id, .data = "buy:basic"});
+  ASSERT_TRUE(wait([&] { return count("createInvoiceLink") == 1 && count("sendMessage") == 2; }));
+  std::string payload(tg_.calls("createInvoiceLink").at(0).params.at("payload").as_string());
+  auto signed_for = bot::verify_payload(payload, *secret);
+  ASSERT_TRUE(signed_for.has_value());
+  EXPECT_EQ(signed_for->plan_id, "basic");
+
+  running_.reset();  // a restart: the secret is read back, not made again
+  start();
+  EXPECT_EQ(stored_secret(), secret);
+  tg_.push_pre_checkout({.from = kAnn, .total_amount = 150, .invoice_payload = payload});
   ASSERT_TRUE(wait([&] { return count("answerPreCheckoutQuery") == 1; }));
-  EXPECT_FALSE(tg_.calls("answerPreCheckoutQuery").at(0).params.at("ok").as_bool());
+  EXPECT_TRUE(tg_.calls("answerPreCheckoutQuery").at(0).params.at("ok").as_bool());
+  tg_.push_successful_payment({.from = kAnn,
+                               .total_amount = 150,
+                               .invoice_payload = payload,
+                               .telegram_payment_charge_id = "stxNoSecret1",
+                               .subscription_expiration_date = core::to_unix_ms(clock_.now()) / 1000 + 2592000,
+                               .is_recurring = true,
+                               .is_first_recurring = true});
+  ASSERT_TRUE(wait([&] { return count("sendMessage") == 3; }));
+  EXPECT_EQ(quota_->status(kAnn.id).plan.id, "basic");
+  for (const auto& call : tg_.calls("sendMessage")) {
+    EXPECT_EQ(boost::json::serialize(call.params).find(*secret), std::string::npos);
+  }
+  expect_golden("purchase_no_secret", kAnn.id);
 }
 
 TEST_P(BotDialogue, APhotoTelegramKeepsRefusingIsRetriedThenGivenUp) {

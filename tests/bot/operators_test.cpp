@@ -15,7 +15,8 @@ const FakeTgUser kCarl{.id = 1003, .first_name = "Carl", .username = "carl", .la
 class BotOperators : public BotDialogue {
  protected:
   std::string payload_for(const FakeTgUser& u, const std::string& plan) {
-    return bot::sign_payload({.user_id = u.id, .plan_id = plan}, payload_secret_);
+    return bot::sign_payload({.user_id = u.id, .plan_id = plan, .price_stars = plans_.find(plan)->price_stars},
+                             payload_secret_);
   }
 
   // The user pays a monthly Basic subscription in Telegram; returns when the bot has thanked them.
@@ -88,6 +89,8 @@ TEST_P(BotOperators, AutoRenewalIsStoppedAndResumedFromMe) {
 
   me = say(kAnn, "/me");
   EXPECT_THAT(me.text, HasSubstr("Paid until"));
+  EXPECT_THAT(me.text, ::testing::Not(HasSubstr("turned off in Telegram")));
+  EXPECT_THAT(boost::json::serialize(me.reply_markup), HasSubstr("\"ren:on\""));  // the bot stopped it
   tg_.push_callback({.from = kAnn, .message_id = me.message_id, .data = "ren:on"});
   ASSERT_TRUE(wait([&] { return count("answerCallbackQuery") == 2; }));
   EXPECT_FALSE(tg_.calls("editUserStarSubscription").at(1).params.at("is_canceled").as_bool());
@@ -102,6 +105,29 @@ TEST_P(BotOperators, AutoRenewalIsStoppedAndResumedFromMe) {
   tg_.push_callback({.from = kBoris, .message_id = me.message_id, .data = "ren:off"});
   ASSERT_TRUE(wait([&] { return count("answerCallbackQuery") == 4; }));
   EXPECT_EQ(count("editUserStarSubscription"), 3u);
+}
+
+// A renewal the user stopped in Telegram cannot be re-enabled by the bot (Telegram's rule): /me offers
+// no "resume" button and says, in the user's language, how to resume it in Telegram; an older /me's
+// button says the same, without asking Telegram.
+TEST_P(BotOperators, ARenewalStoppedInTelegramIsResumedThereAndMeSaysHow) {
+  pay_basic(kBoris, "stxBoris1");
+  tg_.push_raw({{"subscription",
+                 {{"user", {{"id", kBoris.id}, {"is_bot", false}, {"first_name", "Boris"}}},
+                  {"invoice_payload", payload_for(kBoris, "basic")},
+                  {"state", "canceled"}}}});
+  ASSERT_TRUE(eventually([&] { return !current(kBoris.id)->auto_renew; }));
+  EXPECT_EQ(current(kBoris.id)->renewal_stopped_by, core::RenewalStop::user);
+  auto me = say(kBoris, "/me");
+  EXPECT_THAT(me.text, HasSubstr("Автопродление отключено в Telegram"));
+  EXPECT_THAT(me.text, HasSubstr("Мои звёзды"));
+  EXPECT_EQ(boost::json::serialize(me.reply_markup).find("ren:on"), std::string::npos);
+  tg_.push_callback({.from = kBoris, .message_id = me.message_id, .data = "ren:on"});
+  ASSERT_TRUE(wait([&] { return count("answerCallbackQuery") == 1; }));
+  EXPECT_THAT(std::string(tg_.calls("answerCallbackQuery").at(0).params.at("text").as_string()),
+              HasSubstr("Мои звёзды"));
+  EXPECT_EQ(count("editUserStarSubscription"), 0u);
+  EXPECT_FALSE(current(kBoris.id)->auto_renew);
 }
 
 TEST_P(BotOperators, SubscriptionUpdatesFromTelegramChangeTheLedgerAndAFailedRenewalIsSaidOnce) {

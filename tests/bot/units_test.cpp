@@ -1,14 +1,58 @@
-// The bot's small pieces: texts, prompt options, callback data, job meta.
+// The bot's small pieces: texts, prompt options, callback data, job meta, invoice payloads.
 #include <gtest/gtest.h>
 
 #include "bot/callback_data.hpp"
 #include "bot/job_meta.hpp"
+#include "bot/payload.hpp"
 #include "bot/i18n.hpp"
 #include "bot/prompt_options.hpp"
 #include "core/model.hpp"
+#include "util/crypto.hpp"
 
 namespace igb::bot {
 namespace {
+
+// A payload names the user, the plan and the price the invoice was made for; the MAC covers all three.
+TEST(InvoicePayload, SignsUserPlanAndPriceAndChecksWithAnyAcceptedSecret) {
+  const std::string key = "secret-one-0123456789";
+  auto payload = sign_payload({.user_id = 1001, .plan_id = "basic", .price_stars = 150}, key);
+  auto p = verify_payload(payload, key);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->user_id, 1001);
+  EXPECT_EQ(p->plan_id, "basic");
+  EXPECT_EQ(p->price_stars, 150);
+  EXPECT_NE(sign_payload({.user_id = 1001, .plan_id = "basic", .price_stars = 150}, key), payload);  // a nonce
+  EXPECT_FALSE(verify_payload(payload, "secret-two-0123456789"));
+  EXPECT_FALSE(verify_payload(payload, ""));
+  // A rotation: the older secret still checks what it signed.
+  EXPECT_TRUE(verify_payload(payload, std::vector<std::string>{"secret-two-0123456789", key}));
+  EXPECT_FALSE(verify_payload(payload, std::vector<std::string>{"secret-two-0123456789", ""}));
+  // The price cannot be changed: "p2.1001.basic.150.<nonce>.<mac>" with another price.
+  auto cheaper = payload;
+  cheaper.replace(cheaper.find(".150."), 5, ".15.0");
+  EXPECT_FALSE(verify_payload(cheaper, key));
+  // The longest plan id and price still fit Telegram's 128 bytes.
+  auto longest = sign_payload({.user_id = INT64_MAX, .plan_id = std::string(32, 'x'), .price_stars = INT64_MAX}, key);
+  EXPECT_LE(longest.size(), 128u);
+  EXPECT_TRUE(verify_payload(longest, key));
+}
+
+// Invoices made before the price was part of the payload ("p1", as the older code signed them: the
+// same MAC over "p1.<user>.<plan>.<nonce>") still verify, without a price.
+TEST(InvoicePayload, OlderPayloadsWithoutAPriceStillVerify) {
+  const std::string key = "secret-one-0123456789";
+  const std::string body = "p1.7.pro.abcdef012345";
+  const auto payload = body + "." + util::base64url(util::hmac_sha256(key, body).substr(0, 16));
+  auto p = verify_payload(payload, key);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->user_id, 7);
+  EXPECT_EQ(p->plan_id, "pro");
+  EXPECT_FALSE(p->price_stars);
+  EXPECT_FALSE(verify_payload(payload, "secret-two-0123456789"));
+  // A "p2" body must carry a positive price.
+  const std::string no_price = "p2.7.pro.0.abcdef012345";
+  EXPECT_FALSE(verify_payload(no_price + "." + util::base64url(util::hmac_sha256(key, no_price).substr(0, 16)), key));
+}
 
 TEST(Catalogs, EveryLanguageHasEveryEnglishKey) {
   auto c = Catalogs::embedded();

@@ -85,7 +85,7 @@ TEST_P(Operators, RenewingOrContinuedPeriodsAreNotAnnounced) {
   clock_.advance(std::chrono::days(4));
   EXPECT_THAT(due(), ::testing::IsEmpty());
   // Auto-renewal stopped: the end is announced.
-  ASSERT_TRUE(payments_->set_auto_renew(8, false).ok());
+  ASSERT_TRUE(payments_->set_auto_renew(8, false, core::RenewalStop::bot).ok());
   clock_.advance(std::chrono::days(25) + 1h);  // 23 h left
   EXPECT_THAT(due(), ::testing::ElementsAre(std::pair{core::UserId{8}, NoticeKind::ends_in_1_day}));
 }

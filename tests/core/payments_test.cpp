@@ -67,6 +67,49 @@ TEST_P(Payments, ConcurrentDeliveriesOfOnePaymentCreditOnce) {
   EXPECT_EQ(store().begin(core::TxMode::read)->subscriptions_of(7).size(), 1u);
 }
 
+// Telegram renews at the price the subscription was bought at: a renewal is credited by the plan
+// and price its signed invoice names, whatever the plan costs today (or whether it is still sold).
+TEST_P(Payments, APriceChangeBetweenPurchaseAndRenewalStillCreditsTheRenewal) {
+  auto first = basic("ch-1");
+  first.invoiced_price = 150;
+  ASSERT_TRUE(payments_->apply_payment(first)->problem.empty());
+  auto changed = core::default_plans();
+  for (auto& p : changed) {
+    if (p.id == "basic") p.price_stars = 200;
+  }
+  plans_ = core::PlanCatalog::create(std::move(changed)).value();  // payments_ reads this catalog
+  ASSERT_EQ(plans_.find("basic")->price_stars, 200);
+  clock_.advance(std::chrono::days(30));
+  auto renewal = basic("ch-2");
+  renewal.invoiced_price = 150;
+  renewal.at = now();
+  auto r = payments_->apply_payment(renewal);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->problem.empty()) << r->problem;
+  ASSERT_TRUE(r->subscription);
+  EXPECT_EQ(r->subscription->plan_id, "basic");
+  EXPECT_EQ(plan_of(7), "basic");
+  // An amount that is not the invoice's price buys nothing (it is kept for a refund).
+  auto short_paid = basic("ch-3");
+  short_paid.invoiced_price = 150;
+  short_paid.amount = 100;
+  auto s = payments_->apply_payment(short_paid);
+  ASSERT_TRUE(s.ok());
+  EXPECT_FALSE(s->subscription);
+  EXPECT_NE(s->problem.find("invoice's price of 150"), std::string::npos) << s->problem;
+  // A payload from before prices were signed: a renewal at the amount paid before still credits;
+  // a first purchase at yesterday's price does not.
+  auto legacy = basic("ch-4");
+  auto l = payments_->apply_payment(legacy);
+  ASSERT_TRUE(l.ok());
+  EXPECT_TRUE(l->problem.empty()) << l->problem;
+  auto legacy_first = basic("ch-5", /*recurring=*/false);
+  legacy_first.user_id = 8;
+  auto f = payments_->apply_payment(legacy_first);
+  ASSERT_TRUE(f.ok());
+  EXPECT_FALSE(f->subscription);
+}
+
 TEST_P(Payments, RenewalExtendsFromTheEndOfTheCurrentPeriod) {
   ASSERT_TRUE(payments_->apply_payment(basic("ch-1")).ok());
   clock_.advance(std::chrono::days(29));
@@ -128,9 +171,9 @@ TEST_P(Payments, AdminGrantAndAutoRenewSwitch) {
   EXPECT_EQ(payments_->grant(7, "free", 3).error().code, ErrorCode::invalid_argument);
   EXPECT_EQ(payments_->grant(7, "pro", 0).error().code, ErrorCode::invalid_argument);
 
-  EXPECT_EQ(payments_->set_auto_renew(7, false).error().code, ErrorCode::not_found);
+  EXPECT_EQ(payments_->set_auto_renew(7, false, core::RenewalStop::bot).error().code, ErrorCode::not_found);
   ASSERT_TRUE(payments_->apply_payment(basic("ch-1")).ok());
-  auto off = payments_->set_auto_renew(7, false);
+  auto off = payments_->set_auto_renew(7, false, core::RenewalStop::bot);
   ASSERT_TRUE(off.ok());
   EXPECT_FALSE(off->auto_renew);
   EXPECT_EQ(off->charge_id, "ch-1");

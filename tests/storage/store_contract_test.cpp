@@ -1,6 +1,9 @@
 // The repository contract: the same assertions on SQLite and on PostgreSQL.
 #include <gtest/gtest.h>
 
+#include <latch>
+#include <thread>
+
 #include "storage/migrations.hpp"
 #include "support/store_fixture.hpp"
 
@@ -138,9 +141,17 @@ TEST_P(StoreContract, SubscriptionsNewestPeriodFirst) {
   EXPECT_EQ(subs[1].source, core::SubscriptionSource::admin);
   EXPECT_FALSE(subs[1].charge_id);
   EXPECT_TRUE(tx->set_subscription_status(a, core::SubscriptionStatus::refunded));
-  EXPECT_TRUE(tx->set_subscription_auto_renew(b, true));
+  EXPECT_TRUE(tx->set_subscription_auto_renew(b, true, core::RenewalStop::none));
   EXPECT_EQ(tx->find_subscription(a)->status, core::SubscriptionStatus::refunded);
   EXPECT_TRUE(tx->find_subscription(b)->auto_renew);
+  EXPECT_EQ(tx->find_subscription(b)->renewal_stopped_by, core::RenewalStop::none);
+  for (auto by : {core::RenewalStop::bot, core::RenewalStop::user, core::RenewalStop::failed}) {
+    EXPECT_TRUE(tx->set_subscription_auto_renew(b, false, by));
+    EXPECT_FALSE(tx->find_subscription(b)->auto_renew);
+    EXPECT_EQ(tx->find_subscription(b)->renewal_stopped_by, by);
+  }
+  EXPECT_TRUE(tx->set_subscription_auto_renew(b, true, core::RenewalStop::user));  // on clears who stopped it
+  EXPECT_EQ(tx->subscriptions_of(1)[0].renewal_stopped_by, core::RenewalStop::none);
   EXPECT_TRUE(tx->subscriptions_of(2).empty());
 }
 
@@ -396,6 +407,57 @@ TEST_P(StoreContract, NotificationsRecordedOnceAndSettingsOverwrite) {
   tx->put_setting("telegram.offset", "101");
   EXPECT_EQ(tx->get_setting("telegram.offset"), "101");
   tx->commit();
+}
+
+// Two instances starting at once on one database (each its own connections) each offer a value for
+// one key; they agree on the first to commit, even one whose transaction was already open and had
+// read "no value" before that commit (what a read-then-write would get wrong on PostgreSQL).
+TEST_P(StoreContract, SettingInsertedIfAbsentAndRacersAgreeOnTheFirst) {
+  {
+    auto tx = write();
+    EXPECT_EQ(tx->insert_setting_if_absent("s", "first"), "first");
+    EXPECT_EQ(tx->insert_setting_if_absent("s", "second"), "first");
+    tx->commit();
+  }
+  auto other = storage::open_store({.database_url = db_->url(), .pool_size = 2});
+  auto a = write();
+  EXPECT_EQ(a->insert_setting_if_absent("t", "from-a"), "from-a");
+  std::optional<std::string> b_read_before;
+  std::string b_got;
+  std::latch b_has_read(1);
+  std::thread b([&] {
+    // PostgreSQL: B's transaction begins and reads beside A's; SQLite: BEGIN IMMEDIATE waits for A.
+    auto tx = other->begin(core::TxMode::write);
+    b_read_before = tx->get_setting("t");
+    b_has_read.count_down();
+    b_got = tx->insert_setting_if_absent("t", "from-b");
+    tx->commit();
+  });
+  if (GetParam() == storage::Dialect::postgres) b_has_read.wait();
+  a->commit();
+  b.join();
+  if (GetParam() == storage::Dialect::postgres) {
+    EXPECT_FALSE(b_read_before) << "B's read did not precede A's commit";
+  }
+  EXPECT_EQ(b_got, "from-a");
+  EXPECT_EQ(store().begin(core::TxMode::read)->get_setting("t"), "from-a");
+
+  // Many at once from both instances: one value, the same for all.
+  std::vector<std::string> got(8);
+  std::latch go(8);
+  std::vector<std::thread> racers;
+  for (int i = 0; i < 8; ++i) {
+    racers.emplace_back([&, i] {
+      auto& s = i % 2 == 0 ? store() : *other;
+      go.arrive_and_wait();
+      auto t = s.begin(core::TxMode::write);
+      got[i] = t->insert_setting_if_absent("u", "from-" + std::to_string(i));
+      t->commit();
+    });
+  }
+  for (auto& r : racers) r.join();
+  for (const auto& g : got) EXPECT_EQ(g, got[0]);
+  EXPECT_EQ(store().begin(core::TxMode::read)->get_setting("u"), got[0]);
 }
 
 TEST_P(StoreContract, UserPreferencesStoredWithTheUser) {

@@ -1,11 +1,14 @@
 // The billing use cases over a real ledger (SQLite and PostgreSQL) and a scripted payment provider:
 // the provider is asked first and the ledger changed only after it agreed; the pre-checkout check.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include <latch>
 #include <optional>
+#include <thread>
 
 #include "core/accounts.hpp"
 #include "support/store_fixture.hpp"
@@ -129,6 +132,33 @@ TEST_P(BillingUseCases, StoppingRenewalAsksTelegramFirstAndTheLedgerFollowsOnlyI
   EXPECT_EQ(gateway_.calls.size(), 2u);
 }
 
+// Telegram lets a bot re-enable only a subscription the bot cancelled: one the user cancelled in
+// Telegram (or whose renewal failed) is not resumed here, and the provider is not asked.
+TEST_P(BillingUseCases, OnlyARenewalTheBotStoppedIsResumedHere) {
+  pay(42, paid_plan_, "ch-3");
+  ASSERT_TRUE(run(billing_->set_auto_renew(42, false)).ok());
+  EXPECT_EQ(payments_->current_stars_subscription(42)->renewal_stopped_by, core::RenewalStop::bot);
+  auto resumed = run(billing_->set_auto_renew(42, true));
+  ASSERT_TRUE(resumed.ok());
+  EXPECT_TRUE(resumed->auto_renew);
+  EXPECT_EQ(resumed->renewal_stopped_by, core::RenewalStop::none);
+  ASSERT_EQ(gateway_.calls.size(), 2u);
+
+  ASSERT_TRUE(run(billing_->renewal_changed(42, false)).ok());  // the user, in Telegram
+  EXPECT_EQ(payments_->current_stars_subscription(42)->renewal_stopped_by, core::RenewalStop::user);
+  auto refused = run(billing_->set_auto_renew(42, true));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, core::ErrorCode::conflict);
+  EXPECT_EQ(gateway_.calls.size(), 2u) << "Telegram asked to re-enable what the user cancelled";
+  EXPECT_FALSE(payments_->current_stars_subscription(42)->auto_renew);
+
+  ASSERT_TRUE(run(billing_->renewal_changed(42, true)).ok());  // the user turned it back on there
+  run(billing_->renewal_failed(42));
+  EXPECT_EQ(payments_->current_stars_subscription(42)->renewal_stopped_by, core::RenewalStop::failed);
+  EXPECT_EQ(run(billing_->set_auto_renew(42, true)).error().code, core::ErrorCode::conflict);
+  EXPECT_EQ(gateway_.calls.size(), 2u);
+}
+
 TEST_P(BillingUseCases, ARefundGivesTheStarsBackOnceThenRevokes) {
   const auto charge = pay(42, paid_plan_, "ch-2");
   gateway_.refuse_ = true;
@@ -193,6 +223,44 @@ TEST_P(BillingUseCases, AnInvoiceIsForAPlanOnSaleInTheUsersLanguage) {
   ASSERT_FALSE(closed.ok());
   EXPECT_EQ(closed.error().code, core::ErrorCode::unavailable);
   EXPECT_EQ(gateway_.calls.size(), 1u);
+}
+
+// Without PAYMENT_PAYLOAD_SECRET the first instance makes one and stores it; instances starting at
+// once agree on it. An operator's secret set later signs, and the stored one still checks.
+TEST_P(BillingUseCases, APayloadSecretIsMadeOnceSharedAndStillAcceptedAfterRotation) {
+  auto second_instance = storage::open_store({.database_url = db_->url(), .pool_size = 2});
+  std::vector<usecases::PayloadSecrets> got(6);
+  std::latch go(6);
+  std::vector<std::thread> starts;
+  for (int i = 0; i < 6; ++i) {
+    starts.emplace_back([&, i] {
+      go.arrive_and_wait();
+      got[i] = usecases::payload_secrets(i % 2 == 0 ? *store_ : *second_instance, "");
+    });
+  }
+  for (auto& t : starts) t.join();
+  const std::string made = got[0].signing;
+  EXPECT_THAT(made, ::testing::MatchesRegex("[0-9a-f]{64}"));
+  int generated = 0;
+  for (const auto& g : got) {
+    EXPECT_EQ(g.signing, made);
+    EXPECT_TRUE(g.older.empty());
+    if (g.source == usecases::PayloadSecrets::Source::generated) ++generated;
+  }
+  EXPECT_EQ(generated, 1) << "one instance made it, the others read it";
+  auto again = usecases::payload_secrets(*store_, "");
+  EXPECT_EQ(again.signing, made);
+  EXPECT_EQ(again.source, usecases::PayloadSecrets::Source::stored);
+  EXPECT_EQ(usecases::describe(again).find(made), std::string::npos);
+
+  const std::string configured = "operator-secret-0123456789";
+  auto rotated = usecases::payload_secrets(*store_, configured);
+  EXPECT_EQ(rotated.source, usecases::PayloadSecrets::Source::configured);
+  EXPECT_EQ(rotated.signing, configured);
+  EXPECT_EQ(rotated.older, std::vector<std::string>{made});
+  EXPECT_EQ(usecases::describe(rotated).find(made), std::string::npos);
+  EXPECT_EQ(usecases::describe(rotated).find(configured), std::string::npos);
+  EXPECT_EQ(usecases::payload_secrets(*store_, made).older, std::vector<std::string>{}) << "the same one twice";
 }
 
 IGB_ON_BOTH_DATABASES(BillingUseCases);

@@ -1,4 +1,6 @@
-// /me: the plan, the images left and when they renew; a Stars subscription's renewal button.
+// /me: the plan, the images left and when they renew; a Stars subscription's renewal button: "stop"
+// while it renews, "resume" only if the bot stopped it (Telegram lets a bot re-enable only those); a
+// renewal the user stopped in Telegram is resumed there, and /me says how.
 #include "bot/context.hpp"
 
 namespace igb::bot::handlers {
@@ -7,9 +9,13 @@ namespace {
 std::optional<telegram::InlineKeyboardMarkup> renewal_button(const Context& c, const core::QuotaStatus& q) {
   const auto& sub = q.subscription;
   if (!sub || sub->source != core::SubscriptionSource::stars || !sub->charge_id) return std::nullopt;
-  return sub->auto_renew
-             ? Context::single_button(c.t("payments.renew_off_button"), callback_data(RenewalData{.on = false}))
-             : Context::single_button(c.t("payments.renew_on_button"), callback_data(RenewalData{.on = true}));
+  if (sub->auto_renew) {
+    return Context::single_button(c.t("payments.renew_off_button"), callback_data(RenewalData{.on = false}));
+  }
+  if (sub->renewal_stopped_by == core::RenewalStop::bot) {
+    return Context::single_button(c.t("payments.renew_on_button"), callback_data(RenewalData{.on = true}));
+  }
+  return std::nullopt;
 }
 
 net::awaitable<void> me(Context& c) {
@@ -19,6 +25,11 @@ net::awaitable<void> me(Context& c) {
     renewal = c.t("me.renews", {{"when", format_time(q.subscription->period_end)}});
   } else if (q.subscription) {
     renewal = c.t("me.ends", {{"when", format_time(q.subscription->period_end)}});
+    const auto stopped_by = q.subscription->renewal_stopped_by;
+    if (q.subscription->source == core::SubscriptionSource::stars &&
+        (stopped_by == core::RenewalStop::user || stopped_by == core::RenewalStop::none)) {
+      renewal += "\n" + c.t("me.resume_in_telegram");
+    }
   } else {
     renewal = c.t("me.resets", {{"when", format_time(q.resets_at)}});
   }

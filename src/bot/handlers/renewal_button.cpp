@@ -11,6 +11,8 @@ net::awaitable<void> renewal(Context& c, RenewalData data) {
     text = c.t(data.on ? "payments.renew_on" : "payments.renew_off", {{"until", format_time(changed->period_end)}});
   } else if (changed.error().code == core::ErrorCode::not_found) {
     text = c.t("button.stale");
+  } else if (changed.error().code == core::ErrorCode::conflict) {
+    text = c.t("me.resume_in_telegram");  // stopped in Telegram: only the user can resume it there
   } else {
     text = c.t("error.busy");
   }

@@ -12,14 +12,17 @@ net::awaitable<void> successful_payment(Context& c) {
   const auto& p = *c.message()->successful_payment;
   const auto user = c.user().id;
   auto payload = c.billing().verify(p.invoice_payload);
+  const bool ours = payload && payload->user == user;
   core::PaymentEvent event{.charge_id = p.telegram_payment_charge_id,
                            .provider_charge_id = p.provider_payment_charge_id,
                            .user_id = user,
                            // A payload that does not verify buys nothing; the payment is kept for a refund.
-                           .plan_id = payload && payload->user == user ? payload->plan_id : "",
+                           .plan_id = ours ? payload->plan_id : "",
                            .amount = p.total_amount,
                            .currency = p.currency,
                            .is_recurring = p.is_recurring,
+                           // Credited at the price the invoice was made for, not today's (a renewal).
+                           .invoiced_price = ours ? payload->price_stars : std::nullopt,
                            .payload = p.invoice_payload,
                            .at = d.clock.now()};
   if (p.subscription_expiration_date) {
