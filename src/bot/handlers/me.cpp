@@ -1,5 +1,6 @@
 // /me: the plan, the images left and when they renew; a Stars subscription's renewal button.
 #include "bot/context.hpp"
+#include "bot/keyboards.hpp"
 
 namespace igb::bot::handlers {
 namespace {
@@ -7,9 +8,8 @@ namespace {
 std::optional<telegram::InlineKeyboardMarkup> renewal_button(const Context& c, const core::QuotaStatus& q) {
   const auto& sub = q.subscription;
   if (!sub || sub->source != core::SubscriptionSource::stars || !sub->charge_id) return std::nullopt;
-  return sub->auto_renew
-             ? Context::single_button(c.t("payments.renew_off_button"), callback_data(RenewalData{.on = false}))
-             : Context::single_button(c.t("payments.renew_on_button"), callback_data(RenewalData{.on = true}));
+  return sub->auto_renew ? single_button(c.t("payments.renew_off_button"), callback_data(RenewalData{.on = false}))
+                         : single_button(c.t("payments.renew_on_button"), callback_data(RenewalData{.on = true}));
 }
 
 net::awaitable<void> me(Context& c) {
