@@ -45,6 +45,7 @@
 #include "support/fake_bot_api.hpp"
 #include "support/fake_http_server.hpp"
 #include "support/process.hpp"
+#include "support/service_env.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_db.hpp"
 
@@ -199,18 +200,13 @@ int run(const Options& o) {
       limits.private_per_second, limits.group_per_minute, static_cast<long long>(limits.jitter.count()), o.users);
   std::fflush(stdout);
 
-  testing::ChildProcess serve({.argv = {IMGGENBOT_BIN, "--env-file", "", "serve"},
-                               .env = {{"DATABASE_URL", db->url()},
-                                       {"DATA_DIR", data.path().string()},
-                                       {"HF_API_BASE", provider.base_url()},
-                                       {"HF_TOKEN", "hf_bench"},
-                                       {"TELEGRAM_BOT_TOKEN", tg.token()},
-                                       {"TELEGRAM_API_BASE", tg.base_url()},
-                                       {"WORKER_CONCURRENCY", std::to_string(o.slots)},
-                                       {"SHUTDOWN_GRACE_SECONDS", "2"},
-                                       {"HTTP_LISTEN", "127.0.0.1:0"},
-                                       {"LOG_LEVEL", "info"}},
-                               .cwd = data.path()});
+  testing::ChildProcess serve(
+      testing::ServiceEnv(
+          {.database_url = db->url(), .dir = data.path(), .hf_api_base = provider.base_url(), .hf_token = "hf_bench"})
+          .with_telegram(tg)
+          .set("WORKER_CONCURRENCY", std::to_string(o.slots))
+          .set("SHUTDOWN_GRACE_SECONDS", "2")
+          .command({"--env-file", "", "serve"}));
   if (!serve.wait_for_output("imggenbot is up", 60s)) {
     std::fprintf(stderr, "bench: imggenbot serve did not start: %s\n", tail(serve.err_so_far()).c_str());
     return 1;

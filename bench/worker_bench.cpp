@@ -69,6 +69,7 @@
 #include "support/temp_dir.hpp"
 #include "support/test_db.hpp"
 #include "support/process.hpp"
+#include "support/service_env.hpp"
 #include "util/crypto.hpp"
 #include "worker/worker.hpp"
 
@@ -655,16 +656,13 @@ MemoryRow measure_serve(const Options& o, long queued_jobs) {
   // timeout, 120 s, far beyond the measurement).
   testing::FakeHttpServer never(
       [](const testing::FakeRequest&) { return testing::FakeResponse{.no_response_hang = true}; });
-  testing::ChildProcess serve({.argv = {IMGGENBOT_BIN, "--env-file", "", "serve"},
-                               .env = {{"DATABASE_URL", db.url()},
-                                       {"DATA_DIR", data.path().string()},
-                                       {"HF_API_BASE", never.base_url()},
-                                       {"HF_TOKEN", "hf_bench"},
-                                       {"WORKER_CONCURRENCY", std::to_string(o.slots)},
-                                       {"SHUTDOWN_GRACE_SECONDS", "1"},
-                                       {"HTTP_LISTEN", "127.0.0.1:0"},  // serve runs the HTTP API too
-                                       {"LOG_LEVEL", "info"}},
-                               .cwd = data.path()});
+  // serve runs the HTTP API too (on a free port).
+  testing::ChildProcess serve(
+      testing::ServiceEnv(
+          {.database_url = db.url(), .dir = data.path(), .hf_api_base = never.base_url(), .hf_token = "hf_bench"})
+          .set("WORKER_CONCURRENCY", std::to_string(o.slots))
+          .set("SHUTDOWN_GRACE_SECONDS", "1")
+          .command({"--env-file", "", "serve"}));
   if (!serve.wait_for_output("imggenbot is up", 60s)) {
     row.problem = "imggenbot serve did not start: " + tail(serve.err_so_far());
     return row;

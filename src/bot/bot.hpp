@@ -169,7 +169,6 @@ class Bot {
   net::awaitable<bool> broadcast_step();
   // Shared by handlers, delivery and notices (src/bot/keyboards.cpp; result_keyboard: delivery.cpp)
   telegram::InlineKeyboardMarkup plan_buttons(const Ctx& c) const;
-  static telegram::InlineKeyboardMarkup single_button(std::string text, std::string data);
   telegram::InlineKeyboardMarkup result_keyboard(const Ctx& c, const std::string& job_id) const;
   std::string t(const Ctx& c, std::string_view key, const Args& args = {}) const;
 

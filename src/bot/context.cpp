@@ -127,8 +127,4 @@ net::awaitable<bool> Context::send_notice(const core::Notice& n) { return bot_.s
 
 telegram::InlineKeyboardMarkup Context::plan_buttons() const { return bot_.plan_buttons(who_); }
 
-telegram::InlineKeyboardMarkup Context::single_button(std::string text, std::string data) {
-  return Bot::single_button(std::move(text), std::move(data));
-}
-
 }  // namespace igb::bot

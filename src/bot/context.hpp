@@ -130,7 +130,6 @@ class Context {
   net::awaitable<void> deliver_original(const core::Job& job);
   net::awaitable<bool> send_notice(const core::Notice& n);
   telegram::InlineKeyboardMarkup plan_buttons() const;
-  static telegram::InlineKeyboardMarkup single_button(std::string text, std::string data);
 
  private:
   Bot& bot_;

@@ -14,6 +14,7 @@
 
 #include "bot/callback_data.hpp"
 #include "bot/context.hpp"
+#include "bot/keyboards.hpp"
 #include "util/strings.hpp"
 
 namespace igb::bot {

@@ -18,7 +18,7 @@ telegram::InlineKeyboardMarkup Bot::plan_buttons(const Ctx& c) const {
   return kb;
 }
 
-telegram::InlineKeyboardMarkup Bot::single_button(std::string text, std::string data) {
+telegram::InlineKeyboardMarkup single_button(std::string text, std::string data) {
   telegram::InlineKeyboardMarkup kb;
   kb.inline_keyboard.push_back({{.text = std::move(text), .callback_data = std::move(data)}});
   return kb;

@@ -14,6 +14,9 @@ namespace igb::bot {
 
 inline constexpr std::array<std::string_view, 8> kRatios{"1:1", "4:3", "3:4", "3:2", "2:3", "16:9", "9:16", "21:9"};
 
+// One row of one button.
+telegram::InlineKeyboardMarkup single_button(std::string text, std::string data);
+
 std::string settings_text(const Context& c);
 telegram::InlineKeyboardMarkup settings_keyboard(const Context& c);
 // A settings submenu ("ar", "st", "lg"): its text and buttons; nullopt for an unknown one.

@@ -23,6 +23,7 @@
 #include "support/fake_bot_api.hpp"
 #include "support/fake_http_server.hpp"
 #include "support/process.hpp"
+#include "support/service_env.hpp"
 #include "support/store_fixture.hpp"
 #include "util/crypto.hpp"
 
@@ -47,13 +48,11 @@ class Api : public StoreTest {
   // Starts `imggenbot <role>` with a fake provider and returns its base URL.
   void start(std::map<std::string, std::string> extra = {}, std::string role = "serve") {
     std::filesystem::create_directories(dir_);
-    std::map<std::string, std::string> env{{"DATABASE_URL", db_->url()},         {"DATA_DIR", (dir_ / "data").string()},
-                                           {"HTTP_LISTEN", "127.0.0.1:0"},       {"HF_API_BASE", provider_.base_url()},
-                                           {"HF_TOKEN", "hf_test_secret_token"}, {"WORKER_CONCURRENCY", "2"},
-                                           {"SHUTDOWN_GRACE_SECONDS", "1"},      {"LOG_LEVEL", "info"}};
-    for (auto& [k, v] : extra) env[k] = v;
-    process_ =
-        std::make_unique<ChildProcess>(ChildProcess::Options{.argv = {IMGGENBOT_BIN, role}, .env = env, .cwd = dir_});
+    auto env = ServiceEnv({.database_url = db_->url(), .dir = dir_, .hf_api_base = provider_.base_url()})
+                   .set("WORKER_CONCURRENCY", "2")
+                   .set("SHUTDOWN_GRACE_SECONDS", "1")
+                   .merge(extra);
+    process_ = std::make_unique<ChildProcess>(env.process(role));
     ASSERT_TRUE(process_->wait_for_output("imggenbot is up")) << process_->err_so_far();
     base_ = http_api_base_url(*process_);
     ASSERT_FALSE(base_.empty());
@@ -623,9 +622,7 @@ TEST(OpenApi, MatchesTheSnapshot) {
   auto db = make_test_database(storage::Dialect::sqlite);
   const auto dir = std::filesystem::temp_directory_path() / ("igb-openapi-" + util::random_hex(6));
   std::filesystem::create_directories(dir);
-  ChildProcess p({.argv = {IMGGENBOT_BIN, "api"},
-                  .env = {{"DATABASE_URL", db->url()}, {"HTTP_LISTEN", "127.0.0.1:0"}, {"DATA_DIR", dir.string()}},
-                  .cwd = dir});
+  ChildProcess p(ServiceEnv({.database_url = db->url(), .dir = dir, .hf_token = ""}).process("api"));
   ASSERT_TRUE(p.wait_for_output("imggenbot is up")) << p.err_so_far();
   std::smatch m;
   auto err = p.err_so_far();

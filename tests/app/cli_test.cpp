@@ -10,6 +10,7 @@
 #include "storage/migrations.hpp"
 #include "support/fake_bot_api.hpp"
 #include "support/process.hpp"
+#include "support/service_env.hpp"
 #include "support/store_fixture.hpp"
 #include "support/temp_dir.hpp"
 #include "util/crypto.hpp"
@@ -75,12 +76,10 @@ TEST(Cli, ConfigCommandRedactsSecrets) {
 
 class CliOnDatabase : public StoreTest {
  protected:
-  std::map<std::string, std::string> env() const {
-    return {{"DATABASE_URL", db_->url()},
-            {"LOG_LEVEL", "info"},
-            {"HTTP_LISTEN", "127.0.0.1:0"},
-            {"DATA_DIR", (dir_.path() / "data").string()}};
+  ServiceEnv service_env() const {
+    return ServiceEnv({.database_url = db_->url(), .dir = dir_.path(), .hf_token = ""});
   }
+  std::map<std::string, std::string> env() const { return service_env().vars(); }
   TempDir dir_;
 };
 
@@ -94,7 +93,7 @@ TEST_P(CliOnDatabase, MigrateTwiceIsHarmless) {
 
 TEST_P(CliOnDatabase, ServeRunsUntilSignalledThenExitsCleanly) {
   for (int signo : {SIGINT, SIGTERM}) {
-    ChildProcess p({.argv = {IMGGENBOT_BIN, "serve"}, .env = env(), .cwd = dir_.path()});
+    ChildProcess p(service_env().process("serve"));
     ASSERT_TRUE(p.wait_for_output("imggenbot is up")) << p.err_so_far();
     EXPECT_TRUE(p.running());
     p.send(signo);
@@ -118,9 +117,8 @@ TEST_P(CliOnDatabase, ServeRequeuesJobsOfACrashedWorker) {
   ASSERT_TRUE(job.ok());
   ASSERT_TRUE(old_jobs.claim("gone-worker"));
 
-  auto no_workers = env();
-  no_workers["WORKER_CONCURRENCY"] = "0";  // nobody takes the job again: it stays queued for the check
-  ChildProcess p({.argv = {IMGGENBOT_BIN, "serve"}, .env = no_workers, .cwd = dir_.path()});
+  // Nobody takes the job again: it stays queued for the check.
+  ChildProcess p(service_env().set("WORKER_CONCURRENCY", "0").process("serve"));
   ASSERT_TRUE(p.wait_for_output("requeued or failed 1 job")) << p.err_so_far();
   p.send(SIGTERM);
   EXPECT_EQ(p.wait().exit_code, 0);

@@ -22,6 +22,7 @@
 #include "support/fake_bot_api.hpp"
 #include "support/fake_http_server.hpp"
 #include "support/process.hpp"
+#include "support/service_env.hpp"
 #include "support/temp_dir.hpp"
 #include "util/crypto.hpp"
 
@@ -105,25 +106,22 @@ class Doctor : public ::testing::Test {
     f << "[[backends]]\nname = \"local\"\nkind = \"openai\"\ndialect = \"localai\"\nbase_url = \"" << local_.base_url()
       << "\"\nmodel = \"flux.1-schnell\"\napi_key_env = \"LOCAL_KEY\"\n";
   }
-  std::map<std::string, std::string> env() const {
-    return {{"IMGGENBOT_CONFIG", (dir_.path() / "config.toml").string()},
-            {"TELEGRAM_BOT_TOKEN", tg_.token()},
-            {"TELEGRAM_API_BASE", tg_.base_url()},
-            {"HF_TOKEN", kGoodHfToken},
-            {"HF_HUB_BASE", hub_.base_url()},
-            {"HF_MODEL", kModel},
-            {"HF_PROVIDER", "auto"},
-            {"LOCAL_KEY", kLocalKey},
-            {"DATABASE_URL", "sqlite://" + (dir_.path() / "db" / "igb.db").string()},
-            {"DATA_DIR", (dir_.path() / "data").string()},
-            {"LOG_LEVEL", "warn"}};
+  ServiceEnv env() const {
+    return ServiceEnv({.database_url = "sqlite://" + (dir_.path() / "db" / "igb.db").string(),
+                       .dir = dir_.path(),
+                       .hf_token = kGoodHfToken,
+                       .log_level = "warn",
+                       .http = false})
+        .with_telegram(tg_)
+        .set("IMGGENBOT_CONFIG", (dir_.path() / "config.toml").string())
+        .set("HF_HUB_BASE", hub_.base_url())
+        .set("HF_MODEL", kModel)
+        .set("HF_PROVIDER", "auto")
+        .set("LOCAL_KEY", kLocalKey);
   }
   ProcessResult doctor(std::map<std::string, std::string> overrides = {}, std::vector<std::string> args = {}) {
-    auto e = env();
-    for (auto& [k, v] : overrides) e[k] = v;
-    std::vector<std::string> argv = {IMGGENBOT_BIN, "doctor"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return run_process({.argv = std::move(argv), .env = std::move(e), .cwd = dir_.path()});
+    args.insert(args.begin(), "doctor");
+    return run_process(env().merge(overrides).command(args));
   }
   static bool has_line(const std::string& out, const std::string& start, const std::string& part = {}) {
     std::istringstream lines(out);
@@ -177,7 +175,7 @@ TEST_F(Doctor, AHealthySetupSaysEverythingWorks) {
   expect_no_secret(r, {tg_.token(), kGoodHfToken, kLocalKey});
 
   // Once the database and the folder exist, they are checked for real.
-  auto m = run_process({.argv = {IMGGENBOT_BIN, "migrate"}, .env = env(), .cwd = dir_.path()});
+  auto m = run_process(env().command({"migrate"}));
   ASSERT_EQ(m.exit_code, 0) << m.err;
   std::filesystem::create_directories(dir_.path() / "data");
   r = doctor();

@@ -15,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include "app/wire_bot.hpp"
 #include "bot/billing.hpp"
 #include "bot/bot.hpp"
 #include "bot/webhook.hpp"
@@ -37,18 +38,18 @@ const FakeTgUser kAnn{.id = 1001, .first_name = "Ann", .username = "ann", .langu
 const FakeTgUser kBoris{.id = 1002, .first_name = "Boris", .username = "boris", .language_code = "ru"};
 const FakeTgUser kAdmin{.id = 1009, .first_name = "Olga", .username = "olga", .language_code = "en"};
 
-// The bot with everything it needs, running on its own thread like in `imggenbot serve`.
+// The bot with everything it needs, wired as `imggenbot serve` wires it (app::wire_telegram,
+// app::wire_bot) and running on its own thread.
 struct RunningBot {
   net::io_context io;
-  std::unique_ptr<http::Client> client;
-  std::unique_ptr<telegram::BotApi> api;
-  std::optional<telegram::SendScheduler> scheduler;
   runtime::BlockingPool pool{4};
-  std::optional<bot::StarsBilling> billing;
   runtime::Supervisor supervisor{io.get_executor()};
-  std::unique_ptr<bot::Bot> bot;
+  std::unique_ptr<app::TelegramSide> telegram;
+  std::unique_ptr<app::BotRole> role;
   std::thread thread;
   std::promise<void> idle;
+
+  bot::Bot* bot() const { return role->bot.get(); }
 
   ~RunningBot() { stop(); }
 
@@ -89,48 +90,36 @@ class BotDialogue : public ServiceTest {
   void start(std::string webhook_url = "") {
     running_ = std::make_unique<RunningBot>();
     auto& r = *running_;
-    r.client = http::make_client(r.io.get_executor());
-    r.api = telegram::make_http_bot_api(*r.client, {.base_url = tg_.base_url(), .token = tg_.token()});
-    // Limits well above the fake's (which are off unless a test turns them on): tests stay fast.
-    r.scheduler.emplace(r.io.get_executor(), scheduler_options_);
-    // As `imggenbot serve` does: without a configured secret, the one kept in the database.
-    r.billing.emplace(r.io.get_executor(), *r.api, *store_, *payments_, plans_, r.pool, texts_,
-                      usecases::payload_secrets(*store_, payload_secret_));
-    r.bot = std::make_unique<bot::Bot>(
-        bot::BotDeps{.executor = r.io.get_executor(),
-                     .api = *r.api,
-                     .scheduler = *r.scheduler,
-                     .store = *store_,
-                     .accounts = *accounts_,
-                     .quota = *quota_,
-                     .jobs = *jobs_,
-                     .plans = plans_,
-                     .images = *images_,
-                     .pool = r.pool,
-                     .supervisor = r.supervisor,
-                     .clock = clock_,
-                     .texts = texts_,
-                     .payments = *payments_,
-                     .billing = *r.billing,
-                     .admin = *admin_,
-                     .notices = *notices_},
-        // Delivery passes run when woken (a prompt queued, the fake worker finished a job), not on a
-        // timer: a pass between the fake worker's claim and its result would make transcripts vary.
-        // Notices and broadcasts likewise run when woken (or at start).
-        bot::BotOptions{.delivery_poll = 1h,
-                        .inbox_poll = 100ms,
-                        .position_edit_interval = 0s,
-                        .admin_ids = {kAdmin.id},
-                        .notice_poll = 1h,
-                        .broadcast_poll = 1h});
+    const app::Core core{.store = *store_,
+                         .clock = clock_,
+                         .plans = plans_,
+                         .accounts = *accounts_,
+                         .quota = *quota_,
+                         .jobs = *jobs_,
+                         .payments = *payments_,
+                         .admin = *admin_,
+                         .notices = *notices_};
+    // No group commit given: the bot's use cases make their own.
+    const app::Runtime rt{.control = r.io.get_executor(), .pool = r.pool, .supervisor = r.supervisor};
+    r.telegram = app::wire_telegram(
+        core, rt, {.api_base = tg_.base_url(), .token = tg_.token(), .payload_secret = payload_secret_});
+    r.role = app::wire_bot(core, rt, *r.telegram,
+                           {.images = images_.get(),
+                            // Delivery passes run when woken (a prompt queued, the fake worker finished a
+                            // job), not on a timer: a pass between the fake worker's claim and its result
+                            // would make transcripts vary. Notices and broadcasts likewise run when woken
+                            // (or at start).
+                            .options = bot::BotOptions{.delivery_poll = 1h,
+                                                       .inbox_poll = 100ms,
+                                                       .position_edit_interval = 0s,
+                                                       .admin_ids = {kAdmin.id},
+                                                       .notice_poll = 1h,
+                                                       .broadcast_poll = 1h},
+                            // Limits well above the fake's (which are off unless a test turns them on):
+                            // tests stay fast.
+                            .scheduler = scheduler_options_});
     std::string secret = webhook_url.empty() ? "" : bot::webhook_secret(*store_);
-    net::post(r.io, [&r, webhook_url, secret] {
-      r.supervisor.spawn("bot-receive", r.bot->run_receiving(webhook_url, secret));
-      r.supervisor.spawn("bot-inbox", r.bot->run_inbox());
-      r.supervisor.spawn("bot-delivery", r.bot->run_delivery());
-      r.supervisor.spawn("bot-notices", r.bot->run_notices());
-      r.supervisor.spawn("bot-broadcasts", r.bot->run_broadcasts());
-    });
+    net::post(r.io, [&r, webhook_url, secret] { r.role->start(r.supervisor, webhook_url, secret); });
     r.thread = std::thread([&r] { r.io.run(); });
   }
 
@@ -147,7 +136,7 @@ class BotDialogue : public ServiceTest {
     } else {
       EXPECT_TRUE(jobs_->fail(job->id, "test-worker", failure, std::nullopt).ok());
     }
-    net::post(running_->io, [b = running_->bot.get()] { b->wake_delivery(); });
+    net::post(running_->io, [b = running_->bot()] { b->wake_delivery(); });
     return job->id;
   }
 
@@ -209,7 +198,6 @@ class BotDialogue : public ServiceTest {
   FakeBotApi tg_;
   TempDir dir_;
   std::unique_ptr<imaging::ImageStore> images_;
-  bot::Catalogs texts_ = bot::Catalogs::embedded();
   telegram::SchedulerOptions scheduler_options_{
       .global_per_second = 1000, .chat_per_second = 200, .chat_burst = 20, .group_per_minute = 1000};
   std::string payload_secret_ = "test-payload-secret-0123456789";

@@ -213,7 +213,7 @@ TEST_P(BotDialogue, RestartWhileAJobRunsDeliversThePhotoOnce) {
   start();  // and comes back: the polling offset and the job are in the database
   ASSERT_TRUE(wait([&] { return count("sendPhoto") == 1; }));
   for (int i = 0; i < 5; ++i) {  // several delivery passes
-    net::post(running_->io, [b = running_->bot.get()] { b->wake_delivery(); });
+    net::post(running_->io, [b = running_->bot()] { b->wake_delivery(); });
     std::this_thread::sleep_for(100ms);
   }
   EXPECT_EQ(count("sendPhoto"), 1u);
@@ -612,14 +612,14 @@ TEST_P(BotDialogue, APhotoTelegramKeepsRefusingIsRetriedThenGivenUp) {
   work_one();
   for (std::size_t attempt = 1; attempt <= 5; ++attempt) {
     ASSERT_TRUE(wait([&] { return count("sendPhoto") == attempt; }));
-    net::post(running_->io, [b = running_->bot.get()] { b->wake_delivery(); });
+    net::post(running_->io, [b = running_->bot()] { b->wake_delivery(); });
   }
   ASSERT_TRUE(eventually([&] {
     auto tx = store_->begin(core::TxMode::read);
     return tx->undelivered_bot_jobs(core::Timestamp{}, 10).empty();
   }));
   for (int i = 0; i < 3; ++i) {
-    net::post(running_->io, [b = running_->bot.get()] { b->wake_delivery(); });
+    net::post(running_->io, [b = running_->bot()] { b->wake_delivery(); });
     std::this_thread::sleep_for(50ms);
   }
   EXPECT_EQ(count("sendPhoto"), 5u);

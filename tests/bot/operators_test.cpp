@@ -49,7 +49,7 @@ class BotOperators : public BotDialogue {
   }
 
   void wake_notices() {
-    net::post(running_->io, [b = running_->bot.get()] { b->wake_notices(); });
+    net::post(running_->io, [b = running_->bot()] { b->wake_notices(); });
   }
 
   // Waits a little and checks that nothing more was sent to `chat`.

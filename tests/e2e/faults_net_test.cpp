@@ -31,6 +31,7 @@
 #include "support/async.hpp"
 #include "support/fake_bot_api.hpp"
 #include "support/process.hpp"
+#include "support/service_env.hpp"
 #include "support/store_fixture.hpp"
 #include "telegram/bot_api.hpp"
 #include "worker/worker_support.hpp"
@@ -111,15 +112,17 @@ class ProviderNeverAnswers : public StoreTest {
   }
 
   ChildProcess& start_worker(std::map<std::string, std::string> extra) {
-    std::map<std::string, std::string> env{
-        {"DATABASE_URL", db_->url()},    {"DATA_DIR", (dir_.path() / "data").string()},
-        {"HF_API_BASE", hf_.base_url()}, {"HF_HUB_BASE", kNoHub},
-        {"HF_TOKEN", kHfToken},          {"LOG_LEVEL", "info"},
-        {"JOB_LEASE_SECONDS", "5"},      {"WORKER_CONCURRENCY", "1"},  // one slot: a stuck call would hold it
-        {"SHUTDOWN_GRACE_SECONDS", "2"}};
-    for (auto& [k, v] : extra) env[k] = v;
-    worker_ = std::make_unique<ChildProcess>(
-        ChildProcess::Options{.argv = {IMGGENBOT_BIN, "worker"}, .env = env, .cwd = dir_.path()});
+    auto env = ServiceEnv({.database_url = db_->url(),
+                           .dir = dir_.path(),
+                           .hf_api_base = hf_.base_url(),
+                           .hf_token = kHfToken,
+                           .http = false})
+                   .set("HF_HUB_BASE", kNoHub)
+                   .set("JOB_LEASE_SECONDS", "5")
+                   .set("WORKER_CONCURRENCY", "1")  // one slot: a stuck call would hold it
+                   .set("SHUTDOWN_GRACE_SECONDS", "2")
+                   .merge(extra);
+    worker_ = std::make_unique<ChildProcess>(env.process("worker"));
     EXPECT_TRUE(worker_->wait_for_output("imggenbot is up")) << worker_->err_so_far();
     return *worker_;
   }
@@ -357,20 +360,14 @@ TEST_F(BotApiOutage, AMinuteOf502LosesNothingAndSendsNothingTwice) {
   constexpr auto kOutage = 70s;  // over a minute, and longer than five photo retries 15 s apart
   const std::vector<std::int64_t> users{5101, 5102, 5103, 5104};
   bot_ = std::make_unique<ChildProcess>(
-      ChildProcess::Options{.argv = {IMGGENBOT_BIN, "serve"},
-                            .env = {{"DATABASE_URL", db_->url()},
-                                    {"DATA_DIR", (dir_.path() / "data").string()},
-                                    {"HTTP_LISTEN", "127.0.0.1:0"},
-                                    {"IMGGENBOT_CONFIG", (dir_.path() / "config.toml").string()},
-                                    {"HF_API_BASE", provider_.base_url()},
-                                    {"HF_HUB_BASE", kNoHub},
-                                    {"HF_TOKEN", kHfToken},
-                                    {"TELEGRAM_BOT_TOKEN", tg_.token()},
-                                    {"TELEGRAM_API_BASE", tg_.base_url()},
-                                    {"WORKER_CONCURRENCY", "2"},
-                                    {"SHUTDOWN_GRACE_SECONDS", "2"},
-                                    {"LOG_LEVEL", "info"}},
-                            .cwd = dir_.path()});
+      ServiceEnv(
+          {.database_url = db_->url(), .dir = dir_.path(), .hf_api_base = provider_.base_url(), .hf_token = kHfToken})
+          .with_telegram(tg_)
+          .set("IMGGENBOT_CONFIG", (dir_.path() / "config.toml").string())
+          .set("HF_HUB_BASE", kNoHub)
+          .set("WORKER_CONCURRENCY", "2")
+          .set("SHUTDOWN_GRACE_SECONDS", "2")
+          .process("serve"));
   auto& bot = *bot_;
   ASSERT_TRUE(bot.wait_for_output("imggenbot is up")) << bot.err_so_far();
 

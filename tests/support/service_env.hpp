@@ -11,6 +11,7 @@
 #include <map>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "support/fake_bot_api.hpp"
 #include "support/process.hpp"
@@ -54,8 +55,12 @@ class ServiceEnv {
   const std::map<std::string, std::string>& vars() const { return vars_; }
 #ifdef IMGGENBOT_BIN
   // `imggenbot <role>` (serve, api, bot, worker) of this build with these settings, in the folder.
-  ChildProcess::Options process(const std::string& role) const {
-    return {.argv = {IMGGENBOT_BIN, role}, .env = vars_, .cwd = dir_};
+  ChildProcess::Options process(const std::string& role) const { return command({role}); }
+  // `imggenbot <args…>` (an operator command, say) likewise.
+  ChildProcess::Options command(const std::vector<std::string>& args) const {
+    ChildProcess::Options o{.argv = {IMGGENBOT_BIN}, .env = vars_, .cwd = dir_};
+    o.argv.insert(o.argv.end(), args.begin(), args.end());
+    return o;
   }
 #endif
 

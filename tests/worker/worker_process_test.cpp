@@ -15,6 +15,7 @@
 #include "imaging/decode.hpp"
 #include "support/test_image.hpp"
 #include "support/process.hpp"
+#include "support/service_env.hpp"
 #include "support/store_fixture.hpp"
 #include "worker/worker_support.hpp"
 
@@ -44,17 +45,20 @@ class WorkerProcess : public StoreTest {
     accounts_->ensure_user(kUser, "p", "en");
   }
 
-  std::map<std::string, std::string> env() const {
-    return {{"DATABASE_URL", db_->url()},    {"DATA_DIR", data_.path().string()},
-            {"HF_API_BASE", hf_.base_url()}, {"HF_TOKEN", kHfToken},
-            {"LOG_LEVEL", "debug"},          {"JOB_LEASE_SECONDS", "5"},
-            {"WORKER_CONCURRENCY", "1"}};
+  ServiceEnv env() const {
+    return ServiceEnv({.database_url = db_->url(),
+                       .dir = cwd_.path(),
+                       .hf_api_base = hf_.base_url(),
+                       .hf_token = kHfToken,
+                       .log_level = "debug",
+                       .http = false})
+        .set("JOB_LEASE_SECONDS", "5")
+        .set("WORKER_CONCURRENCY", "1");
   }
   ChildProcess::Options worker(std::map<std::string, std::string> extra = {}) const {
-    auto e = env();
-    for (auto& [k, v] : extra) e[k] = v;
-    return {.argv = {IMGGENBOT_BIN, "worker"}, .env = std::move(e), .cwd = cwd_.path()};
+    return env().merge(extra).process("worker");
   }
+  std::filesystem::path data_dir() const { return cwd_.path() / "data"; }
   core::Job submit() {
     auto r = jobs_->submit(core::SubmitRequest{
         .user = kUser, .params = {.prompt = "a fox in snow", .width = 512, .height = 512}, .source = "test"});
@@ -84,14 +88,12 @@ class WorkerProcess : public StoreTest {
   std::unique_ptr<core::JobService> jobs_;
   std::unique_ptr<core::QuotaService> quota_;
   FakeHttpServer hf_{hf_provider({})};
-  TempDir cwd_{"igb-worker-cwd-"};  // no .env here
-  TempDir data_{"igb-worker-data-"};
+  TempDir cwd_{"igb-worker-cwd-"};  // no .env here; DATA_DIR is its data/
 };
 
 TEST_P(WorkerProcess, GenerateCommandWritesTheImageAndNeverPrintsTheToken) {
-  auto e = env();
-  auto r = run_process(
-      {.argv = {IMGGENBOT_BIN, "generate", "a fox", "-o", "out.png", "--seed", "7"}, .env = e, .cwd = cwd_.path()});
+  const auto e = env();
+  auto r = run_process(e.command({"generate", "a fox", "-o", "out.png", "--seed", "7"}));
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   const auto bytes = slurp(cwd_.path() / "out.png");
   auto info = imaging::inspect(bytes);
@@ -108,8 +110,7 @@ TEST_P(WorkerProcess, GenerateCommandWritesTheImageAndNeverPrintsTheToken) {
 
   hf_.set_handler(
       hf_provider({answer(hf_json_error(401, R"({"error":"Invalid credentials in Authorization header"})"))}));
-  r = run_process(
-      {.argv = {IMGGENBOT_BIN, "generate", "a fox", "-o", "denied.png", "--seed", "7"}, .env = e, .cwd = cwd_.path()});
+  r = run_process(e.command({"generate", "a fox", "-o", "denied.png", "--seed", "7"}));
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_NE(r.err.find("bad_credentials"), std::string::npos) << r.err;
   EXPECT_EQ(r.out.find(kHfToken), std::string::npos) << r.out;
@@ -124,9 +125,7 @@ TEST_P(WorkerProcess, GenerateCommandWaitsWhileTheModelLoadsAndSaysWhatItWaitsFo
       {answer(hf_json_error(
            503, R"({"error":"Model black-forest-labs/FLUX.1-schnell is currently loading","estimated_time":1.0})")),
        answer_png()}));
-  auto r = run_process({.argv = {IMGGENBOT_BIN, "generate", "a fox", "-o", "late.png", "--seed", "7"},
-                        .env = env(),
-                        .cwd = cwd_.path()});
+  auto r = run_process(env().command({"generate", "a fox", "-o", "late.png", "--seed", "7"}));
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(hf_.request_count(), 2u);
   EXPECT_NE(r.err.find("the model is loading, waiting 1 s (attempt 2 of 5)"), std::string::npos) << r.err;
@@ -142,9 +141,7 @@ TEST_P(WorkerProcess, GenerateCommandRefusesAnImageFarLargerThanAsked) {
   hf_.set_handler(hf_provider(
       {answer(FakeResponse{.headers = {{"Content-Type", "image/png"}}, .body = imaging::make_png(4112, 32)}),
        answer_png()}));
-  auto r = run_process({.argv = {IMGGENBOT_BIN, "generate", "a fox", "-o", "fits.png", "--seed", "7"},
-                        .env = env(),
-                        .cwd = cwd_.path()});
+  auto r = run_process(env().command({"generate", "a fox", "-o", "fits.png", "--seed", "7"}));
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   ASSERT_EQ(hf_.request_count(), 2u) << r.err;
   EXPECT_NE(r.err.find("(attempt 2 of 5)"), std::string::npos) << r.err;
@@ -182,7 +179,7 @@ TEST_P(WorkerProcess, AJobOfAKilledWorkerIsFinishedByAnotherOnce) {
   EXPECT_FALSE(done.lease_owner);
   EXPECT_TRUE(done.image_id);
   EXPECT_EQ(hf_.request_count(), 2u);
-  EXPECT_EQ(image_files(data_.path()).size(), 1u);
+  EXPECT_EQ(image_files(data_dir()).size(), 1u);
   auto q = quota_->status(kUser);
   EXPECT_EQ(q.used, 1);
   EXPECT_EQ(q.reserved, 0);
@@ -214,7 +211,7 @@ TEST_P(WorkerProcess, StoppingDuringAGenerationHandsTheJobBack) {
   EXPECT_FALSE(back.lease_expires_at);
   EXPECT_FALSE(back.image_id);
   EXPECT_EQ(back.quota_state, core::QuotaState::reserved);
-  EXPECT_TRUE(image_files(data_.path()).empty());
+  EXPECT_TRUE(image_files(data_dir()).empty());
   EXPECT_EQ(quota_->status(kUser).reserved, 1);
 }
 

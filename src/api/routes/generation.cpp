@@ -9,7 +9,6 @@
 #include "api/metrics.hpp"
 #include "api/requests.hpp"
 #include "api/routes/routes.hpp"
-#include "api/submit_batcher.hpp"
 #include "api/views.hpp"
 #include "core/dimensions.hpp"
 

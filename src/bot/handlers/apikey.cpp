@@ -1,16 +1,16 @@
 // /apikey: how many API keys the user has, with buttons to create one or revoke them all. Keys are
 // secrets: in a group the command only says to ask in the private chat.
 #include "bot/context.hpp"
+#include "bot/keyboards.hpp"
 
 namespace igb::bot::handlers {
 namespace {
 
 telegram::InlineKeyboardMarkup key_buttons(const Context& c, int keys) {
-  auto kb = Context::single_button(c.t("apikey.create"), callback_data(ApiKeyData{.action = "new"}));
+  auto kb = single_button(c.t("apikey.create"), callback_data(ApiKeyData{.action = "new"}));
   if (keys > 0) {
     kb.inline_keyboard.push_back(
-        Context::single_button(c.t("apikey.revoke"), callback_data(ApiKeyData{.action = "del"}))
-            .inline_keyboard.front());
+        single_button(c.t("apikey.revoke"), callback_data(ApiKeyData{.action = "del"})).inline_keyboard.front());
   }
   return kb;
 }

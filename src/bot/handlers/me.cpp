@@ -2,6 +2,7 @@
 // while it renews, "resume" only if the bot stopped it (Telegram lets a bot re-enable only those); a
 // renewal the user stopped in Telegram is resumed there, and /me says how.
 #include "bot/context.hpp"
+#include "bot/keyboards.hpp"
 
 namespace igb::bot::handlers {
 namespace {
@@ -10,10 +11,10 @@ std::optional<telegram::InlineKeyboardMarkup> renewal_button(const Context& c, c
   const auto& sub = q.subscription;
   if (!sub || sub->source != core::SubscriptionSource::stars || !sub->charge_id) return std::nullopt;
   if (sub->auto_renew) {
-    return Context::single_button(c.t("payments.renew_off_button"), callback_data(RenewalData{.on = false}));
+    return single_button(c.t("payments.renew_off_button"), callback_data(RenewalData{.on = false}));
   }
   if (sub->renewal_stopped_by == core::RenewalStop::bot) {
-    return Context::single_button(c.t("payments.renew_on_button"), callback_data(RenewalData{.on = true}));
+    return single_button(c.t("payments.renew_on_button"), callback_data(RenewalData{.on = true}));
   }
   return std::nullopt;
 }
