@@ -67,23 +67,21 @@ net::awaitable<void> BotState::mark_delivered(std::string job_id) {
 }
 
 net::awaitable<int> BotState::move_jobs(std::function<std::optional<std::string>(const core::Job&)> rewrite) {
-  auto move = [&] {
-    auto tx = d_.store.begin(core::TxMode::write);
+  auto move = [&](core::Tx& tx) {
     int moved = 0;
-    for (const auto& listed : tx->undelivered_bot_jobs(core::Timestamp{}, 1000)) {
-      auto job = tx->find_job(listed.id, /*for_update=*/true);  // a worker may have moved it on since
+    for (const auto& listed : tx.undelivered_bot_jobs(core::Timestamp{}, 1000)) {
+      auto job = tx.find_job(listed.id, /*for_update=*/true);  // a worker may have moved it on since
       if (!job) continue;
       auto meta = rewrite(*job);
       if (!meta) continue;
       job->meta = std::move(*meta);
       job->updated_at = d_.clock.now();  // delivery looks at it again
-      tx->update_job(*job);
+      tx.update_job(*job);
       ++moved;
     }
-    tx->commit();
     return moved;
   };
-  int moved = co_await d_.pool.run(move);
+  int moved = co_await in_tx(d_.pool, d_.store, core::TxMode::write, move);
   co_return moved;
 }
 

@@ -442,21 +442,25 @@ TEST(SendScheduler, ANewerCallOfTheSameKeyTakesTheWaitingOnesPlace) {
   EXPECT_NE(find_grant(r, 6), nullptr);
 }
 
-// A superseded waiter and a cancelled one leave nothing behind: the newer call is granted.
+// A superseded waiter and a cancelled one leave nothing behind: a later call of the key queues anew.
 TEST(SendScheduler, CancellingTheNewerCallOfAKeyLeavesTheQueueWorking) {
   net::io_context io;
   SendScheduler s(io.get_executor(), {.global_per_second = 1000, .chat_per_second = 20, .chat_burst = 1});
   Recorder r;
   std::vector<int> superseded;
   net::cancellation_signal cancel;
-  spawn_acquire(io, s, r, 0, 1);
-  net::co_spawn(io, acquire_latest_one(&s, &r, &superseded, 1, 1, 7), on_done(&r));
-  net::co_spawn(io, acquire_latest_one(&s, &r, &superseded, 2, 1, 7),
-                net::bind_cancellation_slot(cancel.slot(), on_done(&r)));
-  spawn_acquire(io, s, r, 3, 1);
-  run_async(io, sleep_for(10ms));
-  cancel.emit(net::cancellation_type::terminal);
-  net::co_spawn(io, acquire_latest_one(&s, &r, &superseded, 4, 1, 7), on_done(&r));
+  run_async(io,
+            [](net::io_context* io, SendScheduler* s, Recorder* r, std::vector<int>* superseded,
+               net::cancellation_signal* cancel) -> net::awaitable<void> {
+              spawn_acquire(*io, *s, *r, 0, 1);
+              net::co_spawn(*io, acquire_latest_one(s, r, superseded, 1, 1, 7), on_done(r));
+              net::co_spawn(*io, acquire_latest_one(s, r, superseded, 2, 1, 7),
+                            net::bind_cancellation_slot(cancel->slot(), on_done(r)));
+              spawn_acquire(*io, *s, *r, 3, 1);
+              co_await sleep_for(10ms);  // 0 has its turn; the chat's limit holds the rest for 50 ms
+              cancel->emit(net::cancellation_type::terminal);
+              net::co_spawn(*io, acquire_latest_one(s, r, superseded, 4, 1, 7), on_done(r));
+            }(&io, &s, &r, &superseded, &cancel));
   io.restart();
   io.run();
   EXPECT_EQ(superseded, std::vector<int>{1});
