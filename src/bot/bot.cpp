@@ -176,7 +176,9 @@ net::awaitable<bool> Bot::edit(std::int64_t chat, telegram::EditMessageText m, b
   for (int attempt = 0;; ++attempt) {
     // A newer edit of this message took this one's place in the queue: the newest text wins, and its
     // caller learns how that went.
-    if (!co_await d_.scheduler.acquire_latest(chat, kind, m.message_id)) co_return true;
+    // (Named, not inside the condition: GCC 12 miscompiles a co_await in an if condition, SIGILL.)
+    const bool turn = co_await d_.scheduler.acquire_latest(chat, kind, m.message_id);
+    if (!turn) co_return true;
     sent = co_await d_.api.edit_message_text(m);
     if (sent->ok() || sent->error().kind != ApiError::Kind::rate_limited || attempt >= 10) break;
     d_.scheduler.rate_limited(chat, sent->error().retry_after.value_or(std::chrono::seconds(1)), false);

@@ -397,7 +397,9 @@ TEST(SendScheduler, RandomCancellationsKeepLimitsAndOrder) {
 net::awaitable<void> acquire_latest_one(SendScheduler* s, Recorder* r, std::vector<int>* superseded, int index,
                                         std::int64_t chat, std::int64_t key) {
   r->called.push_back(index);
-  if (co_await s->acquire_latest(chat, ChatKind::private_chat, key)) {
+  // Named, not inside the condition: GCC 12 miscompiles a co_await in an if condition here (SIGILL).
+  const bool granted = co_await s->acquire_latest(chat, ChatKind::private_chat, key);
+  if (granted) {
     r->grants.push_back({index, chat, Clock::now()});
   } else {
     superseded->push_back(index);
