@@ -107,11 +107,42 @@ net::awaitable<void> Bot::note_blocked(std::int64_t chat, const ApiError& error)
   spdlog::info("bot: user {} blocked the bot; not sending to them any more", chat);
 }
 
+net::awaitable<void> Bot::chat_moved(std::int64_t from, std::int64_t to) {
+  if (from == to || to == 0) co_return;
+  std::function<std::optional<std::string>(const core::Job&)> rewrite =
+      [from, to](const core::Job& job) -> std::optional<std::string> {
+    auto meta = decode_meta(job.meta);
+    if (!meta || meta->chat_id != from) return std::nullopt;
+    meta->chat_id = to;
+    meta->status_message_id = 0;  // message ids are per chat: those messages stay in the old group
+    meta->reply_to = 0;
+    meta->group = true;
+    return encode_meta(*meta);
+  };
+  int moved = co_await state_.move_jobs(rewrite);
+  for (auto& [id, shown] : shown_) {
+    if (shown->chat != from) continue;
+    shown->chat = to;
+    shown->status_message = 0;
+  }
+  spdlog::info("bot: group {} is now supergroup {}; {} undelivered job(s) follow it", from, to, moved);
+  wake_delivery();
+}
+
 net::awaitable<std::optional<telegram::Message>> Bot::send(std::int64_t chat, bool group, telegram::SendMessage m,
                                                            bool* outage) {
   m.chat_id = chat;
   auto call = [&] { return d_.api.send_message(m); };
   auto r = co_await d_.scheduler.send(chat, group ? ChatKind::group : ChatKind::private_chat, call);
+  if (!r.ok() && r.error().migrate_to_chat_id && *r.error().migrate_to_chat_id != chat) {
+    // "group chat was upgraded to a supergroup chat": the same message goes to the supergroup.
+    const std::int64_t to = *r.error().migrate_to_chat_id;
+    co_await chat_moved(chat, to);
+    chat = to;
+    m.chat_id = to;
+    m.reply_to_message_id.reset();  // the message replied to stays in the old group
+    r = co_await d_.scheduler.send(chat, ChatKind::group, call);
+  }
   if (r.ok()) co_return std::move(r).value();
   if (outage) *outage = r.error().outage();
   co_await note_blocked(chat, r.error());
@@ -138,9 +169,29 @@ net::awaitable<std::optional<telegram::Message>> Bot::send_menu(const Ctx& c, st
 
 net::awaitable<bool> Bot::edit(std::int64_t chat, telegram::EditMessageText m, bool* outage) {
   m.chat_id = chat;
-  auto call = [&] { return d_.api.edit_message_text(m); };
-  auto r = co_await with_429_retries(call);
+  // Paced like messages (Telegram counts edits against the same limits). Groups and supergroups have
+  // negative ids, private chats the user's (positive) id.
+  const auto kind = chat < 0 ? ChatKind::group : ChatKind::private_chat;
+  std::optional<telegram::ApiResult<telegram::Message>> sent;
+  for (int attempt = 0;; ++attempt) {
+    // A newer edit of this message took this one's place in the queue: the newest text wins, and its
+    // caller learns how that went.
+    // (Named, not inside the condition: GCC 12 miscompiles a co_await in an if condition, SIGILL.)
+    const bool turn = co_await d_.scheduler.acquire_latest(chat, kind, m.message_id);
+    if (!turn) co_return true;
+    sent = co_await d_.api.edit_message_text(m);
+    if (sent->ok() || sent->error().kind != ApiError::Kind::rate_limited || attempt >= 10) break;
+    d_.scheduler.rate_limited(chat, sent->error().retry_after.value_or(std::chrono::seconds(1)), false);
+  }
+  auto& r = *sent;
   if (r.ok() || r.error().kind == ApiError::Kind::not_modified) co_return true;
+  if (r.error().migrate_to_chat_id && *r.error().migrate_to_chat_id != chat) {
+    // The message stays in the old group and cannot be edited from the supergroup: the caller tries
+    // again later (as after an outage), from the moved job, which then sends its outcome anew.
+    co_await chat_moved(chat, *r.error().migrate_to_chat_id);
+    if (outage) *outage = true;
+    co_return false;
+  }
   if (outage) *outage = r.error().outage();
   co_await note_blocked(chat, r.error());
   spdlog::warn("bot: editMessageText in {} failed: {} {}", chat, telegram::to_string(r.error().kind),
@@ -177,6 +228,10 @@ bool Bot::is_admin(std::int64_t user_id, bool group) const {
 net::awaitable<void> Bot::handle(telegram::Update u) {
   if (u.message) {
     const auto& m = *u.message;
+    if (m.migrate_to_chat_id) {  // in the old group: it is now a supergroup with this id
+      co_await chat_moved(m.chat.id, *m.migrate_to_chat_id);
+      co_return;
+    }
     if (!m.from || m.from->is_bot) co_return;  // channel posts, other bots
     // Telegram has taken the Stars of a banned user too (a renewal is charged without asking): the
     // payment is recorded and credited like anyone's, so an admin's /refund finds it.

@@ -16,6 +16,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bot/billing.hpp"
@@ -64,6 +65,9 @@ struct BotOptions {
 const std::vector<std::string>& allowed_updates();
 // The chat whose order an update belongs to (0 if none).
 std::int64_t chat_of(const telegram::Update& update);
+// A stored update (its JSON) that Telegram waits for an answer to against a deadline: a pre-checkout
+// query (10 seconds, or the payment fails). The inbox handles these at once, outside their chat's order.
+bool answers_against_the_clock(std::string_view body);
 
 // A polling loop's pause that others can cut short: wake() ends the wait in progress, or, while the
 // loop is busy, makes its next wait return at once, so a wake is never lost.
@@ -152,14 +156,19 @@ class Bot {
   // *outage (when given): not sent because Telegram or the way to it was down (network error, 5xx).
   net::awaitable<std::optional<telegram::Message>> send(std::int64_t chat, bool group, telegram::SendMessage m,
                                                         bool* outage = nullptr);
-  // Edits and deletions are not new messages: Telegram's message limits (and the scheduler) do not
-  // count them; a 429 is still waited out and retried.
+  // Edits go through the scheduler like messages (Telegram counts them against the same limits); an
+  // edit still waiting for its turn is replaced by a newer edit of the same message (then true).
+  // Deletions are not metered; their 429 is waited out and retried.
   // *outage (when given): it failed because Telegram or the way to it was down (network error, 5xx).
   net::awaitable<bool> edit(std::int64_t chat, telegram::EditMessageText m, bool* outage = nullptr);
   net::awaitable<void> remove(std::int64_t chat, std::int64_t message_id);
   net::awaitable<void> answer(std::string callback_id, std::string text, bool alert = false);
   net::awaitable<void> answer_silently(std::string callback_id);
   net::awaitable<void> note_blocked(std::int64_t chat, const telegram::ApiError& error);
+  // A group became a supergroup (`to`, from a service message or a 400's migrate_to_chat_id): its
+  // undelivered jobs go to `to`, in the database and in what delivery holds. Messages stay behind in
+  // the old chat, so the jobs lose their status message and reply target there.
+  net::awaitable<void> chat_moved(std::int64_t from, std::int64_t to);
 
   // Admins (ADMIN_TELEGRAM_IDS) use their commands in their private chat only.
   bool is_admin(std::int64_t user_id, bool group) const;
@@ -186,6 +195,11 @@ class Bot {
 
   // Inbox (src/bot/inbox.cpp)
   net::awaitable<void> drain_chat(std::int64_t chat);
+  // Handles one stored update (again while the database is out of reach) and deletes it from the
+  // inbox; false: shutting down.
+  net::awaitable<bool> handle_stored(core::InboxUpdate row);
+  // One stored update outside any chat's order (answers_against_the_clock).
+  net::awaitable<void> handle_alone(core::InboxUpdate row);
 
   BotDeps d_;
   BotOptions o_;

@@ -17,7 +17,7 @@ net::awaitable<bool> sleep_for(std::chrono::steady_clock::duration d);
 // instead of given up, or the thing would be done again once the database is back. False: shutting down.
 net::awaitable<bool> write_until_done(std::function<net::awaitable<void>()> write);
 
-// Calls a Bot API method that the scheduler does not meter (edits, deletions), waiting out up to
+// Calls a Bot API method that the scheduler does not meter (deletions), waiting out up to
 // five 429s.
 template <class F>
 auto with_429_retries(F make_call) -> std::invoke_result_t<F> {

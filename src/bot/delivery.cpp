@@ -247,7 +247,7 @@ net::awaitable<bool> Bot::deliver_photo(const core::Job& job, const JobMeta& met
   const auto kind = meta.group ? ChatKind::group : ChatKind::private_chat;
   std::optional<telegram::ApiResult<telegram::Message>> sent;
   for (int attempt = 0;; ++attempt) {
-    co_await d_.scheduler.acquire(meta.chat_id, kind);
+    co_await d_.scheduler.acquire(p.chat_id, kind);
     if (image->telegram_file_id) {
       p.photo = telegram::InputFile::existing(*image->telegram_file_id);
     } else {
@@ -260,10 +260,29 @@ net::awaitable<bool> Bot::deliver_photo(const core::Job& job, const JobMeta& met
     }
     sent = co_await d_.api.send_photo(p);
     p.photo = {};
+    if (!sent->ok() && sent->error().migrate_to_chat_id && *sent->error().migrate_to_chat_id != p.chat_id &&
+        attempt < 10) {
+      // The group became a supergroup: the photo goes there (and so does the rest of its jobs).
+      const std::int64_t to = *sent->error().migrate_to_chat_id;
+      co_await chat_moved(p.chat_id, to);
+      p.chat_id = c.chat_id = to;
+      p.reply_to_message_id.reset();
+      continue;
+    }
     if (sent->ok() || sent->error().kind != telegram::ApiError::Kind::rate_limited || attempt >= 10) break;
-    d_.scheduler.rate_limited(meta.chat_id, sent->error().retry_after.value_or(std::chrono::seconds(1)), false);
+    d_.scheduler.rate_limited(p.chat_id, sent->error().retry_after.value_or(std::chrono::seconds(1)), false);
   }
   auto& r = *sent;
+  if (!r.ok() && r.error().kind == telegram::ApiError::Kind::no_rights) {
+    // The group forbids photos but takes text: say so there. The outcome counts as shown (sending the
+    // photo again meets the same refusal); the user finds the picture in /history in a private chat.
+    spdlog::info("bot: chat {} does not allow photos; job {} told in text", meta.chat_id, job.id);
+    std::string text = t(c, "result.no_photo_rights", {{"prompt", util::utf8_shorten(job.params.prompt, 200)}});
+    std::optional<std::int64_t> reply_to;
+    if (meta.reply_to != 0 && c.chat_id == meta.chat_id) reply_to = meta.reply_to;
+    auto told = co_await send_text(c, std::move(text), reply_to);
+    co_return told.has_value();
+  }
   if (!r.ok()) {
     if (outage) *outage = r.error().outage();
     co_await note_blocked(meta.chat_id, r.error());

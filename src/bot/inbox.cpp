@@ -126,6 +126,12 @@ net::awaitable<void> Bot::run_inbox() {
     }
     for (auto& row : rows) {
       inbox_watermark_ = std::max(inbox_watermark_, row.update_id);
+      if (answers_against_the_clock(row.body)) {
+        // Not behind the chat's queue: a chat busy sending /history photos or sleeping out a 429 must
+        // not make Telegram's 10 seconds for a pre-checkout answer run out.
+        d_.supervisor.spawn("bot-checkout", handle_alone(std::move(row)), /*critical=*/false);
+        continue;
+      }
       auto& queue = chats_[row.chat_id];
       bool idle = queue.empty();
       queue.push_back(std::move(row));
@@ -137,6 +143,15 @@ net::awaitable<void> Bot::run_inbox() {
   }
 }
 
+bool answers_against_the_clock(std::string_view body) {
+  // Cheap first: most updates do not name it at all. The parse confirms it is the update's own field
+  // (a message's text cannot hold the key followed by an unescaped quote, but the parse is the rule).
+  if (body.find("\"pre_checkout_query\"") == std::string_view::npos) return false;
+  boost::system::error_code ec;
+  auto json = boost::json::parse(body, ec);
+  return !ec && json.is_object() && json.as_object().contains("pre_checkout_query");
+}
+
 net::awaitable<void> Bot::drain_chat(std::int64_t chat) {
   for (;;) {
     auto it = chats_.find(chat);
@@ -145,6 +160,20 @@ net::awaitable<void> Bot::drain_chat(std::int64_t chat) {
       co_return;
     }
     const auto row = it->second.front();
+    if (!co_await handle_stored(row)) co_return;
+    // The map may have changed while this coroutine waited.
+    it = chats_.find(chat);
+    if (it != chats_.end() && !it->second.empty()) it->second.pop_front();
+  }
+}
+
+net::awaitable<void> Bot::handle_alone(core::InboxUpdate row) {
+  bool done = co_await handle_stored(std::move(row));
+  (void)done;  // false: shutting down, and it is handled again after the restart
+}
+
+net::awaitable<bool> Bot::handle_stored(core::InboxUpdate row) {
+  for (;;) {
     bool again = false;  // the database was out of reach: handle this update again shortly, not skip it
     try {
       boost::system::error_code ec;
@@ -169,17 +198,12 @@ net::awaitable<void> Bot::drain_chat(std::int64_t chat) {
     } catch (const std::exception& e) {
       spdlog::error("bot: update {} failed: {}; skipped", row.update_id, e.what());
     }
-    if (again) {
-      if (!co_await sleep_for(std::chrono::seconds(1))) co_return;
-      continue;
-    }
-    // Until it is deleted the update would be handled again after a restart: keep trying.
-    auto forget = [this, id = row.update_id]() -> net::awaitable<void> { co_await state_.forget_update(id); };
-    if (!co_await write_until_done(forget)) co_return;
-    // The map may have changed while this coroutine waited.
-    it = chats_.find(chat);
-    if (it != chats_.end() && !it->second.empty()) it->second.pop_front();
+    if (!again) break;
+    if (!co_await sleep_for(std::chrono::seconds(1))) co_return false;
   }
+  // Until it is deleted the update would be handled again after a restart: keep trying.
+  auto forget = [this, id = row.update_id]() -> net::awaitable<void> { co_await state_.forget_update(id); };
+  co_return co_await write_until_done(forget);
 }
 
 }  // namespace igb::bot

@@ -32,6 +32,7 @@ struct ApiError {
     blocked,       // 403: the user blocked the bot, deactivated, or the bot was kicked from the chat
     not_modified,  // 400 "message is not modified": the edit changed nothing; fine
     conflict,      // 409: a webhook is set, or another instance calls getUpdates
+    no_rights,     // 400 "not enough rights to send photos…": the group forbids that kind; text may go
     bad_request,   // other 400s: a bug or stale data (message to edit not found, …)
     unauthorized,  // 401: the token is wrong
     not_found,     // 404: the method does not exist (or the token is malformed)

@@ -236,6 +236,7 @@ void decode(const json::value& v, const std::string& path, Errors& e, Message& o
   }
   f.optional("successful_payment", out.successful_payment, [](auto&&... a) { decode(a...); });
   f.optional("refunded_payment", out.refunded_payment, [](auto&&... a) { decode(a...); });
+  f.integer("migrate_to_chat_id", out.migrate_to_chat_id);
 }
 
 void decode(const json::value& v, const std::string& path, Errors& e, CallbackQuery& out) {
@@ -572,6 +573,7 @@ const char* to_string(ApiError::Kind kind) {
     case ApiError::Kind::blocked: return "blocked";
     case ApiError::Kind::not_modified: return "not_modified";
     case ApiError::Kind::conflict: return "conflict";
+    case ApiError::Kind::no_rights: return "no_rights";
     case ApiError::Kind::bad_request: return "bad_request";
     case ApiError::Kind::unauthorized: return "unauthorized";
     case ApiError::Kind::not_found: return "not_found";

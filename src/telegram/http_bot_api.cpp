@@ -27,9 +27,17 @@ bool contains(const std::string& haystack, const char* needle) { return haystack
 bool chat_unreachable(const std::string& description) {
   auto d = lower(description);
   return contains(d, "chat not found") || contains(d, "peer_id_invalid") || contains(d, "user not found") ||
-         contains(d, "have no rights to send") || contains(d, "not enough rights to send") ||
+         contains(d, "have no rights to send") || contains(d, "not enough rights to send text") ||
          contains(d, "chat_write_forbidden") || contains(d, "user is deactivated") || contains(d, "bot was kicked") ||
          contains(d, "bot was blocked");
+}
+
+// "Bad Request: not enough rights to send photos to the chat" (and stickers, videos, documents…: the
+// texts as go-telebot/telebot's errors.go lists them): a group's permissions forbid that kind of
+// message, while text may still go there. Text is refused as "not enough rights to send text messages"
+// or "have no rights to send a message", which chat_unreachable() takes.
+bool kind_not_allowed(const std::string& description) {
+  return contains(lower(description), "not enough rights to send");
 }
 
 ApiError::Kind kind_of(int code, const std::string& description) {
@@ -44,6 +52,7 @@ ApiError::Kind kind_of(int code, const std::string& description) {
   if (code >= 500) return ApiError::Kind::server;
   if (contains(lower(description), "message is not modified")) return ApiError::Kind::not_modified;
   if (chat_unreachable(description)) return ApiError::Kind::blocked;
+  if (kind_not_allowed(description)) return ApiError::Kind::no_rights;
   return ApiError::Kind::bad_request;
 }
 

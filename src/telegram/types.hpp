@@ -84,6 +84,8 @@ struct Message {
   std::string other_content;
   std::optional<SuccessfulPayment> successful_payment;
   std::optional<RefundedPayment> refunded_payment;
+  // Service message in a group that became a supergroup: the supergroup's id (the chat's new id).
+  std::optional<std::int64_t> migrate_to_chat_id;
 };
 
 // A message the bot can no longer access arrives as InaccessibleMessage (date 0): decoded into a

@@ -60,6 +60,25 @@ net::awaitable<void> BotState::mark_delivered(std::string job_id) {
   co_await in_tx(d_.pool, d_.store, core::TxMode::write, mark);
 }
 
+net::awaitable<int> BotState::move_jobs(std::function<std::optional<std::string>(const core::Job&)> rewrite) {
+  auto move = [&](core::Tx& tx) {
+    int moved = 0;
+    for (const auto& listed : tx.undelivered_bot_jobs(core::Timestamp{}, 1000)) {
+      auto job = tx.find_job(listed.id, /*for_update=*/true);  // a worker may have moved it on since
+      if (!job) continue;
+      auto meta = rewrite(*job);
+      if (!meta) continue;
+      job->meta = std::move(*meta);
+      job->updated_at = d_.clock.now();  // delivery looks at it again
+      tx.update_job(*job);
+      ++moved;
+    }
+    return moved;
+  };
+  int moved = co_await in_tx(d_.pool, d_.store, core::TxMode::write, move);
+  co_return moved;
+}
+
 net::awaitable<void> BotState::save_file_id(std::string image_id, std::string file_id) {
   auto save = [&](core::Tx& tx) { tx.set_image_file_id(image_id, file_id); };
   co_await in_tx(d_.pool, d_.store, core::TxMode::write, save);

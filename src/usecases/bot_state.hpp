@@ -6,6 +6,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -52,6 +53,10 @@ class BotState {
   // Delivery outbox: bot jobs changed since `since` and not yet delivered, at most `limit`.
   net::awaitable<std::vector<core::Job>> undelivered_jobs(core::Timestamp since, int limit);
   net::awaitable<void> mark_delivered(std::string job_id);
+  // A chat's new id (a group became a supergroup): each undelivered bot job (the oldest 1,000) for
+  // which `rewrite` gives new delivery data (the bot's own format) gets it, in one transaction, each
+  // job re-read under its lock. Returns how many changed.
+  net::awaitable<int> move_jobs(std::function<std::optional<std::string>(const core::Job&)> rewrite);
   // Telegram's file id of an uploaded image, to send it again without uploading.
   net::awaitable<void> save_file_id(std::string image_id, std::string file_id);
 

@@ -215,6 +215,33 @@ std::int64_t FakeBotApi::push_raw(json::object update) {
   return impl_->enqueue(std::move(update));
 }
 
+void FakeBotApi::migrate_group(std::int64_t group_id, std::int64_t supergroup_id, FakeTgUser by, bool announce) {
+  std::lock_guard lock(impl_->mutex);
+  auto& group = impl_->chats[group_id];
+  if (group.chat.id == 0) group.chat = FakeTgChat{.id = group_id, .type = "group"};
+  const std::string title = group.chat.title;
+  auto& super = impl_->chat_of(by, FakeTgChat{.id = supergroup_id, .type = "supergroup", .title = title});
+  impl_->migrated[group_id] = supergroup_id;
+  if (announce) {
+    const std::int64_t old_id = group.next_message_id++;
+    group.transcript.push_back("> " + by.first_name + " upgraded the group to supergroup " +
+                               std::to_string(supergroup_id));
+    impl_->enqueue(json::object{{"message", json::object{{"message_id", old_id},
+                                                         {"from", Impl::user_json(by)},
+                                                         {"chat", impl_->chat_json(group)},
+                                                         {"date", Impl::unix_now()},
+                                                         {"migrate_to_chat_id", supergroup_id}}}});
+    const std::int64_t new_id = super.next_message_id++;
+    super.transcript.push_back("> " + by.first_name + " (migrated from group " + std::to_string(group_id) + ")");
+    impl_->enqueue(json::object{{"message", json::object{{"message_id", new_id},
+                                                         {"from", Impl::user_json(by)},
+                                                         {"chat", impl_->chat_json(super)},
+                                                         {"date", Impl::unix_now()},
+                                                         {"migrate_from_chat_id", group_id}}}});
+  }
+  impl_->notify();
+}
+
 void FakeBotApi::add_chat(FakeTgChat chat, FakeTgUser user) {
   std::lock_guard lock(impl_->mutex);
   auto& c = impl_->chats[chat.id];

@@ -53,8 +53,16 @@ struct FakeTgChat {
   std::string title = "Test group";
 };
 
-// Rate limits, applied when enabled to the methods in `limited_methods` (not to edits, chat actions or
-// callback answers by default). Each limit is a sliding window over the calls it accepted:
+// Rate limits, applied when enabled to the methods in `limited_methods`: messages and, sharing the
+// same counters, edits of messages in a chat. What is documented: the Bot FAQ (core.telegram.org/bots/faq,
+// "My bot is hitting limits") gives 30 messages a second overall, about one a second per chat, 20 a
+// minute per group; Telegram's developer levlam says that "the limits for message editing are the same
+// as for message sending … They share the limit", about 20 edits a minute in a group (tdlib/td issue
+// #2592; grammY's flood-limit page cites the same, grammyjs/website PR #1076); python-telegram-bot's
+// AIORateLimiter throttles every call with a chat_id alike (telegram/ext/_aioratelimiter.py). What is
+// an assumption: that the per-chat and overall cells below are exact, and that deletions, chat actions,
+// callback and pre-checkout answers and edits of inline messages (no chat_id) are not limited (nothing
+// documents limits for them). Each limit is a sliding window over the calls it accepted:
 //   global   at most `global_per_second` messages in any 1-second window, all chats together;
 //   private  a private chat's messages must fit a token bucket of `private_burst` tokens refilled at
 //            `private_per_second`, checked as a sliding condition: every window [t, now] that starts at
@@ -73,9 +81,10 @@ struct FakeRateLimits {
   double private_per_second = 1.0;
   int group_per_minute = 20;
   std::chrono::milliseconds jitter{100};
-  std::vector<std::string> limited_methods = {"sendMessage",   "sendPhoto",   "sendDocument",  "sendInvoice",
-                                              "sendAnimation", "sendVideo",   "sendAudio",     "sendVoice",
-                                              "sendSticker",   "copyMessage", "forwardMessage"};
+  std::vector<std::string> limited_methods = {
+      "sendMessage",    "sendPhoto",       "sendDocument",       "sendInvoice",      "sendAnimation",
+      "sendVideo",      "sendAudio",       "sendVoice",          "sendSticker",      "copyMessage",
+      "forwardMessage", "editMessageText", "editMessageCaption", "editMessageMedia", "editMessageReplyMarkup"};
 };
 
 struct FakeBotApiOptions {
@@ -283,6 +292,14 @@ class FakeBotApi {
   // ---- Chats. A chat becomes known when a user writes in it (push_*) or by add_chat; sending to an
   // unknown chat is 400 "Bad Request: chat not found", as for a user who never started the bot.
   void add_chat(FakeTgChat chat, FakeTgUser user = {});  // private chats: `user` is the other side
+  // The group becomes a supergroup with the id `supergroup_id` (Telegram's "upgrade"): from now on
+  // every call naming the group's id is answered 400 "Bad Request: group chat was upgraded to a
+  // supergroup chat" with parameters.migrate_to_chat_id (ResponseParameters in the spec), and the
+  // supergroup is a known chat (same title, message ids from 1). With `announce`, the updates Telegram
+  // sends then: a service message with migrate_to_chat_id in the group and one with
+  // migrate_from_chat_id in the supergroup (Message in the spec; python-telegram-bot's
+  // telegram/_message.py and aiogram's types/message.py carry both fields).
+  void migrate_group(std::int64_t group_id, std::int64_t supergroup_id, FakeTgUser by, bool announce = true);
   void block(std::int64_t chat_id);    // sends get 403 "Forbidden: bot was blocked by the user"
   void unblock(std::int64_t chat_id);  // (groups: "Forbidden: bot was kicked from the group chat")
   bool is_blocked(std::int64_t chat_id) const;

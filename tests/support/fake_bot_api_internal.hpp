@@ -138,6 +138,7 @@ struct Answer {
   json::value result;
   std::string description;
   std::optional<int> retry_after;
+  std::optional<std::int64_t> migrate_to_chat_id;
   bool front_page = false;  // answered by Telegram's front (an outage): nginx's HTML page, not the envelope
 };
 
@@ -237,6 +238,7 @@ struct FakeBotApi::Impl {
   std::deque<Clock::time_point> global_sent;
   std::int64_t rate_limited = 0;
   std::vector<ScriptedFailure> failures;
+  std::map<std::int64_t, std::int64_t> migrated;  // group id → its supergroup's id
   std::vector<FakeTgCall> calls;
   std::vector<FakeSpecViolation> violations;
   std::int64_t get_updates_answered = 0;

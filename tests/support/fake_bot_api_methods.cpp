@@ -88,7 +88,10 @@ std::string envelope(const Answer& a) {
     o["ok"] = false;
     o["error_code"] = a.status;
     o["description"] = a.description;
-    if (a.retry_after) o["parameters"] = json::object{{"retry_after", *a.retry_after}};
+    json::object parameters;
+    if (a.retry_after) parameters["retry_after"] = *a.retry_after;
+    if (a.migrate_to_chat_id) parameters["migrate_to_chat_id"] = *a.migrate_to_chat_id;
+    if (!parameters.empty()) o["parameters"] = std::move(parameters);
   }
   return json::serialize(o);
 }
@@ -450,6 +453,11 @@ Answer FakeBotApi::Impl::dispatch(const std::string& method, Incoming& in, FakeT
   }
   if (p.contains("chat_id")) {
     if (!call.chat_id) return fail(400, "Bad Request: chat not found");
+    if (auto m = migrated.find(*call.chat_id); m != migrated.end()) {
+      auto a = fail(400, "Bad Request: group chat was upgraded to a supergroup chat", std::nullopt);
+      a.migrate_to_chat_id = m->second;
+      return a;
+    }
     auto it = chats.find(*call.chat_id);
     if (it == chats.end()) return fail(400, "Bad Request: chat not found");
     chat = &it->second;
