@@ -11,6 +11,7 @@
 
 #include "bot/context.hpp"
 #include "bot/handlers.hpp"
+#include "bot/inline_mode.hpp"
 
 namespace igb::bot {
 
@@ -19,7 +20,7 @@ using telegram::ChatKind;
 
 const std::vector<std::string>& allowed_updates() {
   static const std::vector<std::string> kAll{"message", "edited_message", "callback_query", "pre_checkout_query",
-                                             "my_chat_member", "inline_query",
+                                             "my_chat_member", "inline_query", "chosen_inline_result",
                                              // Bot API 10.2; servers that do not know it ignore it
                                              "subscription"};
   return kAll;
@@ -33,6 +34,7 @@ std::int64_t chat_of(const telegram::Update& u) {
   if (u.pre_checkout_query) return u.pre_checkout_query->from.id;
   if (u.my_chat_member) return u.my_chat_member->chat.id;
   if (u.inline_query) return u.inline_query->from.id;
+  if (u.chosen_inline_result) return u.chosen_inline_result->from.id;
   if (u.subscription) return u.subscription->user.id;
   return 0;
 }
@@ -277,8 +279,23 @@ net::awaitable<void> Bot::handle(telegram::Update u) {
                                                : UpdateKind::subscription};
     Context c(*this, u, std::nullopt, std::move(in));
     if (const auto* route = router_.match(c.incoming())) co_await route->run(c);
+  } else if (u.inline_query || u.chosen_inline_result) {
+    // Inline mode has no chat: the user is loaded (and recorded) as the sender, which does not count
+    // as writing to the bot in private (a user who blocked the bot stays marked).
+    const auto& from = u.inline_query ? u.inline_query->from : u.chosen_inline_result->from;
+    if (from.is_bot) co_return;
+    telegram::Chat sender{.id = from.id, .type = "sender"};
+    auto who = co_await Ctx::load(*this, from, sender);
+    if (!who) co_return;  // banned: no answer, Telegram shows no results
+    // Not routed: the router's filters are about chats (src/bot/inline_mode.cpp).
+    Context c(*this, u, std::move(who), Incoming{});
+    if (u.inline_query) {
+      co_await answer_inline_query(c);
+    } else {
+      co_await start_inline_generation(c);
+    }
   }
-  // edited_message, inline_query: nothing to do (edits are not new prompts).
+  // edited_message: nothing to do (edits are not new prompts).
 }
 
 // setMyCommands from the registrations: everyone's commands in each language (English is the

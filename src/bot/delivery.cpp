@@ -14,6 +14,7 @@
 
 #include "bot/callback_data.hpp"
 #include "bot/context.hpp"
+#include "bot/inline_mode.hpp"
 #include "bot/keyboards.hpp"
 #include "util/strings.hpp"
 
@@ -105,6 +106,35 @@ net::awaitable<void> Bot::deliver_state(const core::Job& job) {
   if (!meta) {
     spdlog::error("bot: job {} has no delivery data; skipped", job.id);
     co_await write_until_done(mark_delivered);
+    co_return;
+  }
+  if (auto target = inline_target(job.meta); !target.empty()) {
+    // Inline mode (src/bot/inline_delivery.cpp): the outcome goes into the inline message. An outage
+    // waits and is tried again by a later pass, like a photo; a refusal is not retried.
+    if (job.status == core::JobStatus::queued || job.status == core::JobStatus::running) co_return;
+    telegram::Update no_update;
+    Context ic(*this, no_update, Ctx{.chat_id = meta->chat_id, .lang = meta->lang}, Incoming{});
+    auto done = co_await deliver_inline(ic, job, std::move(target));
+    if (!done.new_file_id.empty()) {
+      try {
+        co_await state_.save_file_id(done.image_id, done.new_file_id);
+      } catch (const core::InfrastructureError& e) {  // only a shortcut for sending it again: not needed
+        if (!e.temporary()) throw;
+        spdlog::warn("bot: the file id of image {} is not saved: {}", done.image_id, e.what());
+      }
+    }
+    if (done.outcome == InlineDelivered::Outcome::retry) {
+      auto& retry = shown_[job.id];
+      if (!retry) retry = std::make_unique<Shown>(Shown{.chat = meta->chat_id});
+      retry->retry = true;
+      retry->last_edit = std::chrono::steady_clock::now();
+      co_return;
+    }
+    if (done.outcome == InlineDelivered::Outcome::gave_up) {
+      spdlog::error("bot: the outcome of inline job {} could not be shown", job.id);
+    }
+    if (!co_await write_until_done(mark_delivered)) co_return;
+    shown_.erase(job.id);
     co_return;
   }
   auto& shown = shown_[job.id];

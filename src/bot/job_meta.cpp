@@ -21,6 +21,7 @@ std::optional<JobMeta> decode_meta(std::string_view text) {
       m.lang = std::string(value);
       continue;
     }
+    if (key == "inline") continue;  // inline mode's target (src/bot/inline_mode.hpp)
     auto n = util::parse_int(value);
     if (!n) return std::nullopt;
     if (key == "chat") {

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "bot/inline_mode.hpp"
+#include "core/dimensions.hpp"
 #include "core/styles.hpp"
 
 namespace igb::bot {
@@ -94,6 +96,77 @@ net::awaitable<void> show_settings(Context& c, std::optional<std::int64_t> edit_
   (void)sent;
 }
 
+net::awaitable<std::pair<std::string, telegram::InlineKeyboardMarkup>> refusal_text(Context& c, core::Error e,
+                                                                                    int count) {
+  const auto& d = c.deps();
+  std::string text;
+  telegram::InlineKeyboardMarkup kb;
+  switch (e.code) {
+    case core::ErrorCode::quota_exhausted: {
+      auto q = co_await c.generation().quota(c.user().id);
+      text = c.t("quota.exhausted", {{"limit", std::to_string(q.limit)}, {"when", format_time(q.resets_at)}});
+      kb = c.plan_buttons();
+      break;
+    }
+    case core::ErrorCode::free_paused: {
+      const auto resume = d.clock.now() + e.retry_after.value_or(core::Millis(0));
+      text = c.t("quota.free_paused", {{"when", format_time(resume)}});
+      kb = c.plan_buttons();
+      break;
+    }
+    case core::ErrorCode::too_many_failures: {
+      auto q = co_await c.generation().quota(c.user().id);
+      text = c.t("quota.too_many_failures",
+                 {{"limit", std::to_string(q.failed_limit)}, {"when", format_time(q.resets_at)}});
+      break;
+    }
+    case core::ErrorCode::too_many_jobs: text = c.t("quota.too_many_jobs", {{"count", std::to_string(count)}}); break;
+    case core::ErrorCode::invalid_argument: text = c.t("prompt.invalid", {{"reason", e.public_message}}); break;
+    case core::ErrorCode::forbidden: text = c.t("error.banned"); break;
+    default:
+      spdlog::error("bot: submit failed: {} ({})", e.public_message, e.internal_detail);
+      text = c.t("error.internal");
+  }
+  co_return std::pair{std::move(text), std::move(kb)};
+}
+
+std::string plans_text(const Context& c) {
+  std::string text = c.t("payments.plans_title");
+  for (const auto& p : c.deps().plans.paid()) {
+    text += "\n" + c.t("payments.plan_line", {{"title", p.title},
+                                              {"images", std::to_string(p.images_per_period)},
+                                              {"stars", std::to_string(p.price_stars)}});
+  }
+  return text;
+}
+
+std::string bot_link(const Context& c, const std::string& start) {
+  return "https://t.me/" + c.options().bot_username + (start.empty() ? "" : "?start=" + start);
+}
+
+telegram::InlineKeyboardMarkup open_bot_keyboard(const Context& c, std::string text, const std::string& start) {
+  telegram::InlineKeyboardMarkup kb;
+  kb.inline_keyboard.push_back({{.text = std::move(text), .url = bot_link(c, start)}});
+  return kb;
+}
+
+net::awaitable<core::JobParams> prompt_params(Context& c, PromptRequest req) {
+  const auto& limits = c.options().prompt_limits;
+  const auto& user = c.user();
+  core::JobParams params{.prompt = req.prompt,
+                         .steps = req.steps.value_or(limits.max_steps),
+                         .seed = req.seed,
+                         .style = req.style.value_or(user.style)};
+  if (params.style == "-") params.style.clear();
+  // The size: the option, else the user's default, else square, fitted to the plan.
+  std::string ar = req.aspect_ratio.value_or(user.aspect_ratio.empty() ? "1:1" : user.aspect_ratio);
+  auto ratio = core::parse_aspect_ratio(ar).value_or(std::pair{1, 1});
+  auto dims = co_await c.generation().fit(user.id, ratio);
+  params.width = dims.width;
+  params.height = dims.height;
+  co_return params;
+}
+
 net::awaitable<void> submit(Context& c, core::JobParams params, int count, std::optional<std::int64_t> reply_to) {
   const auto& d = c.deps();
   // The status message first, so that the jobs know where to report from the moment they exist.
@@ -124,36 +197,8 @@ net::awaitable<void> submit(Context& c, core::JobParams params, int count, std::
     c.wake_delivery();
     co_return;
   }
-  const auto& e = outcome.error();
-  std::string text;
-  telegram::InlineKeyboardMarkup kb;
-  switch (e.code) {
-    case core::ErrorCode::quota_exhausted: {
-      auto q = co_await c.generation().quota(c.user().id);
-      text = c.t("quota.exhausted", {{"limit", std::to_string(q.limit)}, {"when", format_time(q.resets_at)}});
-      kb = c.plan_buttons();
-      break;
-    }
-    case core::ErrorCode::free_paused: {
-      const auto resume = d.clock.now() + e.retry_after.value_or(core::Millis(0));
-      text = c.t("quota.free_paused", {{"when", format_time(resume)}});
-      kb = c.plan_buttons();
-      break;
-    }
-    case core::ErrorCode::too_many_failures: {
-      auto q = co_await c.generation().quota(c.user().id);
-      text = c.t("quota.too_many_failures",
-                 {{"limit", std::to_string(q.failed_limit)}, {"when", format_time(q.resets_at)}});
-      break;
-    }
-    case core::ErrorCode::too_many_jobs: text = c.t("quota.too_many_jobs", {{"count", std::to_string(count)}}); break;
-    case core::ErrorCode::invalid_argument: text = c.t("prompt.invalid", {{"reason", e.public_message}}); break;
-    case core::ErrorCode::forbidden: text = c.t("error.banned"); break;
-    default:
-      spdlog::error("bot: submit failed: {} ({})", e.public_message, e.internal_detail);
-      text = c.t("error.internal");
-  }
-  co_await c.edit(sent->message_id, std::move(text), std::move(kb));
+  auto refusal = co_await refusal_text(c, outcome.error(), count);
+  co_await c.edit(sent->message_id, std::move(refusal.first), std::move(refusal.second));
 }
 
 }  // namespace igb::bot

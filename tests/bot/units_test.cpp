@@ -5,6 +5,8 @@
 #include "bot/job_meta.hpp"
 #include "bot/payload.hpp"
 #include "bot/i18n.hpp"
+#include "bot/inline_mode.hpp"
+#include "bot/inline_search.hpp"
 #include "bot/prompt_options.hpp"
 #include "core/model.hpp"
 #include "util/crypto.hpp"
@@ -221,6 +223,50 @@ TEST(JobMeta, RoundTripsAndRejectsJunk) {
   EXPECT_FALSE(decode_meta(""));
   EXPECT_FALSE(decode_meta("status=1"));
   EXPECT_FALSE(decode_meta("chat=x"));
+}
+
+// Inline mode's target rides in the meta after the chat's fields; decode_meta skips it, and metas
+// without it keep their old wire form.
+TEST(JobMeta, CarriesTheInlineMessage) {
+  auto meta = with_inline_target(encode_meta(JobMeta{.chat_id = 42}), "BAAAAJxI-_kL==");
+  EXPECT_EQ(meta, "chat=42;status=0;reply=0;lang=en;group=0;inline=BAAAAJxI-_kL==");
+  EXPECT_EQ(inline_target(meta), "BAAAAJxI-_kL==");
+  ASSERT_TRUE(decode_meta(meta));
+  EXPECT_EQ(decode_meta(meta)->chat_id, 42);
+  EXPECT_EQ(inline_target("chat=42;status=0"), "");
+  EXPECT_EQ(inline_target("chat=42;inline=a b"), "");  // not a plain id: not used
+}
+
+TEST(InlineSearch, EveryQueryWordInsideSomePromptWordAnyCase) {
+  EXPECT_TRUE(prompt_matches("fox", "A Fox in snow"));
+  EXPECT_TRUE(prompt_matches("SNOW fox", "a fox in snow"));
+  EXPECT_TRUE(prompt_matches("fox", "two foxes, sleeping"));  // inside a word
+  EXPECT_FALSE(prompt_matches("fox night", "a fox in snow"));   // every word must be found
+  EXPECT_TRUE(prompt_matches("", "anything"));
+  EXPECT_TRUE(prompt_matches("  ,. ", "anything"));  // no words: everything
+  EXPECT_TRUE(prompt_matches("Кот", "рыжий КОТ в сапогах"));  // Cyrillic lower-cased too
+  EXPECT_TRUE(prompt_matches("ёлка", "Ёлка в снегу"));
+  EXPECT_FALSE(prompt_matches("пёс", "рыжий кот"));
+  EXPECT_TRUE(prompt_matches("snow--ar", "snow --ar 16:9"));  // punctuation splits words
+  EXPECT_FALSE(prompt_matches("fox", ""));
+}
+
+TEST(InlineSearch, WordsAreBoundedAndInvalidBytesSplit) {
+  std::string many;
+  for (int i = 0; i < 100; ++i) many += "w" + std::to_string(i) + " ";
+  EXPECT_EQ(search_words(many).size(), 32u);
+  EXPECT_EQ(search_words("ab\xff\xfe"
+                         "cd"),
+            (std::vector<std::string>{"ab", "cd"}));
+  EXPECT_TRUE(search_words("ab\xd0").size() == 1);  // a character cut at the end is dropped
+}
+
+TEST(InlineSearch, OnlyPlainInlineMessageIdsAreKept) {
+  EXPECT_TRUE(valid_inline_message_id("BAAAAJxIAAB6-_kLmHJ9xw"));
+  EXPECT_FALSE(valid_inline_message_id(""));
+  EXPECT_FALSE(valid_inline_message_id("a;chat=1"));  // the meta's separators
+  EXPECT_FALSE(valid_inline_message_id(std::string(129, 'a')));
+  EXPECT_TRUE(valid_inline_message_id(std::string(128, 'a')));
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
-// /start (with or without a deep-link payload): a greeting with the user's plan.
-#include "bot/context.hpp"
+// /start (with or without a deep-link payload): a greeting with the user's plan; "/start plans"
+// (inline mode's subscribe button) adds the plans.
+#include "bot/inline_mode.hpp"
+#include "bot/keyboards.hpp"
 
 namespace igb::bot::handlers {
 namespace {
@@ -16,6 +18,13 @@ net::awaitable<void> start(Context& c) {
             {"period", c.t(period_key(q.plan))}};
   auto sent = co_await c.reply("start.text", args);
   (void)sent;
+  // "/start plans": the deep link of inline mode's subscribe button.
+  if (c.text() == "plans" && !c.deps().plans.paid().empty()) {
+    auto text = plans_text(c);
+    auto kb = c.plan_buttons();
+    auto menu = co_await c.reply_menu(std::move(text), std::move(kb));
+    (void)menu;
+  }
 }
 
 }  // namespace
