@@ -12,7 +12,7 @@ void Supervisor::spawn(std::string name, net::awaitable<void> task, bool critica
   it->name = std::move(name);
   spdlog::debug("task {} started", it->name);
   net::co_spawn(executor_, std::move(task),
-                net::bind_cancellation_slot(it->signal.slot(), [this, it, critical](std::exception_ptr error) {
+                net::bind_cancellation_slot(it->signal.slot(), [this, it, critical](const std::exception_ptr& error) {
                   std::string name = std::move(it->name);
                   tasks_.erase(it);
                   struct IdleCheck {
