@@ -2,7 +2,7 @@
 # Runs clang-tidy (Debian's clang-tidy-16, configuration in .clang-tidy) over the product's sources
 # with the compile commands of build/dev (configured first if missing). Exits non-zero on any finding.
 # Usage: scripts/tidy.sh [--changed] [FILE...]
-#   --changed  only .cpp files changed against origin/main (or HEAD~1 when there is no origin)
+#   --changed  only .cpp files changed against origin/main (else where the branch left main, else HEAD~1)
 #   FILE...    only these files (default: every src/**/*.cpp)
 # It takes about 20 s per file on two cores, so it is not part of the test command.
 set -euo pipefail
@@ -13,8 +13,9 @@ files=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --changed)
-      base=$(git rev-parse --verify -q origin/main || git rev-parse HEAD~1)
+      base=$(git rev-parse --verify -q origin/main || git merge-base HEAD main 2>/dev/null || git rev-parse HEAD~1)
       mapfile -t files < <(git diff --name-only "$base" -- 'src/*.cpp' 'tests/*.cpp' | while read -r f; do [ -f "$f" ] && echo "$f"; done)
+      [ ${#files[@]} -gt 0 ] || { echo "tidy: no .cpp file changed since $(git rev-parse --short "$base")"; exit 0; }
       shift ;;
     -h|--help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "tidy: unknown option $1" >&2; exit 2 ;;
