@@ -21,7 +21,7 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 start=$(date +%s)
 units=0
-while IFS=$'\t' read -r dir file command; do
+while IFS= read -r -d '' dir && IFS= read -r -d '' file && IFS= read -r -d '' command; do
   if [ ${#patterns[@]} -gt 0 ]; then
     match=0
     for p in "${patterns[@]}"; do [[ "$file" == *"$p"* ]] && match=1; done
@@ -43,7 +43,7 @@ while IFS=$'\t' read -r dir file command; do
   done
   echo "try-warning: $file" >&2
   (cd "$dir" && "${cmd[@]}" -fsyntax-only "${flags[@]}" 2>&1) | grep -E ': (warning|error): ' >>"$log" || true
-done < <(jq -r '.[] | [.directory, .file, .command] | @tsv' build/dev/compile_commands.json)
+done < <(jq -j '.[] | .directory, "\u0000", .file, "\u0000", .command, "\u0000"' build/dev/compile_commands.json)
 
 found=$(sort -u "$log")
 if [ -n "$found" ]; then
