@@ -91,9 +91,8 @@ void add_ops_routes(server::RouteTable& routes, ApiContext& ctx, std::function<s
   routes.add("GET", "/healthz", [](server::Request& r) { return healthz(r); },
              {.summary = "Alive", .operation_id = "healthz", .tag = "operations", .responses = {{200, "Alive"}}});
   routes.add("GET", "/readyz",
-             [&ctx, check_database = std::move(check_database), cache = std::make_shared<ReadyCache>()](server::Request& r) {
-               return readyz(&ctx, check_database, cache, r);
-             },
+             [&ctx, check_database = std::move(check_database), cache = std::make_shared<ReadyCache>()](
+                 server::Request& r) { return readyz(&ctx, check_database, cache, r); },
              {.summary = "Ready: database reachable and migrated, at least one provider backend usable",
               .operation_id = "readyz",
               .tag = "operations",
