@@ -121,17 +121,21 @@ int admin_refund(app::Services& s, const std::string& charge_id, std::ostream& o
       {.payments = *s.payments, .plans = s.plans, .store = *s.store, .pool = pool, .gateway = &stars});
   std::optional<core::Result<core::RefundOutcome>> outcome;
   auto run = [&]() -> net::awaitable<void> { outcome.emplace(co_await sales.refund(charge_id)); };
-  net::co_spawn(io, run(), [](std::exception_ptr e) {
+  net::co_spawn(io, run(), [](const std::exception_ptr& e) {
     if (e) std::rethrow_exception(e);
   });
   io.run();
   pool.stop();
-  if (!*outcome) return fail(err, outcome->error());
-  if ((*outcome)->duplicate) {
+  if (!outcome) {  // io.run() returns once the coroutine is done; this is a bug, not a user error
+    err << "error: the refund did not finish\n";
+    return 1;
+  }
+  const auto& refunded = *outcome;
+  if (!refunded) return fail(err, refunded.error());
+  if (refunded->duplicate) {
     fmt::print(out, "payment {} was refunded before; nothing changed\n", charge_id);
   } else {
-    fmt::print(out, "payment {} refunded{}\n", charge_id,
-               (*outcome)->revoked ? "; the period it bought is revoked" : "");
+    fmt::print(out, "payment {} refunded{}\n", charge_id, refunded->revoked ? "; the period it bought is revoked" : "");
   }
   return 0;
 }

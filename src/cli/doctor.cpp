@@ -93,7 +93,7 @@ struct Fetched {
 
 net::awaitable<Fetched> get(http::Client& client, std::string url, std::string bearer,
                             std::chrono::milliseconds timeout) {
-  http::Request req{.url = std::move(url), .timeout = timeout, .max_response_bytes = 4 * 1024 * 1024};
+  http::Request req{.url = std::move(url), .timeout = timeout, .max_response_bytes = std::size_t{4} * 1024 * 1024};
   req.headers.emplace_back("Accept", "application/json");
   if (!bearer.empty()) req.headers.emplace_back("Authorization", "Bearer " + bearer);
   Fetched out;

@@ -11,7 +11,7 @@ std::optional<std::chrono::milliseconds> parse_retry_after(const std::string& va
   if (v.empty()) return std::nullopt;
   if (auto secs = util::parse_int(v)) {
     if (*secs < 0) return std::nullopt;
-    return std::chrono::seconds(std::min<long long>(*secs, 24 * 3600));
+    return std::chrono::seconds(std::min<long long>(*secs, 24LL * 3600));
   }
   std::tm tm{};
   std::string s(v);

@@ -146,6 +146,7 @@ net::awaitable<GenerationOutcome> Router::generate(GenerationRequest request, Pr
 
 std::vector<BackendHealth> Router::health() const {
   std::vector<BackendHealth> out;
+  out.reserve(slots_.size());
   const auto now = clock_.now();
   for (const auto& s : slots_) {
     out.push_back({.name = s->backend->name(),

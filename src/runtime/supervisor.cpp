@@ -12,8 +12,8 @@ void Supervisor::spawn(std::string name, net::awaitable<void> task, bool critica
   it->name = std::move(name);
   spdlog::debug("task {} started", it->name);
   net::co_spawn(executor_, std::move(task),
-                net::bind_cancellation_slot(it->signal.slot(), [this, it, critical](std::exception_ptr error) {
-                  std::string name = std::move(it->name);
+                net::bind_cancellation_slot(it->signal.slot(), [this, it, critical](const std::exception_ptr& error) {
+                  std::string task_name = std::move(it->name);
                   tasks_.erase(it);
                   struct IdleCheck {
                     Supervisor* self;
@@ -22,23 +22,23 @@ void Supervisor::spawn(std::string name, net::awaitable<void> task, bool critica
                     }
                   } idle_check{this};
                   if (!error) {
-                    spdlog::debug("task {} finished", name);
+                    spdlog::debug("task {} finished", task_name);
                     return;
                   }
                   try {
                     std::rethrow_exception(error);
                   } catch (const boost::system::system_error& e) {
                     if (e.code() == net::error::operation_aborted) {
-                      spdlog::debug("task {} canceled", name);
+                      spdlog::debug("task {} canceled", task_name);
                       return;
                     }
-                    spdlog::error("task {} failed: {}", name, e.what());
+                    spdlog::error("task {} failed: {}", task_name, e.what());
                   } catch (const std::exception& e) {
-                    spdlog::error("task {} failed: {}", name, e.what());
+                    spdlog::error("task {} failed: {}", task_name, e.what());
                   } catch (...) {
-                    spdlog::error("task {} failed with an unknown exception", name);
+                    spdlog::error("task {} failed with an unknown exception", task_name);
                   }
-                  if (critical && on_failure_) on_failure_(name);
+                  if (critical && on_failure_) on_failure_(task_name);
                 }));
 }
 

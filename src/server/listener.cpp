@@ -82,7 +82,7 @@ void Server::Impl::launch(tcp::socket socket) {
   // Owned, not detached: the registry keeps the connection and its cancellation signal, and the
   // completion handler (on the connection's strand) takes it out again.
   net::co_spawn(c->executor, serve(self, c),
-                net::bind_cancellation_slot(c->cancel.slot(), [self, c](std::exception_ptr e) {
+                net::bind_cancellation_slot(c->cancel.slot(), [self, c](const std::exception_ptr& e) {
                   c->finished = true;
                   if (e) log_unexpected("connection", e);
                   error_code ec;
@@ -190,7 +190,7 @@ void Server::start() {
   impl.started = true;
   impl.accepting = true;  // read on `control` only after the co_spawn below
   auto self = impl_;
-  net::co_spawn(impl.control, Impl::accept_loop(self), [self](std::exception_ptr e) {
+  net::co_spawn(impl.control, Impl::accept_loop(self), [self](const std::exception_ptr& e) {
     self->accepting = false;
     if (e) log_unexpected("accept loop", e);
     self->wake_if_done();

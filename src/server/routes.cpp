@@ -4,6 +4,7 @@
 #include <boost/json/value.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
 #include <stdexcept>
 
@@ -138,8 +139,9 @@ void RouteTable::add(std::string method, std::string pattern, Handler handler, R
       literal_paths_.emplace(pattern, entry_index);
   }
   PathEntry& entry = paths_[entry_index];
-  for (const auto& [m, index] : entry.methods)
-    if (m == method) throw std::invalid_argument("route: " + method + " " + pattern + " added twice");
+  const bool twice =
+      std::any_of(entry.methods.begin(), entry.methods.end(), [&](const auto& added) { return added.first == method; });
+  if (twice) throw std::invalid_argument("route: " + method + " " + pattern + " added twice");
 
   entry.methods.emplace_back(method, routes_.size());
   routes_.push_back(Route{std::move(method), std::move(pattern), std::move(handler), std::move(doc)});

@@ -32,7 +32,7 @@ namespace {
 
 class SqlStore final : public core::Store {
  public:
-  SqlStore(DatabaseTarget target, int pool_size, SqlTx::JobsChanged jobs_changed)
+  SqlStore(const DatabaseTarget& target, int pool_size, SqlTx::JobsChanged jobs_changed)
       : dialect_(target.dialect),
         pool_([target] { return open_connection(target); }, pool_size),
         jobs_changed_(std::move(jobs_changed)) {}

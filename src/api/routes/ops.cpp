@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <utility>
 
 #include "api/metrics.hpp"
 #include "api/routes/routes.hpp"
@@ -39,9 +40,10 @@ net::awaitable<server::Response> readyz(ApiContext* ctx, std::function<std::stri
                                         std::shared_ptr<ReadyCache> cache, server::Request&) {
   const auto now = std::chrono::steady_clock::now();
   {
-    std::lock_guard lock(cache->mutex);
-    if (cache->answer && (now - cache->computed_at < kReadyTtl || cache->computing)) co_return *cache->answer;
-    cache->computing = true;
+    ReadyCache& c = *cache;  // one object for the check and the read (not two calls of operator->)
+    std::lock_guard lock(c.mutex);
+    if (c.answer && (now - c.computed_at < kReadyTtl || c.computing)) co_return *c.answer;
+    c.computing = true;
   }
   struct Done {  // however this ends, the next caller may compute again
     ReadyCache& cache;
@@ -89,9 +91,8 @@ void add_ops_routes(server::RouteTable& routes, ApiContext& ctx, std::function<s
   routes.add("GET", "/healthz", [](server::Request& r) { return healthz(r); },
              {.summary = "Alive", .operation_id = "healthz", .tag = "operations", .responses = {{200, "Alive"}}});
   routes.add("GET", "/readyz",
-             [&ctx, check_database, cache = std::make_shared<ReadyCache>()](server::Request& r) {
-               return readyz(&ctx, check_database, cache, r);
-             },
+             [&ctx, check_database = std::move(check_database), cache = std::make_shared<ReadyCache>()](
+                 server::Request& r) { return readyz(&ctx, check_database, cache, r); },
              {.summary = "Ready: database reachable and migrated, at least one provider backend usable",
               .operation_id = "readyz",
               .tag = "operations",
