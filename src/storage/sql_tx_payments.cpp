@@ -8,7 +8,7 @@ constexpr std::string_view kSubCols =
     "id, user_id, plan_id, status, period_start, period_end, auto_renew, source, charge_id, created_at, "
     "renewal_stopped_by";
 
-// subscriptions.renewal_stopped_by (migration 0009): NULL is none; an unknown word reads as none.
+// subscriptions.renewal_stopped_by (migration 0008): NULL is none; an unknown word reads as none.
 core::RenewalStop renewal_stop_from(const std::optional<std::string>& s) {
   if (s == "bot") return core::RenewalStop::bot;
   if (s == "user") return core::RenewalStop::user;
