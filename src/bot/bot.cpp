@@ -176,11 +176,7 @@ net::awaitable<bool> Bot::edit(std::int64_t chat, telegram::EditMessageText m, b
   const auto kind = chat < 0 ? ChatKind::group : ChatKind::private_chat;
   std::optional<telegram::ApiResult<telegram::Message>> sent;
   for (int attempt = 0;; ++attempt) {
-    // A newer edit of this message took this one's place in the queue: the newest text wins, and its
-    // caller learns how that went.
-    // (Named, not inside the condition: GCC 12 miscompiles a co_await in an if condition, SIGILL.)
-    const bool turn = co_await d_.scheduler.acquire_latest(chat, kind, m.message_id);
-    if (!turn) co_return true;
+    co_await d_.scheduler.acquire(chat, kind);
     sent = co_await d_.api.edit_message_text(m);
     if (sent->ok() || sent->error().kind != ApiError::Kind::rate_limited || attempt >= 10) break;
     d_.scheduler.rate_limited(chat, sent->error().retry_after.value_or(std::chrono::seconds(1)), false);

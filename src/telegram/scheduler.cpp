@@ -11,7 +11,6 @@
 #include <iterator>
 #include <list>
 #include <map>
-#include <optional>
 #include <set>
 #include <unordered_map>
 #include <utility>
@@ -62,8 +61,6 @@ struct SendScheduler::State {
     std::list<Waiter*>::iterator pos;
     TimePoint wake_at = kNever;
     bool granted = false;
-    std::optional<std::int64_t> key;  // acquire_latest's
-    bool superseded = false;          // a newer waiter of the same key took its place
     net::steady_timer timer;
   };
 
@@ -74,7 +71,6 @@ struct SendScheduler::State {
     TimePoint blocked_until{};   // retry_after of the last 429
     std::deque<TimePoint> recent;  // groups: the last group_per_minute grants
     std::list<Waiter*> queue;      // FIFO; only the front is scheduled
-    std::unordered_map<std::int64_t, Waiter*> keyed;  // waiters of acquire_latest, by key
     bool in_ready = false;         // the front is in ready_
     TimePoint forget_at = kNever;  // in idle_ (queue empty) until then
   };
@@ -141,33 +137,6 @@ struct SendScheduler::State {
     }
   }
 
-  static void unlist_key(Chat& c, Waiter& w) {
-    if (!w.key) return;
-    if (auto it = c.keyed.find(*w.key); it != c.keyed.end() && it->second == &w) c.keyed.erase(it);
-  }
-
-  // `w` (new, not yet queued) takes the place of the waiter of the same key, if any: same position in
-  // the FIFO, same arrival order, same wake-up time. The old one learns it was superseded.
-  bool supersede(Chat& c, Waiter& w) {
-    auto it = c.keyed.find(*w.key);
-    if (it == c.keyed.end()) {
-      c.keyed.emplace(*w.key, &w);
-      return false;
-    }
-    Waiter& old = *it->second;
-    it->second = &w;
-    *old.pos = &w;
-    w.pos = old.pos;
-    w.seq = old.seq;
-    w.chat = &c;
-    w.wake_at = old.wake_at;
-    if (leader == &old) leader = &w;
-    old.chat = nullptr;
-    old.superseded = true;
-    old.timer.cancel();
-    return true;
-  }
-
   void leave_ready(Chat& c) {
     if (!c.in_ready) return;
     Waiter* head = c.queue.front();
@@ -200,7 +169,6 @@ struct SendScheduler::State {
     Waiter& w = *c.queue.front();
     leave_ready(c);
     c.queue.pop_front();
-    unlist_key(c, w);
     w.chat = nullptr;
     w.granted = true;
     w.timer.cancel();
@@ -243,7 +211,6 @@ struct SendScheduler::State {
     if (head) leave_ready(c);
     if (leader == &w) leader = nullptr;
     c.queue.erase(w.pos);
-    unlist_key(c, w);
     w.chat = nullptr;
     if (head) schedule_head(c, now);
     dispatch(now);
@@ -279,16 +246,6 @@ std::int64_t SendScheduler::rate_limited_count() const { return state_->rate_lim
 std::size_t SendScheduler::chat_count() const { return state_->chats.size(); }
 
 net::awaitable<void> SendScheduler::acquire(std::int64_t chat_id, ChatKind kind) {
-  bool granted = co_await wait_turn(chat_id, kind, std::nullopt);
-  (void)granted;  // always, without a key
-}
-
-net::awaitable<bool> SendScheduler::acquire_latest(std::int64_t chat_id, ChatKind kind, std::int64_t key) {
-  bool granted = co_await wait_turn(chat_id, kind, key);
-  co_return granted;
-}
-
-net::awaitable<bool> SendScheduler::wait_turn(std::int64_t chat_id, ChatKind kind, std::optional<std::int64_t> key) {
   State& s = *state_;
   TimePoint now = Clock::now();
   s.sweep(now);
@@ -296,26 +253,23 @@ net::awaitable<bool> SendScheduler::wait_turn(std::int64_t chat_id, ChatKind kin
   State::Chat& c = s.chat(chat_id, now);
   c.kind = kind;
   s.unpark(c);
-  w.key = key;
-  if (!key || !s.supersede(c, w)) {
-    w.chat = &c;
-    w.seq = s.next_seq++;
-    c.queue.push_back(&w);
-    w.pos = std::prev(c.queue.end());
-    if (c.queue.size() == 1) s.schedule_head(c, now);
-  }
+  w.chat = &c;
+  w.seq = s.next_seq++;
+  c.queue.push_back(&w);
+  w.pos = std::prev(c.queue.end());
+  if (c.queue.size() == 1) s.schedule_head(c, now);
   s.dispatch(now);
 
-  while (!w.granted && !w.superseded) {
+  while (!w.granted) {
     w.timer.expires_at(w.wake_at);
     boost::system::error_code ec;
     try {
       std::tie(ec) = co_await w.timer.async_wait(kTok);
     } catch (...) {  // co_await throws at once when the coroutine was cancelled before it
-      if (!w.granted && !w.superseded) s.abandon(w);
+      if (!w.granted) s.abandon(w);
       throw;
     }
-    if (w.granted || w.superseded) break;
+    if (w.granted) break;
     auto cs = co_await net::this_coro::cancellation_state;
     if (cs.cancelled() != net::cancellation_type::none) {
       s.abandon(w);
@@ -323,7 +277,6 @@ net::awaitable<bool> SendScheduler::wait_turn(std::int64_t chat_id, ChatKind kin
     }
     if (!ec) s.on_due(w, Clock::now());
   }
-  co_return w.granted;
 }
 
 void SendScheduler::rate_limited(std::int64_t chat_id, std::chrono::seconds retry_after, bool global) {

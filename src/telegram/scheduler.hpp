@@ -2,8 +2,7 @@
 // Keeps outgoing Bot API calls under Telegram's limits so that 429s are rare, and loses nothing when
 // one comes: about 30 messages a second overall, one a second per chat (short bursts allowed), 20 a
 // minute per group. Edits count like messages (Telegram's developers: "the limits for message editing
-// are the same as for message sending … They share the limit", tdlib/td issue #2592); acquire_latest
-// lets a newer edit of a message replace one still waiting. A caller waits for its turn, makes the call, and on a 429 waits retry_after
+// are the same as for message sending … They share the limit", tdlib/td issue #2592). A caller waits for its turn, makes the call, and on a 429 waits retry_after
 // (holding back that chat, or everyone when Telegram throttles the bot as a whole) and calls again.
 //
 //   auto sent = co_await scheduler.send(chat_id, ChatKind::private_chat,
@@ -15,7 +14,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <type_traits>
 
 #include "telegram/bot_api.hpp"
@@ -26,9 +24,9 @@ enum class ChatKind { private_chat, group };
 
 struct SchedulerOptions {
   double global_per_second = 30;  // all chats together
-  double chat_per_second = 1;  // one private chat, sustained
-  int chat_burst = 3;  // one private chat, back to back
-  int group_per_minute = 20;  // one group
+  double chat_per_second = 1;     // one private chat, sustained
+  int chat_burst = 3;             // one private chat, back to back
+  int group_per_minute = 20;      // one group
   int max_rate_limit_retries = 10;  // 429s in a row before the call's error is returned
 };
 
@@ -43,11 +41,6 @@ class SendScheduler {
   // Waits until one message to `chat_id` may go out under every limit, and takes it. Callers of one
   // chat are served in the order they called (FIFO per chat).
   net::awaitable<void> acquire(std::int64_t chat_id, ChatKind kind);
-  // The same for a call that a newer one makes pointless (an edit of one message: the newest text is
-  // all the user wants to see). While it waits, a later acquire_latest() of the same chat and `key`
-  // takes its place in the chat's FIFO and this one returns false at once: nothing stale is sent,
-  // and the newest call waits no longer than the first one would have. True: the turn is taken.
-  net::awaitable<bool> acquire_latest(std::int64_t chat_id, ChatKind kind, std::int64_t key);
   // Telegram answered 429 for this chat: nothing more goes to it before `retry_after` has passed;
   // with `global`, nothing goes to anyone.
   void rate_limited(std::int64_t chat_id, std::chrono::seconds retry_after, bool global);
@@ -73,7 +66,6 @@ class SendScheduler {
 
  private:
   int max_retries() const;
-  net::awaitable<bool> wait_turn(std::int64_t chat_id, ChatKind kind, std::optional<std::int64_t> key);
   struct State;
   std::unique_ptr<State> state_;
 };

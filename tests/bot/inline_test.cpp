@@ -19,7 +19,7 @@ class BotInline : public BotDialogue {
     auto image = images_->put(imaging::make_png(64, 48, seed), clock_.now());
     EXPECT_TRUE(image.ok());
     EXPECT_TRUE(jobs_->succeed(job->id, "test-worker", image.value(), 77).ok());
-    net::post(running_->io, [b = running_->bot.get()] { b->wake_delivery(); });
+    net::post(running_->io, [b = running_->bot()] { b->wake_delivery(); });
     return job->id;
   }
 
