@@ -484,7 +484,7 @@ TEST_P(Api, SubscriptionIsSoldThroughTelegramAndItsRenewalStopped) {
   EXPECT_EQ(invoice.at("subscription_period").as_int64(), 2592000);
   EXPECT_EQ(invoice.at("prices").as_array().at(0).at("amount").as_int64(), 150);
   const std::string payload(invoice.at("payload").as_string());
-  EXPECT_TRUE(payload.starts_with("p1.4242.basic.")) << payload;  // for this caller's account only
+  EXPECT_TRUE(payload.starts_with("p2.4242.basic.150.")) << payload;  // this caller, this plan, its price
 
   // Nothing to stop yet.
   auto none = call("DELETE", "/v1/subscription", key);
