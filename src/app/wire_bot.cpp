@@ -14,8 +14,7 @@ std::unique_ptr<TelegramSide> wire_telegram(const Core& core, const Runtime& rt,
   // where it came from.
   auto secrets = usecases::payload_secrets(core.store, options.payload_secret);
   spdlog::info("payments: invoice payloads signed with {}", usecases::describe(secrets));
-  t->billing.emplace(rt.control, *t->api, core.store, core.payments, core.plans, rt.pool, t->texts,
-                     std::move(secrets));
+  t->billing.emplace(rt.control, *t->api, core.store, core.payments, core.plans, rt.pool, t->texts, std::move(secrets));
   return t;
 }
 

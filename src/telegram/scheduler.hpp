@@ -2,8 +2,9 @@
 // Keeps outgoing Bot API calls under Telegram's limits so that 429s are rare, and loses nothing when
 // one comes: about 30 messages a second overall, one a second per chat (short bursts allowed), 20 a
 // minute per group. Edits count like messages (Telegram's developers: "the limits for message editing
-// are the same as for message sending … They share the limit", tdlib/td issue #2592). A caller waits for its turn, makes the call, and on a 429 waits retry_after
-// (holding back that chat, or everyone when Telegram throttles the bot as a whole) and calls again.
+// are the same as for message sending … They share the limit", tdlib/td issue #2592). A caller waits
+// for its turn, makes the call, and on a 429 waits retry_after (holding back that chat, or everyone
+// when Telegram throttles the bot as a whole) and calls again.
 //
 //   auto sent = co_await scheduler.send(chat_id, ChatKind::private_chat,
 //                                      [&] { return api.send_message(options); });
@@ -24,9 +25,9 @@ enum class ChatKind { private_chat, group };
 
 struct SchedulerOptions {
   double global_per_second = 30;  // all chats together
-  double chat_per_second = 1;     // one private chat, sustained
-  int chat_burst = 3;             // one private chat, back to back
-  int group_per_minute = 20;      // one group
+  double chat_per_second = 1;  // one private chat, sustained
+  int chat_burst = 3;  // one private chat, back to back
+  int group_per_minute = 20;  // one group
   int max_rate_limit_retries = 10;  // 429s in a row before the call's error is returned
 };
 

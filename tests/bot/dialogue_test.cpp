@@ -733,7 +733,8 @@ TEST_P(BotDialogue, APurchaseWithNoPaymentSecretConfigured) {
     EXPECT_EQ(boost::json::serialize(call.params).find(*secret), std::string::npos);
   }
   auto t = transcript(kAnn.id);  // the payload's nonce and signature differ from run to run
-  for (auto at = t.find(payload); at != std::string::npos; at = t.find(payload)) t.replace(at, payload.size(), "<payload>");
+  for (auto at = t.find(payload); at != std::string::npos; at = t.find(payload))
+    t.replace(at, payload.size(), "<payload>");
   expect_golden_text("purchase_no_secret", t);
 }
 

@@ -51,7 +51,8 @@ class BotInline : public BotDialogue {
 
 TEST_P(BotInline, GenerateEditsThePlaceholderIntoThePictureAndOldPicturesMatch) {
   tg_.push_message({.from = kAnn, .text = "a fox in snow"});
-  ASSERT_TRUE(wait([&] { return only_job(kAnn.id).has_value(); }));
+  // The status message shows the queue position before the job runs (as in the dialogue tests).
+  ASSERT_TRUE(wait([&] { return only_job(kAnn.id).has_value() && count("editMessageText") == 1; }));
   auto first = work_one();
   ASSERT_TRUE(wait([&] { return count("sendPhoto") == 1; }));
   EXPECT_THAT(tg_.allowed_updates(), ::testing::IsSupersetOf({"inline_query", "chosen_inline_result"}));
@@ -75,7 +76,7 @@ TEST_P(BotInline, GenerateEditsThePlaceholderIntoThePictureAndOldPicturesMatch) 
 
   auto inline_id = tg_.choose_inline_result("iq-2", "g");
   ASSERT_FALSE(inline_id.empty());
-  ASSERT_TRUE(wait([&] { return jobs_of(kAnn.id).size() == 2; }));
+  ASSERT_TRUE(eventually([&] { return jobs_of(kAnn.id).size() == 2; }));
   auto job = jobs_of(kAnn.id).front();  // newest first
   ASSERT_NE(job.id, first);
   EXPECT_EQ(job.params.prompt, "FOX snow");
@@ -102,7 +103,7 @@ TEST_P(BotInline, AFailedJobTurnsThePlaceholderIntoTheFailureText) {
   tg_.push_inline_query({.from = kBoris, .query = "кот в сапогах"});
   ASSERT_TRUE(wait([&] { return count("answerInlineQuery") == 1; }));
   auto inline_id = tg_.choose_inline_result("iq-1", "g");
-  ASSERT_TRUE(wait([&] { return only_job(kBoris.id).has_value(); }));
+  ASSERT_TRUE(eventually([&] { return only_job(kBoris.id).has_value(); }));
   work_one(/*succeed=*/false);
   ASSERT_TRUE(wait([&] { return tg_.inline_message(inline_id)->edit_count == 1; }));
   EXPECT_THAT(tg_.inline_message(inline_id)->text, HasSubstr("Лимит не израсходован"));
@@ -115,7 +116,7 @@ TEST_P(BotInline, AUserWhoNeverStartedTheBotIsToldToOpenIt) {
   tg_.push_inline_query({.from = kBoris, .query = "кот в сапогах"});
   ASSERT_TRUE(wait([&] { return count("answerInlineQuery") == 1; }));
   auto inline_id = tg_.choose_inline_result("iq-1", "g");
-  ASSERT_TRUE(wait([&] { return only_job(kBoris.id).has_value(); }));
+  ASSERT_TRUE(eventually([&] { return only_job(kBoris.id).has_value(); }));
   work_distinct(9);
   ASSERT_TRUE(wait([&] { return tg_.inline_message(inline_id)->edit_count == 1; }));
   auto message = tg_.inline_message(inline_id);
@@ -129,7 +130,7 @@ TEST_P(BotInline, AUserWhoNeverStartedTheBotIsToldToOpenIt) {
 TEST_P(BotInline, AUserWithoutQuotaGetsTheSubscribeButton) {
   for (int i = 0; i < 10; ++i) {
     tg_.push_message({.from = kAnn, .text = "cat number " + std::to_string(i)});
-    ASSERT_TRUE(wait([&] { return jobs_of(kAnn.id).size() == static_cast<std::size_t>(i + 1); }));
+    ASSERT_TRUE(eventually([&] { return jobs_of(kAnn.id).size() == static_cast<std::size_t>(i + 1); }));
     work_one();
     ASSERT_TRUE(wait([&] { return count("deleteMessage") == static_cast<std::size_t>(i + 1); }));
   }
