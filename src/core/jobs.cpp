@@ -261,6 +261,14 @@ void finish(Job& job, JobStatus status, Timestamp now) {
   job.updated_at = now;
 }
 
+// Both ways a job succeeds: with a new image or one the cache already had.
+void finish_with_image(Job& job, const Image& image, Timestamp now) {
+  finish(job, JobStatus::succeeded, now);
+  job.progress = 100;
+  job.image_id = image.id;
+  job.failure.reset();
+}
+
 Result<Job> held_job(Tx& tx, std::string_view job_id, std::string_view worker) {
   auto job = tx.find_job(job_id, /*for_update=*/true);
   if (!job) return make_error(ErrorCode::not_found, "no such job");
@@ -279,17 +287,14 @@ Status JobService::succeed(std::string_view job_id, std::string_view worker, con
     auto held = held_job(tx, job_id, worker);
     if (!held) return std::move(held).error();
     Job& job = *held;
-    finish(job, JobStatus::succeeded, now);
-    job.progress = 100;
     tx.insert_image(image);
-    job.image_id = image.id;
+    finish_with_image(job, image, now);
     if (!seed_applied) {
       job.params.seed.reset();
       job.cache_key.reset();
     } else if (seed_used) {
       job.params.seed = seed_used;
     }
-    job.failure.reset();
     if (job.quota_state == QuotaState::reserved) {
       tx.adjust_quota(job.user_id, job.quota_period_start, 1, -1);
       job.quota_state = QuotaState::committed;
@@ -305,10 +310,7 @@ Status JobService::succeed_from_cache(std::string_view job_id, std::string_view 
     auto held = held_job(tx, job_id, worker);
     if (!held) return std::move(held).error();
     Job& job = *held;
-    finish(job, JobStatus::succeeded, now);
-    job.progress = 100;
-    job.image_id = image.id;
-    job.failure.reset();
+    finish_with_image(job, image, now);
     release_quota(tx, job);  // the user had this picture already: it costs nothing
     tx.update_job(job);
     return Ok{};
