@@ -195,6 +195,43 @@ Status apply_free_daily_images(const Raw& raw, Config& c) {
   return parse_int_into(raw, 0, 1'000'000'000, c.jobs.free_daily_images);
 }
 
+// The folder's blocklist.<lang>.txt files are the base lists, its blocklist.group.<lang>.txt files the
+// group (safe mode) lists; read and checked now, so a broken list is a start-up error.
+Status apply_prompt_policy_dir(const Raw& raw, Config& c) {
+  namespace fs = std::filesystem;
+  c.prompt_policy_dir = raw.text;
+  if (raw.text.empty()) {
+    c.jobs.policy = core::PromptPolicy::builtin();
+    return core::Ok{};
+  }
+  std::error_code ec;
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(raw.text, ec)) {
+    const auto name = entry.path().filename().string();
+    if (name.starts_with("blocklist.") && name.ends_with(".txt")) files.push_back(entry.path());
+  }
+  if (ec) return invalid(raw, "cannot read the folder " + shown(raw.text) + ": " + ec.message());
+  std::sort(files.begin(), files.end());
+  std::vector<core::PolicyList> base;
+  std::vector<core::PolicyList> strict;
+  constexpr std::uintmax_t kMaxListBytes = 1 << 20;
+  for (const auto& f : files) {
+    const auto size = fs::file_size(f, ec);
+    if (ec || size > kMaxListBytes) return invalid(raw, shown(f.string()) + " is unreadable or larger than 1 MiB");
+    std::ifstream in(f, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    if (!in) return invalid(raw, "cannot read " + shown(f.string()));
+    auto name = f.filename().string();
+    (name.starts_with("blocklist.group.") ? strict : base).push_back({std::move(name), text.str()});
+  }
+  if (base.empty() && strict.empty()) return invalid(raw, "no blocklist.*.txt files in " + shown(raw.text));
+  auto policy = core::PromptPolicy::parse(base, strict);
+  if (!policy) return invalid(raw, policy.error().public_message);
+  c.jobs.policy = std::make_shared<const core::PromptPolicy>(std::move(policy).value());
+  return core::Ok{};
+}
+
 Status apply_job_lease_seconds(const Raw& raw, Config& c) {
   int seconds = 0;
   auto status = parse_int_into(raw, 5, 3600, seconds);
@@ -239,6 +276,7 @@ constexpr Setting kSettings[] = {
     {"JOB_MAX_ATTEMPTS", TomlType::integer, false, apply_job_max_attempts},
     {"FREE_DAILY_IMAGES", TomlType::integer, false, apply_free_daily_images},
     {"JOB_LEASE_SECONDS", TomlType::integer, false, apply_job_lease_seconds},
+    {"PROMPT_POLICY_DIR", TomlType::string, false, apply_prompt_policy_dir},
 };
 
 constexpr std::string_view kConfigPathVariable = "IMGGENBOT_CONFIG";
@@ -505,6 +543,7 @@ std::vector<std::pair<std::string, std::string>> describe(const Config& c) {
       {"JOB_MAX_ATTEMPTS", std::to_string(c.jobs.max_attempts)},
       {"FREE_DAILY_IMAGES", std::to_string(c.jobs.free_daily_images)},
       {"JOB_LEASE_SECONDS", std::to_string(std::chrono::duration_cast<std::chrono::seconds>(c.jobs.lease).count())},
+      {"PROMPT_POLICY_DIR", c.prompt_policy_dir.empty() ? std::string("(built in)") : c.prompt_policy_dir},
       {"plans", plans},
   };
   // A token pasted into, say, the webhook path must not reach the log through that value.

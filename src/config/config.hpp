@@ -96,7 +96,8 @@ struct Config {
   int shutdown_grace_seconds = 20;
   Secret payload_secret;  // HMAC key for invoice payloads
 
-  core::JobOptions jobs;
+  core::JobOptions jobs;  // jobs.policy: the built-in blocklists, or those of prompt_policy_dir
+  std::string prompt_policy_dir;  // empty: the built-in blocklists (policy/ in the repository)
   std::vector<core::Plan> plans = core::default_plans();  // checked by PlanCatalog::create, free first
 };
 

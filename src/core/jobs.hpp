@@ -1,4 +1,5 @@
 #pragma once
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -9,6 +10,7 @@
 #include "core/error.hpp"
 #include "core/model.hpp"
 #include "core/plans.hpp"
+#include "core/prompt_policy.hpp"
 #include "core/store.hpp"
 
 namespace igb::core {
@@ -22,6 +24,9 @@ struct JobOptions {
   // Images all free-plan users together may start per UTC day (0: no limit). Paid plans are not
   // counted or held back. A job that fails still spent provider credit: nothing is given back.
   int free_daily_images = 1000;
+  // The prompt blocklists (core/prompt_policy.hpp): the built-in ones unless PROMPT_POLICY_DIR names
+  // a folder. Never null.
+  std::shared_ptr<const PromptPolicy> policy = PromptPolicy::builtin();
 };
 
 struct SubmitRequest {

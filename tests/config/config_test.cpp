@@ -477,3 +477,33 @@ TEST(ProcessEnvironment, ReadsEnviron) {
 
 }  // namespace
 }  // namespace igb::config
+
+namespace igb::config {
+namespace {
+
+TEST_F(ConfigTest, PromptPolicyDirReplacesTheBuiltInLists) {
+  auto defaults = load({});
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->jobs.policy, core::PromptPolicy::builtin());
+
+  dir_.write("blocklist.en.txt", "# mine\nzebra\n");
+  dir_.write("blocklist.group.en.txt", "giraffe*\n");
+  dir_.write("notes.txt", "not a list\n");
+  auto r = load({{"PROMPT_POLICY_DIR", dir_.file("")}});
+  ASSERT_TRUE(r.ok()) << r.error().public_message;
+  EXPECT_EQ(r->jobs.policy->terms(core::PolicyLevel::base), 1u);
+  EXPECT_EQ(r->jobs.policy->terms(core::PolicyLevel::strict), 2u);
+  EXPECT_TRUE(r->jobs.policy->check("a z.e.b.r.a", core::PolicyLevel::base));
+  EXPECT_FALSE(r->jobs.policy->check("giraffes", core::PolicyLevel::base));
+  EXPECT_TRUE(r->jobs.policy->check("giraffes", core::PolicyLevel::strict));
+  EXPECT_FALSE(r->jobs.policy->check("loli", core::PolicyLevel::base));  // the built-in lists are replaced
+}
+
+TEST_F(ConfigTest, ABrokenPromptPolicyStopsTheStartWithItsFileAndLine) {
+  dir_.write("blocklist.en.txt", "fine\n  ***  \n");
+  EXPECT_THAT(error_of({{"PROMPT_POLICY_DIR", dir_.file("")}}), HasSubstr("blocklist.en.txt:2: a term needs letters"));
+  EXPECT_THAT(error_of({{"PROMPT_POLICY_DIR", dir_.file("missing")}}), HasSubstr("PROMPT_POLICY_DIR"));
+}
+
+}  // namespace
+}  // namespace igb::config
