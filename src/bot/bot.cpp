@@ -122,6 +122,8 @@ net::awaitable<void> Bot::chat_moved(std::int64_t from, std::int64_t to) {
     return encode_meta(*meta);
   };
   int moved = co_await state_.move_jobs(rewrite);
+  // The chat action goes on from the supergroup when it is due (members see the same conversation).
+  if (auto it = last_action_.find(from); it != last_action_.end()) last_action_.try_emplace(to, it->second);
   for (auto& [id, shown] : shown_) {
     if (shown->chat != from) continue;
     shown->chat = to;
@@ -132,10 +134,10 @@ net::awaitable<void> Bot::chat_moved(std::int64_t from, std::int64_t to) {
 }
 
 net::awaitable<std::optional<telegram::Message>> Bot::send(std::int64_t chat, bool group, telegram::SendMessage m,
-                                                           bool* outage) {
+                                                           bool* outage, telegram::Priority priority) {
   m.chat_id = chat;
   auto call = [&] { return d_.api.send_message(m); };
-  auto r = co_await d_.scheduler.send(chat, group ? ChatKind::group : ChatKind::private_chat, call);
+  auto r = co_await d_.scheduler.send(chat, group ? ChatKind::group : ChatKind::private_chat, call, priority);
   if (!r.ok() && r.error().migrate_to_chat_id && *r.error().migrate_to_chat_id != chat) {
     // "group chat was upgraded to a supergroup chat": the same message goes to the supergroup.
     const std::int64_t to = *r.error().migrate_to_chat_id;
@@ -143,7 +145,7 @@ net::awaitable<std::optional<telegram::Message>> Bot::send(std::int64_t chat, bo
     chat = to;
     m.chat_id = to;
     m.reply_to_message_id.reset();  // the message replied to stays in the old group
-    r = co_await d_.scheduler.send(chat, ChatKind::group, call);
+    r = co_await d_.scheduler.send(chat, ChatKind::group, call, priority);
   }
   if (r.ok()) co_return std::move(r).value();
   if (outage) *outage = r.error().outage();

@@ -53,7 +53,16 @@ struct BotOptions {
   std::chrono::milliseconds delivery_poll{300};  // how often to look for job changes
   std::chrono::milliseconds inbox_poll{1000};    // how often to look for updates others stored
   std::chrono::seconds position_edit_interval{15};  // a queued job's position is refreshed at most this often
-  std::chrono::seconds chat_action_interval{5};    // "uploading photo…" lasts about 5 s in clients
+  // "sending photo…" (sendChatAction) lasts 5 s or less in clients (Bot API): renewed this often while a
+  // user waits for a picture.
+  std::chrono::milliseconds chat_action_interval{4500};
+  // A prompt is acknowledged with a chat action only; a status message (position, cancel button) goes
+  // only to a user whose wait is predicted beyond `status_message_after`, and status messages spend at
+  // most `status_messages_per_second` (after a burst of `status_message_burst`) of Telegram's 30 a second
+  // (docs/architecture.md, "Under a crowd").
+  std::chrono::milliseconds status_message_after{30'000};
+  double status_messages_per_second = 1.5;
+  int status_message_burst = 30;
   int history_size = 5;
   std::vector<std::int64_t> admin_ids;           // ADMIN_TELEGRAM_IDS: who may use /stats, /grant, …
   std::chrono::milliseconds notice_poll{60'000};  // how often to look for notices due
@@ -155,9 +164,9 @@ class Bot {
                                                              telegram::InlineKeyboardMarkup keyboard);
   // *outage (when given): not sent because Telegram or the way to it was down (network error, 5xx).
   net::awaitable<std::optional<telegram::Message>> send(std::int64_t chat, bool group, telegram::SendMessage m,
-                                                        bool* outage = nullptr);
-  // Edits go through the scheduler like messages (Telegram counts them against the same limits); an
-  // edit still waiting for its turn is replaced by a newer edit of the same message (then true).
+                                                        bool* outage = nullptr,
+                                                        telegram::Priority priority = telegram::Priority::normal);
+  // Edits go through the scheduler like messages (Telegram counts them against the same limits).
   // Deletions are not metered; their 429 is waited out and retried.
   // *outage (when given): it failed because Telegram or the way to it was down (network error, 5xx).
   net::awaitable<bool> edit(std::int64_t chat, telegram::EditMessageText m, bool* outage = nullptr);
@@ -182,6 +191,18 @@ class Bot {
   std::string t(const Ctx& c, std::string_view key, const Args& args = {}) const;
 
   // Delivery (src/bot/delivery.cpp)
+  // "sending photo…" in the chat, unless one went less than chat_action_interval ago or a 429 holds
+  // the chat; never waits for a message's turn, dropped rather than queued.
+  // `force`: a new prompt's acknowledgement, sent whenever the last one went.
+  net::awaitable<void> chat_action(std::int64_t chat, bool force = false);
+  // Renews the chat action of every chat that waits for a picture (run by deliver_pass, one at a time).
+  net::awaitable<void> renew_chat_actions(std::vector<std::int64_t> chats);
+  // The predicted wait of a job not yet delivered: messages ahead at Telegram's rate, or its queue
+  // position at the jobs-per-second measured lately, whichever is longer.
+  std::chrono::milliseconds predicted_wait(const core::Job& job, int position) const;
+  // Sends a status message for a long predicted wait (within the status budget); true if it did.
+  net::awaitable<bool> maybe_status_message(const core::Job& job, JobMeta& meta, Shown& shown, int position);
+  void note_finished(std::chrono::steady_clock::time_point at);
   net::awaitable<void> deliver_pass();
   // Shows the job's state; if it changed meanwhile (recheck_), reads it again and shows that.
   net::awaitable<void> deliver(core::Job job);
@@ -229,6 +250,11 @@ class Bot {
   std::map<std::string, std::unique_ptr<Shown>> shown_;  // bot jobs in flight
   std::set<std::string> delivering_;
   std::set<std::string> recheck_;
+  std::map<std::int64_t, std::chrono::steady_clock::time_point> last_action_;  // chats: last chat action
+  bool renewing_actions_ = false;
+  std::deque<std::chrono::steady_clock::time_point> finished_;  // when recent jobs were seen finished
+  std::chrono::steady_clock::time_point status_tat_{};          // the status budget (GCRA)
+  std::set<std::int64_t> status_pending_;                       // chats whose status message is being sent
   Router router_;  // the handlers (src/bot/handlers/*.cpp), registered at construction
 };
 

@@ -110,6 +110,7 @@ usecases::Billing& Context::billing() { return bot_.billing_; }
 const BotDeps& Context::deps() const { return bot_.d_; }
 const BotOptions& Context::options() const { return bot_.o_; }
 void Context::wake_delivery() { bot_.wake_delivery(); }
+net::awaitable<void> Context::acknowledge() { return bot_.chat_action(who_.chat_id, /*force=*/true); }
 void Context::wake_broadcasts() { bot_.wake_broadcasts(); }
 
 net::awaitable<std::optional<telegram::Message>> Context::send_to_user(std::int64_t user_id, std::string text) {

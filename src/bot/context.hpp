@@ -46,12 +46,13 @@ struct Bot::Ctx {
 struct Bot::Shown {
   std::int64_t chat = 0;
   std::int64_t status_message = 0;  // message ids are per chat
+  std::int64_t request = 0;         // the prompt (reply_to): the jobs of one request share a status message
   core::JobStatus status = core::JobStatus::queued;
   int position = -1;
   bool retry = false;  // the outcome could not be shown; try again
   int failed_sends = 0;
   std::chrono::steady_clock::time_point last_edit{};
-  std::chrono::steady_clock::time_point last_action{};
+  bool finished_seen = false;  // counted in the measured jobs per second
 };
 
 // What a handler (src/bot/handlers/*.cpp) gets: who wrote and where, in which language, the update,
@@ -124,6 +125,8 @@ class Context {
   const BotOptions& options() const;
   void wake_delivery();
   void wake_broadcasts();
+  // "sending photo…" in this chat now (a prompt taken): no message, no wait (Bot::chat_action).
+  net::awaitable<void> acknowledge();
   // To a user in their private chat, not this one (a grant's notice).
   net::awaitable<std::optional<telegram::Message>> send_to_user(std::int64_t user_id, std::string text);
   net::awaitable<bool> deliver_photo(const core::Job& job, const JobMeta& meta);

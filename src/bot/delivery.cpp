@@ -74,6 +74,124 @@ net::awaitable<void> Bot::deliver_pass() {
     delivering_.insert(id);
     d_.supervisor.spawn("bot-deliver", deliver(std::move(*job)), /*critical=*/false);
   }
+  // Everyone still waiting for a picture keeps seeing "sending photo…".
+  if (!renewing_actions_) {
+    const auto now = std::chrono::steady_clock::now();
+    std::set<std::int64_t> chats;
+    for (const auto& [id, shown] : shown_) {
+      // Not for an outcome being sent or retried later (an outage, a refusal): only while it is made.
+      if (shown->retry || shown->finished_seen) continue;
+      auto it = last_action_.find(shown->chat);
+      if (it == last_action_.end() || now - it->second >= o_.chat_action_interval) chats.insert(shown->chat);
+    }
+    if (!chats.empty()) {
+      renewing_actions_ = true;
+      std::vector<std::int64_t> due(chats.begin(), chats.end());
+      d_.supervisor.spawn("bot-actions", renew_chat_actions(std::move(due)), /*critical=*/false);
+    }
+  }
+  // Chats that wait for nothing are forgotten.
+  for (auto it = last_action_.begin(); it != last_action_.end();) {
+    if (std::chrono::steady_clock::now() - it->second >= 2 * o_.chat_action_interval)
+      it = last_action_.erase(it);
+    else
+      ++it;
+  }
+}
+
+net::awaitable<void> Bot::renew_chat_actions(std::vector<std::int64_t> chats) {
+  struct Done {
+    bool& flag;
+    ~Done() { flag = false; }
+  } done{renewing_actions_};
+  for (auto chat : chats) co_await chat_action(chat);
+}
+
+net::awaitable<void> Bot::chat_action(std::int64_t chat, bool force) {
+  const auto now = std::chrono::steady_clock::now();
+  auto [it, fresh] = last_action_.try_emplace(chat, now);
+  if (!fresh && !force && now - it->second < o_.chat_action_interval) co_return;
+  it->second = now;
+  if (!d_.scheduler.chat_action_allowed(chat)) co_return;  // a 429 holds the chat: dropped
+  telegram::SendChatAction a{.chat_id = chat, .action = "upload_photo"};
+  auto r = co_await d_.api.send_chat_action(std::move(a));
+  if (r.ok()) co_return;
+  if (r.error().kind == telegram::ApiError::Kind::rate_limited) {
+    // Not retried (a late "sending photo…" is worth nothing), but the chat is held back as for a
+    // message: Telegram's retry_after is about the chat, whatever the method.
+    d_.scheduler.rate_limited(chat, r.error().retry_after.value_or(std::chrono::seconds(1)), false);
+    co_return;
+  }
+  co_await note_blocked(chat, r.error());
+}
+
+void Bot::note_finished(std::chrono::steady_clock::time_point at) {
+  finished_.push_back(at);
+  while (finished_.size() > 256 || (!finished_.empty() && at - finished_.front() > std::chrono::seconds(60)))
+    finished_.pop_front();
+}
+
+std::chrono::milliseconds Bot::predicted_wait(const core::Job& job, int position) const {
+  // Messages ahead: those waiting for a turn now, plus a photo for each job queued ahead of this one.
+  const bool queued = job.status == core::JobStatus::queued;
+  const double ahead = static_cast<double>(d_.scheduler.backlog()) + (queued ? position : 0);
+  const double rate = d_.scheduler.global_per_second();
+  double seconds = rate > 0 ? ahead / rate : 0;
+  // Generation: the queue position at the rate jobs were seen to finish lately (at least 3 within the
+  // last minute; before that, only the send side is predicted).
+  if (queued && finished_.size() >= 3) {
+    const double span = std::chrono::duration<double>(finished_.back() - finished_.front()).count();
+    if (span > 0) seconds = std::max(seconds, (position + 1) / ((finished_.size() - 1) / span));
+  }
+  return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
+}
+
+net::awaitable<bool> Bot::maybe_status_message(const core::Job& job, JobMeta& meta, Shown& shown, int position) {
+  if (meta.status_message_id != 0 || status_pending_.contains(meta.chat_id)) co_return false;
+  // Another job of the same request (variations) may have one already.
+  for (const auto& [id, other] : shown_) {
+    if (other->chat == meta.chat_id && other->request == meta.reply_to && other->status_message != 0) {
+      meta.status_message_id = shown.status_message = other->status_message;
+      co_return false;
+    }
+  }
+  const auto wait = predicted_wait(job, position);
+  if (wait < o_.status_message_after) co_return false;
+  // The budget: a GCRA cell of status_messages_per_second with a burst of status_message_burst.
+  const auto now = std::chrono::steady_clock::now();
+  const auto interval = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+      std::chrono::duration<double>(1.0 / std::max(o_.status_messages_per_second, 1e-6)));
+  if (status_tat_ - interval * std::max(o_.status_message_burst - 1, 0) > now) co_return false;
+  status_tat_ = std::max(status_tat_, now) + interval;
+
+  Ctx c{.chat_id = meta.chat_id, .group = meta.group, .lang = meta.lang};
+  const auto seconds = std::to_string(std::max<std::int64_t>(1, (wait.count() + 999) / 1000));
+  telegram::SendMessage m;
+  if (job.status == core::JobStatus::queued) {
+    const std::string shown_position = position >= core::kMaxQueuePosition
+                                           ? std::to_string(core::kMaxQueuePosition) + "+"
+                                           : std::to_string(position + 1);
+    m.text = t(c, "status.long_queue", {{"position", shown_position}, {"seconds", seconds}});
+    m.reply_markup = single_button(t(c, "status.cancel"), callback_data(CancelJobData{job.id}));
+  } else {
+    m.text = t(c, "status.long_send", {{"seconds", seconds}});
+  }
+  if (meta.reply_to != 0) m.reply_to_message_id = meta.reply_to;
+  status_pending_.insert(meta.chat_id);
+  struct Pending {
+    Bot& bot;
+    std::int64_t chat;
+    ~Pending() { bot.status_pending_.erase(chat); }
+  } pending{*this, meta.chat_id};
+  auto sent = co_await send(meta.chat_id, meta.group, std::move(m), nullptr, telegram::Priority::high);
+  if (!sent) co_return false;
+  meta.status_message_id = shown.status_message = sent->message_id;
+  shown.position = position;
+  shown.last_edit = now;
+  // Kept in memory only (Shown, and the meta this pass uses): a worker writing the whole job would
+  // overwrite a meta stored now with the one it read. After a restart such a message stays in the
+  // chat instead of being deleted with the photo.
+  co_return true;
 }
 
 net::awaitable<void> Bot::deliver(core::Job job) {
@@ -138,13 +256,27 @@ net::awaitable<void> Bot::deliver_state(const core::Job& job) {
     co_return;
   }
   auto& shown = shown_[job.id];
-  if (!shown) shown = std::make_unique<Shown>(Shown{.chat = meta->chat_id, .status_message = meta->status_message_id});
+  if (!shown) {
+    shown = std::make_unique<Shown>(
+        Shown{.chat = meta->chat_id, .status_message = meta->status_message_id, .request = meta->reply_to});
+  }
+  // A status message sent by this process after the job was queued (the job's copy may lag behind).
+  if (meta->status_message_id == 0) meta->status_message_id = shown->status_message;
   Ctx c{.chat_id = meta->chat_id, .group = meta->group, .lang = meta->lang};
   auto now = std::chrono::steady_clock::now();
+  if (core::is_terminal(job.status) && !shown->finished_seen) {
+    shown->finished_seen = true;
+    note_finished(now);
+  }
+  if (job.status == core::JobStatus::running || (job.status == core::JobStatus::succeeded && !shown->retry)) {
+    int position = 0;
+    co_await maybe_status_message(job, *meta, *shown, position);
+  }
 
   switch (job.status) {
     case core::JobStatus::queued: {
       int position = co_await generation_.queue_position(job);
+      if (co_await maybe_status_message(job, *meta, *shown, position)) co_return;
       if (position == shown->position || meta->status_message_id == 0) co_return;
       if (shown->position >= 0 && now - shown->last_edit < o_.position_edit_interval) co_return;
       shown->position = position;
@@ -167,12 +299,7 @@ net::awaitable<void> Bot::deliver_state(const core::Job& job) {
         telegram::EditMessageText e{.message_id = meta->status_message_id, .text = t(c, "status.running")};
         co_await edit(c.chat_id, std::move(e));
       }
-      if (now - shown->last_action >= o_.chat_action_interval) {
-        shown->last_action = now;
-        telegram::SendChatAction a{.chat_id = c.chat_id, .action = "upload_photo"};
-        auto r = co_await d_.api.send_chat_action(std::move(a));
-        if (!r.ok()) co_await note_blocked(c.chat_id, r.error());
-      }
+      co_await chat_action(c.chat_id);
       co_return;
     }
     case core::JobStatus::succeeded: {
@@ -221,11 +348,15 @@ net::awaitable<void> Bot::deliver_state(const core::Job& job) {
       if (meta->status_message_id != 0) {
         telegram::EditMessageText e{.message_id = meta->status_message_id, .text = std::move(text)};
         ok = co_await edit(c.chat_id, std::move(e), &outage);
-      } else {
-        ok = co_await send_text(c, std::move(text)) != std::nullopt;
+      } else {  // no status message (a short wait): a reply to the prompt
+        telegram::SendMessage m{.text = std::move(text)};
+        if (meta->reply_to != 0) m.reply_to_message_id = meta->reply_to;
+        auto sent = co_await send(c.chat_id, c.group, std::move(m), &outage);
+        ok = sent.has_value();
       }
-      // An edit that Telegram refused (message deleted by the user) is not retried; one that met an
-      // outage (502, no connection) is, by a later pass, like a photo: the outcome is not lost.
+      // An edit or message that Telegram refused (message deleted by the user, bot blocked) is not
+      // retried; one that met an outage (502, no connection) is, by a later pass, like a photo: the
+      // outcome is not lost.
       if (!ok && outage) {
         shown->retry = true;
         shown->last_edit = now;

@@ -169,36 +169,23 @@ net::awaitable<core::JobParams> prompt_params(Context& c, PromptRequest req) {
 
 net::awaitable<void> submit(Context& c, core::JobParams params, int count, std::optional<std::int64_t> reply_to) {
   const auto& d = c.deps();
-  // The status message first, so that the jobs know where to report from the moment they exist.
-  // While Telegram is down (502, no connection) the prompt waits, and this chat's later updates with
-  // it (other chats go on), rather than being dropped: 1, 2, 4 … 30 s apart, about ten minutes in all.
-  // Shutting down meanwhile leaves the update in the inbox, handled again after the restart.
-  std::optional<telegram::Message> sent;
-  auto pause = std::chrono::seconds(1);
-  for (int attempt = 0;; ++attempt) {
-    bool outage = false;
-    telegram::SendMessage status{.text = c.t("status.queued_short"), .reply_to_message_id = reply_to};
-    sent = co_await c.send(std::move(status), &outage);
-    if (sent || !outage || attempt >= 25) break;
-    if (!co_await sleep_for(pause)) throw boost::system::system_error(net::error::operation_aborted);
-    pause = std::min(pause * 2, std::chrono::seconds(30));
-  }
-  if (!sent) co_return;  // blocked, or Telegram refused: nothing queued, nothing charged
-  JobMeta meta{.chat_id = c.chat_id(),
-               .status_message_id = sent->message_id,
-               .reply_to = reply_to.value_or(0),
-               .lang = c.lang(),
-               .group = c.group()};
+  // No status message first: under a crowd every message costs a 30th of a second of Telegram's budget
+  // for everyone. The job is queued, the prompt acknowledged with a chat action, and delivery sends a
+  // status message only if the wait is predicted long (Bot::maybe_status_message).
+  JobMeta meta{.chat_id = c.chat_id(), .reply_to = reply_to.value_or(0), .lang = c.lang(), .group = c.group()};
   core::SubmitRequest request{
       .user = c.user().id, .params = std::move(params), .count = count, .source = "bot", .meta = encode_meta(meta)};
   auto outcome = co_await c.generation().submit(std::move(request));
   if (outcome.ok()) {
     if (d.job_queued) d.job_queued();
     c.wake_delivery();
+    co_await c.acknowledge();
     co_return;
   }
   auto refusal = co_await refusal_text(c, outcome.error(), count);
-  co_await c.edit(sent->message_id, std::move(refusal.first), std::move(refusal.second));
+  telegram::SendMessage answer{.text = std::move(refusal.first), .reply_to_message_id = reply_to};
+  if (!refusal.second.inline_keyboard.empty()) answer.reply_markup = std::move(refusal.second);
+  (void)co_await c.send(std::move(answer));
 }
 
 }  // namespace igb::bot

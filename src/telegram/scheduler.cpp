@@ -57,7 +57,7 @@ struct SendScheduler::State {
   struct Waiter {
     explicit Waiter(const net::any_io_executor& executor) : timer(executor, kNever) {}
     Chat* chat = nullptr;
-    std::uint64_t seq = 0;  // arrival order, across chats
+    std::uint64_t seq = 0;  // arrival order, across chats; high priority below every normal one
     std::list<Waiter*>::iterator pos;
     TimePoint wake_at = kNever;
     bool granted = false;
@@ -171,6 +171,7 @@ struct SendScheduler::State {
     c.queue.pop_front();
     w.chat = nullptr;
     w.granted = true;
+    --waiting;
     w.timer.cancel();
     global_tat = std::max(global_tat, now) + global_interval;
     c.tat = std::max(c.tat, now) + chat_interval;
@@ -211,6 +212,7 @@ struct SendScheduler::State {
     if (head) leave_ready(c);
     if (leader == &w) leader = nullptr;
     c.queue.erase(w.pos);
+    --waiting;
     w.chat = nullptr;
     if (head) schedule_head(c, now);
     dispatch(now);
@@ -225,8 +227,10 @@ struct SendScheduler::State {
 
   TimePoint global_tat{};
   TimePoint global_blocked_until{};
-  std::uint64_t next_seq = 0;
+  std::uint64_t next_seq = std::uint64_t{1} << 62;  // normal priority
+  std::uint64_t next_high_seq = 0;
   std::int64_t rate_limited_calls = 0;
+  std::size_t waiting = 0;  // waiters not yet granted, all chats
 
   std::unordered_map<std::int64_t, std::unique_ptr<Chat>> chats;
   std::map<std::uint64_t, Chat*> ready;  // chats whose head only waits for the global limit, by head arrival
@@ -245,7 +249,19 @@ std::int64_t SendScheduler::rate_limited_count() const { return state_->rate_lim
 
 std::size_t SendScheduler::chat_count() const { return state_->chats.size(); }
 
-net::awaitable<void> SendScheduler::acquire(std::int64_t chat_id, ChatKind kind) {
+std::size_t SendScheduler::backlog() const { return state_->waiting; }
+
+double SendScheduler::global_per_second() const { return state_->options.global_per_second; }
+
+bool SendScheduler::chat_action_allowed(std::int64_t chat_id) const {
+  const State& s = *state_;
+  const TimePoint now = Clock::now();
+  if (s.global_blocked_until > now) return false;
+  auto it = s.chats.find(chat_id);
+  return it == s.chats.end() || it->second->blocked_until <= now;
+}
+
+net::awaitable<void> SendScheduler::acquire(std::int64_t chat_id, ChatKind kind, Priority priority) {
   State& s = *state_;
   TimePoint now = Clock::now();
   s.sweep(now);
@@ -254,8 +270,9 @@ net::awaitable<void> SendScheduler::acquire(std::int64_t chat_id, ChatKind kind)
   c.kind = kind;
   s.unpark(c);
   w.chat = &c;
-  w.seq = s.next_seq++;
+  w.seq = priority == Priority::high ? s.next_high_seq++ : s.next_seq++;
   c.queue.push_back(&w);
+  ++s.waiting;
   w.pos = std::prev(c.queue.end());
   if (c.queue.size() == 1) s.schedule_head(c, now);
   s.dispatch(now);

@@ -22,6 +22,9 @@
 namespace igb::telegram {
 
 enum class ChatKind { private_chat, group };
+// Among messages that every limit allows, `high` ones go before `normal` ones (each in arrival order):
+// a status message telling a user their wait is long must not queue behind the photos it announces.
+enum class Priority { normal, high };
 
 struct SchedulerOptions {
   double global_per_second = 30;  // all chats together
@@ -41,21 +44,29 @@ class SendScheduler {
 
   // Waits until one message to `chat_id` may go out under every limit, and takes it. Callers of one
   // chat are served in the order they called (FIFO per chat).
-  net::awaitable<void> acquire(std::int64_t chat_id, ChatKind kind);
+  net::awaitable<void> acquire(std::int64_t chat_id, ChatKind kind, Priority priority = Priority::normal);
   // Telegram answered 429 for this chat: nothing more goes to it before `retry_after` has passed;
   // with `global`, nothing goes to anyone.
   void rate_limited(std::int64_t chat_id, std::chrono::seconds retry_after, bool global);
   // Calls answered with 429, counted since start (for the benchmark and metrics).
   std::int64_t rate_limited_count() const;
+  // Messages waiting for their turn now (all chats): what a new message would queue behind.
+  std::size_t backlog() const;
+  double global_per_second() const;
+  // Chat actions ("uploading photo…") are not messages: they take no turn and never wait. One may go
+  // to `chat_id` now unless a 429 holds that chat or the whole bot (then it is dropped: an action is
+  // only worth sending now).
+  bool chat_action_allowed(std::int64_t chat_id) const;
   // Chats whose state is kept: those with waiters, and idle ones until their limits have nothing left
   // to remember (a few seconds; a minute for groups). Dropped lazily, on the next acquire/rate_limited.
   std::size_t chat_count() const;
 
   // acquire(), call, and on a 429 rate_limited() then again, up to max_rate_limit_retries.
   template <class F>
-  auto send(std::int64_t chat_id, ChatKind kind, F make_call) -> std::invoke_result_t<F> {
+  auto send(std::int64_t chat_id, ChatKind kind, F make_call, Priority priority = Priority::normal)
+      -> std::invoke_result_t<F> {
     for (int attempt = 0;; ++attempt) {
-      co_await acquire(chat_id, kind);
+      co_await acquire(chat_id, kind, priority);
       auto result = co_await make_call();
       if (result.ok() || result.error().kind != ApiError::Kind::rate_limited || attempt >= max_retries()) {
         co_return result;

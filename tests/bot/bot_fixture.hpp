@@ -105,16 +105,7 @@ class BotDialogue : public ServiceTest {
         core, rt, {.api_base = tg_.base_url(), .token = tg_.token(), .payload_secret = payload_secret_});
     r.role = app::wire_bot(core, rt, *r.telegram,
                            {.images = images_.get(),
-                            // Delivery passes run when woken (a prompt queued, the fake worker finished a
-                            // job), not on a timer: a pass between the fake worker's claim and its result
-                            // would make transcripts vary. Notices and broadcasts likewise run when woken
-                            // (or at start).
-                            .options = bot::BotOptions{.delivery_poll = 1h,
-                                                       .inbox_poll = 100ms,
-                                                       .position_edit_interval = 0s,
-                                                       .admin_ids = {kAdmin.id},
-                                                       .notice_poll = 1h,
-                                                       .broadcast_poll = 1h},
+                            .options = bot_options_,
                             // Limits well above the fake's (which are off unless a test turns them on):
                             // tests stay fast.
                             .scheduler = scheduler_options_});
@@ -198,6 +189,16 @@ class BotDialogue : public ServiceTest {
   FakeBotApi tg_;
   TempDir dir_;
   std::unique_ptr<imaging::ImageStore> images_;
+  // Delivery passes run when woken (a prompt queued, the fake worker finished a job), not on a timer: a
+  // pass between the fake worker's claim and its result would make transcripts vary. Notices and
+  // broadcasts likewise run when woken (or at start). Chat actions are not renewed within a test unless it asks (a renewal would make transcripts vary).
+  bot::BotOptions bot_options_{.delivery_poll = 1h,
+                               .inbox_poll = 100ms,
+                               .position_edit_interval = 0s,
+                               .chat_action_interval = 1h,
+                               .admin_ids = {kAdmin.id},
+                               .notice_poll = 1h,
+                               .broadcast_poll = 1h};
   telegram::SchedulerOptions scheduler_options_{
       .global_per_second = 1000, .chat_per_second = 200, .chat_burst = 20, .group_per_minute = 1000};
   std::string payload_secret_ = "test-payload-secret-0123456789";

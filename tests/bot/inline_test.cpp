@@ -51,8 +51,8 @@ class BotInline : public BotDialogue {
 
 TEST_P(BotInline, GenerateEditsThePlaceholderIntoThePictureAndOldPicturesMatch) {
   tg_.push_message({.from = kAnn, .text = "a fox in snow"});
-  // The status message shows the queue position before the job runs (as in the dialogue tests).
-  ASSERT_TRUE(wait([&] { return only_job(kAnn.id).has_value() && count("editMessageText") == 1; }));
+  // The prompt is acknowledged (a chat action) before the job runs, as in the dialogue tests.
+  ASSERT_TRUE(wait([&] { return only_job(kAnn.id).has_value() && count("sendChatAction") == 1; }));
   auto first = work_one();
   ASSERT_TRUE(wait([&] { return count("sendPhoto") == 1; }));
   EXPECT_THAT(tg_.allowed_updates(), ::testing::IsSupersetOf({"inline_query", "chosen_inline_result"}));
@@ -132,7 +132,7 @@ TEST_P(BotInline, AUserWithoutQuotaGetsTheSubscribeButton) {
     tg_.push_message({.from = kAnn, .text = "cat number " + std::to_string(i)});
     ASSERT_TRUE(eventually([&] { return jobs_of(kAnn.id).size() == static_cast<std::size_t>(i + 1); }));
     work_one();
-    ASSERT_TRUE(wait([&] { return count("deleteMessage") == static_cast<std::size_t>(i + 1); }));
+    ASSERT_TRUE(wait([&] { return count("sendPhoto") == static_cast<std::size_t>(i + 1); }));
   }
   tg_.push_inline_query({.from = kAnn, .query = "cat number 3"});
   ASSERT_TRUE(wait([&] { return count("answerInlineQuery") == 1; }));

@@ -5,7 +5,7 @@
 #   1. up: every service with a health check turns healthy, the others run
 #   2. an API key from `docker-compose exec api imggenbot apikey create`; POST /v1/generate → status →
 #      the PNG downloaded from the published port
-#   3. a Telegram prompt → status message → photo, through the bot container and the fake Bot API
+#   3. a Telegram prompt → chat action → photo, through the bot container and the fake Bot API
 #   4. a Stars payment through the bot (plans → invoice → pre-checkout → successful payment)
 #   5. a worker killed (SIGKILL) mid-job: the other worker finishes it, once
 #   6. the bot without TELEGRAM_BOT_TOKEN exits non-zero with a clear message; the API keeps serving
@@ -195,7 +195,7 @@ if [ "${IGB_DOCKER_BENCH:-0}" = 1 ]; then
   kill -TERM "$host_api" && wait "$host_api" || true
 fi
 
-# ---- 3. Telegram: prompt → status message → photo
+# ---- 3. Telegram: prompt → chat action ("sending photo…"; a short wait gets no status message) → photo
 photos() { fakes GET "/control/calls?method=sendPhoto" | json 'd["count"]'; }
 fakes POST /control/push_message '{"user_id": 2002, "first_name": "Ann", "text": "/start"}' >/dev/null
 fakes POST /control/push_message '{"user_id": 2002, "first_name": "Ann", "text": "a paper boat on a pond --seed 5"}' >/dev/null
@@ -203,11 +203,11 @@ photo_sent() { [ "$(photos)" -ge 1 ]; }
 check "the bot sent a photo" wait_for 120 photo_sent
 transcript=$(fakes GET "/control/transcript?chat=2002")
 echo "$transcript" | sed 's/^/    /'
-check "the transcript: the prompt, a status message replying to it, then the photo" python3 -c '
+check "the transcript: the prompt, a chat action, then the photo replying to it" python3 -c '
 import re, sys
 t = sys.argv[1]
 prompt = re.search(r"^> Ann: a paper boat on a pond.*$", t, re.M)
-status = prompt and re.search(r"^< sendMessage #\d+ \(reply to #\d+\): ", t[prompt.end():], re.M)
+status = prompt and re.search(r"^< sendChatAction upload_photo$", t[prompt.end():], re.M)
 photo = status and re.search(r"^< sendPhoto #\d+ \(reply to #\d+\) \(upload image/png ", t[prompt.end() + status.end():], re.M)
 sys.exit(0 if photo else 1)' "$transcript"
 photo_id=$(fakes GET "/control/messages?chat=2002" | json '[m["file_id"] for m in d if m["kind"] == "photo"][0]')

@@ -45,9 +45,10 @@ struct Recorder {
   bool saw_operation_aborted = false;
 };
 
-net::awaitable<void> acquire_one(SendScheduler* s, Recorder* r, int index, std::int64_t chat, ChatKind kind) {
+net::awaitable<void> acquire_one(SendScheduler* s, Recorder* r, int index, std::int64_t chat, ChatKind kind,
+                                 Priority priority = Priority::normal) {
   r->called.push_back(index);
-  co_await s->acquire(chat, kind);
+  co_await s->acquire(chat, kind, priority);
   r->grants.push_back({index, chat, Clock::now()});
 }
 
@@ -190,6 +191,42 @@ TEST(SendScheduler, GroupLimitHoldsTheGroupButNotOthers) {
   io.restart();
   io.run();
   EXPECT_EQ(after.failures, 1);
+}
+
+// A status message announcing a long wait must not queue behind the photos it announces: among
+// messages the limits allow, high priority goes first; the backlog counts every waiter.
+TEST(SendScheduler, HighPriorityGoesBeforeNormalAcrossChats) {
+  net::io_context io;
+  SendScheduler s(io.get_executor(), {.global_per_second = 100, .chat_per_second = 1000, .chat_burst = 5});
+  Recorder r;
+  for (int i = 0; i < 10; ++i) spawn_acquire(io, s, r, i, 100 + i);
+  net::co_spawn(io, acquire_one(&s, &r, 50, 200, ChatKind::private_chat, Priority::high), on_done(&r));
+  net::co_spawn(io, acquire_one(&s, &r, 51, 201, ChatKind::private_chat, Priority::high), on_done(&r));
+  std::size_t backlog_seen = 0;
+  net::post(io, [&] { backlog_seen = s.backlog(); });
+  io.run();
+  ASSERT_EQ(r.grants.size(), 12u);
+  EXPECT_EQ(r.failures, 0);
+  // The first normal one was granted at once (nothing waited yet); the two high ones come next, in
+  // their order, before the nine normal ones left.
+  EXPECT_EQ(r.grants[0].index, 0);
+  EXPECT_EQ(r.grants[1].index, 50);
+  EXPECT_EQ(r.grants[2].index, 51);
+  for (int i = 3; i < 12; ++i) EXPECT_EQ(r.grants[i].index, i - 2) << "normal ones stay in arrival order";
+  EXPECT_EQ(backlog_seen, 11u);
+  EXPECT_EQ(s.backlog(), 0u);
+}
+
+// Chat actions never wait for a turn: one may go unless a 429 holds the chat or the whole bot.
+TEST(SendScheduler, ChatActionsAreDroppedWhileA429HoldsTheChat) {
+  net::io_context io;
+  SendScheduler s(io.get_executor(), {});
+  EXPECT_TRUE(s.chat_action_allowed(1));
+  s.rate_limited(1, 30s, /*global=*/false);
+  EXPECT_FALSE(s.chat_action_allowed(1));
+  EXPECT_TRUE(s.chat_action_allowed(2));
+  s.rate_limited(0, 30s, /*global=*/true);
+  EXPECT_FALSE(s.chat_action_allowed(2));
 }
 
 TEST(SendScheduler, RateLimitedChatPausesOnlyThatChat) {
