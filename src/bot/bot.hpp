@@ -231,7 +231,11 @@ class Bot {
                                     .pool = d_.pool,
                                     .images = d_.images,
                                     .submits = d_.submits}};
-  usecases::Accounts accounts_{{.accounts = d_.accounts, .quota = d_.quota, .store = d_.store, .pool = d_.pool}};
+  usecases::Accounts accounts_{{.accounts = d_.accounts,
+                                .quota = d_.quota,
+                                .store = d_.store,
+                                .pool = d_.pool,
+                                .referral_bonus_images = d_.jobs.options().referral_bonus_images}};
   usecases::BotState state_{{.store = d_.store, .pool = d_.pool, .clock = d_.clock, .notices = &d_.notices}};
   usecases::Billing billing_{{.payments = d_.payments,
                               .notices = &d_.notices,

@@ -21,12 +21,15 @@ net::awaitable<std::optional<Bot::Ctx>> Bot::Ctx::load(Bot& bot, telegram::User 
   // Writing to the bot again in a private chat means they unblocked it.
   auto username = from.username;
   auto language = from.language_code;
-  auto user = co_await bot.accounts_.ensure_user(from.id, std::move(username), std::move(language), chat.is_private());
+  bool created = false;
+  auto user = co_await bot.accounts_.ensure_user(from.id, std::move(username), std::move(language), chat.is_private(),
+                                                 &created);
   Ctx c{.user = user,
         .chat_id = chat.id,
         .group = chat.is_group(),
         .lang = bot.d_.texts.resolve(user.language.empty() ? from.language_code : user.language),
-        .first_name = from.first_name};
+        .first_name = from.first_name,
+        .first_contact = created};
   if (user.banned && !even_banned) co_return std::nullopt;
   co_return c;
 }

@@ -9,6 +9,9 @@ namespace igb::bot {
 // "2026-11-26 14:00 UTC"
 std::string format_time(core::Timestamp t);
 
+// The /start payload of an /invite link: "ref_" and the inviter's code.
+inline constexpr std::string_view kReferralStartPrefix = "ref_";
+
 // Waits `d` on a timer of its own; false if canceled.
 net::awaitable<bool> sleep_for(std::chrono::steady_clock::duration d);
 
@@ -36,6 +39,7 @@ struct Bot::Ctx {
   bool group = false;
   std::string lang = "en";
   std::string first_name;
+  bool first_contact = false;  // this update made the user (a /start link's referral needs a new user)
 
   // Records the user (and what their client says about them); nullopt for a banned user.
   // Empty for a banned user, unless `even_banned` (their payments must still reach the ledger).
@@ -77,6 +81,7 @@ class Context {
   const std::string& lang() const { return who_.lang; }
   void set_lang(std::string lang) { who_.lang = std::move(lang); }
   const std::string& first_name() const { return who_.first_name; }
+  bool first_contact() const { return who_.first_contact; }
 
   // The update
   const telegram::Update& update() const { return update_; }

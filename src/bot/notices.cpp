@@ -43,8 +43,10 @@ net::awaitable<bool> Bot::send_notice(const core::Notice& n) {
                 {{"plan", plan ? plan->title : n.plan_id},
                  {"when", format_time(n.when)},
                  {"used", std::to_string(n.used)},
-                 {"limit", std::to_string(n.limit)}});
-  const bool offer_plans = n.kind != core::NoticeKind::quota_80;
+                 {"limit", std::to_string(n.limit)},
+                 {"bonus", std::to_string(n.bonus)}});
+  const bool offer_plans = n.kind != core::NoticeKind::quota_80 && n.kind != core::NoticeKind::referral_inviter &&
+                           n.kind != core::NoticeKind::referral_invitee;
   std::optional<telegram::Message> sent;
   if (offer_plans) {
     auto kb = plan_buttons(c);

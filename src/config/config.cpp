@@ -232,6 +232,10 @@ Status apply_prompt_policy_dir(const Raw& raw, Config& c) {
   return core::Ok{};
 }
 
+Status apply_referral_bonus_images(const Raw& raw, Config& c) {
+  return parse_int_into(raw, 0, 1000, c.jobs.referral_bonus_images);
+}
+
 Status apply_job_lease_seconds(const Raw& raw, Config& c) {
   int seconds = 0;
   auto status = parse_int_into(raw, 5, 3600, seconds);
@@ -277,6 +281,7 @@ constexpr Setting kSettings[] = {
     {"FREE_DAILY_IMAGES", TomlType::integer, false, apply_free_daily_images},
     {"JOB_LEASE_SECONDS", TomlType::integer, false, apply_job_lease_seconds},
     {"PROMPT_POLICY_DIR", TomlType::string, false, apply_prompt_policy_dir},
+    {"REFERRAL_BONUS_IMAGES", TomlType::integer, false, apply_referral_bonus_images},
 };
 
 constexpr std::string_view kConfigPathVariable = "IMGGENBOT_CONFIG";
@@ -544,6 +549,7 @@ std::vector<std::pair<std::string, std::string>> describe(const Config& c) {
       {"FREE_DAILY_IMAGES", std::to_string(c.jobs.free_daily_images)},
       {"JOB_LEASE_SECONDS", std::to_string(std::chrono::duration_cast<std::chrono::seconds>(c.jobs.lease).count())},
       {"PROMPT_POLICY_DIR", c.prompt_policy_dir.empty() ? std::string("(built in)") : c.prompt_policy_dir},
+      {"REFERRAL_BONUS_IMAGES", std::to_string(c.jobs.referral_bonus_images)},
       {"plans", plans},
   };
   // A token pasted into, say, the webhook path must not reach the log through that value.

@@ -1,5 +1,7 @@
 #include "core/accounts.hpp"
 
+#include <algorithm>
+
 #include "util/crypto.hpp"
 
 namespace igb::core {
@@ -18,8 +20,50 @@ bool AccountService::looks_like_key(std::string_view secret) {
   return true;
 }
 
-User AccountService::ensure_user(UserId id, std::string_view username, std::string_view language) {
-  return transact(store_, TxMode::write, [&](Tx& tx) { return tx.upsert_user(id, username, language, clock_.now()); });
+User AccountService::ensure_user(UserId id, std::string_view username, std::string_view language, bool* created) {
+  return transact(store_, TxMode::write, [&](Tx& tx) {
+    // One read by primary key, only for callers that ask (the bot, for referrals).
+    if (created != nullptr) *created = !tx.find_user(id).has_value();
+    return tx.upsert_user(id, username, language, clock_.now());
+  });
+}
+
+bool looks_like_referral_code(std::string_view code) {
+  if (code.size() != kReferralCodeLength) return false;
+  return std::all_of(code.begin(), code.end(), [](char ch) {
+    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
+  });
+}
+
+std::string AccountService::referral_code(UserId user) {
+  static constexpr std::string_view kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  return transact(store_, TxMode::write, [&](Tx& tx) {
+    // Random, not derived from the id: a link must not tell who shared it. A clash with another
+    // user's code (or a racing /invite of the same user) inserts nothing; the read after it decides.
+    for (int attempt = 0; attempt < 8; ++attempt) {
+      if (auto code = tx.referral_code_of(user)) return *code;
+      std::string code;
+      for (unsigned char b : util::random_bytes(kReferralCodeLength)) code += kAlphabet[b % kAlphabet.size()];
+      tx.insert_referral_code(user, code, clock_.now());
+    }
+    throw InfrastructureError("no free referral code after 8 tries");
+  });
+}
+
+ReferralJoin AccountService::join_by_referral(UserId invitee, std::string_view inviter_code, bool first_contact) {
+  if (!looks_like_referral_code(inviter_code)) return ReferralJoin::unknown_code;
+  return transact(store_, TxMode::write, [&](Tx& tx) {
+    auto inviter = tx.user_by_referral_code(inviter_code);
+    if (!inviter) return ReferralJoin::unknown_code;
+    if (*inviter == invitee) return ReferralJoin::own_code;
+    if (!first_contact) return ReferralJoin::not_new;
+    return tx.insert_referral(invitee, *inviter, clock_.now()) ? ReferralJoin::joined : ReferralJoin::already_invited;
+  });
+}
+
+ReferralSummary AccountService::referral_summary(UserId user) {
+  auto tx = store_.begin(TxMode::read);
+  return tx->referral_summary(user);
 }
 
 Result<User> AccountService::get_user(UserId id) {

@@ -48,7 +48,9 @@ std::string describe(const Stats& s) {
   for (const auto& [plan, n] : s.subscribers_by_plan) out += " " + plan + "=" + std::to_string(n);
   out += "\nimages today " + std::to_string(s.images_today) + ", failed today " + std::to_string(s.failed_today);
   out += "\nrevenue this month " + std::to_string(s.stars_this_month) + " Stars";
-  out += "\nqueue " + std::to_string(s.queued) + " queued, " + std::to_string(s.running) + " running\n";
+  out += "\nqueue " + std::to_string(s.queued) + " queued, " + std::to_string(s.running) + " running";
+  out += "\nreferrals " + std::to_string(s.referrals_invited) + " invited, " + std::to_string(s.referrals_converted) +
+         " converted\n";
   return out;
 }
 

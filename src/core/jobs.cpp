@@ -143,6 +143,7 @@ std::vector<Result<SubmitOutcome>> JobService::submit_all(Tx& tx, std::span<cons
   }
   for (const auto& [id, who] : users) {
     if (who.reserved > 0) tx.adjust_quota(id, who.quota.period_start, 0, who.reserved);
+    if (who.bonus_spent > 0) tx.add_bonus_images(id, -who.bonus_spent);
   }
   return out;
 }
@@ -170,10 +171,17 @@ Result<SubmitOutcome> JobService::submit_one(Tx& tx, const SubmitRequest& r, Tim
   // image again, once, without charging: it was the user's already.
   const auto key = cache_key(r.user, r.params);
   const bool repeat = key && tx.find_cached_image(*key);
+  // The period's images first, then bonus images (referrals) for what they do not cover. The balance
+  // is read under the quota row lock, which every spender of it holds (submissions of this user).
+  int from_bonus = 0;
   if (!repeat && quota.remaining() < r.count) {
-    Error e = make_error(ErrorCode::quota_exhausted, "no images left in this period");
-    e.retry_after = std::chrono::duration_cast<Millis>(quota.resets_at - now);
-    return e;
+    from_bonus = r.count - quota.remaining();
+    if (!who.bonus) who.bonus = tx.bonus_images(r.user);
+    if (*who.bonus - who.bonus_spent < from_bonus) {
+      Error e = make_error(ErrorCode::quota_exhausted, "no images left in this period");
+      e.retry_after = std::chrono::duration_cast<Millis>(quota.resets_at - now);
+      return e;
+    }
   }
   // Failed attempts spent provider credit but no quota: without a budget of their own, prompts the
   // provider refuses could be sent again and again. Jobs already in flight when the budget is
@@ -219,6 +227,7 @@ Result<SubmitOutcome> JobService::submit_one(Tx& tx, const SubmitRequest& r, Tim
     job.meta = r.meta;
     job.idempotency_key = r.idempotency_key;
     job.cache_key = key;
+    job.bonus = i >= r.count - from_bonus;  // the last ones, past what the period covers
     if (repeat) job.quota_state = QuotaState::released;  // holds no reservation: see above
     job.created_at = job.updated_at = now;
     tx.insert_job(job);
@@ -230,6 +239,7 @@ Result<SubmitOutcome> JobService::submit_one(Tx& tx, const SubmitRequest& r, Tim
   }
   who.reserved += r.count;
   who.quota.reserved += r.count;
+  who.bonus_spent += from_bonus;
   out.quota = quota;
   return out;
 }
@@ -245,10 +255,30 @@ bool JobService::heartbeat(std::string_view job_id, std::string_view worker, int
                   [&](Tx& tx) { return tx.renew_lease(job_id, worker, now + options_.lease, progress, now); });
 }
 
+void JobService::commit_quota(Tx& tx, Job& job) {
+  if (job.quota_state != QuotaState::reserved) return;
+  tx.adjust_quota(job.user_id, job.quota_period_start, job.bonus ? 0 : 1, -1);
+  job.quota_state = QuotaState::committed;
+}
+
 void JobService::release_quota(Tx& tx, Job& job) {
   if (job.quota_state != QuotaState::reserved) return;
   tx.adjust_quota(job.user_id, job.quota_period_start, 0, -1);
+  if (job.bonus) tx.add_bonus_images(job.user_id, 1);
   job.quota_state = QuotaState::released;
+}
+
+// The invited user's first image succeeded: both get the bonus, in this transaction. The referral's
+// conditional UPDATE is the once-only point; the two balances are then changed in user id order, so
+// two conversions that touch the same users lock them in one order.
+void JobService::convert_referral(Tx& tx, UserId invitee, Timestamp now) {
+  const int bonus = options_.referral_bonus_images;
+  if (bonus <= 0) return;
+  auto referral = tx.convert_referral(invitee, bonus, now);
+  if (!referral) return;
+  const auto [first, second] = std::minmax(referral->invitee, referral->inviter);
+  tx.add_bonus_images(first, bonus);
+  tx.add_bonus_images(second, bonus);
 }
 
 namespace {
@@ -295,11 +325,9 @@ Status JobService::succeed(std::string_view job_id, std::string_view worker, con
     } else if (seed_used) {
       job.params.seed = seed_used;
     }
-    if (job.quota_state == QuotaState::reserved) {
-      tx.adjust_quota(job.user_id, job.quota_period_start, 1, -1);
-      job.quota_state = QuotaState::committed;
-    }
+    commit_quota(tx, job);
     tx.update_job(job);
+    convert_referral(tx, job.user_id, now);
     return Ok{};
   });
 }
@@ -376,9 +404,8 @@ Result<bool> JobService::cancel(std::string_view job_id, UserId owner) {
     const bool started = job->status == JobStatus::running;
     finish(*job, JobStatus::canceled, now);
     job->failure.reset();  // an earlier attempt's failure is not why it ended
-    if (started && job->quota_state == QuotaState::reserved) {
-      tx.adjust_quota(job->user_id, job->quota_period_start, 1, -1);
-      job->quota_state = QuotaState::committed;
+    if (started) {
+      commit_quota(tx, *job);
     } else {
       release_quota(tx, *job);
     }

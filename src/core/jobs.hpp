@@ -27,6 +27,9 @@ struct JobOptions {
   // The prompt blocklists (core/prompt_policy.hpp): the built-in ones unless PROMPT_POLICY_DIR names
   // a folder. Never null.
   std::shared_ptr<const PromptPolicy> policy = PromptPolicy::builtin();
+  // Bonus images the inviter and the invited user each get when the invited user's first image
+  // succeeds (REFERRAL_BONUS_IMAGES; 0 turns referrals off).
+  int referral_bonus_images = 5;
 };
 
 struct SubmitRequest {
@@ -45,7 +48,8 @@ struct SubmitOutcome {
 };
 
 // The generation queue. Quota is reserved when jobs are queued, committed when one succeeds and
-// released when one fails for good or is canceled: a user never pays for a failed image. A job that
+// released when one fails for good or is canceled: a user never pays for a failed image. Once the
+// period's images are used up, a user's bonus images (referrals) pay for new jobs, one each. A job that
 // fails for good counts instead against the plan's failed_attempts_per_period, in the transaction
 // that ends it; at that limit new submissions are refused (too_many_failures) until the period ends.
 // The key under which an exact repeat finds an earlier image: set only when the seed is explicit.
@@ -120,10 +124,16 @@ class JobService {
     std::optional<User> user;
     QuotaStatus quota;      // when the user exists and is not banned
     int reserved = 0;       // by this transaction, not yet written
+    std::optional<int> bonus;  // the bonus balance, read under the quota row lock when first needed
+    int bonus_spent = 0;       // by this transaction, not yet written
   };
   std::vector<Result<SubmitOutcome>> submit_all(Tx& tx, std::span<const SubmitRequest> requests, Timestamp now);
   Result<SubmitOutcome> submit_one(Tx& tx, const SubmitRequest& request, Timestamp now, Submitter& who);
+  // A job's reservation ends: counted as used (a bonus job: the bonus image stays spent), or given
+  // back (a bonus job: the bonus image too). Each happens once, in the job's own transaction.
+  void commit_quota(Tx& tx, Job& job);
   void release_quota(Tx& tx, Job& job);
+  void convert_referral(Tx& tx, UserId invitee, Timestamp now);
 
   Store& store_;
   const Clock& clock_;

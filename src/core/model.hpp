@@ -197,6 +197,10 @@ struct Job {
   std::string meta;    // opaque to the core: the driver's delivery data (chat id, message id…)
   std::optional<std::string> idempotency_key;
   std::optional<std::string> cache_key;  // see core::cache_key
+  // Paid from the user's bonus balance (referrals), not the period's quota: the period counter still
+  // holds its reservation while it is in flight (the concurrency limit), but success does not count it
+  // as used, and a release gives the bonus image back.
+  bool bonus = false;
   Timestamp created_at{};
   std::optional<Timestamp> started_at;
   std::optional<Timestamp> finished_at;
@@ -221,6 +225,25 @@ struct Stats {
   std::int64_t stars_this_month = 0;  // Stars paid this month, less refunded payments
   std::int64_t queued = 0;
   std::int64_t running = 0;
+  std::int64_t referrals_invited = 0;    // users who started the bot through someone's link (all time)
+  std::int64_t referrals_converted = 0;  // of them, those whose first image succeeded (the bonus was given)
+};
+
+// One invited user: recorded when a new user starts the bot through another user's /invite link,
+// converted (both get `bonus_images`) when the invitee's first image succeeds.
+struct Referral {
+  UserId invitee = 0;
+  UserId inviter = 0;
+  Timestamp created_at{};
+  std::optional<Timestamp> converted_at;
+  int bonus_images = 0;  // what each of them got at conversion
+};
+
+// What a user's /invite and /me show.
+struct ReferralSummary {
+  int bonus_images = 0;  // the balance now
+  int joined = 0;        // users who started the bot through their link
+  int converted = 0;     // of them, those who made their first image
 };
 
 // A message from the operators to every reachable user, sent by the bot in user id order. The

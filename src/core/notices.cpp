@@ -26,6 +26,8 @@ const char* to_string(NoticeKind kind) {
     case NoticeKind::quota_80: return "quota_80";
     case NoticeKind::quota_reached: return "quota_reached";
     case NoticeKind::renewal_failed: return "renewal_failed";
+    case NoticeKind::referral_inviter: return "referral_inviter";
+    case NoticeKind::referral_invitee: return "referral_invitee";
   }
   return "?";
 }
@@ -65,6 +67,12 @@ std::vector<Notice> NoticeService::due(Timestamp images_since) {
                 .when = q.resets_at,
                 .used = q.used,
                 .limit = q.limit});
+  }
+  for (const auto& r : tx->referrals_converted(images_since, now + std::chrono::milliseconds(1))) {
+    const auto ref = std::to_string(r.invitee);
+    const auto when = r.converted_at.value_or(now);
+    add_if_new({.user = r.inviter, .kind = NoticeKind::referral_inviter, .ref = ref, .when = when, .bonus = r.bonus_images});
+    add_if_new({.user = r.invitee, .kind = NoticeKind::referral_invitee, .ref = ref, .when = when, .bonus = r.bonus_images});
   }
   return out;
 }

@@ -14,7 +14,16 @@
 
 namespace igb::core {
 
-enum class NoticeKind { ends_in_3_days, ends_in_1_day, ended, quota_80, quota_reached, renewal_failed };
+enum class NoticeKind {
+  ends_in_3_days,
+  ends_in_1_day,
+  ended,
+  quota_80,
+  quota_reached,
+  renewal_failed,
+  referral_inviter,  // a user they invited made their first image: both got bonus images
+  referral_invitee,  // their first image made them and their inviter get bonus images
+};
 const char* to_string(NoticeKind kind);
 
 struct Notice {
@@ -25,6 +34,7 @@ struct Notice {
   Timestamp when{};     // the period's end (subscriptions) or the quota's reset
   int used = 0;         // quota notices
   int limit = 0;
+  int bonus = 0;        // referral notices: the bonus images each got
 };
 
 class NoticeService {
@@ -34,7 +44,8 @@ class NoticeService {
 
   // Notices due now and not sent yet: periods that will not be renewed and end within 3 days or
   // ended less than 2 days ago (and no other paid period follows), and users who got an image since
-  // `images_since` and have used 80% or all of their period's images.
+  // `images_since` and have used 80% or all of their period's images, and both users of each referral
+  // converted since then (ref: the invited user's id).
   std::vector<Notice> due(Timestamp images_since);
   // The renewal of the user's current Stars subscription (`current`, if known) failed (Telegram's
   // Update.subscription); nullopt if that was announced already.

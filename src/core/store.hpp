@@ -120,6 +120,22 @@ class Tx {
   virtual std::vector<InboxUpdate> inbox_updates(std::int64_t after_update_id, int limit) = 0;  // by id
   virtual void delete_inbox_update(std::int64_t update_id) = 0;
 
+  // Referrals (issue 17)
+  virtual std::optional<std::string> referral_code_of(UserId user) = 0;
+  virtual std::optional<UserId> user_by_referral_code(std::string_view code) = 0;
+  // false if the user has a code already or the code is taken (nothing changes then).
+  virtual bool insert_referral_code(UserId user, std::string_view code, Timestamp now) = 0;
+  // false if the invitee has an inviter already.
+  virtual bool insert_referral(UserId invitee, UserId inviter, Timestamp now) = 0;
+  // Marks the invitee's referral converted with `bonus_images`, if there is one not converted yet, and
+  // returns it; nullopt otherwise. One conditional UPDATE: of racing transactions, one gets the row.
+  virtual std::optional<Referral> convert_referral(UserId invitee, int bonus_images, Timestamp now) = 0;
+  virtual int bonus_images(UserId user) = 0;
+  virtual void add_bonus_images(UserId user, int delta) = 0;
+  virtual ReferralSummary referral_summary(UserId user) = 0;
+  // Referrals converted in [from, to), by conversion time.
+  virtual std::vector<Referral> referrals_converted(Timestamp from, Timestamp to) = 0;
+
   // Small durable settings (the Telegram polling offset, …)
   virtual std::optional<std::string> get_setting(std::string_view key) = 0;
   virtual void put_setting(std::string_view key, std::string_view value) = 0;

@@ -92,6 +92,16 @@ class SqlTx final : public core::Tx {
   void put_setting(std::string_view key, std::string_view value) override;
   std::string insert_setting_if_absent(std::string_view key, std::string_view value) override;
 
+  std::optional<std::string> referral_code_of(core::UserId user) override;
+  std::optional<core::UserId> user_by_referral_code(std::string_view code) override;
+  bool insert_referral_code(core::UserId user, std::string_view code, core::Timestamp now) override;
+  bool insert_referral(core::UserId invitee, core::UserId inviter, core::Timestamp now) override;
+  std::optional<core::Referral> convert_referral(core::UserId invitee, int bonus_images, core::Timestamp now) override;
+  int bonus_images(core::UserId user) override;
+  void add_bonus_images(core::UserId user, int delta) override;
+  core::ReferralSummary referral_summary(core::UserId user) override;
+  std::vector<core::Referral> referrals_converted(core::Timestamp from, core::Timestamp to) override;
+
  private:
   bool pg() const { return dialect_ == Dialect::postgres; }
   // " FOR UPDATE" on PostgreSQL when asked; SQLite's write transaction already excludes other writers.

@@ -9,7 +9,8 @@ namespace {
 #define IGB_JOB_COLS                                                                                    \
   "id, user_id, status, priority, attempts, max_attempts, lease_owner, lease_expires_at, run_after, "   \
   "progress, failure, prompt, width, height, steps, seed, style, model, image_id, quota_period_start, " \
-  "quota_state, source, meta, idempotency_key, created_at, started_at, finished_at, updated_at, cache_key"
+  "quota_state, source, meta, idempotency_key, created_at, started_at, finished_at, updated_at, cache_key, "    \
+  "bonus"
 
 core::Job to_job(const Row& r) {
   auto status = core::job_status_from(r.text(2));
@@ -48,6 +49,7 @@ core::Job to_job(const Row& r) {
   j.finished_at = opt_ts(r, 26);
   j.updated_at = ts(r, 27);
   j.cache_key = r.opt_text(28);
+  j.bonus = r.i64(29) != 0;
   return j;
 }
 
@@ -116,7 +118,7 @@ void SqlTx::insert_job(const core::Job& j) {
   changed_jobs_.push_back(j.id);
   q("INSERT INTO jobs (" IGB_JOB_COLS
     ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, "
-    "$16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)",
+    "$16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30)",
     {text(j.id),
      num(j.user_id),
      text(core::to_string(j.status)),
@@ -145,7 +147,8 @@ void SqlTx::insert_job(const core::Job& j) {
      opt_ms(j.started_at),
      opt_ms(j.finished_at),
      ms(j.updated_at),
-     opt_text(j.cache_key)});
+     opt_text(j.cache_key),
+     num(j.bonus)});
 }
 
 std::optional<core::Job> SqlTx::find_job(std::string_view id, bool for_update) {

@@ -67,6 +67,9 @@ core::Stats SqlTx::stats(core::Timestamp day_start, core::Timestamp month_start,
                            .i64(0);
   s.queued = count_jobs(core::JobStatus::queued);
   s.running = count_jobs(core::JobStatus::running);
+  auto referrals = q("SELECT COUNT(*), COUNT(converted_at) FROM referrals");
+  s.referrals_invited = referrals.rows.at(0).i64(0);
+  s.referrals_converted = referrals.rows.at(0).i64(1);
   return s;
 }
 

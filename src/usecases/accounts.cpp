@@ -11,9 +11,9 @@ net::awaitable<core::Result<core::User>> Accounts::authenticate(std::string secr
 }
 
 net::awaitable<core::User> Accounts::ensure_user(core::UserId id, std::string username, std::string language,
-                                                 bool private_chat) {
+                                                 bool private_chat, bool* created) {
   auto upsert = [&] {
-    auto user = d_.accounts.ensure_user(id, username, language);
+    auto user = d_.accounts.ensure_user(id, username, language, created);
     // Writing to the bot again means they unblocked it.
     if (user.blocked_bot && private_chat) {
       auto unblocked = d_.accounts.set_blocked_bot(id, false);
@@ -23,6 +23,26 @@ net::awaitable<core::User> Accounts::ensure_user(core::UserId id, std::string us
   };
   auto user = co_await d_.pool.run(upsert);
   co_return user;
+}
+
+net::awaitable<std::string> Accounts::referral_code(core::UserId user) {
+  auto make = [&] { return d_.accounts.referral_code(user); };
+  auto code = co_await d_.pool.run(make);
+  co_return code;
+}
+
+net::awaitable<core::ReferralJoin> Accounts::join_by_referral(core::UserId invitee, std::string code,
+                                                              bool first_contact) {
+  if (d_.referral_bonus_images <= 0) co_return core::ReferralJoin::unknown_code;
+  auto join = [&] { return d_.accounts.join_by_referral(invitee, code, first_contact); };
+  auto joined = co_await d_.pool.run(join);
+  co_return joined;
+}
+
+net::awaitable<core::ReferralSummary> Accounts::referral_summary(core::UserId user) {
+  auto read = [&] { return d_.accounts.referral_summary(user); };
+  auto summary = co_await d_.pool.run(read);
+  co_return summary;
 }
 
 net::awaitable<core::Result<core::User>> Accounts::user(core::UserId id) {

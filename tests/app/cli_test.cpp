@@ -171,6 +171,7 @@ TEST_P(CliOnDatabase, OperatorCommands) {
   auto stats = imggenbot({"stats"}, env(), dir_.path());
   EXPECT_NE(stats.out.find("users 1 (0 reachable)"), std::string::npos) << stats.out;  // 77 is banned
   EXPECT_NE(stats.out.find("subscribers pro=1"), std::string::npos) << stats.out;
+  EXPECT_NE(stats.out.find("referrals 0 invited, 0 converted"), std::string::npos) << stats.out;
 
   auto queued = imggenbot({"broadcast", "--text", "Maintenance tonight at 22:00 UTC"}, env(), dir_.path());
   EXPECT_EQ(queued.exit_code, 0) << queued.err;

@@ -60,6 +60,7 @@ TEST_F(ConfigTest, EverySettingFromTheEnvironment) {
       {"PAYMENT_PAYLOAD_SECRET", kPayloadSecret},
       {"JOB_MAX_ATTEMPTS", "20"},
       {"JOB_LEASE_SECONDS", "5"},
+      {"REFERRAL_BONUS_IMAGES", "0"},
   });
   ASSERT_TRUE(r.ok()) << r.error().public_message;
   EXPECT_EQ(r->database_url, "postgresql://bot:pw@db.internal:5432/imggen");
@@ -80,6 +81,7 @@ TEST_F(ConfigTest, EverySettingFromTheEnvironment) {
   EXPECT_EQ(r->payload_secret.value(), kPayloadSecret);
   EXPECT_EQ(r->jobs.max_attempts, 20);
   EXPECT_EQ(r->jobs.lease, std::chrono::seconds(5));
+  EXPECT_EQ(r->jobs.referral_bonus_images, 0);
 }
 
 TEST_F(ConfigTest, InvalidValueMessageNamesSettingAndValue) {
@@ -135,7 +137,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadValue{"WORKER_CONCURRENCY", "-1"}, BadValue{"WORKER_CONCURRENCY", "257"},
         BadValue{"SHUTDOWN_GRACE_SECONDS", "0"}, BadValue{"SHUTDOWN_GRACE_SECONDS", "3601"},
         BadValue{"PAYMENT_PAYLOAD_SECRET", "short-secret", true}, BadValue{"JOB_MAX_ATTEMPTS", "0"},
-        BadValue{"JOB_MAX_ATTEMPTS", "21"}, BadValue{"JOB_LEASE_SECONDS", "4"}, BadValue{"JOB_LEASE_SECONDS", "3601"}));
+        BadValue{"JOB_MAX_ATTEMPTS", "21"}, BadValue{"JOB_LEASE_SECONDS", "4"}, BadValue{"JOB_LEASE_SECONDS", "3601"},
+        BadValue{"REFERRAL_BONUS_IMAGES", "-1"}, BadValue{"REFERRAL_BONUS_IMAGES", "1001"}));
 
 TEST_F(ConfigTest, PlainHttpIsAcceptedForLocalAndPrivateHosts) {
   for (const std::string& base : std::initializer_list<std::string>{
@@ -191,6 +194,7 @@ TEST_F(ConfigTest, DescribeRedactsSecrets) {
   EXPECT_EQ(d["DATABASE_URL"], "sqlite://./data/imggenbot.db");
   EXPECT_EQ(d["HTTP_LISTEN"], "127.0.0.1:8080");
   EXPECT_EQ(d["JOB_LEASE_SECONDS"], "60");
+  EXPECT_EQ(d["REFERRAL_BONUS_IMAGES"], "5");
 }
 
 TEST(RedactDatabaseUrl, KeepsSchemeHostAndDatabaseOnly) {

@@ -1,4 +1,4 @@
-// /me: the plan, the images left and when they renew; a Stars subscription's renewal button: "stop"
+// /me: the plan, the images left and when they renew, the bonus images and friends invited; a Stars subscription's renewal button: "stop"
 // while it renews, "resume" only if the bot stopped it (Telegram lets a bot re-enable only those); a
 // renewal the user stopped in Telegram is resumed there, and /me says how.
 #include "bot/context.hpp"
@@ -38,6 +38,13 @@ net::awaitable<void> me(Context& c) {
                               {"remaining", std::to_string(q.remaining())},
                               {"limit", std::to_string(q.limit)},
                               {"renewal", renewal}});
+  // Bonus images (referrals) are spent after the period's images: shown while referrals are on, or
+  // while some are left from before they were turned off.
+  auto referrals = co_await c.accounts().referral_summary(c.user().id);
+  if (c.accounts().referral_bonus_images() > 0 || referrals.bonus_images > 0) {
+    text += "\n" + c.t("me.bonus", {{"bonus", std::to_string(referrals.bonus_images)},
+                                    {"joined", std::to_string(referrals.joined)}});
+  }
   auto kb = renewal_button(c, q);
   if (kb) {
     auto sent = co_await c.reply_menu(std::move(text), std::move(*kb));
