@@ -71,8 +71,10 @@ std::vector<Notice> NoticeService::due(Timestamp images_since) {
   for (const auto& r : tx->referrals_converted(images_since, now + std::chrono::milliseconds(1))) {
     const auto ref = std::to_string(r.invitee);
     const auto when = r.converted_at.value_or(now);
-    add_if_new({.user = r.inviter, .kind = NoticeKind::referral_inviter, .ref = ref, .when = when, .bonus = r.bonus_images});
-    add_if_new({.user = r.invitee, .kind = NoticeKind::referral_invitee, .ref = ref, .when = when, .bonus = r.bonus_images});
+    add_if_new(
+        {.user = r.inviter, .kind = NoticeKind::referral_inviter, .ref = ref, .when = when, .bonus = r.bonus_images});
+    add_if_new(
+        {.user = r.invitee, .kind = NoticeKind::referral_invitee, .ref = ref, .when = when, .bonus = r.bonus_images});
   }
   return out;
 }

@@ -6,10 +6,10 @@
 namespace igb::storage {
 namespace {
 
-#define IGB_JOB_COLS                                                                                    \
-  "id, user_id, status, priority, attempts, max_attempts, lease_owner, lease_expires_at, run_after, "   \
-  "progress, failure, prompt, width, height, steps, seed, style, model, image_id, quota_period_start, " \
-  "quota_state, source, meta, idempotency_key, created_at, started_at, finished_at, updated_at, cache_key, "    \
+#define IGB_JOB_COLS                                                                                         \
+  "id, user_id, status, priority, attempts, max_attempts, lease_owner, lease_expires_at, run_after, "        \
+  "progress, failure, prompt, width, height, steps, seed, style, model, image_id, quota_period_start, "      \
+  "quota_state, source, meta, idempotency_key, created_at, started_at, finished_at, updated_at, cache_key, " \
   "bonus"
 
 core::Job to_job(const Row& r) {

@@ -33,9 +33,10 @@ bool SqlTx::insert_referral(core::UserId invitee, core::UserId inviter, core::Ti
 // re-checks `converted_at IS NULL` on the committed row, so only one of them returns it. SQLite has
 // one writer at a time.
 std::optional<core::Referral> SqlTx::convert_referral(core::UserId invitee, int bonus_images, core::Timestamp now) {
-  auto r = q("UPDATE referrals SET converted_at = $2, bonus_images = $3 WHERE invitee_id = $1 "
-             "AND converted_at IS NULL RETURNING inviter_id, created_at",
-             {num(invitee), ms(now), num(bonus_images)});
+  auto r =
+      q("UPDATE referrals SET converted_at = $2, bonus_images = $3 WHERE invitee_id = $1 "
+        "AND converted_at IS NULL RETURNING inviter_id, created_at",
+        {num(invitee), ms(now), num(bonus_images)});
   if (r.rows.empty()) return std::nullopt;
   return core::Referral{.invitee = invitee,
                         .inviter = r.rows[0].i64(0),

@@ -32,8 +32,8 @@ class Accounts {
   net::awaitable<core::Result<core::User>> authenticate(std::string secret);
   // The Telegram user, recorded or refreshed from what their client says; writing to the bot in a
   // private chat means they unblocked it. *created (when given): this call made the user.
-  net::awaitable<core::User> ensure_user(core::UserId id, std::string username, std::string language,
-                                         bool private_chat, bool* created = nullptr);
+  net::awaitable<core::User> ensure_user(core::UserId id, std::string username, std::string language, bool private_chat,
+                                         bool* created = nullptr);
   net::awaitable<core::Result<core::User>> user(core::UserId id);
   // The user's plan, quota and period.
   net::awaitable<core::QuotaStatus> quota(core::UserId user);

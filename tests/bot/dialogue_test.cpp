@@ -39,8 +39,8 @@ TEST_P(BotDialogue, CommandMenusComeFromTheRegistrations) {
     for (const auto& c : menu) out.emplace_back(c.as_object().at("command").as_string());
     return out;
   };
-  const std::vector<std::string> everyone{"start",   "help",   "me",     "invite", "settings",   "lang",
-                                          "cancel",  "history", "apikey", "plans",  "paysupport", "terms"};
+  const std::vector<std::string> everyone{"start",  "help",    "me",     "invite", "settings",   "lang",
+                                          "cancel", "history", "apikey", "plans",  "paysupport", "terms"};
   EXPECT_EQ(names(tg_.my_commands("")), everyone);
   EXPECT_EQ(names(tg_.my_commands("ru")), everyone);
   auto admin = everyone;

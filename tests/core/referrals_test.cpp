@@ -218,7 +218,8 @@ TEST_P(Referrals, OffWhenTheBonusIsZero) {
   ASSERT_TRUE(jobs.submit(request(kFriend)).ok());
   auto job = jobs.claim("w");
   ASSERT_TRUE(job);
-  ASSERT_TRUE(jobs.succeed(job->id, "w", {.id = "x", .mime = "image/png", .size_bytes = 1, .width = 1, .height = 1}).ok());
+  ASSERT_TRUE(
+      jobs.succeed(job->id, "w", {.id = "x", .mime = "image/png", .size_bytes = 1, .width = 1, .height = 1}).ok());
   EXPECT_EQ(bonus(kInviter), 0);
   EXPECT_EQ(bonus(kFriend), 0);
 }
