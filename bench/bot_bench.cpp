@@ -193,7 +193,8 @@ int run(const Options& o) {
       "server on 127.0.0.1 (a distinct %dx%d PNG per request, %zu bytes), the tests' fake Bot API on 127.0.0.1 with "
       "Telegram's limits on: %d messages/s overall, private chats a burst of %d then %g/s, groups %d/min "
       "(sendMessage, sendPhoto, the other send methods and, sharing those counters, the edits; deletions "
-      "and chat actions are not limited by the fake); the fake judges each call as if it arrived %lld ms later (jitter allowance). "
+      "and chat actions are not limited by the fake); the fake judges each call as if it arrived %lld ms later (jitter "
+      "allowance). "
       "%d users, each in their own private chat, send one prompt within a tight loop.\n\n",
       std::filesystem::relative(IMGGENBOT_BIN).c_str(), std::filesystem::temp_directory_path().c_str(), o.slots,
       o.image_size, o.image_size, pngs.front().size(), limits.global_per_second, limits.private_burst,
