@@ -75,8 +75,8 @@ net::awaitable<void> Bot::deliver_pass() {
     d_.supervisor.spawn("bot-deliver", deliver(std::move(*job)), /*critical=*/false);
   }
   // Everyone still waiting for a picture keeps seeing "sending photo…".
+  const auto now = std::chrono::steady_clock::now();
   if (!renewing_actions_) {
-    const auto now = std::chrono::steady_clock::now();
     std::set<std::int64_t> chats;
     for (const auto& [id, shown] : shown_) {
       // Not for an outcome being sent or retried later (an outage, a refusal): only while it is made.
@@ -91,12 +91,7 @@ net::awaitable<void> Bot::deliver_pass() {
     }
   }
   // Chats that wait for nothing are forgotten.
-  for (auto it = last_action_.begin(); it != last_action_.end();) {
-    if (std::chrono::steady_clock::now() - it->second >= 2 * o_.chat_action_interval)
-      it = last_action_.erase(it);
-    else
-      ++it;
-  }
+  std::erase_if(last_action_, [&](const auto& entry) { return now - entry.second >= 2 * o_.chat_action_interval; });
 }
 
 net::awaitable<void> Bot::renew_chat_actions(std::vector<std::int64_t> chats) {
