@@ -121,7 +121,13 @@ net::awaitable<std::pair<std::string, telegram::InlineKeyboardMarkup>> refusal_t
       break;
     }
     case core::ErrorCode::too_many_jobs: text = c.t("quota.too_many_jobs", {{"count", std::to_string(count)}}); break;
-    case core::ErrorCode::invalid_argument: text = c.t("prompt.invalid", {{"reason", e.public_message}}); break;
+    case core::ErrorCode::invalid_argument:
+      if (core::is_prompt_blocked(e)) {
+        text = c.t(core::is_blocked_by_safe_mode(e) ? "prompt.blocked_group" : "prompt.blocked");
+      } else {
+        text = c.t("prompt.invalid", {{"reason", e.public_message}});
+      }
+      break;
     case core::ErrorCode::forbidden: text = c.t("error.banned"); break;
     default:
       spdlog::error("bot: submit failed: {} ({})", e.public_message, e.internal_detail);
@@ -167,14 +173,27 @@ net::awaitable<core::JobParams> prompt_params(Context& c, PromptRequest req) {
   co_return params;
 }
 
+// Groups get the group lists too while safe mode is on (the default); private chats the base lists.
+net::awaitable<core::PolicyLevel> policy_level(Context& c) {
+  if (!c.group()) co_return core::PolicyLevel::base;
+  const bool on = co_await c.generation().safe_mode(c.chat_id());
+  co_return on ? core::PolicyLevel::strict : core::PolicyLevel::base;
+}
+
 net::awaitable<void> submit(Context& c, core::JobParams params, int count, std::optional<std::int64_t> reply_to) {
   const auto& d = c.deps();
   // No status message first: under a crowd every message costs a 30th of a second of Telegram's budget
   // for everyone. The job is queued, the prompt acknowledged with a chat action, and delivery sends a
-  // status message only if the wait is predicted long (Bot::maybe_status_message).
+  // status message only if the wait is predicted long (Bot::maybe_status_message). A prompt the policy
+  // blocks (groups: with safe mode's lists while it is on) is refused by submit like any refusal below.
+  const auto level = co_await policy_level(c);
   JobMeta meta{.chat_id = c.chat_id(), .reply_to = reply_to.value_or(0), .lang = c.lang(), .group = c.group()};
-  core::SubmitRequest request{
-      .user = c.user().id, .params = std::move(params), .count = count, .source = "bot", .meta = encode_meta(meta)};
+  core::SubmitRequest request{.user = c.user().id,
+                              .params = std::move(params),
+                              .count = count,
+                              .source = "bot",
+                              .meta = encode_meta(meta),
+                              .policy = level};
   auto outcome = co_await c.generation().submit(std::move(request));
   if (outcome.ok()) {
     if (d.job_queued) d.job_queued();

@@ -51,6 +51,12 @@ std::string describe(const Stats& s) {
   out += "\nqueue " + std::to_string(s.queued) + " queued, " + std::to_string(s.running) + " running";
   out += "\nreferrals " + std::to_string(s.referrals_invited) + " invited, " + std::to_string(s.referrals_converted) +
          " converted\n";
+  out += "prompts blocked " + std::to_string(s.prompts_blocked) + ", refused by providers " +
+         std::to_string(s.prompts_refused) + " (all time)\n";
+  for (const auto& r : s.refusers) {
+    out += "  user " + std::to_string(r.user) + ": " + std::to_string(r.blocked) + " blocked, " +
+           std::to_string(r.refused) + " refused\n";
+  }
   return out;
 }
 

@@ -363,10 +363,26 @@ Status JobService::fail(std::string_view job_id, std::string_view worker, Failur
       finish(job, JobStatus::failed, now);
       release_quota(tx, job);
       tx.count_failed_attempt(job.user_id, job.quota_period_start);
+      if (failure == FailureCode::content_refused) tx.count_prompt_refusal(job.user_id, RefusalKind::refused, now);
     }
     tx.update_job(job);
     return Ok{};
   });
+}
+
+Error JobService::refuse_prompt(UserId user, const PolicyHit& hit) {
+  const auto now = clock_.now();
+  auto record = [&](Tx& tx) -> Status {
+    auto who = tx.find_user(user);
+    if (!who) return make_error(ErrorCode::not_found, "no such user");
+    if (who->banned) return make_error(ErrorCode::forbidden, "this account is suspended");
+    const auto quota = resolve_quota(tx, plans_, user, now, /*lock=*/true);
+    tx.count_failed_attempt(user, quota.period_start);
+    tx.count_prompt_refusal(user, RefusalKind::blocked, now);
+    return Ok{};
+  };
+  if (auto recorded = transact(store_, TxMode::write, record); !recorded) return std::move(recorded).error();
+  return prompt_blocked_error(hit);
 }
 
 Status JobService::hand_back(std::string_view job_id, std::string_view worker) {

@@ -39,6 +39,9 @@ struct SubmitRequest {
   std::string source;
   std::string meta;
   std::optional<std::string> idempotency_key;
+  // Which blocklists the prompt is checked against (usecases::Generation::submit): strict in a group
+  // with safe mode on, base everywhere else.
+  PolicyLevel policy = PolicyLevel::base;
 };
 
 struct SubmitOutcome {
@@ -69,6 +72,16 @@ class JobService {
   // Several submissions in one transaction (group commit), each with the outcome submit() would
   // give it; a refused one changes nothing. Throws (and commits nothing) on a database failure.
   std::vector<Result<SubmitOutcome>> submit_many(std::span<const SubmitRequest> requests);
+
+  // The prompt policy's verdict on a prompt (nullopt: allowed). Pure: nothing is read or written.
+  std::optional<PolicyHit> screen(std::string_view prompt, PolicyLevel level) const {
+    return options_.policy->check(prompt, level);
+  }
+  // Records a blocked prompt, in one transaction: one more failed attempt of the user's period (the
+  // budget of failed attempts, as a provider's refusal counts) and one more blocked prompt of the user
+  // (what the admins see). Returns the refusal to answer with (prompt_blocked_error), or not_found /
+  // forbidden for an unknown or banned user. Reserves nothing: a blocked prompt costs no image.
+  Error refuse_prompt(UserId user, const PolicyHit& hit);
 
   std::optional<Job> claim(std::string_view worker);
   // Renews the lease and records progress; false means the job is no longer this worker's

@@ -216,6 +216,16 @@ struct InboxUpdate {
 };
 
 // Operator figures (/stats, `imggenbot stats`). "Today" and "this month" are UTC.
+// Prompts of a user refused (issue 17): blocked by the prompt policy, or refused by a provider
+// (jobs that failed as content_refused). Lifetime counts, for the admins.
+enum class RefusalKind { blocked, refused };
+struct PromptRefusals {
+  UserId user = 0;
+  std::int64_t blocked = 0;
+  std::int64_t refused = 0;
+  Timestamp last_at{};
+};
+
 struct Stats {
   std::int64_t users = 0;
   std::int64_t reachable_users = 0;  // neither banned nor blocking the bot: a broadcast's audience
@@ -227,6 +237,9 @@ struct Stats {
   std::int64_t running = 0;
   std::int64_t referrals_invited = 0;    // users who started the bot through someone's link (all time)
   std::int64_t referrals_converted = 0;  // of them, those whose first image succeeded (the bonus was given)
+  std::int64_t prompts_blocked = 0;      // all time, by the prompt policy
+  std::int64_t prompts_refused = 0;      // all time, by providers
+  std::vector<PromptRefusals> refusers;  // the users with the most refusals, most first (at most 5)
 };
 
 // One invited user: recorded when a new user starts the bot through another user's /invite link,

@@ -509,16 +509,23 @@ std::shared_ptr<const PromptPolicy> PromptPolicy::builtin() {
 Error prompt_blocked_error(const PolicyHit& hit) {
   Error e = make_error(ErrorCode::invalid_argument, "the prompt is not allowed by the content policy",
                        "prompt policy: term \"" + hit.term + "\" of " + hit.list);
-  e.field_errors.push_back({.field = "prompt",
-                            .message = "the prompt contains a term the content policy does not allow",
-                            .type = std::string(kPromptBlockedType)});
+  e.field_errors.push_back(
+      {.field = "prompt",
+       .message = "the prompt contains a term the content policy does not allow",
+       .type = std::string(kPromptBlockedType) + (hit.level == PolicyLevel::strict ? ".safe_mode" : "")});
   return e;
 }
 
 bool is_prompt_blocked(const Error& e) {
   return e.code == ErrorCode::invalid_argument &&
          std::any_of(e.field_errors.begin(), e.field_errors.end(),
-                     [](const FieldError& f) { return f.type == kPromptBlockedType; });
+                     [](const FieldError& f) { return f.type.starts_with(kPromptBlockedType); });
+}
+
+bool is_blocked_by_safe_mode(const Error& e) {
+  return e.code == ErrorCode::invalid_argument &&
+         std::any_of(e.field_errors.begin(), e.field_errors.end(),
+                     [](const FieldError& f) { return f.type == std::string(kPromptBlockedType) + ".safe_mode"; });
 }
 
 }  // namespace igb::core

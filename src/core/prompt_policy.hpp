@@ -33,7 +33,7 @@ std::string normalise(std::string_view text);
 struct PolicyHit {
   std::string term;   // the blocklist line that matched (for the log and the admins, not the user)
   std::string list;   // the file it came from, e.g. "blocklist.en.txt"
-  PolicyLevel level;  // base: blocked everywhere; strict: only under safe mode
+  PolicyLevel level = PolicyLevel::base;  // base: blocked everywhere; strict: only under safe mode
 };
 
 // A blocklist file: its name (for errors and hits) and its text.
@@ -71,9 +71,11 @@ class PromptPolicy {
 
 // The field error of a blocked prompt (an invalid_argument Error with this type on "prompt"); the
 // API answers it as a 422, the bot words it in the user's language.
+// A term of the group lists (safe mode) has the type kPromptBlockedType + ".safe_mode".
 inline constexpr std::string_view kPromptBlockedType = "value_error.prompt_blocked";
 Error prompt_blocked_error(const PolicyHit& hit);
-// Whether `e` is the refusal of a blocked prompt.
+// Whether `e` is the refusal of a blocked prompt; of one that only safe mode blocks.
 bool is_prompt_blocked(const Error& e);
+bool is_blocked_by_safe_mode(const Error& e);
 
 }  // namespace igb::core

@@ -61,6 +61,9 @@ class Tx {
   virtual void adjust_quota(UserId user, Timestamp period_start, int used_delta, int reserved_delta) = 0;
   // One more job of the period ended failed (the per-user budget of failed attempts).
   virtual void count_failed_attempt(UserId user, Timestamp period_start) = 0;
+  // One more of the user's prompts refused (the prompt policy's block or a provider's refusal).
+  virtual void count_prompt_refusal(UserId user, RefusalKind kind, Timestamp at) = 0;
+  virtual std::optional<PromptRefusals> prompt_refusals_of(UserId user) = 0;
   // Adds `count` to the free-plan images of `day` if that keeps them at most `limit`; false (and no
   // change) otherwise. Holds the day's row until the transaction ends, so processes take turns.
   virtual bool take_free_images(Timestamp day, int count, int limit) = 0;

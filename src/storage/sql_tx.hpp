@@ -52,6 +52,8 @@ class SqlTx final : public core::Tx {
   std::optional<core::QuotaCounter> find_quota(core::UserId user, core::Timestamp period_start) override;
   void adjust_quota(core::UserId user, core::Timestamp period_start, int used_delta, int reserved_delta) override;
   void count_failed_attempt(core::UserId user, core::Timestamp period_start) override;
+  void count_prompt_refusal(core::UserId user, core::RefusalKind kind, core::Timestamp at) override;
+  std::optional<core::PromptRefusals> prompt_refusals_of(core::UserId user) override;
   bool take_free_images(core::Timestamp day, int count, int limit) override;
 
   void insert_job(const core::Job& job) override;

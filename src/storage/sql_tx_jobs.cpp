@@ -106,6 +106,21 @@ void SqlTx::count_failed_attempt(core::UserId user, core::Timestamp period_start
     {num(user), ms(period_start)});
 }
 
+void SqlTx::count_prompt_refusal(core::UserId user, core::RefusalKind kind, core::Timestamp at) {
+  const bool blocked = kind == core::RefusalKind::blocked;
+  q("INSERT INTO prompt_refusals (user_id, blocked, refused, last_at) VALUES ($1, $2, $3, $4) "
+    "ON CONFLICT (user_id) DO UPDATE SET blocked = prompt_refusals.blocked + excluded.blocked, "
+    "refused = prompt_refusals.refused + excluded.refused, last_at = excluded.last_at",
+    {num(user), num(blocked ? 1 : 0), num(blocked ? 0 : 1), ms(at)});
+}
+
+std::optional<core::PromptRefusals> SqlTx::prompt_refusals_of(core::UserId user) {
+  auto r = q("SELECT user_id, blocked, refused, last_at FROM prompt_refusals WHERE user_id = $1", {num(user)});
+  if (r.rows.empty()) return std::nullopt;
+  const auto& row = r.rows[0];
+  return core::PromptRefusals{.user = row.i64(0), .blocked = row.i64(1), .refused = row.i64(2), .last_at = ts(row, 3)};
+}
+
 bool SqlTx::take_free_images(core::Timestamp day, int count, int limit) {
   q("INSERT INTO free_budget (day, images) VALUES ($1, 0) ON CONFLICT (day) DO NOTHING", {ms(day)});
   return q("UPDATE free_budget SET images = images + $2 WHERE day = $1 AND images + $2 <= $3",

@@ -70,6 +70,14 @@ core::Stats SqlTx::stats(core::Timestamp day_start, core::Timestamp month_start,
   auto referrals = q("SELECT COUNT(*), COUNT(converted_at) FROM referrals");
   s.referrals_invited = referrals.rows.at(0).i64(0);
   s.referrals_converted = referrals.rows.at(0).i64(1);
+  auto totals = q("SELECT COALESCE(SUM(blocked), 0), COALESCE(SUM(refused), 0) FROM prompt_refusals");
+  s.prompts_blocked = totals.rows.at(0).i64(0);
+  s.prompts_refused = totals.rows.at(0).i64(1);
+  for (const auto& row : q("SELECT user_id, blocked, refused, last_at FROM prompt_refusals "
+                           "ORDER BY blocked + refused DESC, last_at DESC, user_id LIMIT 5")
+                             .rows) {
+    s.refusers.push_back({.user = row.i64(0), .blocked = row.i64(1), .refused = row.i64(2), .last_at = ts(row, 3)});
+  }
   return s;
 }
 

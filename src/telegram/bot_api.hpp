@@ -125,6 +125,11 @@ struct SendDocument {
   std::optional<std::int64_t> reply_to_message_id;
 };
 
+struct GetChatMember {
+  std::int64_t chat_id = 0;
+  std::int64_t user_id = 0;
+};
+
 struct SendChatAction {
   std::int64_t chat_id = 0;
   std::string action = "upload_photo";
@@ -217,6 +222,7 @@ class BotApi {
   virtual net::awaitable<ApiResult<Message>> send_photo(SendPhoto options) = 0;
   virtual net::awaitable<ApiResult<Message>> send_document(SendDocument options) = 0;
   virtual net::awaitable<ApiResult<Done>> send_chat_action(SendChatAction options) = 0;
+  virtual net::awaitable<ApiResult<ChatMember>> get_chat_member(GetChatMember options) = 0;
   virtual net::awaitable<ApiResult<Done>> answer_callback_query(AnswerCallbackQuery options) = 0;
   virtual net::awaitable<ApiResult<Done>> answer_inline_query(AnswerInlineQuery options) = 0;
   virtual net::awaitable<ApiResult<Done>> edit_inline_message_text(EditInlineMessageText options) = 0;

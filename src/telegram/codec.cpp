@@ -261,6 +261,12 @@ void decode_status(const json::value& v, const std::string& path, Errors& e, std
   f.string("status", out, true);
 }
 
+void decode(const json::value& v, const std::string& path, Errors& e, ChatMember& out) {
+  Fields f(v, path, e);
+  f.string("status", out.status, true);
+  f.object("user", out.user, [](auto&&... a) { decode(a...); });
+}
+
 void decode(const json::value& v, const std::string& path, Errors& e, ChatMemberUpdated& out) {
   Fields f(v, path, e);
   f.object("chat", out.chat, [](auto&&... a) { decode(a...); });
@@ -330,6 +336,9 @@ Decoded<Update> decode_update(const json::value& v, const std::string& path) {
 }
 Decoded<Message> decode_message(const json::value& v, const std::string& path) { return run<Message>(v, path); }
 Decoded<User> decode_user(const json::value& v, const std::string& path) { return run<User>(v, path); }
+Decoded<ChatMember> decode_chat_member(const json::value& v, const std::string& path) {
+  return run<ChatMember>(v, path);
+}
 Decoded<CallbackQuery> decode_callback_query(const json::value& v, const std::string& path) {
   return run<CallbackQuery>(v, path);
 }
@@ -472,6 +481,7 @@ json::object to_json(const SendPhoto& o) { return file_message(o, "photo", o.pho
 json::object to_json(const SendDocument& o) { return file_message(o, "document", o.document); }
 
 json::object to_json(const SendChatAction& o) { return json::object{{"chat_id", o.chat_id}, {"action", o.action}}; }
+json::object to_json(const GetChatMember& o) { return json::object{{"chat_id", o.chat_id}, {"user_id", o.user_id}}; }
 
 json::object to_json(const AnswerCallbackQuery& o) {
   json::object j{{"callback_query_id", o.callback_query_id}};

@@ -31,6 +31,7 @@ struct [[nodiscard]] Decoded {
 Decoded<Update> decode_update(const boost::json::value& v, const std::string& path = "update");
 Decoded<Message> decode_message(const boost::json::value& v, const std::string& path = "message");
 Decoded<User> decode_user(const boost::json::value& v, const std::string& path = "user");
+Decoded<ChatMember> decode_chat_member(const boost::json::value& v, const std::string& path = "chat_member");
 Decoded<CallbackQuery> decode_callback_query(const boost::json::value& v, const std::string& path = "callback_query");
 
 // The getUpdates result. An update that does not decode must not stall the bot (its offset would
@@ -56,6 +57,7 @@ boost::json::object to_json(const DeleteMessage& o);
 boost::json::object to_json(const SendPhoto& o);
 boost::json::object to_json(const SendDocument& o);
 boost::json::object to_json(const SendChatAction& o);
+boost::json::object to_json(const GetChatMember& o);
 boost::json::object to_json(const AnswerCallbackQuery& o);
 boost::json::object to_json(const AnswerInlineQuery& o);
 boost::json::object to_json(const EditInlineMessageText& o);

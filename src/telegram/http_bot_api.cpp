@@ -198,6 +198,10 @@ class HttpBotApi final : public BotApi {
   net::awaitable<ApiResult<Done>> send_chat_action(SendChatAction o) override {
     co_return co_await call<Done>("sendChatAction", to_json(o), {}, {}, decode_true);
   }
+  net::awaitable<ApiResult<ChatMember>> get_chat_member(GetChatMember o) override {
+    co_return co_await call<ChatMember>("getChatMember", to_json(o), {}, {},
+                                        decode_as<ChatMember>(&decode_chat_member));
+  }
   net::awaitable<ApiResult<Done>> answer_callback_query(AnswerCallbackQuery o) override {
     co_return co_await call<Done>("answerCallbackQuery", to_json(o), {}, {}, decode_true);
   }

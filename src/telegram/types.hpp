@@ -105,6 +105,14 @@ struct PreCheckoutQuery {
   std::string invoice_payload;
 };
 
+// getChatMember's answer (Bot API "ChatMember": ChatMemberOwner, …Administrator, …Member,
+// …Restricted, …Left, …Banned, told apart by `status`). Only what the bot reads.
+struct ChatMember {
+  std::string status;  // "creator", "administrator", "member", "restricted", "left", "kicked"
+  User user;
+  bool is_admin() const { return status == "creator" || status == "administrator"; }
+};
+
 struct ChatMemberUpdated {
   Chat chat;
   User from;

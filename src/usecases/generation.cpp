@@ -9,9 +9,35 @@ Generation::Generation(GenerationDeps deps) : d_(std::move(deps)) {
 }
 
 net::awaitable<core::Result<core::SubmitOutcome>> Generation::submit(core::SubmitRequest request) {
+  if (auto allowed = co_await screen(request.user, request.params.prompt, request.policy); !allowed) {
+    co_return std::move(allowed).error();
+  }
   auto batcher = d_.submits;
   auto outcome = co_await batcher->submit(std::move(request));
   co_return outcome;
+}
+
+net::awaitable<core::Status> Generation::screen(core::UserId user, std::string prompt, core::PolicyLevel level) {
+  auto hit = d_.jobs.screen(prompt, level);
+  if (!hit) co_return core::Ok{};
+  auto refuse = [&] { return d_.jobs.refuse_prompt(user, *hit); };
+  core::Error refusal = co_await d_.pool.run(refuse);
+  co_return refusal;
+}
+
+namespace {
+std::string safe_mode_key(std::int64_t chat_id) { return "safe_mode:" + std::to_string(chat_id); }
+}  // namespace
+
+net::awaitable<bool> Generation::safe_mode(std::int64_t chat_id) {
+  auto read = [key = safe_mode_key(chat_id)](core::Tx& tx) { return tx.get_setting(key) != "off"; };
+  bool on = co_await in_tx(d_.pool, d_.store, core::TxMode::read, read);
+  co_return on;
+}
+
+net::awaitable<void> Generation::set_safe_mode(std::int64_t chat_id, bool on) {
+  auto write = [key = safe_mode_key(chat_id), on](core::Tx& tx) { tx.put_setting(key, on ? "on" : "off"); };
+  co_await in_tx(d_.pool, d_.store, core::TxMode::write, write);
 }
 
 net::awaitable<core::QuotaStatus> Generation::quota(core::UserId user) {

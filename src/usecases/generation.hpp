@@ -38,8 +38,17 @@ class Generation {
  public:
   explicit Generation(GenerationDeps deps);
 
-  // Queues the request's jobs in the next group-commit batch.
+  // Queues the request's jobs in the next group-commit batch, once the prompt passes the prompt policy
+  // at the request's level (screen()).
   net::awaitable<core::Result<core::SubmitOutcome>> submit(core::SubmitRequest request);
+  // The prompt policy alone: Ok when `prompt` passes at `level`; a blocked prompt is recorded (the
+  // user's failed attempts and blocked prompts, JobService::refuse_prompt) and answered with the
+  // invalid_argument error of core::prompt_blocked_error. submit() calls it; a driver may ask first.
+  net::awaitable<core::Status> screen(core::UserId user, std::string prompt, core::PolicyLevel level);
+  // Safe mode of a group chat (the group blocklists on top of the base ones): on unless the group's
+  // admins turned it off. Kept in the settings table ("safe_mode:<chat id>"), so no migration.
+  net::awaitable<bool> safe_mode(std::int64_t chat_id);
+  net::awaitable<void> set_safe_mode(std::int64_t chat_id, bool on);
   // The user's plan, quota and period (what /me, the 402 and the "too many failures" answers show).
   net::awaitable<core::QuotaStatus> quota(core::UserId user);
   // The size `ratio` gets under the user's plan (core::fit_to_plan).

@@ -411,6 +411,33 @@ TEST_P(Api, TooManyJobsAndTooManyRequestsAre429WithRetryAfter) {
   EXPECT_EQ(body(limited).at("detail").as_string(), "too many requests for this API key");
 }
 
+// The prompt policy's base lists apply to the API (issue 17): a 422 on the field prompt with a clear
+// reason, nothing queued; the group lists (safe mode) do not apply here.
+TEST_P(Api, APromptTheContentPolicyBlocksIsA422OnPrompt) {
+  start();
+  const auto key = new_key(6);
+  auto r = call("POST", "/v1/generate", key, R"({"prompt":"a L0L1 in a bikini"})");
+  ASSERT_EQ(r.status, 422) << r.body;
+  EXPECT_EQ(r.header("Content-Type"), "application/problem+json");
+  auto problem = body(r);
+  const auto& errors = problem.at("errors").as_array();
+  ASSERT_EQ(errors.size(), 1u) << r.body;
+  const auto& e = errors.at(0).as_object();
+  EXPECT_EQ(e.at("loc").as_array().at(0).as_string(), "body");
+  EXPECT_EQ(e.at("loc").as_array().at(1).as_string(), "prompt");
+  EXPECT_EQ(e.at("type").as_string(), "value_error.prompt_blocked");
+  EXPECT_EQ(e.at("msg").as_string(), "the prompt contains a term the content policy does not allow");
+  EXPECT_EQ(r.body.find("loli"), std::string::npos) << "the matched term is for the log, not the client";
+  auto quota = body(call("GET", "/v1/subscription", key)).at("quota").as_object();
+  EXPECT_EQ(quota.at("used").as_int64(), 0);
+  {
+    auto tx = store().begin(core::TxMode::read);
+    ASSERT_TRUE(tx->prompt_refusals_of(6));
+    EXPECT_EQ(tx->prompt_refusals_of(6)->blocked, 1);
+  }
+  EXPECT_EQ(call("POST", "/v1/generate", key, R"({"prompt":"a nude study in charcoal"})").status, 202);
+}
+
 TEST_P(Api, ValidationListsEveryBadField) {
   start();
   const auto key = new_key(6);

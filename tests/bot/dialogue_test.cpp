@@ -224,6 +224,26 @@ TEST_P(BotDialogue, ARefusedPromptAsksToRephraseInTheUsersLanguage) {
   expect_golden("refused_prompt_ru", kBoris.id);
 }
 
+// The prompt policy (issue 17): a blocked prompt is answered with its reason in the user's language
+// (no status message), is never queued, costs no image, and counts as a failed attempt and as a
+// blocked prompt of the user (what /stats shows). The next prompt is served as usual.
+TEST_P(BotDialogue, ABlockedPromptIsToldInTheUsersLanguageAndNeverQueued) {
+  tg_.push_message({.from = kBoris, .text = "аниме л.о.л.и на пляже"});
+  ASSERT_TRUE(wait([&] {
+    auto m = tg_.last_bot_message(kBoris.id);
+    return m && m->text.find("недопустимые слова") != std::string::npos;
+  }));
+  EXPECT_TRUE(jobs_of(kBoris.id).empty());
+  auto q = quota_->status(kBoris.id);
+  EXPECT_EQ(q.used, 0);
+  EXPECT_EQ(q.reserved, 0);
+  EXPECT_EQ(q.failed, 1);
+  expect_golden("blocked_prompt_ru", kBoris.id);
+  // Adult terms are blocked in groups under safe mode only: a private chat takes them.
+  tg_.push_message({.from = kBoris, .text = "обнажённая натура, масло"});
+  ASSERT_TRUE(wait([&] { return jobs_of(kBoris.id).size() == 1; }));
+}
+
 // Failed and refused jobs cost no quota, but each spent provider credit: after as many as the plan
 // has images (failed_attempts_per_period unset), the next prompt is refused in the user's language
 // until the period ends, and nothing is queued.
@@ -331,6 +351,40 @@ TEST_P(BotDialogue, GroupsOnlyWhenAddressed) {
   tg_.push_message({.from = kAnn, .chat = group, .text = "/apikey"});
   ASSERT_TRUE(wait([&] { return tg_.last_bot_message(group.id)->text.find("private chat") != std::string::npos; }));
   expect_golden("group", group.id);
+}
+
+// Safe mode in a group (issue 17): on by default, so a prompt the group lists block is refused with
+// the reason and how to switch it, and nothing is queued; a member cannot switch it (getChatMember says
+// "member"), an admin can ("administrator"); then the same prompt is queued. The base lists still apply.
+TEST_P(BotDialogue, SafeModeInAGroupIsSwitchedByItsAdminsOnly) {
+  const FakeTgChat group{.id = -100900, .type = "supergroup", .title = "Art club"};
+  const FakeTgUser dan{.id = 1003, .first_name = "Dan", .username = "dan", .language_code = "en"};
+  tg_.push_message({.from = kAnn, .chat = group, .text = "/img a n.u.d.e figure study"});
+  ASSERT_TRUE(wait([&] { return count("sendMessage") == 1; }));
+  EXPECT_NE(tg_.last_bot_message(group.id)->text.find("safe mode is on"), std::string::npos);
+  EXPECT_TRUE(jobs_of(kAnn.id).empty());
+  EXPECT_EQ(quota_->status(kAnn.id).failed, 1);
+
+  tg_.push_message({.from = dan, .chat = group, .text = "/safemode off"});
+  ASSERT_TRUE(wait([&] { return count("sendMessage") == 2; }));
+  EXPECT_NE(tg_.last_bot_message(group.id)->text.find("Only the group's admins"), std::string::npos);
+
+  tg_.set_member_status(group.id, kAnn, "administrator");
+  tg_.push_message({.from = kAnn, .chat = group, .text = "/safemode off"});
+  ASSERT_TRUE(wait([&] { return count("sendMessage") == 3; }));
+  EXPECT_NE(tg_.last_bot_message(group.id)->text.find("Safe mode is off"), std::string::npos);
+  tg_.push_message({.from = dan, .chat = group, .text = "/safemode"});
+  ASSERT_TRUE(wait([&] { return count("sendMessage") == 4; }));
+  expect_golden("safe_mode_group", group.id);
+
+  tg_.push_message({.from = kAnn, .chat = group, .text = "/img a n.u.d.e figure study"});
+  ASSERT_TRUE(wait([&] { return jobs_of(kAnn.id).size() == 1; }));
+  tg_.push_message({.from = dan, .chat = group, .text = "/img l.o.l.i"});  // the base lists apply in every chat
+  ASSERT_TRUE(wait([&] {
+    auto m = tg_.last_bot_message(group.id);
+    return m && m->text.find("aren't allowed") != std::string::npos;
+  }));
+  EXPECT_TRUE(jobs_of(dan.id).empty());
 }
 
 TEST_P(BotDialogue, SettingsByButtons) {

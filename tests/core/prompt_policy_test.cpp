@@ -186,6 +186,9 @@ TEST(BlockedPromptError, IsAFieldErrorOnPrompt) {
   EXPECT_EQ(e.field_errors[0].field, "prompt");
   EXPECT_EQ(e.internal_detail.find("nude") != std::string::npos, true);  // the log names the term
   EXPECT_EQ(e.public_message.find("nude"), std::string::npos);           // the user is not told it
+  EXPECT_TRUE(is_blocked_by_safe_mode(e));
+  EXPECT_FALSE(is_blocked_by_safe_mode(prompt_blocked_error({.term = "loli", .list = "b.txt"})));
+  EXPECT_EQ(prompt_blocked_error({.term = "loli", .list = "b.txt"}).field_errors.at(0).type, kPromptBlockedType);
   EXPECT_FALSE(is_prompt_blocked(make_error(ErrorCode::invalid_argument, "x")));
 }
 

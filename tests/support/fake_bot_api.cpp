@@ -280,6 +280,12 @@ std::string FakeBotApi::webhook_secret() const {
   return impl_->webhook_secret;
 }
 
+void FakeBotApi::set_member_status(std::int64_t chat_id, FakeTgUser user, std::string status) {
+  std::lock_guard lock(impl_->mutex);
+  const auto id = user.id;
+  impl_->chats[chat_id].members[id] = {std::move(user), std::move(status)};
+}
+
 void FakeBotApi::block(std::int64_t chat_id) {
   std::lock_guard lock(impl_->mutex);
   impl_->blocked.insert(chat_id);

@@ -300,6 +300,9 @@ class FakeBotApi {
   // migrate_from_chat_id in the supergroup (Message in the spec; python-telegram-bot's
   // telegram/_message.py and aiogram's types/message.py carry both fields).
   void migrate_group(std::int64_t group_id, std::int64_t supergroup_id, FakeTgUser by, bool announce = true);
+  // The user's status in a group, as getChatMember answers it: "creator", "administrator", "member",
+  // "left" or "kicked" (writing in a group makes a user a "member").
+  void set_member_status(std::int64_t chat_id, FakeTgUser user, std::string status);
   void block(std::int64_t chat_id);    // sends get 403 "Forbidden: bot was blocked by the user"
   void unblock(std::int64_t chat_id);  // (groups: "Forbidden: bot was kicked from the group chat")
   bool is_blocked(std::int64_t chat_id) const;

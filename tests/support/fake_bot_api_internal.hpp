@@ -173,6 +173,9 @@ struct FakeBotApi::Impl {
     std::map<std::int64_t, json::object> message_json;
     std::vector<std::string> transcript;
     std::deque<Clock::time_point> sent;  // accepted rate-limited calls
+    // Groups: who is in the chat, by user id, with their ChatMember status ("creator", "administrator",
+    // "member", …). A user who writes in a group becomes a member; set_member_status changes it.
+    std::map<std::int64_t, std::pair<FakeTgUser, std::string>> members;
   };
   struct StoredFile {
     std::string kind;  // "photo", "document"

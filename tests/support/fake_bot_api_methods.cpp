@@ -136,6 +136,7 @@ FakeBotApi::Impl::ChatState& FakeBotApi::Impl::chat_of(const FakeTgUser& from, c
     auto& c = chats[chat->id];
     c.chat = *chat;
     if (chat->type == "private") c.user = from;
+    if (chat->type != "private") c.members.try_emplace(from.id, from, "member");
     return c;
   }
   auto& c = chats[from.id];
@@ -504,6 +505,31 @@ Answer FakeBotApi::Impl::dispatch(const std::string& method, Incoming& in, FakeT
     if (!kActions.contains(action)) return fail(400, "Bad Request: wrong parameter action in request");
     chat->transcript.push_back("< sendChatAction " + action);
     return ok(true);
+  }
+  if (method == "getChatMember") {
+    // The answer is one of the spec's ChatMember subtypes (botapi.json: ChatMemberOwner "creator",
+    // ChatMemberAdministrator "administrator", ChatMemberMember "member", ChatMemberLeft "left", …)
+    // with each subtype's required fields. A user the fake has not seen in the chat is "left" (an
+    // assumption: Telegram answers so for a real user who is not in the chat).
+    auto user_id = int_of(p, "user_id").value_or(0);
+    auto it = chat->members.find(user_id);
+    FakeTgUser user = it != chat->members.end() ? it->second.first : FakeTgUser{.id = user_id};
+    std::string status = it != chat->members.end() ? it->second.second : "left";
+    if (chat->chat.type == "private") status = user_id == chat->chat.id ? "member" : "left";
+    json::object member{{"status", status}, {"user", user_json(user)}};
+    if (status == "creator") member["is_anonymous"] = false;
+    if (status == "administrator") {
+      for (const char* right :
+           {"can_be_edited", "is_anonymous", "can_manage_chat", "can_delete_messages", "can_manage_video_chats",
+            "can_restrict_members", "can_promote_members", "can_change_info", "can_invite_users", "can_post_stories",
+            "can_edit_stories", "can_delete_stories"}) {
+        member[right] = std::string_view(right) == "can_manage_chat";
+      }
+    }
+    if (status == "kicked") member["until_date"] = 0;
+    if (status == "restricted") return fail(400, "Bad Request: the fake does not model restricted members");
+    chat->transcript.push_back("< getChatMember " + user.first_name + ": " + status);
+    return ok(member);
   }
   if (method == "answerCallbackQuery") {
     auto id = str(p, "callback_query_id");

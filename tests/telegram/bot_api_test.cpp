@@ -290,6 +290,28 @@ TEST_F(BotApiTest, BlockedUserAndUnknownChatAreBlocked) {
   EXPECT_EQ(run(api_->send_chat_action({.chat_id = 43})).error().kind, Kind::blocked);
 }
 
+// getChatMember (the bot's admin check for /safemode): the real client against the spec-checked fake,
+// which answers with the spec's ChatMember subtypes.
+TEST_F(BotApiTest, GetChatMemberTellsAdminsFromMembers) {
+  const FakeTgChat group{.id = -500, .type = "supergroup", .title = "G"};
+  tg_.push_message({.from = kAnn, .chat = group, .text = "hi"});
+  auto member = run(api_->get_chat_member({.chat_id = group.id, .user_id = kAnn.id}));
+  ASSERT_TRUE(member.ok()) << member.error().description;
+  EXPECT_EQ(member->status, "member");
+  EXPECT_EQ(member->user.id, kAnn.id);
+  EXPECT_FALSE(member->is_admin());
+  tg_.set_member_status(group.id, kAnn, "administrator");
+  member = run(api_->get_chat_member({.chat_id = group.id, .user_id = kAnn.id}));
+  ASSERT_TRUE(member.ok());
+  EXPECT_TRUE(member->is_admin());
+  tg_.set_member_status(group.id, kBob, "creator");
+  EXPECT_TRUE(run(api_->get_chat_member({.chat_id = group.id, .user_id = kBob.id}))->is_admin());
+  auto stranger = run(api_->get_chat_member({.chat_id = group.id, .user_id = 999}));
+  ASSERT_TRUE(stranger.ok());
+  EXPECT_EQ(stranger->status, "left");
+  EXPECT_EQ(run(api_->get_chat_member({.chat_id = -777, .user_id = kAnn.id})).error().kind, Kind::blocked);
+}
+
 TEST_F(BotApiTest, ScriptedFailuresMapToKinds) {
   tg_.add_chat({.id = 42, .type = "private"}, kAnn);
   struct Case {

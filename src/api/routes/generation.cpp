@@ -203,7 +203,10 @@ void add_generation_routes(server::RouteTable& routes, ApiContext& ctx) {
                             {401, "Missing or wrong API key"},
                             {402, "No images left in this period; the plans one could move to"},
                             {415, "The body is not JSON"},
-                            {422, "Invalid fields, each as {loc, msg, type}"},
+                            {422,
+                             "Invalid fields, each as {loc, msg, type}; a prompt the content policy blocks is "
+                             "the field prompt with type value_error.prompt_blocked (nothing is queued or charged; "
+                             "it counts as a failed attempt)"},
                             {429, "Too many jobs in flight for the plan, or too many requests (Retry-After)"}}});
   routes.add("GET", "/v1/status/{job_id}", [&ctx](server::Request& r) { return status(&ctx, r); },
              {.summary = "State, queue position, progress and result of a job",
