@@ -35,11 +35,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   round_trip<ApiKeyData>(text, [](auto& a, auto& b) { return a.action == b.action; });
   round_trip<BuyData>(text, [](auto& a, auto& b) { return a.plan_id == b.plan_id; });
   round_trip<RenewalData>(text, [](auto& a, auto& b) { return a.on == b.on; });
+  round_trip<EnhanceData>(text, [](auto& a, auto& b) { return a.job_id == b.job_id; });
   if (auto meta = decode_meta(text)) {
     auto back = decode_meta(encode_meta(*meta));
     IGB_FUZZ_CHECK(back.has_value());
     IGB_FUZZ_CHECK(back->chat_id == meta->chat_id && back->status_message_id == meta->status_message_id &&
-                   back->reply_to == meta->reply_to && back->lang == meta->lang && back->group == meta->group);
+                   back->reply_to == meta->reply_to && back->lang == meta->lang && back->group == meta->group &&
+                   back->original == meta->original);
   }
   return 0;
 }

@@ -30,6 +30,16 @@ namespace igb::app {
 namespace {
 
 namespace net = boost::asio;
+
+// PROMPT_ASSISTANT_*: off without a model; the key defaults to HF_TOKEN (the router's own).
+std::optional<assist::AssistantOptions> assistant_options(const config::Config& c) {
+  if (c.prompt_assistant_model.empty()) return std::nullopt;
+  const auto& key = c.prompt_assistant_token.empty() ? c.hf_token : c.prompt_assistant_token;
+  return assist::AssistantOptions{.chat = {.base_url = c.prompt_assistant_url,
+                                           .api_key = key.value(),
+                                           .model = c.prompt_assistant_model,
+                                           .timeout = std::chrono::milliseconds(c.prompt_assistant_timeout_ms)}};
+}
 using namespace std::chrono_literals;
 
 // Puts jobs of crashed workers back in the queue. Also watches its own timer: waking up much later
@@ -164,7 +174,9 @@ int serve(Services& s, const ServeOptions& options) {
                             [&workers] {
                               if (workers) workers->worker->notify();
                             },
-                        .options = bot::BotOptions{.admin_ids = s.config.admin_telegram_ids}});
+                        .options = bot::BotOptions{.admin_ids = s.config.admin_telegram_ids},
+                        .assistant = assistant_options(s.config),
+                        .proxy = http::proxy_from_env()});
     std::string secret = s.config.telegram_webhook_url.empty() ? "" : bot::webhook_secret(*s.store);
     the_bot->start(supervisor, s.config.telegram_webhook_url, secret);
     spdlog::info("Telegram bot: {}", s.config.telegram_webhook_url.empty() ? "long polling" : "webhook");

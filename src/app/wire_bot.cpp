@@ -25,6 +25,13 @@ std::unique_ptr<BotRole> wire_bot(const Core& core, const Runtime& rt, TelegramS
     b->own_images = imaging::make_file_image_store(options.data_dir);
     options.images = b->own_images.get();
   }
+  if (options.assistant) {
+    // Its own client (and connection pool) on the bot's executor, where the bot calls it.
+    b->assistant_http = http::make_client(rt.control, {.proxy = options.proxy});
+    b->assistant = std::make_unique<assist::PromptAssistant>(*b->assistant_http, core.clock, *options.assistant);
+    spdlog::info("prompt assistant: {} at {} (time box {} ms)", options.assistant->chat.model,
+                 options.assistant->chat.base_url, options.assistant->chat.timeout.count());
+  }
   b->bot = std::make_unique<bot::Bot>(bot::BotDeps{.executor = rt.control,
                                                    .api = *telegram.api,
                                                    .scheduler = *b->scheduler,
@@ -43,7 +50,8 @@ std::unique_ptr<BotRole> wire_bot(const Core& core, const Runtime& rt, TelegramS
                                                    .admin = core.admin,
                                                    .notices = core.notices,
                                                    .job_queued = std::move(options.job_queued),
-                                                   .submits = rt.submits},
+                                                   .submits = rt.submits,
+                                                   .assistant = b->assistant.get()},
                                       std::move(options.options));
   return b;
 }

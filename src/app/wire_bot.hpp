@@ -8,6 +8,7 @@
 #include <string>
 
 #include "app/roles.hpp"
+#include "assist/prompt_assistant.hpp"
 #include "bot/billing.hpp"
 #include "bot/bot.hpp"
 #include "bot/i18n.hpp"
@@ -41,11 +42,16 @@ struct BotWiring {
   std::function<void()> job_queued;  // wakes this process's workers, if any (called on rt.control)
   bot::BotOptions options;
   telegram::SchedulerOptions scheduler;
+  // The prompt assistant (PROMPT_ASSISTANT_*); nullopt: off.
+  std::optional<assist::AssistantOptions> assistant;
+  http::ProxyOptions proxy;  // for the assistant's client: the executable's http::proxy_from_env()
 };
 
 struct BotRole {
   std::optional<telegram::SendScheduler> scheduler;
   std::unique_ptr<imaging::ImageStore> own_images;
+  std::unique_ptr<http::Client> assistant_http;  // before the assistant, which uses it
+  std::unique_ptr<assist::PromptAssistant> assistant;
   std::unique_ptr<bot::Bot> bot;
 
   // Spawns the bot's loops: receiving (long polling, or setting the webhook when `webhook_url` is not

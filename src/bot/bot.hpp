@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "assist/prompt_assistant.hpp"
 #include "bot/billing.hpp"
 #include "bot/callback_data.hpp"
 #include "bot/job_meta.hpp"
@@ -116,6 +117,9 @@ struct BotDeps {
   std::function<void()> job_queued;  // wakes this process's workers, if any
   // The group commit prompts are submitted through (the API's, when both run; null: the bot's own).
   std::shared_ptr<usecases::SubmitBatcher> submits;
+  // The prompt assistant (PROMPT_ASSISTANT_MODEL): translates non-English prompts and enriches them
+  // for the Enhance button; null: off (no translation, no button).
+  assist::PromptAssistant* assistant = nullptr;
 };
 
 class Bot {

@@ -43,6 +43,8 @@ struct Codec<AgainData> : OneString<AgainData, &AgainData::job_id, true> {};
 template <>
 struct Codec<VariationsData> : OneString<VariationsData, &VariationsData::job_id, true> {};
 template <>
+struct Codec<EnhanceData> : OneString<EnhanceData, &EnhanceData::job_id, true> {};
+template <>
 struct Codec<OriginalData> : OneString<OriginalData, &OriginalData::job_id, true> {};
 template <>
 struct Codec<CancelJobData> : OneString<CancelJobData, &CancelJobData::job_id, true> {};
@@ -89,6 +91,7 @@ std::optional<T> decode(std::string_view data) {
 IGB_CALLBACK_KIND(AgainData)
 IGB_CALLBACK_KIND(VariationsData)
 IGB_CALLBACK_KIND(OriginalData)
+IGB_CALLBACK_KIND(EnhanceData)
 IGB_CALLBACK_KIND(CancelJobData)
 IGB_CALLBACK_KIND(SettingsData)
 IGB_CALLBACK_KIND(AspectRatioData)

@@ -25,6 +25,10 @@ struct VariationsData {  // up to three images of the same prompt
   static constexpr std::string_view kPrefix = "v";
   std::string job_id;
 };
+struct EnhanceData {  // the same picture from a prompt the assistant enriched (shown when it is on)
+  static constexpr std::string_view kPrefix = "e";
+  std::string job_id;
+};
 struct OriginalData {  // the image as a file, uncompressed
   static constexpr std::string_view kPrefix = "o";
   std::string job_id;

@@ -369,6 +369,10 @@ telegram::InlineKeyboardMarkup Bot::result_keyboard(const Ctx& c, const std::str
   kb.inline_keyboard.push_back(
       {{.text = t(c, "result.again"), .callback_data = callback_data(AgainData{job_id})},
        {.text = t(c, "result.variations"), .callback_data = callback_data(VariationsData{job_id})}});
+  if (d_.assistant != nullptr) {
+    kb.inline_keyboard.push_back(
+        {{.text = t(c, "result.enhance"), .callback_data = callback_data(EnhanceData{job_id})}});
+  }
   kb.inline_keyboard.push_back({{.text = t(c, "result.original"), .callback_data = callback_data(OriginalData{job_id})},
                                 {.text = t(c, "result.settings"), .callback_data = callback_data(SettingsData{})}});
   return kb;
@@ -390,7 +394,7 @@ net::awaitable<bool> Bot::deliver_photo(const core::Job& job, const JobMeta& met
   const int remaining = quota.remaining();
   telegram::SendPhoto p{.chat_id = meta.chat_id};
   p.caption = util::utf8_shorten(t(c, "result.caption",
-                                   {{"prompt", util::utf8_shorten(job.params.prompt, 200)},
+                                   {{"prompt", util::utf8_shorten(shown_prompt(meta, job.params.prompt), 200)},
                                     {"seed", job.params.seed ? std::to_string(*job.params.seed) : "?"},
                                     {"width", std::to_string(image->width)},
                                     {"height", std::to_string(image->height)},
@@ -433,7 +437,8 @@ net::awaitable<bool> Bot::deliver_photo(const core::Job& job, const JobMeta& met
     // The group forbids photos but takes text: say so there. The outcome counts as shown (sending the
     // photo again meets the same refusal); the user finds the picture in /history in a private chat.
     spdlog::info("bot: chat {} does not allow photos; job {} told in text", meta.chat_id, job.id);
-    std::string text = t(c, "result.no_photo_rights", {{"prompt", util::utf8_shorten(job.params.prompt, 200)}});
+    std::string text =
+        t(c, "result.no_photo_rights", {{"prompt", util::utf8_shorten(shown_prompt(meta, job.params.prompt), 200)}});
     std::optional<std::int64_t> reply_to;
     if (meta.reply_to != 0 && c.chat_id == meta.chat_id) reply_to = meta.reply_to;
     auto told = co_await send_text(c, std::move(text), reply_to);

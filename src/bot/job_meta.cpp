@@ -1,12 +1,14 @@
 #include "bot/job_meta.hpp"
 
+#include "util/crypto.hpp"
 #include "util/strings.hpp"
 
 namespace igb::bot {
 
 std::string encode_meta(const JobMeta& m) {
   return "chat=" + std::to_string(m.chat_id) + ";status=" + std::to_string(m.status_message_id) +
-         ";reply=" + std::to_string(m.reply_to) + ";lang=" + m.lang + ";group=" + (m.group ? "1" : "0");
+         ";reply=" + std::to_string(m.reply_to) + ";lang=" + m.lang + ";group=" + (m.group ? "1" : "0") +
+         (m.original.empty() ? "" : ";orig=" + util::base64(m.original));
 }
 
 std::optional<JobMeta> decode_meta(std::string_view text) {
@@ -22,6 +24,11 @@ std::optional<JobMeta> decode_meta(std::string_view text) {
       continue;
     }
     if (key == "inline") continue;  // inline mode's target (src/bot/inline_mode.hpp)
+    if (key == "orig") {
+      // Not readable: the job is still delivered, with the prompt sent.
+      m.original = util::base64_decode(value).value_or("");
+      continue;
+    }
     auto n = util::parse_int(value);
     if (!n) return std::nullopt;
     if (key == "chat") {

@@ -180,14 +180,51 @@ net::awaitable<core::PolicyLevel> policy_level(Context& c) {
   co_return on ? core::PolicyLevel::strict : core::PolicyLevel::base;
 }
 
-net::awaitable<void> submit(Context& c, core::JobParams params, int count, std::optional<std::int64_t> reply_to) {
+// The prompt in English when it needs translating and the assistant can (time-boxed; a user with no
+// images left is not worth a call: the submission is refused anyway). nullopt: keep it.
+net::awaitable<std::optional<std::string>> translated(Context& c, const std::string& prompt) {
+  auto* assistant = c.deps().assistant;
+  if (assistant == nullptr) co_return std::nullopt;
+  auto q = co_await c.generation().quota(c.user().id);
+  if (q.remaining() <= 0) co_return std::nullopt;
+  auto english = co_await assistant->translate(prompt);
+  if (!english || *english == prompt) co_return std::nullopt;
+  co_return english;
+}
+
+net::awaitable<void> refuse(Context& c, const core::Error& error, int count, std::optional<std::int64_t> reply_to) {
+  auto refusal = co_await refusal_text(c, error, count);
+  telegram::SendMessage answer{.text = std::move(refusal.first), .reply_to_message_id = reply_to};
+  if (!refusal.second.inline_keyboard.empty()) answer.reply_markup = std::move(refusal.second);
+  (void)co_await c.send(std::move(answer));
+}
+
+net::awaitable<void> submit(Context& c, core::JobParams params, int count, std::optional<std::int64_t> reply_to,
+                            SubmitPrompt prompt) {
   const auto& d = c.deps();
   // No status message first: under a crowd every message costs a 30th of a second of Telegram's budget
   // for everyone. The job is queued, the prompt acknowledged with a chat action, and delivery sends a
   // status message only if the wait is predicted long (Bot::maybe_status_message). A prompt the policy
   // blocks (groups: with safe mode's lists while it is on) is refused by submit like any refusal below.
   const auto level = co_await policy_level(c);
-  JobMeta meta{.chat_id = c.chat_id(), .reply_to = reply_to.value_or(0), .lang = c.lang(), .group = c.group()};
+  // Translation waits here, before the job exists: this chat's next updates wait for it (at most the
+  // assistant's time box), other chats and the update loop do not. The user's own words are screened
+  // first: a blocked prompt is not worth the assistant's call, and a translation must not launder a
+  // blocked term (submit screens the English as well).
+  if (prompt.translate && d.assistant != nullptr) {
+    if (auto allowed = co_await c.generation().screen(c.user().id, params.prompt, level); !allowed) {
+      co_await refuse(c, allowed.error(), count, reply_to);
+      co_return;
+    }
+    if (auto english = co_await translated(c, params.prompt)) {
+      prompt.original = std::exchange(params.prompt, std::move(*english));
+    }
+  }
+  JobMeta meta{.chat_id = c.chat_id(),
+               .reply_to = reply_to.value_or(0),
+               .lang = c.lang(),
+               .group = c.group(),
+               .original = std::move(prompt.original)};
   core::SubmitRequest request{.user = c.user().id,
                               .params = std::move(params),
                               .count = count,
@@ -201,10 +238,7 @@ net::awaitable<void> submit(Context& c, core::JobParams params, int count, std::
     co_await c.acknowledge();
     co_return;
   }
-  auto refusal = co_await refusal_text(c, outcome.error(), count);
-  telegram::SendMessage answer{.text = std::move(refusal.first), .reply_to_message_id = reply_to};
-  if (!refusal.second.inline_keyboard.empty()) answer.reply_markup = std::move(refusal.second);
-  (void)co_await c.send(std::move(answer));
+  co_await refuse(c, outcome.error(), count, reply_to);
 }
 
 }  // namespace igb::bot

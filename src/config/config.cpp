@@ -147,6 +147,33 @@ Status apply_provider_timeout_seconds(const Raw& raw, Config& c) {
   return parse_int_into(raw, 1, 600, c.provider_timeout_seconds);
 }
 
+// A model id as the endpoint names it: "Qwen/Qwen2.5-7B-Instruct", "…:fastest" (the router's policy
+// suffix), "gpt-4o-mini". It goes into a JSON body, so only its length and characters are checked.
+Status apply_prompt_assistant_model(const Raw& raw, Config& c) {
+  auto s = util::trim(raw.text);
+  if (s.size() > 200 || has_space_or_control(s)) {
+    return invalid(raw, "expected a model id of at most 200 characters without spaces, got " + shown(raw.text));
+  }
+  c.prompt_assistant_model = std::string(s);
+  return core::Ok{};
+}
+
+Status apply_prompt_assistant_url(const Raw& raw, Config& c) {
+  return parse_service_url_into(raw, c.prompt_assistant_url);
+}
+
+Status apply_prompt_assistant_token(const Raw& raw, Config& c) {
+  if (has_space_or_control(raw.text)) {
+    return invalid(raw, "must not contain whitespace or control characters (value not shown)");
+  }
+  c.prompt_assistant_token = Secret(raw.text);
+  return core::Ok{};
+}
+
+Status apply_prompt_assistant_timeout_ms(const Raw& raw, Config& c) {
+  return parse_int_into(raw, 500, 30000, c.prompt_assistant_timeout_ms);
+}
+
 Status apply_admin_telegram_ids(const Raw& raw, Config& c) {
   std::vector<std::int64_t> ids;
   for (const auto& item : util::split(util::trim(raw.text), ',')) {
@@ -268,6 +295,10 @@ constexpr Setting kSettings[] = {
     {"HF_HUB_BASE", TomlType::string, false, apply_hf_hub_base},
     {"PROVIDER_TIMEOUT_SECONDS", TomlType::integer, false, apply_provider_timeout_seconds},
     {"PROVIDER_URLS_ALLOW_PRIVATE", TomlType::integer, false, apply_provider_urls_allow_private},
+    {"PROMPT_ASSISTANT_MODEL", TomlType::string, false, apply_prompt_assistant_model},
+    {"PROMPT_ASSISTANT_URL", TomlType::string, false, apply_prompt_assistant_url},
+    {"PROMPT_ASSISTANT_TOKEN", TomlType::string, true, apply_prompt_assistant_token},
+    {"PROMPT_ASSISTANT_TIMEOUT_MS", TomlType::integer, false, apply_prompt_assistant_timeout_ms},
     {"ADMIN_TELEGRAM_IDS", TomlType::integer_list, false, apply_admin_telegram_ids},
     {"LOG_LEVEL", TomlType::string, false, apply_log_level},
     {"DB_POOL_SIZE", TomlType::integer, false, apply_db_pool_size},
@@ -535,6 +566,10 @@ std::vector<std::pair<std::string, std::string>> describe(const Config& c) {
       {"HF_HUB_BASE", c.hf_hub_base},
       {"PROVIDER_TIMEOUT_SECONDS", std::to_string(c.provider_timeout_seconds)},
       {"PROVIDER_URLS_ALLOW_PRIVATE", c.provider_urls_allow_private ? "1" : "0"},
+      {"PROMPT_ASSISTANT_MODEL", c.prompt_assistant_model.empty() ? std::string("(off)") : c.prompt_assistant_model},
+      {"PROMPT_ASSISTANT_URL", c.prompt_assistant_url},
+      {"PROMPT_ASSISTANT_TOKEN", c.prompt_assistant_token.empty() ? std::string("(HF_TOKEN)") : std::string("(set)")},
+      {"PROMPT_ASSISTANT_TIMEOUT_MS", std::to_string(c.prompt_assistant_timeout_ms)},
       {"backends", backends.empty() ? std::string("(none)") : backends},
       {"ADMIN_TELEGRAM_IDS", admins.empty() ? std::string("(none)") : admins},
       {"LOG_LEVEL", c.log_level},
@@ -553,7 +588,8 @@ std::vector<std::pair<std::string, std::string>> describe(const Config& c) {
       {"plans", plans},
   };
   // A token pasted into, say, the webhook path must not reach the log through that value.
-  std::vector<std::string> secrets = {c.telegram_bot_token.value(), c.hf_token.value(), c.payload_secret.value()};
+  std::vector<std::string> secrets = {c.telegram_bot_token.value(), c.hf_token.value(), c.payload_secret.value(),
+                                      c.prompt_assistant_token.value()};
   for (const auto& b : c.backends) secrets.push_back(b.api_key.value());
   for (auto& [name, value] : out) scrub(value, secrets);
   return out;

@@ -76,6 +76,13 @@ struct Config {
   bool provider_urls_allow_private = false;
   int provider_timeout_seconds = 120;  // for backends that give no timeout_seconds
 
+  // The optional prompt assistant (docs/providers.md): translates non-English prompts and enriches
+  // them on request through an OpenAI-compatible chat completions endpoint. Off while the model is empty.
+  std::string prompt_assistant_model;
+  std::string prompt_assistant_url = "https://router.huggingface.co/v1";  // with /v1, without a trailing '/'
+  Secret prompt_assistant_token;  // empty: HF_TOKEN (the router takes the same token)
+  int prompt_assistant_timeout_ms = 4000;  // the time box of one call, 500-30000
+
   // In order of preference. Without [[backends]] in the TOML file: this one backend, built from the
   // settings above once the environment has been applied (so Config{} matches load_config({})).
   std::vector<BackendConfig> backends = {BackendConfig{.name = "hf",

@@ -108,7 +108,8 @@ class BotDialogue : public ServiceTest {
                             .options = bot_options_,
                             // Limits well above the fake's (which are off unless a test turns them on):
                             // tests stay fast.
-                            .scheduler = scheduler_options_});
+                            .scheduler = scheduler_options_,
+                            .assistant = assistant_options_});
     std::string secret = webhook_url.empty() ? "" : bot::webhook_secret(*store_);
     net::post(r.io, [&r, webhook_url, secret] { r.role->start(r.supervisor, webhook_url, secret); });
     r.thread = std::thread([&r] { r.io.run(); });
@@ -205,6 +206,7 @@ class BotDialogue : public ServiceTest {
   std::unique_ptr<core::AdminService> admin_;
   std::unique_ptr<core::NoticeService> notices_;
   std::unique_ptr<RunningBot> running_;
+  std::optional<assist::AssistantOptions> assistant_options_;  // the prompt assistant: off unless a test sets it
 };
 
 }  // namespace igb::testing

@@ -225,6 +225,37 @@ TEST(JobMeta, RoundTripsAndRejectsJunk) {
   EXPECT_FALSE(decode_meta("chat=x"));
 }
 
+// The prompt assistant: the user's words, when the provider got a translation or an enrichment, in
+// base64 (a prompt may hold the meta's own separators); metas without it keep their old wire form.
+TEST(JobMeta, CarriesTheUsersOwnPrompt) {
+  JobMeta m{.chat_id = 42, .lang = "ru", .original = "лиса; chat=7;inline=x = «снег»"};
+  auto text = encode_meta(m);
+  EXPECT_EQ(text.find("лиса"), std::string::npos);
+  auto back = decode_meta(with_inline_target(text, "BAAAAJxI-_kL=="));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->chat_id, 42);
+  EXPECT_EQ(back->original, m.original);
+  EXPECT_EQ(inline_target(with_inline_target(text, "BAAAAJxI-_kL==")), "BAAAAJxI-_kL==");
+  EXPECT_EQ(shown_prompt(*back, "a fox"), m.original);
+  EXPECT_EQ(encode_meta(JobMeta{.chat_id = 42}), "chat=42;status=0;reply=0;lang=en;group=0");
+  EXPECT_EQ(shown_prompt(JobMeta{}, "a fox"), "a fox");
+  // A damaged value loses only itself: the job is still delivered, with the prompt sent.
+  auto damaged = decode_meta("chat=42;orig=!!!;group=1");
+  ASSERT_TRUE(damaged);
+  EXPECT_EQ(damaged->original, "");
+  EXPECT_TRUE(damaged->group);
+}
+
+TEST(CallbackData, EnhanceFitsAndRoundTrips) {
+  const std::string job = "j0190a1b2c3d4e5f6a7b8c9d0e1";
+  EXPECT_EQ(callback_data(EnhanceData{job}), "e:" + job);
+  EXPECT_LE(callback_data(EnhanceData{job}).size(), kMaxCallbackData);
+  EXPECT_EQ(decode<EnhanceData>("e:" + job)->job_id, job);
+  EXPECT_FALSE(decode<EnhanceData>("e"));
+  EXPECT_FALSE(decode<EnhanceData>("a:" + job));
+  EXPECT_FALSE(decode<AgainData>("e:" + job));
+}
+
 // Inline mode's target rides in the meta after the chat's fields; decode_meta skips it, and metas
 // without it keep their old wire form.
 TEST(JobMeta, CarriesTheInlineMessage) {

@@ -110,6 +110,10 @@ inline void expect_defaults(const Config& c) {
   EXPECT_EQ(c.hf_provider, "auto");
   EXPECT_EQ(c.hf_hub_base, "https://huggingface.co");
   EXPECT_FALSE(c.provider_urls_allow_private);
+  EXPECT_EQ(c.prompt_assistant_model, "");  // off
+  EXPECT_EQ(c.prompt_assistant_url, "https://router.huggingface.co/v1");
+  EXPECT_TRUE(c.prompt_assistant_token.empty());
+  EXPECT_EQ(c.prompt_assistant_timeout_ms, 4000);
   ASSERT_EQ(c.backends.size(), 1u);
   const auto& b = c.backends[0];
   EXPECT_EQ(b.name, "hf");

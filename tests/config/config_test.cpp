@@ -197,6 +197,41 @@ TEST_F(ConfigTest, DescribeRedactsSecrets) {
   EXPECT_EQ(d["REFERRAL_BONUS_IMAGES"], "5");
 }
 
+TEST_F(ConfigTest, PromptAssistantSettings) {
+  const std::string key = "sk-AssistantKeyThatMustNotLeak9";
+  auto r = load({{"PROMPT_ASSISTANT_MODEL", " Qwen/Qwen2.5-7B-Instruct:fastest "},
+                 {"PROMPT_ASSISTANT_URL", "http://127.0.0.1:8000/v1/"},
+                 {"PROMPT_ASSISTANT_TOKEN", key},
+                 {"PROMPT_ASSISTANT_TIMEOUT_MS", "2500"}});
+  ASSERT_TRUE(r.ok()) << r.error().public_message;
+  EXPECT_EQ(r->prompt_assistant_model, "Qwen/Qwen2.5-7B-Instruct:fastest");
+  EXPECT_EQ(r->prompt_assistant_url, "http://127.0.0.1:8000/v1");  // trailing '/' dropped
+  EXPECT_EQ(r->prompt_assistant_token.value(), key);
+  EXPECT_EQ(r->prompt_assistant_timeout_ms, 2500);
+  std::map<std::string, std::string> d;
+  for (const auto& [name, value] : describe(*r)) {
+    d[name] = value;
+    EXPECT_THAT(value, Not(HasSubstr(key))) << name;
+  }
+  EXPECT_EQ(d["PROMPT_ASSISTANT_TOKEN"], "(set)");
+  EXPECT_EQ(d["PROMPT_ASSISTANT_MODEL"], "Qwen/Qwen2.5-7B-Instruct:fastest");
+  EXPECT_EQ(describe(Config{}).size(), describe(*r).size());
+
+  for (const auto& [name, value] : std::vector<std::pair<std::string, std::string>>{
+           {"PROMPT_ASSISTANT_MODEL", "two words"},
+           {"PROMPT_ASSISTANT_MODEL", std::string(201, 'm')},
+           {"PROMPT_ASSISTANT_URL", "ftp://example.com/v1"},
+           {"PROMPT_ASSISTANT_URL", "http://example.com/v1"},  // plain http to a public host: no token over it
+           {"PROMPT_ASSISTANT_TIMEOUT_MS", "499"},
+           {"PROMPT_ASSISTANT_TIMEOUT_MS", "30001"},
+           {"PROMPT_ASSISTANT_TOKEN", key + " x"}}) {
+    auto bad = load({{name, value}});
+    ASSERT_FALSE(bad.ok()) << name << "=" << value;
+    EXPECT_THAT(bad.error().public_message, HasSubstr(name));
+    EXPECT_THAT(bad.error().public_message, Not(HasSubstr(key)));
+  }
+}
+
 TEST(RedactDatabaseUrl, KeepsSchemeHostAndDatabaseOnly) {
   EXPECT_EQ(redact_database_url("postgres://u:p@h/db"), "postgres://h/db");
   EXPECT_EQ(redact_database_url("postgresql://u:p/a@ss@h:5432/db?password=x"), "postgresql://h:5432/db");

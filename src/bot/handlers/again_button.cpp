@@ -20,7 +20,10 @@ net::awaitable<void> again_job(Context& c, std::string job_id, bool variations) 
     auto q = co_await c.generation().quota(user);
     count = std::min(q.plan.images_per_request, 3);
   }
-  co_await submit(c, std::move(params), count, c.message_id());
+  // A translated prompt goes again as translated, and its caption still shows the user's words.
+  auto meta = decode_meta(job->meta);
+  SubmitPrompt how{.original = meta ? meta->original : std::string()};
+  co_await submit(c, std::move(params), count, c.message_id(), std::move(how));
 }
 
 net::awaitable<void> again(Context& c, AgainData data) { co_await again_job(c, std::move(data.job_id), false); }

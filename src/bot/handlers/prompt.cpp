@@ -1,5 +1,6 @@
 // A prompt (any text addressed to the bot, or /img …) becomes a job: options parsed, the user's
 // defaults applied, the size fitted to the plan, then submitted with a status message.
+#include "assist/language.hpp"
 #include "bot/inline_mode.hpp"
 #include "bot/keyboards.hpp"
 
@@ -16,7 +17,9 @@ net::awaitable<void> prompt(Context& c) {
     co_return;
   }
   auto params = co_await prompt_params(c, std::get<PromptRequest>(parsed));
-  co_await submit(c, std::move(params), 1, reply_to);
+  // Non-English prompts go to the provider in English when the assistant is on (assist/language.hpp).
+  SubmitPrompt how{.translate = assist::needs_translation(params.prompt)};
+  co_await submit(c, std::move(params), 1, reply_to, std::move(how));
 }
 
 }  // namespace
