@@ -39,12 +39,19 @@ telegram::AnswerInlineQuery inline_answer(const Context& c, const std::string& q
     a.button = telegram::InlineQueryResultsButton{.text = c.t("inline.subscribe"), .start_parameter = "plans"};
   for (const auto& m : made) {
     if (static_cast<int>(a.results.size()) >= kInlineResults + (can_generate && has_quota ? 1 : 0)) break;
-    if (!m.image.telegram_file_id || !prompt_matches(prompt, m.job.params.prompt)) continue;
+    // A translated prompt is found by the user's words too, and shown in them (the prompt assistant).
+    auto meta = decode_meta(m.job.meta);
+    const std::string own = meta ? meta->original : std::string();
+    if (!m.image.telegram_file_id ||
+        !(prompt_matches(prompt, m.job.params.prompt) || (!own.empty() && prompt_matches(prompt, own)))) {
+      continue;
+    }
+    const std::string& shown = own.empty() ? m.job.params.prompt : own;
     a.results.push_back({.kind = telegram::InlineQueryResult::Kind::cached_photo,
                          .id = "j:" + m.job.id,
-                         .title = util::utf8_shorten(m.job.params.prompt, 100),
+                         .title = util::utf8_shorten(shown, 100),
                          .photo_file_id = *m.image.telegram_file_id,
-                         .caption = util::utf8_shorten(m.job.params.prompt, 1024)});
+                         .caption = util::utf8_shorten(shown, 1024)});
   }
   return a;
 }

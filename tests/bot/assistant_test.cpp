@@ -70,6 +70,22 @@ TEST_P(BotAssistant, ARussianPromptIsDrawnInEnglishAndCaptionedInRussian) {
   ASSERT_TRUE(wait([&] { return count("sendPhoto") == 2 && count("deleteMessage") == 2; }));
   EXPECT_EQ(chat_.bad_requests(), 0u);
   expect_golden("assistant_translated_ru", kBoris.id);
+
+  // /history shows it in the user's words, and inline search finds it by them.
+  tg_.push_message({.from = kBoris, .text = "/history"});
+  ASSERT_TRUE(wait([&] { return count("sendPhoto") == 4; }));
+  EXPECT_EQ(tg_.last_bot_message(kBoris.id)->caption.rfind("рыжая лиса в снегу", 0), 0u);
+  tg_.push_inline_query({.from = kBoris, .query = "лиса"});
+  ASSERT_TRUE(wait([&] { return count("answerInlineQuery") == 1; }));
+  bool found = false;
+  const auto answer = *tg_.inline_answer("iq-1");
+  for (const auto& r : answer.at("results").as_array()) {
+    if (std::string_view(r.at("id").as_string()) != "j:" + job.id) continue;
+    found = true;
+    EXPECT_EQ(std::string_view(r.at("caption").as_string()), "рыжая лиса в снегу");
+  }
+  EXPECT_TRUE(found);
+  EXPECT_EQ(chat_.calls().size(), 1u);
 }
 
 TEST_P(BotAssistant, AnEnglishPromptIsNotSentToTheAssistant) {

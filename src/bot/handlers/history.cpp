@@ -15,6 +15,7 @@ net::awaitable<void> history(Context& c) {
   if (!sent) co_return;
   for (const auto& item : items) {
     JobMeta meta{.chat_id = c.chat_id(), .lang = c.lang(), .group = c.group()};
+    if (auto own = decode_meta(item.job.meta)) meta.original = own->original;  // the caption in the user's words
     if (!co_await c.deliver_photo(item.job, meta)) break;
   }
 }
