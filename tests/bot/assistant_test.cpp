@@ -166,6 +166,27 @@ TEST_P(BotAssistant, EnhanceWhileTheAssistantIsDownQueuesNothing) {
   EXPECT_EQ(chat_.calls().size(), 1u);
 }
 
+// The prompt policy sees the user's own words before the assistant does (a blocked prompt costs no
+// assistant call) and the English after it (a translation cannot carry a blocked term past it).
+TEST_P(BotAssistant, ThePromptPolicyScreensTheWordsBeforeAndTheTranslationAfter) {
+  tg_.push_message({.from = kBoris, .text = "аниме лоли на пляже"});
+  ASSERT_TRUE(wait([&] {
+    auto m = tg_.last_bot_message(kBoris.id);
+    return m && m->text.find("недопустимые слова") != std::string::npos;
+  }));
+  EXPECT_TRUE(chat_.calls().empty());
+  EXPECT_TRUE(jobs_of(kBoris.id).empty());
+  EXPECT_EQ(quota_->status(kBoris.id).failed, 1);
+
+  chat_.set_answer([](const std::string&) -> std::string { return "jailbait on a beach"; });
+  tg_.push_message({.from = kBoris, .text = "девушка на пляже"});
+  ASSERT_TRUE(wait([&] { return count("sendMessage") == 2; }));
+  EXPECT_THAT(tg_.last_bot_message(kBoris.id)->text, ::testing::HasSubstr("недопустимые слова"));
+  EXPECT_EQ(chat_.calls().size(), 1u);
+  EXPECT_TRUE(jobs_of(kBoris.id).empty());
+  EXPECT_EQ(quota_->status(kBoris.id).failed, 2);
+}
+
 IGB_ON_BOTH_DATABASES(BotAssistant);
 
 }  // namespace
