@@ -5,19 +5,15 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/use_future.hpp>
 #include <boost/json.hpp>
-#include <spdlog/sinks/ostream_sink.h>
-#include <spdlog/spdlog.h>
 
 #include <atomic>
-#include <set>
-#include <sstream>
 #include <thread>
 
 #include "http/client.hpp"
 #include "support/async.hpp"
+#include "bot_api_support.hpp"
 #include "telegram/codec.hpp"
 #include "support/fake_bot_api.hpp"
 #include "support/fake_http_server.hpp"
@@ -33,24 +29,13 @@ using igb::testing::FakeRequest;
 using igb::testing::FakeResponse;
 using igb::testing::FakeTgChat;
 using igb::testing::FakeTgUser;
-using igb::testing::run_async;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-using ::testing::Not;
 using Kind = ApiError::Kind;
+using test::optional_of;
+using test::run_on;
 using namespace std::chrono_literals;
-
-// co_spawn (Boost 1.81) needs a default-constructible result; ApiResult has none.
-template <class T>
-net::awaitable<std::optional<T>> optional_of(net::awaitable<T> task) {
-  co_return co_await std::move(task);
-}
-
-template <class T>
-T run_on(net::io_context& io, net::awaitable<T> task) {
-  return *run_async(io, optional_of(std::move(task)));
-}
 
 const FakeTgUser kAnn{.id = 42, .first_name = "Ann", .username = "ann", .language_code = "en"};
 const FakeTgUser kBob{.id = 43, .first_name = "Bob", .language_code = "ru"};
@@ -696,239 +681,6 @@ TEST_F(ManualClockBotApiTest, GroupsGetTwentyAMinuteAndAllChats30ASecond) {
   EXPECT_FALSE(send(31));  // the 31st message in one second
   now_ms += 1000;
   EXPECT_TRUE(send(31));
-}
-
-// ---- The fake checks requests against the spec and accepts every encoding Telegram does.
-
-class FakeSpecTest : public ::testing::Test {
- protected:
-  http::Response post(const std::string& path_and_query, const std::string& content_type, std::string body) {
-    http::Request r{.method = "POST", .url = tg_.base_url() + path_and_query, .body = std::move(body)};
-    if (!content_type.empty()) r.headers.emplace_back("Content-Type", content_type);
-    auto client = http::make_client(io_.get_executor());
-    return run_async(io_, [](http::Client* c, http::Request req) -> net::awaitable<http::Response> {
-      co_return co_await c->send(std::move(req));
-    }(client.get(), std::move(r)));
-  }
-  std::string bot(const std::string& method) { return "/bot" + tg_.token() + "/" + method; }
-
-  net::io_context io_;
-  FakeBotApi tg_;
-};
-
-TEST_F(FakeSpecTest, UnknownMethodTokenAndMissingParameters) {
-  auto unknown = post(bot("sendMesage"), "application/json", "{}");
-  EXPECT_EQ(unknown.status, 404);
-  EXPECT_EQ(unknown.body, R"({"ok":false,"error_code":404,"description":"Not Found"})");
-
-  auto wrong = post("/bot1:nope/getMe", "", "");
-  EXPECT_EQ(wrong.status, 401);
-  EXPECT_EQ(wrong.body, R"({"ok":false,"error_code":401,"description":"Unauthorized"})");
-
-  auto missing = post(bot("sendMessage"), "application/json", R"({"text":"hi"})");
-  EXPECT_EQ(missing.status, 400);
-  EXPECT_THAT(missing.body, HasSubstr("chat_id: missing required parameter"));
-
-  auto typed =
-      post(bot("sendMessage"), "application/json",
-           R"({"chat_id":1,"text":"hi","reply_markup":{"inline_keyboard":[[{"text":1,"callback_data":"a"}]]}})");
-  EXPECT_EQ(typed.status, 400);
-  EXPECT_THAT(typed.body, HasSubstr("reply_markup.inline_keyboard[0][0].text: expected String"));
-
-  auto nested = post(bot("sendMessage"), "application/json", R"({"chat_id":1,"text":"hi","reply_parameters":{}})");
-  EXPECT_THAT(nested.body, HasSubstr("reply_parameters.message_id: missing required field"));
-
-  auto typo = post(bot("sendMessage"), "application/json", R"({"chat_id":1,"text":"hi","reply_markups":{}})");
-  EXPECT_THAT(typo.body, HasSubstr("reply_markups: unknown parameter"));
-
-  std::vector<std::string> messages;
-  for (const auto& v : tg_.spec_violations()) messages.push_back(v.message);
-  EXPECT_THAT(messages, ElementsAre("sendMesage: no such method in the Bot API",
-                                    "sendMessage: chat_id: missing required parameter",
-                                    "sendMessage: reply_markup.inline_keyboard[0][0].text: expected String",
-                                    "sendMessage: reply_parameters.message_id: missing required field",
-                                    "sendMessage: reply_markups: unknown parameter"));
-}
-
-// An inline message cannot receive an upload (the Bot API's editMessageMedia: "When an inline message
-// is edited, a new file can't be uploaded"), whichever way it is attempted.
-TEST_F(FakeSpecTest, AnInlineMessageTakesNoUpload) {
-  tg_.add_chat({.id = 42, .type = "private"}, {.id = 42, .first_name = "Ann"});
-  tg_.push_inline_query({.from = {.id = 42, .first_name = "Ann"}, .query = "fox"});
-  auto answered = post(bot("answerInlineQuery"), "application/json",
-                       R"({"inline_query_id":"iq-1","results":[{"type":"article","id":"g","title":"t",
-                           "input_message_content":{"message_text":"wait"},
-                           "reply_markup":{"inline_keyboard":[[{"text":"b","callback_data":"x"}]]}}]})");
-  ASSERT_EQ(answered.status, 200) << answered.body;
-  auto id = tg_.choose_inline_result("iq-1", "g");
-  auto upload = post(bot("editMessageMedia"), "application/json",
-                     R"({"inline_message_id":")" + id + R"(","media":{"type":"photo","media":"attach://photo"}})");
-  EXPECT_EQ(upload.status, 400);
-  EXPECT_THAT(upload.body, HasSubstr("can't be uploaded to an inline message"));
-  auto both = post(bot("editMessageText"), "application/json",
-                   R"({"inline_message_id":")" + id + R"(","chat_id":42,"message_id":1,"text":"x"})");
-  EXPECT_EQ(both.status, 400);
-  EXPECT_EQ(tg_.inline_message(id)->text, "wait");
-  EXPECT_THAT(tg_.spec_violations(), IsEmpty());
-}
-
-TEST_F(FakeSpecTest, AcceptsFormsQueryStringsAndCaseInsensitiveMethods) {
-  tg_.add_chat({.id = 42, .type = "private"}, kAnn);
-  auto form = post(bot("sendMessage"), "application/x-www-form-urlencoded",
-                   "chat_id=42&text=a+b%26c&reply_markup=%7B%22inline_keyboard%22%3A%5B%5B%7B%22text%22%3A%22x%22%2C%"
-                   "22callback_data%22%3A%22y%22%7D%5D%5D%7D");
-  EXPECT_EQ(form.status, 200) << form.body;
-  auto query = post(bot("sendmessage") + "?chat_id=42&text=q", "", "");
-  EXPECT_EQ(query.status, 200) << query.body;
-  auto calls = tg_.calls("sendMessage");
-  ASSERT_EQ(calls.size(), 2u);
-  EXPECT_EQ(calls[0].params.at("text"), "a b&c");
-  EXPECT_EQ(calls[0].params.at("reply_markup").at("inline_keyboard").at(0).at(0).at("callback_data"), "y");
-  EXPECT_EQ(calls[1].params.at("chat_id"), 42);
-  EXPECT_THAT(tg_.spec_violations(), IsEmpty());
-  EXPECT_EQ(tg_.transcript(42), "< sendMessage #1: a b&c\n   [x|y]\n< sendMessage #2: q\n");
-}
-
-// ---- Raw wire cases against a scriptable HTTP server.
-
-class BotApiWireTest : public ::testing::Test {
- protected:
-  static constexpr const char* kToken = "987654:SECRET-token-never-shown";
-
-  ApiResult<Message> send_with(FakeResponse response, std::chrono::seconds timeout = 30s) {
-    server_.set_handler([response](const FakeRequest&) { return response; });
-    auto api = make_http_bot_api(*client_,
-                                 {.base_url = server_.base_url() + "/", .token = kToken, .request_timeout = timeout});
-    return run_on(io_, api->send_message({.chat_id = 1, .text = "x"}));
-  }
-
-  net::io_context io_;
-  FakeHttpServer server_;
-  std::unique_ptr<http::Client> client_ = http::make_client(io_.get_executor());
-};
-
-TEST_F(BotApiWireTest, PostsJsonToTheMethodUrl) {
-  auto r = send_with(FakeResponse::json(
-      R"({"ok":true,"result":{"message_id":5,"date":1,"chat":{"id":1,"type":"private"},"text":"x","new_field":{}}})"));
-  ASSERT_TRUE(r.ok()) << r.error().description;
-  EXPECT_EQ(r->message_id, 5);
-  auto req = server_.requests().at(0);
-  EXPECT_EQ(req.method, "POST");
-  EXPECT_EQ(req.target, std::string("/bot") + kToken + "/sendMessage");
-  EXPECT_EQ(req.header("Content-Type"), "application/json");
-}
-
-TEST_F(BotApiWireTest, AnswersThatAreNotTheEnvelope) {
-  auto html =
-      send_with(FakeResponse{.status = 200, .headers = {{"Content-Type", "text/html"}}, .body = "<html>hi</html>"});
-  EXPECT_EQ(html.error().kind, Kind::invalid_response);
-  EXPECT_EQ(html.error().error_code, 0);
-
-  auto gateway = send_with(
-      FakeResponse{.status = 502, .headers = {{"Content-Type", "text/html"}}, .body = "<html>Bad Gateway</html>"});
-  EXPECT_EQ(gateway.error().kind, Kind::server);
-  EXPECT_EQ(gateway.error().error_code, 502);
-
-  auto bad_result = send_with(
-      FakeResponse::json(R"({"ok":true,"result":{"message_id":"5","date":1,"chat":{"id":1,"type":"private"}}})"));
-  EXPECT_EQ(bad_result.error().kind, Kind::invalid_response);
-  EXPECT_EQ(bad_result.error().description, "sendMessage: result.message_id: expected integer");
-
-  auto truncated =
-      send_with(FakeResponse{.status = 200, .body = R"({"ok":true,"result":{"message_id":5})", .truncate_body_to = 10});
-  EXPECT_EQ(truncated.error().kind, Kind::network);
-
-  auto closed = send_with(FakeResponse{.close_without_response = true});
-  EXPECT_EQ(closed.error().kind, Kind::network);
-}
-
-TEST_F(BotApiWireTest, ErrorEnvelopeParameters) {
-  auto flood = send_with(
-      FakeResponse::json(R"({"ok":false,"error_code":429,"description":"Too Many Requests: retry after 7"})", 429));
-  EXPECT_EQ(flood.error().kind, Kind::rate_limited);
-  EXPECT_EQ(flood.error().retry_after, 7s);  // read from the description when parameters are absent
-
-  auto migrated = send_with(FakeResponse::json(
-      R"({"ok":false,"error_code":400,"description":"Bad Request: group chat was upgraded to a supergroup chat","parameters":{"migrate_to_chat_id":-1001234}})",
-      400));
-  EXPECT_EQ(migrated.error().kind, Kind::bad_request);
-  EXPECT_EQ(migrated.error().migrate_to_chat_id, -1001234);
-
-  auto conflict = send_with(FakeResponse::json(
-      R"({"ok":false,"error_code":409,"description":"Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"})",
-      409));
-  EXPECT_EQ(conflict.error().kind, Kind::conflict);
-}
-
-TEST_F(BotApiWireTest, LongPollTimeoutAddsToTheRequestTimeout) {
-  struct Recorder : http::Client {
-    std::vector<http::Request> requests;
-    net::awaitable<http::Response> send(http::Request r) override {
-      requests.push_back(r);
-      co_return http::Response{.status = 200, .body = R"({"ok":true,"result":[]})"};
-    }
-  } recorder;
-  auto api =
-      make_http_bot_api(recorder, {.base_url = "https://api.telegram.org", .token = "1:t", .request_timeout = 10s});
-  ASSERT_TRUE(run_on(io_, api->get_updates({.timeout = 50})).ok());
-  EXPECT_FALSE(run_on(io_, api->get_me()).ok());  // result [] is not a User
-  EXPECT_EQ(recorder.requests.at(0).timeout, 60s);
-  EXPECT_EQ(recorder.requests.at(0).url, "https://api.telegram.org/bot1:t/getUpdates");
-  EXPECT_EQ(recorder.requests.at(1).timeout, 10s);
-}
-
-TEST_F(BotApiWireTest, TheTokenNeverAppearsInErrorsOrLogs) {
-  std::ostringstream log;
-  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(log);
-  auto logger = std::make_shared<spdlog::logger>("capture", sink);
-  logger->set_level(spdlog::level::trace);
-  auto previous = spdlog::default_logger();
-  spdlog::set_default_logger(logger);
-
-  std::vector<ApiError> errors;
-  auto collect = [&](const ApiResult<Message>& r) {
-    ASSERT_FALSE(r.ok());
-    errors.push_back(r.error());
-  };
-  const std::string path = std::string("/bot") + kToken + "/sendMessage";
-  collect(send_with(
-      FakeResponse{.status = 404, .headers = {{"Content-Type", "text/html"}}, .body = "<p>No route " + path + "</p>"}));
-  collect(send_with(FakeResponse{.status = 503, .body = "upstream " + path}));
-  collect(send_with(
-      FakeResponse::json(R"({"ok":false,"error_code":404,"description":"Not Found: )" + path + R"("})", 404)));
-  collect(send_with(FakeResponse::json(R"({"ok":false,"error_code":401,"description":"Unauthorized"})", 401)));
-  collect(send_with(
-      FakeResponse::json(R"({"ok":false,"error_code":429,"description":"Too Many Requests: retry after 1"})", 429)));
-  collect(send_with(FakeResponse::json(R"({"ok":true,"result":{"message_id":"x"}})")));
-  collect(send_with(FakeResponse{.status = 200, .body = "{\"ok\":true", .truncate_body_to = 3}));
-  collect(send_with(FakeResponse{.close_without_response = true}));
-  collect(send_with(FakeResponse{.no_response_hang = true}, 1s));
-  {
-    net::io_context probe;
-    net::ip::tcp::acceptor a(probe, {net::ip::make_address("127.0.0.1"), 0});
-    auto port = a.local_endpoint().port();
-    a.close();  // nothing listens there now
-    auto api = make_http_bot_api(*client_, {.base_url = "http://127.0.0.1:" + std::to_string(port), .token = kToken});
-    collect(run_on(io_, api->send_message({.chat_id = 1, .text = "x"})));
-  }
-  auto bad_url = make_http_bot_api(*client_, {.base_url = "ftp://example.com", .token = kToken});
-  try {
-    (void)run_on(io_, bad_url->send_message({.chat_id = 1, .text = "x"}));
-    ADD_FAILURE() << "a malformed base URL is a bug";
-  } catch (const std::exception& e) {
-    EXPECT_THAT(e.what(), Not(HasSubstr("SECRET")));
-  }
-  spdlog::set_default_logger(previous);
-
-  std::set<Kind> kinds;
-  for (const auto& e : errors) {
-    kinds.insert(e.kind);
-    EXPECT_THAT(e.description, Not(HasSubstr("SECRET"))) << to_string(e.kind);
-    EXPECT_THAT(e.description, Not(HasSubstr("987654"))) << to_string(e.kind);
-  }
-  EXPECT_EQ(kinds, (std::set<Kind>{Kind::invalid_response, Kind::server, Kind::not_found, Kind::unauthorized,
-                                   Kind::rate_limited, Kind::network}));
-  EXPECT_THAT(log.str(), Not(HasSubstr("SECRET")));
 }
 
 }  // namespace
