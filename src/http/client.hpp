@@ -28,7 +28,7 @@ struct Request {
   Headers headers;
   std::string body;
   std::chrono::milliseconds timeout{30'000};  // for the whole exchange: connect, send, receive
-  std::size_t max_response_bytes = 32 * 1024 * 1024;
+  std::size_t max_response_bytes = std::size_t{32} * 1024 * 1024;
 };
 
 struct Response {

@@ -40,7 +40,7 @@ class BlockingPool {
       error = std::current_exception();
     }
     co_await net::post(caller, net::use_awaitable);
-    if (error) std::rethrow_exception(error);
+    if (!result) std::rethrow_exception(error);  // no result: fn threw
     if constexpr (!std::is_void_v<R>) co_return std::move(*result);
   }
 

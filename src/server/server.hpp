@@ -164,8 +164,8 @@ struct RequestRecord {
 struct ServerOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 0;                            // 0: the OS picks; see Server::port()
-  std::size_t max_header_bytes = 16 * 1024;          // larger: 431
-  std::size_t max_body_bytes = 1024 * 1024;          // larger: 413
+  std::size_t max_header_bytes = std::size_t{16} * 1024;        // larger: 431
+  std::size_t max_body_bytes = std::size_t{1024} * 1024;        // larger: 413
   std::chrono::milliseconds read_timeout{30'000};    // for one whole request, headers and body
   std::chrono::milliseconds idle_timeout{60'000};    // between requests on a kept-alive connection
   std::chrono::milliseconds write_timeout{30'000};

@@ -60,7 +60,7 @@ using error_code = boost::system::error_code;
 using Clock = std::chrono::steady_clock;
 
 inline constexpr auto kTok = net::as_tuple(net::use_awaitable);
-inline constexpr std::size_t kReadChunk = 16 * 1024;
+inline constexpr std::size_t kReadChunk = std::size_t{16} * 1024;
 // When the client may still be sending as a connection is closed after a response (a refused body,
 // pipelined requests), the server stops sending (FIN) and reads and drops input until the client
 // closes, for at most this long: closing a socket with unread input makes the kernel send a RST,
