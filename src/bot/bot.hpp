@@ -83,7 +83,7 @@ bool answers_against_the_clock(std::string_view body);
 // loop is busy, makes its next wait return at once, so a wake is never lost.
 class Wakeup {
  public:
-  explicit Wakeup(net::any_io_executor executor) : timer_(std::move(executor)) {}
+  explicit Wakeup(const net::any_io_executor& executor) : timer_(executor) {}
   void wake() {
     woken_ = true;
     timer_.cancel();

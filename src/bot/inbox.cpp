@@ -180,8 +180,8 @@ net::awaitable<bool> Bot::handle_stored(core::InboxUpdate row) {
       auto json = boost::json::parse(row.body, ec);
       auto decoded =
           ec ? telegram::Decoded<telegram::Update>{.errors = {"update: not JSON"}} : telegram::decode_update(json);
-      if (decoded.ok()) {
-        co_await handle(std::move(*decoded.value));
+      if (auto* update = decoded.get()) {
+        co_await handle(std::move(*update));
       } else {
         spdlog::error("bot: update {} is not valid: {}; skipped", row.update_id, decoded.error_text());
       }

@@ -30,13 +30,14 @@ net::awaitable<server::Response> receive(WebhookContext* ctx, server::Request& r
   auto json = boost::json::parse(req.body, ec);
   auto decoded =
       ec ? telegram::Decoded<telegram::Update>{.errors = {"update: not JSON"}} : telegram::decode_update(json);
-  if (!decoded.ok()) {
+  const auto* update = decoded.get();
+  if (update == nullptr) {
     // Telegram would resend a refused update for a day: accept and drop what can never be handled.
     spdlog::error("bot: webhook update is not valid ({}); dropped", decoded.error_text());
     co_return server::Response::json(200, "{}");
   }
-  std::vector<core::InboxUpdate> rows{{.update_id = decoded.value->update_id,
-                                       .chat_id = chat_of(*decoded.value),
+  std::vector<core::InboxUpdate> rows{{.update_id = update->update_id,
+                                       .chat_id = chat_of(*update),
                                        .body = req.body,
                                        .received_at = ctx->clock.now()}};
   co_await ctx->state.store_updates(std::move(rows), std::nullopt);

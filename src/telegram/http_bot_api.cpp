@@ -137,7 +137,7 @@ Decoded<Done> decode_true(const json::value& v) {
   if (v.is_bool() && v.as_bool())
     d.value = Done{};
   else
-    d.errors.push_back("result: expected true");
+    d.errors.emplace_back("result: expected true");
   return d;
 }
 
@@ -227,7 +227,7 @@ class HttpBotApi final : public BotApi {
       if (v.is_string())
         d.value = std::string(v.as_string());
       else
-        d.errors.push_back("result: expected string");
+        d.errors.emplace_back("result: expected string");
       return d;
     });
   }
@@ -300,9 +300,10 @@ class HttpBotApi final : public BotApi {
       if (result == envelope->end())
         co_return error(ApiError::Kind::invalid_response, 0, std::string(method) + ": result: missing");
       auto decoded = decode(result->value());
-      if (!decoded.ok())
+      auto* value = decoded.get();
+      if (value == nullptr)
         co_return error(ApiError::Kind::invalid_response, 0, std::string(method) + ": " + decoded.error_text());
-      co_return ApiResult<T>(std::move(*decoded.value));
+      co_return ApiResult<T>(std::move(*value));
     }
 
     int code = static_cast<int>(int_field(*envelope, "error_code").value_or(response.status));
