@@ -36,10 +36,8 @@ net::awaitable<server::Response> receive(WebhookContext* ctx, server::Request& r
     spdlog::error("bot: webhook update is not valid ({}); dropped", decoded.error_text());
     co_return server::Response::json(200, "{}");
   }
-  std::vector<core::InboxUpdate> rows{{.update_id = update->update_id,
-                                       .chat_id = chat_of(*update),
-                                       .body = req.body,
-                                       .received_at = ctx->clock.now()}};
+  std::vector<core::InboxUpdate> rows{
+      {.update_id = update->update_id, .chat_id = chat_of(*update), .body = req.body, .received_at = ctx->clock.now()}};
   co_await ctx->state.store_updates(std::move(rows), std::nullopt);
   if (ctx->stored) ctx->stored();
   co_return server::Response::json(200, "{}");
