@@ -29,6 +29,7 @@ int http_status(core::ErrorCode code) {
     case core::ErrorCode::internal: return 500;
     case core::ErrorCode::free_paused: return 503;
     case core::ErrorCode::too_many_failures: return 429;
+    case core::ErrorCode::spend_paused: return 503;
   }
   return 500;
 }

@@ -1,6 +1,8 @@
 #include "core/admin.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <map>
 
 #include "util/strings.hpp"
 
@@ -17,11 +19,35 @@ std::pair<Timestamp, Timestamp> day_and_month_start(Timestamp now) {
 
 }  // namespace
 
-Stats AdminService::stats() {
+Stats AdminService::stats(int days) {
+  days = std::clamp(days, 1, kMaxStatsDays);
   const auto now = clock_.now();
   const auto [day, month] = day_and_month_start(now);
+  const Timestamp from = day - std::chrono::days(days - 1);
   auto tx = store_.begin(TxMode::read);
-  return tx->stats(day, month, now);
+  Stats s = tx->stats(day, month, now);
+  // One row per (day, plan) that made images or took Stars: the spend side from the running totals,
+  // the Stars side from the payments, merged here.
+  std::map<std::pair<std::int64_t, std::string>, MarginRow> rows;
+  auto row = [&](Timestamp d, const std::string& plan) -> MarginRow& {
+    auto& r = rows[{-to_unix_ms(d), plan}];  // newest day first
+    r.day = d;
+    r.plan = plan;
+    return r;
+  };
+  for (const auto& sd : tx->spend_since(from)) {
+    auto& r = row(sd.day, sd.plan);
+    r.images = sd.images;
+    r.spend_micros = sd.spend_micros;
+    r.unpriced = sd.unpriced;
+  }
+  for (const auto& st : tx->stars_since(from)) row(st.day, st.plan).stars = st.stars;
+  s.margins = Margins{.days = days,
+                      .usd_micros_per_star = options_.usd_micros_per_star,
+                      .spend_limit_micros = options_.spend_limit_micros,
+                      .spend_today_micros = tx->spend_on(day)};
+  for (auto& [key, r] : rows) s.margins.rows.push_back(std::move(r));
+  return s;
 }
 
 Result<Broadcast> AdminService::queue_broadcast(std::string text, UserId by) {
@@ -57,6 +83,7 @@ std::string describe(const Stats& s) {
     out += "  user " + std::to_string(r.user) + ": " + std::to_string(r.blocked) + " blocked, " +
            std::to_string(r.refused) + " refused\n";
   }
+  out += describe(s.margins);
   return out;
 }
 

@@ -28,6 +28,7 @@ enum class ErrorCode {
   internal,
   free_paused,        // the free plans' images for today (FREE_DAILY_IMAGES, all users) are spent
   too_many_failures,  // the user's failed jobs reached the plan's failed_attempts_per_period
+  spend_paused,       // today's provider spend reached DAILY_SPEND_LIMIT_USD: free plans wait for 00:00 UTC
 };
 
 const char* to_string(ErrorCode code);

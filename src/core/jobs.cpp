@@ -129,6 +129,7 @@ std::vector<Result<SubmitOutcome>> JobService::submit_all(Tx& tx, std::span<cons
   std::vector<Result<SubmitOutcome>> out;
   out.reserve(requests.size());
   std::vector<std::pair<UserId, Submitter>> users;  // a batch has few users: a linear search is fine
+  Batch batch;
   for (const auto& r : requests) {
     auto it = std::find_if(users.begin(), users.end(), [&](const auto& u) { return u.first == r.user; });
     if (it == users.end()) {
@@ -139,7 +140,7 @@ std::vector<Result<SubmitOutcome>> JobService::submit_all(Tx& tx, std::span<cons
       users.emplace_back(r.user, std::move(who));
       it = std::prev(users.end());
     }
-    out.push_back(submit_one(tx, r, now, it->second));
+    out.push_back(submit_one(tx, r, now, it->second, batch));
   }
   for (const auto& [id, who] : users) {
     if (who.reserved > 0) tx.adjust_quota(id, who.quota.period_start, 0, who.reserved);
@@ -150,7 +151,8 @@ std::vector<Result<SubmitOutcome>> JobService::submit_all(Tx& tx, std::span<cons
 
 // Every refusal returns before the first write (the jobs; the reservation is written by
 // submit_all), which is what lets a batch go without savepoints.
-Result<SubmitOutcome> JobService::submit_one(Tx& tx, const SubmitRequest& r, Timestamp now, Submitter& who) {
+Result<SubmitOutcome> JobService::submit_one(Tx& tx, const SubmitRequest& r, Timestamp now, Submitter& who,
+                                             Batch& batch) {
   if (!who.user) return make_error(ErrorCode::not_found, "no such user");
   if (who.user->banned) return make_error(ErrorCode::forbidden, "this account is suspended");
   const QuotaStatus& quota = who.quota;
@@ -202,10 +204,23 @@ Result<SubmitOutcome> JobService::submit_one(Tx& tx, const SubmitRequest& r, Tim
     e.retry_after = std::chrono::seconds(5);
     return e;
   }
+  const Timestamp day = std::chrono::floor<std::chrono::days>(now);
+  // The free plans' spend ceiling: a read of today's few spend_daily rows, once per batch (and only
+  // when a free request comes). Paid plans go on. Jobs in flight when it is reached still finish, so
+  // the day may end a few images over it.
+  if (!repeat && !on_sale(quota.plan) && options_.daily_spend_limit_micros > 0) {
+    if (!batch.spend_today) batch.spend_today = tx.spend_on(day);
+    if (*batch.spend_today >= options_.daily_spend_limit_micros) {
+      Error e = make_error(ErrorCode::spend_paused,
+                           "free generations are paused until 00:00 UTC (the service's daily spending limit is "
+                           "reached); paid plans are not affected");
+      e.retry_after = std::chrono::duration_cast<Millis>(day + std::chrono::hours(24) - now);
+      return e;
+    }
+  }
   // The last refusal, and the first write when it passes (a refused request leaves no trace: the
   // day's row, if it had to be made, holds nothing of it).
   if (!repeat && !on_sale(quota.plan) && options_.free_daily_images > 0) {
-    const Timestamp day = std::chrono::floor<std::chrono::days>(now);
     if (!tx.take_free_images(day, r.count, options_.free_daily_images)) {
       Error e = make_error(ErrorCode::free_paused,
                            "free generations are paused until 00:00 UTC; paid plans are not affected");
@@ -228,6 +243,7 @@ Result<SubmitOutcome> JobService::submit_one(Tx& tx, const SubmitRequest& r, Tim
     job.idempotency_key = r.idempotency_key;
     job.cache_key = key;
     job.bonus = i >= r.count - from_bonus;  // the last ones, past what the period covers
+    job.plan = quota.plan.id;
     if (repeat) job.quota_state = QuotaState::released;  // holds no reservation: see above
     job.created_at = job.updated_at = now;
     tx.insert_job(job);
@@ -311,7 +327,7 @@ Result<Job> held_job(Tx& tx, std::string_view job_id, std::string_view worker) {
 }  // namespace
 
 Status JobService::succeed(std::string_view job_id, std::string_view worker, const Image& image,
-                           std::optional<std::int64_t> seed_used, bool seed_applied) {
+                           std::optional<std::int64_t> seed_used, bool seed_applied, const ServedBy& served) {
   const auto now = clock_.now();
   return transact(store_, TxMode::write, [&](Tx& tx) -> Status {
     auto held = held_job(tx, job_id, worker);
@@ -326,8 +342,14 @@ Status JobService::succeed(std::string_view job_id, std::string_view worker, con
       job.params.seed = seed_used;
     }
     commit_quota(tx, job);
+    // The cost of the provider call that made it, at the configured price of the provider that
+    // served it (after any failover), by the image's real size. Failed calls are not recorded.
+    job.provider = served.provider.empty() ? std::nullopt : std::optional(served.provider);
+    job.served_model = served.model.empty() ? std::nullopt : std::optional(served.model);
+    job.cost_micros = options_.prices.cost_micros(served.provider, image.width, image.height);
     tx.update_job(job);
     convert_referral(tx, job.user_id, now);
+    tx.add_spend(std::chrono::floor<std::chrono::days>(now), job.plan.empty() ? "-" : job.plan, job.cost_micros);
     return Ok{};
   });
 }
@@ -481,6 +503,25 @@ int JobService::queue_position(const Job& job) {
   if (job.status != JobStatus::queued) return 0;
   auto tx = store_.begin(TxMode::read);
   return tx->queue_position(job);
+}
+
+std::int64_t JobService::spend_today() {
+  const Timestamp day = std::chrono::floor<std::chrono::days>(clock_.now());
+  auto tx = store_.begin(TxMode::read);
+  return tx->spend_on(day);
+}
+
+std::optional<SpendAlert> JobService::claim_spend_alert() {
+  const auto limit = options_.daily_spend_limit_micros;
+  if (limit <= 0) return std::nullopt;
+  const Timestamp day = std::chrono::floor<std::chrono::days>(clock_.now());
+  // A read first: this is asked every notice pass, and most days the ceiling is never reached.
+  if (spend_today() < limit) return std::nullopt;
+  return transact(store_, TxMode::write, [&](Tx& tx) -> std::optional<SpendAlert> {
+    const auto spend = tx.spend_on(day);
+    if (spend < limit || !tx.advance_setting(kSpendAlertKey, iso_day(day))) return std::nullopt;
+    return SpendAlert{.day = day, .spend_micros = spend, .limit_micros = limit};
+  });
 }
 
 }  // namespace igb::core

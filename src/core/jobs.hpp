@@ -8,6 +8,7 @@
 
 #include "core/clock.hpp"
 #include "core/error.hpp"
+#include "core/margins.hpp"
 #include "core/model.hpp"
 #include "core/plans.hpp"
 #include "core/prompt_policy.hpp"
@@ -30,6 +31,11 @@ struct JobOptions {
   // Bonus images the inviter and the invited user each get when the invited user's first image
   // succeeds (REFERRAL_BONUS_IMAGES; 0 turns referrals off).
   int referral_bonus_images = 5;
+  // What each provider charges (PROVIDER_PRICES): the cost recorded with each new image.
+  PriceList prices;
+  // The free plans' ceiling on today's (UTC) recorded provider spend, in micros (DAILY_SPEND_LIMIT_USD;
+  // 0: none). Once reached, free-plan submissions are refused (spend_paused) until 00:00 UTC.
+  std::int64_t daily_spend_limit_micros = 0;
 };
 
 struct SubmitRequest {
@@ -67,7 +73,7 @@ class JobService {
 
   // Validates against the user's plan, then reserves quota and queues, atomically.
   // Errors: invalid_argument (field_errors), not_found (user), forbidden (banned),
-  // quota_exhausted, too_many_failures, too_many_jobs, free_paused.
+  // quota_exhausted, too_many_failures, too_many_jobs, free_paused, spend_paused.
   Result<SubmitOutcome> submit(const SubmitRequest& request);
   // Several submissions in one transaction (group commit), each with the outcome submit() would
   // give it; a refused one changes nothing. Throws (and commits nothing) on a database failure.
@@ -92,8 +98,11 @@ class JobService {
   // seed_applied = false: the provider could not take a seed. The job then records none (not even
   // the user's own, which was never applied) and drops its cache key, so it is never served as an
   // exact repeat.
+  // `served`: the provider that made the image and the model; the job records them with the cost at
+  // the configured price, and the day's running total (spend_daily) grows in the same transaction.
   Status succeed(std::string_view job_id, std::string_view worker, const Image& image,
-                 std::optional<std::int64_t> seed_used = std::nullopt, bool seed_applied = true);
+                 std::optional<std::int64_t> seed_used = std::nullopt, bool seed_applied = true,
+                 const ServedBy& served = {});
   // Finishes the job with the image of an earlier exact repeat (cached_image) and gives its
   // reservation back: nobody pays twice for a picture they already have.
   Status succeed_from_cache(std::string_view job_id, std::string_view worker, const Image& image);
@@ -129,6 +138,14 @@ class JobService {
 
   const JobOptions& options() const { return options_; }
 
+  // Today's (UTC) recorded provider spend, in micros.
+  std::int64_t spend_today();
+  // Whether the admins should hear now that today's spend reached DAILY_SPEND_LIMIT_USD: true once a
+  // day across every process on the database (a conditional upsert of the settings row
+  // kSpendAlertKey claims the day); nullopt when there is no limit, it is not reached, or another
+  // caller claimed today already.
+  std::optional<SpendAlert> claim_spend_alert();
+
  private:
   std::vector<FieldError> validate(const SubmitRequest& request, const Plan& plan) const;
   // What one transaction's submissions know of a user: read, and the quota row locked, by the
@@ -141,7 +158,11 @@ class JobService {
     int bonus_spent = 0;       // by this transaction, not yet written
   };
   std::vector<Result<SubmitOutcome>> submit_all(Tx& tx, std::span<const SubmitRequest> requests, Timestamp now);
-  Result<SubmitOutcome> submit_one(Tx& tx, const SubmitRequest& request, Timestamp now, Submitter& who);
+  // What one transaction's submissions share: today's spend, read once when a free request needs it.
+  struct Batch {
+    std::optional<std::int64_t> spend_today;
+  };
+  Result<SubmitOutcome> submit_one(Tx& tx, const SubmitRequest& request, Timestamp now, Submitter& who, Batch& batch);
   // A job's reservation ends: counted as used (a bonus job: the bonus image stays spent), or given
   // back (a bonus job: the bonus image too). Each happens once, in the job's own transaction.
   void commit_quota(Tx& tx, Job& job);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/clock.hpp"
+#include "core/margins.hpp"
 
 namespace igb::core {
 
@@ -201,6 +202,12 @@ struct Job {
   // holds its reservation while it is in flight (the concurrency limit), but success does not count it
   // as used, and a release gives the bonus image back.
   bool bonus = false;
+  std::string plan;  // the plan it was submitted under (migration 0011; "" for older jobs)
+  // Who made its image and what that cost (issue 17, margins): set when it succeeds with a new image
+  // (not from the cache). cost_micros is null when the provider has no configured price.
+  std::optional<std::string> provider;
+  std::optional<std::string> served_model;
+  std::optional<std::int64_t> cost_micros;
   Timestamp created_at{};
   std::optional<Timestamp> started_at;
   std::optional<Timestamp> finished_at;
@@ -240,6 +247,23 @@ struct Stats {
   std::int64_t prompts_blocked = 0;      // all time, by the prompt policy
   std::int64_t prompts_refused = 0;      // all time, by providers
   std::vector<PromptRefusals> refusers;  // the users with the most refusals, most first (at most 5)
+  Margins margins;                       // per UTC day and plan (issue 17)
+};
+
+// One UTC day and plan of the running totals kept as images succeed (spend_daily, migration 0011).
+struct SpendDay {
+  Timestamp day{};
+  std::string plan;
+  std::int64_t images = 0;
+  std::int64_t spend_micros = 0;
+  std::int64_t unpriced = 0;
+};
+
+// Stars paid on one UTC day for one plan (payments not refunded).
+struct StarsDay {
+  Timestamp day{};
+  std::string plan;
+  std::int64_t stars = 0;
 };
 
 // One invited user: recorded when a new user starts the bot through another user's /invite link,

@@ -16,10 +16,10 @@ std::optional<E> lookup(const std::array<const char*, N>& names, std::string_vie
   return std::nullopt;
 }
 
-constexpr std::array<const char*, 13> kErrorNames{
-    "invalid_argument", "unauthenticated", "forbidden",        "not_found",       "conflict",
-    "quota_exhausted",  "too_many_jobs",   "rate_limited",     "payment_invalid", "unavailable",
-    "internal",         "free_paused",     "too_many_failures"};
+constexpr std::array<const char*, 14> kErrorNames{
+    "invalid_argument", "unauthenticated", "forbidden",         "not_found",       "conflict",
+    "quota_exhausted",  "too_many_jobs",   "rate_limited",      "payment_invalid", "unavailable",
+    "internal",         "free_paused",     "too_many_failures", "spend_paused"};
 constexpr std::array<const char*, 4> kSubStatus{"active", "canceled", "refunded", "expired"};
 constexpr std::array<const char*, 2> kSubSource{"stars", "admin"};
 constexpr std::array<const char*, 5> kJobStatus{"queued", "running", "succeeded", "failed", "canceled"};

@@ -110,6 +110,15 @@ class Tx {
   // Users with a job that succeeded in [from, to).
   virtual std::vector<UserId> users_with_images(Timestamp from, Timestamp to) = 0;
 
+  // Margins (issue 17): running totals per UTC day and plan, kept in the transaction that ends a job
+  // with a new image. `cost_micros` null: the provider has no price (counted as unpriced).
+  virtual void add_spend(Timestamp day, std::string_view plan, std::optional<std::int64_t> cost_micros) = 0;
+  // The recorded spend of the day, all plans: a primary-key range of a few rows (submit reads it).
+  virtual std::int64_t spend_on(Timestamp day) = 0;
+  // Days (and plans) from `from_day` on, and the Stars paid on them (not refunded), by day then plan.
+  virtual std::vector<SpendDay> spend_since(Timestamp from_day) = 0;
+  virtual std::vector<StarsDay> stars_since(Timestamp from_day) = 0;
+
   // Operators
   virtual Stats stats(Timestamp day_start, Timestamp month_start, Timestamp now) = 0;
   virtual std::int64_t insert_broadcast(const Broadcast& b) = 0;  // returns the new id
@@ -145,6 +154,10 @@ class Tx {
   // Stores `value` under `key` unless the key has a value already; returns the value stored now
   // (this one, or the earlier one). Two transactions racing for one key agree on the first to commit.
   virtual std::string insert_setting_if_absent(std::string_view key, std::string_view value) = 0;
+  // Stores `value` under `key` if the key is absent or its value sorts before `value` (meant for
+  // fixed-width values such as ISO dates, whose order is the same under every collation);
+  // true if this call stored it. One conditional upsert: of racing transactions, one stores it.
+  virtual bool advance_setting(std::string_view key, std::string_view value) = 0;
 };
 
 class Store {

@@ -28,6 +28,11 @@ struct GeneratedImage {
   // False when the provider cannot take a seed (OpenAI's image models): the job then records no seed
   // and is not kept for exact repeats.
   bool seed_applied = true;
+  // Who made it, for the cost (PROVIDER_PRICES): the HF inference provider that served it ("fal-ai",
+  // after any failover inside the HF backend) or, for other backends, the backend's name; and the
+  // model it was asked for. The Router fills in its backend's name when a backend leaves it empty.
+  std::string provider;
+  std::string model;
 };
 
 enum class FailureKind {

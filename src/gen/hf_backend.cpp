@@ -104,8 +104,10 @@ net::awaitable<GenerationOutcome> HfBackend::generate(GenerationRequest request,
                       .poll_interval = options_.poll_interval,
                       .max_polls = options_.max_polls};
     auto outcome = co_await call_provider(std::move(call), mapping, request);
-    if (std::holds_alternative<GeneratedImage>(outcome)) {
+    if (auto* image = std::get_if<GeneratedImage>(&outcome)) {
       if (auto it = health_.find(mapping.provider); it != health_.end()) it->second.consecutive_failures = 0;
+      image->provider = mapping.provider;  // the one that served it, whichever came before
+      image->model = request.model;
       co_return outcome;
     }
     auto f = std::get<GenerationFailure>(std::move(outcome));

@@ -192,6 +192,7 @@ GenerationFailure OpenAiBackend::error_of(const http::Response& res) const {
 }
 
 net::awaitable<GenerationOutcome> OpenAiBackend::generate(GenerationRequest request, ProgressFn) {
+  const std::string model = request.model.empty() ? options_.model : request.model;  // as request_body asks
   http::Request req{.method = "POST",
                     .url = options_.base_url + "/v1/images/generations",
                     .headers = {{"Content-Type", "application/json"}, {"Accept", "application/json"}},
@@ -218,7 +219,11 @@ net::awaitable<GenerationOutcome> OpenAiBackend::generate(GenerationRequest requ
     if (auto* b64 = first->if_contains("b64_json"); b64 != nullptr && b64->is_string()) {
       auto bytes = util::base64_decode(std::string_view(b64->as_string()));
       if (!bytes || bytes->empty()) co_return broken("data[0].b64_json is not valid base64");
-      co_return GeneratedImage{.bytes = std::move(*bytes), .content_type = "", .seed_applied = seed_applied};
+      co_return GeneratedImage{.bytes = std::move(*bytes),
+                               .content_type = "",
+                               .seed_applied = seed_applied,
+                               .provider = options_.name,
+                               .model = model};
     }
     if (auto* url = first->if_contains("url"); url != nullptr && url->is_string()) {
       // A named request: GCC 12 mishandles non-trivial temporaries inside co_await expressions.
@@ -232,8 +237,11 @@ net::awaitable<GenerationOutcome> OpenAiBackend::generate(GenerationRequest requ
       if (image.status != 200) co_return broken("fetching data[0].url answered HTTP " + std::to_string(image.status));
       // Like an empty b64_json: not an image, and the router should fail over rather than count it.
       if (image.body.empty()) co_return broken("fetching data[0].url answered an empty body");
-      co_return GeneratedImage{
-          .bytes = std::move(image.body), .content_type = image.header("Content-Type"), .seed_applied = seed_applied};
+      co_return GeneratedImage{.bytes = std::move(image.body),
+                               .content_type = image.header("Content-Type"),
+                               .seed_applied = seed_applied,
+                               .provider = options_.name,
+                               .model = model};
     }
     co_return broken("data[0] has neither b64_json nor url");
   } catch (const http::TransportError& e) {

@@ -122,8 +122,10 @@ net::awaitable<GenerationOutcome> Router::generate(GenerationRequest request, Pr
       const auto* f = std::get_if<GenerationFailure>(&outcome);
       observer_(s.backend->name(), f ? to_string(f->kind) : "ok", std::chrono::steady_clock::now() - started);
     }
-    if (std::holds_alternative<GeneratedImage>(outcome)) {
+    if (auto* image = std::get_if<GeneratedImage>(&outcome)) {
       record_success(s);
+      if (image->provider.empty()) image->provider = s.backend->name();
+      if (image->model.empty()) image->model = request.model;
       co_return outcome;
     }
     auto& failure = std::get<GenerationFailure>(outcome);

@@ -93,6 +93,12 @@ class SqlTx final : public core::Tx {
   std::optional<std::string> get_setting(std::string_view key) override;
   void put_setting(std::string_view key, std::string_view value) override;
   std::string insert_setting_if_absent(std::string_view key, std::string_view value) override;
+  bool advance_setting(std::string_view key, std::string_view value) override;
+
+  void add_spend(core::Timestamp day, std::string_view plan, std::optional<std::int64_t> cost_micros) override;
+  std::int64_t spend_on(core::Timestamp day) override;
+  std::vector<core::SpendDay> spend_since(core::Timestamp from_day) override;
+  std::vector<core::StarsDay> stars_since(core::Timestamp from_day) override;
 
   std::optional<std::string> referral_code_of(core::UserId user) override;
   std::optional<core::UserId> user_by_referral_code(std::string_view code) override;

@@ -10,7 +10,7 @@ namespace {
   "id, user_id, status, priority, attempts, max_attempts, lease_owner, lease_expires_at, run_after, "        \
   "progress, failure, prompt, width, height, steps, seed, style, model, image_id, quota_period_start, "      \
   "quota_state, source, meta, idempotency_key, created_at, started_at, finished_at, updated_at, cache_key, " \
-  "bonus"
+  "bonus, plan, provider, served_model, cost_micros"
 
 core::Job to_job(const Row& r) {
   auto status = core::job_status_from(r.text(2));
@@ -50,6 +50,10 @@ core::Job to_job(const Row& r) {
   j.updated_at = ts(r, 27);
   j.cache_key = r.opt_text(28);
   j.bonus = r.i64(29) != 0;
+  j.plan = r.text(30);
+  j.provider = r.opt_text(31);
+  j.served_model = r.opt_text(32);
+  j.cost_micros = r.opt_i64(33);
   return j;
 }
 
@@ -133,7 +137,7 @@ void SqlTx::insert_job(const core::Job& j) {
   changed_jobs_.push_back(j.id);
   q("INSERT INTO jobs (" IGB_JOB_COLS
     ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, "
-    "$16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30)",
+    "$16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34)",
     {text(j.id),
      num(j.user_id),
      text(core::to_string(j.status)),
@@ -163,7 +167,11 @@ void SqlTx::insert_job(const core::Job& j) {
      opt_ms(j.finished_at),
      ms(j.updated_at),
      opt_text(j.cache_key),
-     num(j.bonus)});
+     num(j.bonus),
+     text(j.plan),
+     opt_text(j.provider),
+     opt_text(j.served_model),
+     j.cost_micros ? num(*j.cost_micros) : SqlParam(nullptr)});
 }
 
 std::optional<core::Job> SqlTx::find_job(std::string_view id, bool for_update) {
@@ -185,11 +193,13 @@ void SqlTx::update_job(const core::Job& j) {
   changed_jobs_.push_back(j.id);
   q("UPDATE jobs SET status = $2, attempts = $3, lease_owner = $4, lease_expires_at = $5, run_after = $6, "
     "progress = $7, failure = $8, image_id = $9, quota_state = $10, meta = $11, started_at = $12, "
-    "finished_at = $13, updated_at = $14, seed = $15, cache_key = $16 WHERE id = $1",
+    "finished_at = $13, updated_at = $14, seed = $15, cache_key = $16, provider = $17, served_model = $18, "
+    "cost_micros = $19 WHERE id = $1",
     {text(j.id), text(core::to_string(j.status)), num(j.attempts), opt_text(j.lease_owner), opt_ms(j.lease_expires_at),
      ms(j.run_after), num(j.progress), opt_failure(j.failure), opt_text(j.image_id),
      text(core::to_string(j.quota_state)), text(j.meta), opt_ms(j.started_at), opt_ms(j.finished_at), ms(j.updated_at),
-     j.params.seed ? num(*j.params.seed) : SqlParam(nullptr), opt_text(j.cache_key)});
+     j.params.seed ? num(*j.params.seed) : SqlParam(nullptr), opt_text(j.cache_key), opt_text(j.provider),
+     opt_text(j.served_model), j.cost_micros ? num(*j.cost_micros) : SqlParam(nullptr)});
 }
 
 std::optional<core::Image> SqlTx::find_cached_image(std::string_view cache_key) {

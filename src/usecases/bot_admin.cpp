@@ -2,8 +2,8 @@
 
 namespace igb::usecases {
 
-net::awaitable<core::Stats> Admin::stats() {
-  auto read = [&] { return d_.admin.stats(); };
+net::awaitable<core::Stats> Admin::stats(int days) {
+  auto read = [&] { return d_.admin.stats(days); };
   auto s = co_await d_.pool.run(read);
   co_return s;
 }

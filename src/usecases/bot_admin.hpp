@@ -21,7 +21,8 @@ class Admin {
  public:
   explicit Admin(AdminDeps deps) : d_(deps) {}
 
-  net::awaitable<core::Stats> stats();
+  // The figures, with the margins of the last `days` UTC days (today included).
+  net::awaitable<core::Stats> stats(int days = core::kStatsDays);
   // Queues `text` for every user; the bot's broadcast loop sends it.
   net::awaitable<core::Result<core::Broadcast>> queue_broadcast(std::string text, core::UserId by);
 

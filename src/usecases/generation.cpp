@@ -46,6 +46,12 @@ net::awaitable<core::QuotaStatus> Generation::quota(core::UserId user) {
   co_return q;
 }
 
+net::awaitable<std::optional<core::SpendAlert>> Generation::claim_spend_alert() {
+  auto claim = [this] { return d_.jobs.claim_spend_alert(); };
+  auto alert = co_await d_.pool.run(claim);
+  co_return alert;
+}
+
 net::awaitable<core::Dimensions> Generation::fit(core::UserId user, std::pair<int, int> ratio) {
   auto q = co_await quota(user);
   co_return core::fit_to_plan(ratio, q.plan);

@@ -51,6 +51,9 @@ class Generation {
   net::awaitable<void> set_safe_mode(std::int64_t chat_id, bool on);
   // The user's plan, quota and period (what /me, the 402 and the "too many failures" answers show).
   net::awaitable<core::QuotaStatus> quota(core::UserId user);
+  // Today's spend reached DAILY_SPEND_LIMIT_USD and this caller is the one to tell the admins (once a
+  // day across processes: core::JobService::claim_spend_alert).
+  net::awaitable<std::optional<core::SpendAlert>> claim_spend_alert();
   // The size `ratio` gets under the user's plan (core::fit_to_plan).
   net::awaitable<core::Dimensions> fit(core::UserId user, std::pair<int, int> ratio);
 

@@ -174,8 +174,9 @@ net::awaitable<Worker::Generated> Worker::generate(gen::GenerationRequest reques
 }
 
 net::awaitable<JobOutcome> Worker::record_success(std::string job_id, core::Image image,
-                                                  std::optional<std::int64_t> seed, bool seed_applied) {
-  auto succeed = [&] { return jobs_.succeed(job_id, options_.id, image, seed, seed_applied); };
+                                                  std::optional<std::int64_t> seed, bool seed_applied,
+                                                  core::ServedBy served) {
+  auto succeed = [&] { return jobs_.succeed(job_id, options_.id, image, seed, seed_applied, served); };
   auto st = co_await pool_.run(succeed);
   co_return st.ok() ? JobOutcome::succeeded : JobOutcome::lease_lost;
 }
@@ -266,10 +267,13 @@ net::awaitable<JobOutcome> Worker::process(core::Job job) {
       // A provider that could not take the seed: the job records none (the user must not see a seed
       // that was never applied) and is not kept for exact repeats.
       const bool seed_applied = image->seed_applied;
-      auto result =
-          co_await record_success(job.id, *stored, job.params.seed ? std::nullopt : std::optional(seed), seed_applied);
-      spdlog::info("job {} {} in {} ms ({}x{}, {} bytes{})", job.id, to_string(result), elapsed_ms(), stored->width,
-                   stored->height, stored->size_bytes, seed_applied ? "" : ", seed not applied by the provider");
+      // Named before the co_await (GCC 12): who made it, for the cost recorded with the success.
+      core::ServedBy served{.provider = image->provider, .model = image->model};
+      auto result = co_await record_success(job.id, *stored, job.params.seed ? std::nullopt : std::optional(seed),
+                                            seed_applied, served);
+      spdlog::info("job {} {} in {} ms ({}x{}, {} bytes, via {}{})", job.id, to_string(result), elapsed_ms(),
+                   stored->width, stored->height, stored->size_bytes, served.provider.empty() ? "-" : served.provider,
+                   seed_applied ? "" : ", seed not applied by the provider");
       co_return result;
     } else {
       failure = {.kind = gen::FailureKind::retry_later,

@@ -64,7 +64,7 @@ class Worker {
   net::awaitable<Generated> generate(gen::GenerationRequest request, std::int64_t* progress);
   net::awaitable<JobOutcome> process(core::Job job);
   net::awaitable<JobOutcome> record_success(std::string job_id, core::Image image, std::optional<std::int64_t> seed,
-                                            bool seed_applied = true);
+                                            bool seed_applied, core::ServedBy served);
   net::awaitable<bool> keep_lease(std::string job_id, std::int64_t* progress);
 
   core::JobService& jobs_;

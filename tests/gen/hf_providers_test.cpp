@@ -596,9 +596,14 @@ TEST_F(HfProviders, AParameterOnlyOneProviderRejectsFailsOver) {
     return b64_answer();
   });
   gen::HfBackend backend(*client_, options(cache({"fal-ai", "nscale"})));
-  expect_png(run_async(io_, backend.generate(fox(), {})));
+  auto served = run_async(io_, backend.generate(fox(), {}));
+  expect_png(served);
   EXPECT_EQ(requests_to("/fal-ai/").size(), 1u);
   EXPECT_EQ(requests_to("/nscale/").size(), 1u);
+  // The image names the provider that served it after the failover, for its cost (PROVIDER_PRICES).
+  ASSERT_TRUE(std::holds_alternative<gen::GeneratedImage>(served));
+  EXPECT_EQ(std::get<gen::GeneratedImage>(served).provider, "nscale");
+  EXPECT_EQ(std::get<gen::GeneratedImage>(served).model, "black-forest-labs/FLUX.1-schnell");
   // Every provider rejects it: the request is what is wrong.
   route([](const FakeRequest& r) {
     if (r.path().starts_with("/api/models/")) return FakeResponse::json(kHubObjectAnswer);

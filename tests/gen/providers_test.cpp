@@ -274,6 +274,14 @@ TEST_F(RouterTest, PrefersTheFirstBackend) {
   EXPECT_EQ(b_->calls, 0);
 }
 
+// A backend that does not say who made the image is named by the router (the cost's provider).
+TEST_F(RouterTest, TheImageNamesTheBackendThatServedIt) {
+  a_->fail_with = FailureKind::retry_later;
+  auto outcome = generate();
+  ASSERT_TRUE(std::holds_alternative<gen::GeneratedImage>(outcome));
+  EXPECT_EQ(std::get<gen::GeneratedImage>(outcome).provider, "b");
+}
+
 TEST_F(RouterTest, FailsOverAndOpensTheCircuitAfterRepeatedFailures) {
   a_->fail_with = FailureKind::retry_later;
   for (int i = 0; i < 3; ++i) EXPECT_EQ(from(), "img-from-b");
