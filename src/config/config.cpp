@@ -263,6 +263,40 @@ Status apply_referral_bonus_images(const Raw& raw, Config& c) {
   return parse_int_into(raw, 0, 1000, c.jobs.referral_bonus_images);
 }
 
+Status apply_provider_prices(const Raw& raw, Config& c) {
+  auto prices = parse_provider_prices(raw.text);
+  if (!prices) return invalid(raw, prices.error().public_message);
+  c.jobs.prices = std::move(prices).value();
+  return core::Ok{};
+}
+
+constexpr std::int64_t kMaxStarUsdMicros = 10 * core::kMicrosPerUsd;
+constexpr std::int64_t kMaxSpendLimitMicros = 1'000'000 * core::kMicrosPerUsd;
+
+Status apply_stars_usd_rate(const Raw& raw, Config& c) {
+  auto micros = core::parse_usd_micros(util::trim(raw.text), kMaxStarUsdMicros);
+  if (!micros || *micros == 0) {
+    return invalid(raw,
+                   "expected the USD value of one Star, above 0 and at most 10 with at most 6 decimals "
+                   "(e.g. 0.013), got " +
+                       shown(raw.text));
+  }
+  c.stars_usd_micros = *micros;
+  return core::Ok{};
+}
+
+Status apply_daily_spend_limit_usd(const Raw& raw, Config& c) {
+  auto micros = core::parse_usd_micros(util::trim(raw.text), kMaxSpendLimitMicros);
+  if (!micros) {
+    return invalid(raw,
+                   "expected an amount of US dollars, 0 (no limit) to 1000000 with at most 6 decimals "
+                   "(e.g. 5 or 2.50), got " +
+                       shown(raw.text));
+  }
+  c.jobs.daily_spend_limit_micros = *micros;
+  return core::Ok{};
+}
+
 Status apply_job_lease_seconds(const Raw& raw, Config& c) {
   int seconds = 0;
   auto status = parse_int_into(raw, 5, 3600, seconds);
@@ -313,6 +347,9 @@ constexpr Setting kSettings[] = {
     {"JOB_LEASE_SECONDS", TomlType::integer, false, apply_job_lease_seconds},
     {"PROMPT_POLICY_DIR", TomlType::string, false, apply_prompt_policy_dir},
     {"REFERRAL_BONUS_IMAGES", TomlType::integer, false, apply_referral_bonus_images},
+    {"PROVIDER_PRICES", TomlType::string, false, apply_provider_prices},
+    {"STARS_USD_RATE", TomlType::string, false, apply_stars_usd_rate},
+    {"DAILY_SPEND_LIMIT_USD", TomlType::string, false, apply_daily_spend_limit_usd},
 };
 
 constexpr std::string_view kConfigPathVariable = "IMGGENBOT_CONFIG";
@@ -515,6 +552,66 @@ std::map<std::string, std::string> process_environment() {
   return out;
 }
 
+core::Result<core::PriceList> parse_provider_prices(std::string_view text) {
+  constexpr std::int64_t kMaxPriceMicros = 1000 * core::kMicrosPerUsd;
+  constexpr std::string_view kShape =
+      "expected provider=price/image or provider=price/mp (per megapixel), separated by commas, e.g. "
+      "hf-inference=0.003/image,fal-ai=0.0025/mp";
+  auto bad = [&](std::string_view entry, std::string_view why) {
+    return core::make_error(core::ErrorCode::invalid_argument,
+                            std::string(kShape) + "; the entry " + shown(entry) + " " + std::string(why));
+  };
+  std::vector<core::ProviderPrice> entries;
+  if (util::trim(text).empty()) return core::PriceList{};
+  for (const auto& item : util::split(text, ',')) {
+    const auto entry = util::trim(item);
+    const auto eq = entry.find('=');
+    if (eq == std::string_view::npos) return bad(entry, "has no '='");
+    const auto provider = util::trim(entry.substr(0, eq));
+    const auto price = util::trim(entry.substr(eq + 1));
+    const bool name_ok =
+        provider == "*" ||
+        (!provider.empty() && provider.size() <= 64 && std::all_of(provider.begin(), provider.end(), [](char ch) {
+          return std::isalnum(static_cast<unsigned char>(ch)) != 0 || ch == '-' || ch == '_' || ch == '.';
+        }));
+    if (!name_ok) return bad(entry, "does not start with a provider name (letters, digits, - _ .) or *");
+    const auto slash = price.rfind('/');
+    if (slash == std::string_view::npos) return bad(entry, "has no unit (/image or /mp)");
+    const auto unit_text = util::to_lower(util::trim(price.substr(slash + 1)));
+    core::PriceUnit unit{};
+    if (unit_text == "image") {
+      unit = core::PriceUnit::image;
+    } else if (unit_text == "mp" || unit_text == "megapixel") {
+      unit = core::PriceUnit::megapixel;
+    } else {
+      return bad(entry, "has a unit other than image or mp");
+    }
+    auto amount = core::parse_usd_micros(util::trim(price.substr(0, slash)), kMaxPriceMicros);
+    if (!amount) return bad(entry, "has no amount of USD from 0 to 1000 with at most 6 decimals");
+    for (const auto& e : entries) {
+      if (e.provider == provider) return bad(entry, "names a provider priced before");
+    }
+    entries.push_back({.provider = std::string(provider), .price = {.micros = *amount, .unit = unit}});
+  }
+  return core::PriceList(std::move(entries));
+}
+
+std::string describe_prices(const core::PriceList& prices) {
+  // As written: whole dollars, then the six decimals without trailing zeros (0.0025, 1, 0.000125).
+  auto amount = [](std::int64_t micros) {
+    std::string fraction = std::to_string(micros % core::kMicrosPerUsd);
+    fraction.insert(0, 6 - fraction.size(), '0');
+    while (!fraction.empty() && fraction.back() == '0') fraction.pop_back();
+    return std::to_string(micros / core::kMicrosPerUsd) + (fraction.empty() ? "" : "." + fraction);
+  };
+  std::string out;
+  for (const auto& e : prices.entries()) {
+    if (!out.empty()) out += ",";
+    out += e.provider + "=" + amount(e.price.micros) + (e.price.unit == core::PriceUnit::image ? "/image" : "/mp");
+  }
+  return out.empty() ? std::string("(none)") : out;
+}
+
 std::string redact_database_url(std::string_view url) {
   std::string_view scheme;
   for (std::string_view s : {"postgresql://", "postgres://"}) {
@@ -585,6 +682,10 @@ std::vector<std::pair<std::string, std::string>> describe(const Config& c) {
       {"JOB_LEASE_SECONDS", std::to_string(std::chrono::duration_cast<std::chrono::seconds>(c.jobs.lease).count())},
       {"PROMPT_POLICY_DIR", c.prompt_policy_dir.empty() ? std::string("(built in)") : c.prompt_policy_dir},
       {"REFERRAL_BONUS_IMAGES", std::to_string(c.jobs.referral_bonus_images)},
+      {"PROVIDER_PRICES", describe_prices(c.jobs.prices)},
+      {"STARS_USD_RATE", core::format_usd(c.stars_usd_micros)},
+      {"DAILY_SPEND_LIMIT_USD",
+       c.jobs.daily_spend_limit_micros > 0 ? core::format_usd(c.jobs.daily_spend_limit_micros) : std::string("(none)")},
       {"plans", plans},
   };
   // A token pasted into, say, the webhook path must not reach the log through that value.

@@ -103,7 +103,11 @@ struct Config {
   int shutdown_grace_seconds = 20;
   Secret payload_secret;  // HMAC key for invoice payloads
 
-  core::JobOptions jobs;  // jobs.policy: the built-in blocklists, or those of prompt_policy_dir
+  // jobs.policy: the built-in blocklists, or those of prompt_policy_dir; jobs.prices: PROVIDER_PRICES;
+  // jobs.daily_spend_limit_micros: DAILY_SPEND_LIMIT_USD.
+  core::JobOptions jobs;
+  // What one Telegram Star is taken to be worth in /stats' margins (STARS_USD_RATE), in micro-USD.
+  std::int64_t stars_usd_micros = core::kDefaultUsdMicrosPerStar;
   std::string prompt_policy_dir;  // empty: the built-in blocklists (policy/ in the repository)
   std::vector<core::Plan> plans = core::default_plans();  // checked by PlanCatalog::create, free first
 };
@@ -119,6 +123,14 @@ struct LoadOptions {
                                                const LoadOptions& options = {});
 
 std::map<std::string, std::string> process_environment();
+
+// PROVIDER_PRICES: "provider=amount/unit" separated by commas, unit "image" or "mp" (megapixel),
+// amount in USD with at most 6 decimals, provider an inference provider or backend name, or "*" for
+// any other ("hf-inference=0.003/image,fal-ai=0.0025/mp"). Empty: no prices. The error says what is
+// wrong with which entry (the caller names the setting).
+[[nodiscard]] core::Result<core::PriceList> parse_provider_prices(std::string_view text);
+// "hf-inference=$0.0030/image, fal-ai=$0.0025/mp", or "(none)".
+std::string describe_prices(const core::PriceList& prices);
 
 // (setting, printable value) in .env.example order, for a start-up log line. Secrets are redacted
 // and DATABASE_URL is shown without credentials or query parameters.

@@ -114,6 +114,9 @@ inline void expect_defaults(const Config& c) {
   EXPECT_EQ(c.prompt_assistant_url, "https://router.huggingface.co/v1");
   EXPECT_TRUE(c.prompt_assistant_token.empty());
   EXPECT_EQ(c.prompt_assistant_timeout_ms, 4000);
+  EXPECT_TRUE(c.jobs.prices.empty());
+  EXPECT_EQ(c.jobs.daily_spend_limit_micros, 0);  // no ceiling
+  EXPECT_EQ(c.stars_usd_micros, 13'000);         // 0.013 USD a Star
   ASSERT_EQ(c.backends.size(), 1u);
   const auto& b = c.backends[0];
   EXPECT_EQ(b.name, "hf");

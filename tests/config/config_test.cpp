@@ -138,7 +138,60 @@ INSTANTIATE_TEST_SUITE_P(
         BadValue{"SHUTDOWN_GRACE_SECONDS", "0"}, BadValue{"SHUTDOWN_GRACE_SECONDS", "3601"},
         BadValue{"PAYMENT_PAYLOAD_SECRET", "short-secret", true}, BadValue{"JOB_MAX_ATTEMPTS", "0"},
         BadValue{"JOB_MAX_ATTEMPTS", "21"}, BadValue{"JOB_LEASE_SECONDS", "4"}, BadValue{"JOB_LEASE_SECONDS", "3601"},
-        BadValue{"REFERRAL_BONUS_IMAGES", "-1"}, BadValue{"REFERRAL_BONUS_IMAGES", "1001"}));
+        BadValue{"REFERRAL_BONUS_IMAGES", "-1"}, BadValue{"REFERRAL_BONUS_IMAGES", "1001"},
+        // The margins (issue 17): each bad price entry is quoted in the message.
+        BadValue{"PROVIDER_PRICES", "fal-ai"}, BadValue{"PROVIDER_PRICES", "fal-ai=0.003"},
+        BadValue{"PROVIDER_PRICES", "fal-ai=0.003/second"}, BadValue{"PROVIDER_PRICES", "fal-ai=-1/image"},
+        BadValue{"PROVIDER_PRICES", "fal-ai=$0.003/image"}, BadValue{"PROVIDER_PRICES", "fal-ai=0.0000001/image"},
+        BadValue{"PROVIDER_PRICES", "fal-ai=1001/image"}, BadValue{"PROVIDER_PRICES", "fal ai=0.003/image"},
+        BadValue{"PROVIDER_PRICES", "=0.003/image"}, BadValue{"STARS_USD_RATE", "0"},
+        BadValue{"STARS_USD_RATE", "0,013"}, BadValue{"STARS_USD_RATE", "11"}, BadValue{"DAILY_SPEND_LIMIT_USD", "-5"},
+        BadValue{"DAILY_SPEND_LIMIT_USD", "5 USD"}, BadValue{"DAILY_SPEND_LIMIT_USD", "1000001"}));
+
+TEST_F(ConfigTest, ProviderPricesStarsRateAndDailySpendLimit) {
+  auto r =
+      load({{"PROVIDER_PRICES", " hf-inference=0.003/image, fal-ai = 0.0025/MP,openai-direct=0.04/image,*=0.01/image"},
+            {"STARS_USD_RATE", "0.0125"},
+            {"DAILY_SPEND_LIMIT_USD", "2.50"}});
+  ASSERT_TRUE(r.ok()) << r.error().public_message;
+  const auto& p = r->jobs.prices;
+  ASSERT_EQ(p.entries().size(), 4u);
+  EXPECT_EQ(p.cost_micros("hf-inference", 1024, 1024), 3'000);
+  EXPECT_EQ(p.cost_micros("fal-ai", 1024, 1024), 2'621);  // 1.048576 MP
+  EXPECT_EQ(p.cost_micros("openai-direct", 1024, 1024), 40'000);
+  EXPECT_EQ(p.cost_micros("nscale", 1024, 1024), 10'000);  // "*"
+  EXPECT_EQ(r->stars_usd_micros, 12'500);
+  EXPECT_EQ(r->jobs.daily_spend_limit_micros, 2'500'000);
+  std::map<std::string, std::string> d;
+  for (const auto& [name, value] : describe(*r)) d[name] = value;
+  EXPECT_EQ(d["PROVIDER_PRICES"], "hf-inference=0.003/image,fal-ai=0.0025/mp,openai-direct=0.04/image,*=0.01/image");
+  EXPECT_EQ(d["STARS_USD_RATE"], "$0.0125");
+  EXPECT_EQ(d["DAILY_SPEND_LIMIT_USD"], "$2.5000");
+  auto defaults = describe(Config{});
+  std::map<std::string, std::string> dd(defaults.begin(), defaults.end());
+  EXPECT_EQ(dd["PROVIDER_PRICES"], "(none)");
+  EXPECT_EQ(dd["DAILY_SPEND_LIMIT_USD"], "(none)");
+
+  // The same from a TOML file (strings, like the environment's).
+  auto toml = dir_.write("config.toml",
+                         "provider_prices = \"nscale=0.004/image\"\n"
+                         "daily_spend_limit_usd = \"0\"\n");
+  auto t = load({}, toml);
+  ASSERT_TRUE(t.ok()) << t.error().public_message;
+  EXPECT_EQ(t->jobs.prices.cost_micros("nscale", 512, 512), 4'000);
+  EXPECT_EQ(t->jobs.daily_spend_limit_micros, 0);
+}
+
+TEST_F(ConfigTest, ProviderPricesErrorsSayWhatIsWrong) {
+  EXPECT_THAT(error_of({{"PROVIDER_PRICES", "fal-ai=0.003/image,fal-ai=0.004/image"}}),
+              HasSubstr("names a provider priced before"));
+  EXPECT_THAT(error_of({{"PROVIDER_PRICES", "fal-ai=0.003"}}), HasSubstr("has no unit (/image or /mp)"));
+  EXPECT_THAT(error_of({{"PROVIDER_PRICES", "fal-ai=0.003/image,"}}), HasSubstr("the entry \"\" has no '='"));
+  EXPECT_THAT(error_of({{"PROVIDER_PRICES", "fal-ai=0.003/image"}, {"STARS_USD_RATE", "abc"}}),
+              ::testing::StartsWith("STARS_USD_RATE: "));
+  ASSERT_TRUE(parse_provider_prices("").ok());
+  EXPECT_TRUE(parse_provider_prices("  ")->empty());
+}
 
 TEST_F(ConfigTest, PlainHttpIsAcceptedForLocalAndPrivateHosts) {
   for (const std::string& base : std::initializer_list<std::string>{
