@@ -14,6 +14,7 @@
 #include "cli/healthcheck.hpp"
 #include "app/serve.hpp"
 #include "app/wiring.hpp"
+#include "core/admin.hpp"
 #include "storage/migrations.hpp"
 #include "storage/store.hpp"
 
@@ -63,7 +64,14 @@ int main(int argc, char** argv) {
   doctor_cmd->add_flag("--generate", doctor_opts.generate, "Also make one small image through the backends");
   auto* migrate_cmd = cli.add_subcommand("migrate", "Apply pending database migrations and exit");
   auto* config_cmd = cli.add_subcommand("config", "Print the effective configuration (secrets redacted)");
-  auto* stats_cmd = cli.add_subcommand("stats", "Print users, subscribers, images today, revenue this month, queue");
+  auto* stats_cmd = cli.add_subcommand(
+      "stats", "Print users, subscribers, images today, revenue this month, queue, and the margins per day and plan");
+  int stats_days = core::kStatsDays;
+  stats_cmd
+      ->add_option("--days", stats_days,
+                   "UTC days of margins to show, today included (1-" + std::to_string(core::kMaxStatsDays) + ")")
+      ->check(CLI::Range(1, core::kMaxStatsDays))
+      ->capture_default_str();
   std::string broadcast_text, charge_id;
   auto* broadcast_cmd = cli.add_subcommand("broadcast", "Queue a message to every user; the running bot sends it");
   broadcast_cmd->add_option("--text", broadcast_text, "The message (up to 4096 characters)")->required();
@@ -149,7 +157,7 @@ int main(int argc, char** argv) {
     if (api_cmd->parsed()) return app::serve(*services, {.api = true, .bot = false, .workers = false});
     if (bot_cmd->parsed()) return app::serve(*services, {.api = false, .bot = true, .workers = false});
     if (generate_cmd->parsed()) return cli::run_generate(*services, gen_cmd_opts);
-    if (stats_cmd->parsed()) return cli::admin_stats(*services, std::cout);
+    if (stats_cmd->parsed()) return cli::admin_stats(*services, stats_days, std::cout);
     if (broadcast_cmd->parsed()) return cli::admin_broadcast(*services, broadcast_text, std::cout, std::cerr);
     if (payment_refund->parsed()) return cli::admin_refund(*services, charge_id, std::cout, std::cerr);
     if (user_show->parsed()) return cli::admin_user_show(*services, telegram_id, std::cout, std::cerr);

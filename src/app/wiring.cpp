@@ -16,7 +16,10 @@ std::unique_ptr<Services> wire(config::Config config, core::PlanCatalog plans) {
   s->quota = std::make_unique<core::QuotaService>(*s->store, s->clock, s->plans);
   s->jobs = std::make_unique<core::JobService>(*s->store, s->clock, s->plans, s->config.jobs);
   s->payments = std::make_unique<core::PaymentService>(*s->store, s->clock, s->plans);
-  s->admin = std::make_unique<core::AdminService>(*s->store, s->clock);
+  s->admin = std::make_unique<core::AdminService>(
+      *s->store, s->clock,
+      core::AdminOptions{.usd_micros_per_star = s->config.stars_usd_micros,
+                         .spend_limit_micros = s->config.jobs.daily_spend_limit_micros});
   s->notices = std::make_unique<core::NoticeService>(*s->store, s->clock, s->plans);
   return s;
 }

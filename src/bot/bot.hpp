@@ -188,6 +188,7 @@ class Bot {
   // Notices and broadcasts (src/bot/notices.cpp)
   net::awaitable<void> notice_pass();
   net::awaitable<bool> send_notice(const core::Notice& n);
+  net::awaitable<void> alert_spend();  // DAILY_SPEND_LIMIT_USD reached: the admins, once a day
   net::awaitable<bool> broadcast_step();
   // Shared by handlers, delivery and notices (src/bot/keyboards.cpp; result_keyboard: delivery.cpp)
   telegram::InlineKeyboardMarkup plan_buttons(const Ctx& c) const;

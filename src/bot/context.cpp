@@ -115,6 +115,7 @@ const BotOptions& Context::options() const { return bot_.o_; }
 void Context::wake_delivery() { bot_.wake_delivery(); }
 net::awaitable<void> Context::acknowledge() { return bot_.chat_action(who_.chat_id, /*force=*/true); }
 void Context::wake_broadcasts() { bot_.wake_broadcasts(); }
+void Context::wake_notices() { bot_.wake_notices(); }
 
 net::awaitable<std::optional<telegram::Message>> Context::send_to_user(std::int64_t user_id, std::string text) {
   telegram::SendMessage m{.text = std::move(text)};

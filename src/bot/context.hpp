@@ -130,6 +130,7 @@ class Context {
   const BotOptions& options() const;
   void wake_delivery();
   void wake_broadcasts();
+  void wake_notices();  // the notices pass runs now (the spend alert after a spend_paused refusal)
   // "sending photo…" in this chat now (a prompt taken): no message, no wait (Bot::chat_action).
   net::awaitable<void> acknowledge();
   // To a user in their private chat, not this one (a grant's notice).

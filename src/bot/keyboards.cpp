@@ -108,10 +108,15 @@ net::awaitable<std::pair<std::string, telegram::InlineKeyboardMarkup>> refusal_t
       kb = c.plan_buttons();
       break;
     }
-    case core::ErrorCode::free_paused: {
+    case core::ErrorCode::free_paused:
+    case core::ErrorCode::spend_paused: {
       const auto resume = d.clock.now() + e.retry_after.value_or(core::Millis(0));
-      text = c.t("quota.free_paused", {{"when", format_time(resume)}});
+      const bool spend = e.code == core::ErrorCode::spend_paused;
+      const std::string key = spend ? "quota.spend_paused" : "quota.free_paused";
+      text = c.t(key, {{"when", format_time(resume)}});
       kb = c.plan_buttons();
+      // The admins hear of it at once (the notices pass claims the day, so once a day in all).
+      if (spend) c.wake_notices();
       break;
     }
     case core::ErrorCode::too_many_failures: {

@@ -32,6 +32,31 @@ net::awaitable<void> Bot::notice_pass() {
   }
   // A notice that could not be sent (Telegram down) is found again next time.
   if (all_sent) images_since_ = now;
+  if (!o_.admin_ids.empty()) co_await alert_spend();
+}
+
+// Today's provider spend reached DAILY_SPEND_LIMIT_USD: the admins hear it once a day. The day is
+// claimed in the database before sending (every process with a bot asks), so several instances do
+// not each alert; a crash between the claim and the sends loses that day's alert (the log keeps it).
+net::awaitable<void> Bot::alert_spend() {
+  auto alert = co_await generation_.claim_spend_alert();
+  if (!alert) co_return;
+  const auto spend = core::format_usd(alert->spend_micros);
+  const auto limit = core::format_usd(alert->limit_micros);
+  spdlog::warn(
+      "bot: today's provider spend {} reached DAILY_SPEND_LIMIT_USD {}: free generations paused until 00:00 "
+      "UTC; telling {} admin(s)",
+      spend, limit, o_.admin_ids.size());
+  for (auto admin : o_.admin_ids) {
+    auto known = co_await state_.find_user(admin);
+    core::User user;  // an admin who never wrote to the bot: English, and Telegram may refuse the chat
+    user.id = admin;
+    if (known) user = *known;
+    Ctx c{.user = user, .chat_id = admin, .lang = d_.texts.resolve(user.language)};
+    auto text = t(c, "admin.spend_alert", {{"spend", spend}, {"limit", limit}});
+    auto sent = co_await send_text(c, std::move(text));
+    if (!sent) spdlog::warn("bot: the spend alert to admin {} was not sent", admin);
+  }
 }
 
 net::awaitable<bool> Bot::send_notice(const core::Notice& n) {

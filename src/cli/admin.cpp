@@ -94,8 +94,8 @@ int admin_apikey_list(app::Services& s, std::int64_t user, std::ostream& out, st
   return 0;
 }
 
-int admin_stats(app::Services& s, std::ostream& out) {
-  out << core::describe(s.admin->stats());
+int admin_stats(app::Services& s, int days, std::ostream& out) {
+  out << core::describe(s.admin->stats(days));
   return 0;
 }
 

@@ -18,7 +18,8 @@ int admin_apikey_create(app::Services& s, std::int64_t user, const std::string& 
 int admin_apikey_revoke(app::Services& s, std::int64_t user, const std::string& key_id, std::ostream& out,
                         std::ostream& err);
 int admin_apikey_list(app::Services& s, std::int64_t user, std::ostream& out, std::ostream& err);
-int admin_stats(app::Services& s, std::ostream& out);
+// The figures with the margins of the last `days` UTC days (1..core::kMaxStatsDays).
+int admin_stats(app::Services& s, int days, std::ostream& out);
 // Queues a broadcast; the running bot sends it to every reachable user.
 int admin_broadcast(app::Services& s, const std::string& text, std::ostream& out, std::ostream& err);
 // Gives a Telegram Stars payment back (refundStarPayment; needs TELEGRAM_BOT_TOKEN), then revokes

@@ -397,6 +397,43 @@ TEST_P(Api, RefusedPromptsSpendTheFailedAttemptsBudgetThen429) {
   EXPECT_EQ(quota.at("used").as_int64(), 0);  // failures cost no images
 }
 
+// The operator's margins (issue 17): a finished image records who made it and its cost at
+// PROVIDER_PRICES; once today's spend reaches DAILY_SPEND_LIMIT_USD a free user's generate is a 503
+// problem with Retry-After, reason spend_paused and when it lifts; a paid user goes on.
+TEST_P(Api, TheDailySpendLimitPausesFreeGenerationsWith503) {
+  start({{"PROVIDER_PRICES", "*=0.01/image"}, {"DAILY_SPEND_LIMIT_USD", "0.01"}});
+  const auto key = new_key(21);
+  auto first = call("POST", "/v1/generate", key, R"({"prompt":"a fox"})");
+  ASSERT_EQ(first.status, 202) << first.body;
+  const std::string job_id(body(first).at("job_id").as_string());
+  EXPECT_EQ(wait_until_done(key, job_id).at("status").as_string(), "succeeded");
+  auto job = store().begin(core::TxMode::read)->find_job(job_id, false);
+  ASSERT_TRUE(job);
+  EXPECT_TRUE(job->provider && !job->provider->empty());
+  EXPECT_EQ(job->served_model, "black-forest-labs/FLUX.1-schnell");
+  EXPECT_EQ(job->cost_micros, 10'000);
+  EXPECT_EQ(job->plan, "free");
+
+  auto r = call("POST", "/v1/generate", key, R"({"prompt":"another fox"})");
+  ASSERT_EQ(r.status, 503) << r.body;
+  EXPECT_EQ(r.header("Content-Type"), "application/problem+json");
+  const auto retry_after = std::stoll(r.header("Retry-After"));
+  EXPECT_GT(retry_after, 0);
+  EXPECT_LE(retry_after, 24 * 3600);
+  auto b = body(r);
+  EXPECT_EQ(b.at("reason").as_string(), "spend_paused");
+  EXPECT_EQ(b.at("limit").as_object().at("name").as_string(), "daily_spend_limit");
+  EXPECT_TRUE(b.at("limit").as_object().at("resets_at").as_string().ends_with("T00:00:00Z")) << r.body;
+  EXPECT_EQ(r.body.find("0.01"), std::string::npos) << r.body;  // the operator's figures stay private
+
+  const auto paid = new_key(22);
+  core::SystemClock now;  // the process's clock: the grant must be in force for it
+  core::PaymentService payments(store(), now, plans_);
+  ASSERT_TRUE(payments.grant(22, "pro", 30).ok());
+  auto paid_fox = call("POST", "/v1/generate", paid, R"({"prompt":"a paid fox"})");
+  EXPECT_EQ(paid_fox.status, 202) << paid_fox.body;
+}
+
 TEST_P(Api, TooManyJobsAndTooManyRequestsAre429WithRetryAfter) {
   provider_.set_handler([](const FakeRequest&) { return FakeResponse{.no_response_hang = true}; });
   start({{"API_RATE_PER_MINUTE", "1"}, {"API_RATE_BURST", "2"}});

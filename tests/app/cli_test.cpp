@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/jobs.hpp"
 #include "core/payments.hpp"
 #include "storage/migrations.hpp"
 #include "support/fake_bot_api.hpp"
@@ -221,6 +222,58 @@ TEST_P(CliOnDatabase, RefundGivesTheStarsBackThroughTelegramOnce) {
   EXPECT_NE(again.out.find("refunded before"), std::string::npos) << again.out;
   EXPECT_EQ(tg.count_calls("refundStarPayment"), 1u);
   EXPECT_EQ((refunded.out + refunded.err).find(tg.token()), std::string::npos);
+}
+
+// `imggenbot stats` shows the margins per UTC day and plan (issue 17): images and their recorded
+// cost, Stars and their value at STARS_USD_RATE, and today's spend against DAILY_SPEND_LIMIT_USD;
+// --days bounds the window and is checked.
+TEST_P(CliOnDatabase, StatsShowTheMarginsPerDayAndPlan) {
+  core::SystemClock clock;  // the process reads today's rows by its own clock
+  {
+    auto tx = write();
+    tx->upsert_user(91, "", "", clock.now());
+    tx->commit();
+  }
+  core::PaymentService payments(store(), clock, plans_);
+  ASSERT_TRUE(payments
+                  .apply_payment({.charge_id = "stx-m",
+                                  .user_id = 91,
+                                  .plan_id = "basic",
+                                  .amount = 150,
+                                  .invoiced_price = 150,
+                                  .payload = "p",
+                                  .at = clock.now()})
+                  .ok());
+  core::JobOptions options;
+  options.prices = core::PriceList({{.provider = "fal-ai", .price = {.micros = 3'000}}});
+  core::JobService jobs(store(), clock, plans_, options);
+  auto submitted = jobs.submit({.user = 91, .params = {.prompt = "x", .width = 512, .height = 512}});
+  ASSERT_TRUE(submitted.ok()) << submitted.error().public_message;
+  auto job = jobs.claim("w");
+  ASSERT_TRUE(job);
+  ASSERT_TRUE(jobs.succeed(job->id, "w", {.id = "i", .mime = "image/png", .size_bytes = 1, .width = 512, .height = 512},
+                           std::nullopt, true, {.provider = "fal-ai", .model = "m"})
+                  .ok());
+
+  auto vars = env();
+  vars["STARS_USD_RATE"] = "0.01";
+  vars["DAILY_SPEND_LIMIT_USD"] = "5";
+  auto r = imggenbot({"stats", "--days", "3"}, vars, dir_.path());
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("margins, last 3 days (UTC; 1 Star = $0.0100):"), std::string::npos) << r.out;
+  const auto today = core::iso_day(clock.now());
+  EXPECT_NE(r.out.find(today + " basic: 1 images, spend $0.0030, 150 Stars = $1.5000, margin $1.4970"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("spend today $0.0030 of $5.0000 (DAILY_SPEND_LIMIT_USD)"), std::string::npos) << r.out;
+
+  auto too_many = imggenbot({"stats", "--days", "91"}, vars, dir_.path());
+  EXPECT_NE(too_many.exit_code, 0);
+  EXPECT_NE((too_many.out + too_many.err).find("--days"), std::string::npos) << too_many.err;
+  vars["PROVIDER_PRICES"] = "fal-ai=3";
+  auto bad = imggenbot({"stats"}, vars, dir_.path());
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("PROVIDER_PRICES"), std::string::npos) << bad.err;
 }
 
 IGB_ON_BOTH_DATABASES(CliOnDatabase);

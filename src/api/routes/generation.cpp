@@ -75,6 +75,15 @@ net::awaitable<server::Response> generate(ApiContext* ctx, server::Request& req)
                          {"resets_at", iso8601(q.resets_at)}};
       co_return error_response(e, "\"limit\":" + json::serialize(limit));
     }
+    if (e.code == core::ErrorCode::spend_paused || e.code == core::ErrorCode::free_paused) {
+      // Which of the two service-wide brakes on free plans, and when it lifts (00:00 UTC). The
+      // operator's figures (images, dollars) stay private.
+      const auto resets = ctx->clock.now() + e.retry_after.value_or(core::Millis(0));
+      const std::string name = e.code == core::ErrorCode::spend_paused ? "daily_spend_limit" : "free_daily_images";
+      json::object limit{{"name", name}, {"resets_at", iso8601(resets)}};
+      co_return error_response(
+          e, "\"reason\":\"" + std::string(core::to_string(e.code)) + "\",\"limit\":" + json::serialize(limit));
+    }
     co_return error_response(e);
   }
   if (!submitted->replayed && ctx->job_queued) ctx->job_queued();
@@ -207,7 +216,11 @@ void add_generation_routes(server::RouteTable& routes, ApiContext& ctx) {
                              "Invalid fields, each as {loc, msg, type}; a prompt the content policy blocks is "
                              "the field prompt with type value_error.prompt_blocked (nothing is queued or charged; "
                              "it counts as a failed attempt)"},
-                            {429, "Too many jobs in flight for the plan, or too many requests (Retry-After)"}}});
+                            {429, "Too many jobs in flight for the plan, or too many requests (Retry-After)"},
+                            {503,
+                             "Free generations are paused for the whole service until 00:00 UTC (Retry-After; "
+                             "reason free_paused: FREE_DAILY_IMAGES, or spend_paused: the daily spending limit; "
+                             "limit.resets_at); paid plans are not affected"}}});
   routes.add("GET", "/v1/status/{job_id}", [&ctx](server::Request& r) { return status(&ctx, r); },
              {.summary = "State, queue position, progress and result of a job",
               .operation_id = "getStatus",
