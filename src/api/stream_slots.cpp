@@ -13,7 +13,7 @@ std::pair<std::shared_ptr<void>, StreamSlots::Refusal> StreamSlots::take(core::U
   // The slots outlive no StreamSlots: the ApiContext owns this object for the server's life.
   return {std::shared_ptr<void>(static_cast<void*>(this),
                                 [this, user](void*) {
-                                  std::lock_guard lock(mutex_);
+                                  std::lock_guard released(mutex_);
                                   --total_;
                                   if (--per_user_[user] == 0) per_user_.erase(user);
                                 }),

@@ -171,7 +171,7 @@ Server::~Server() {
 
 void Server::start() {
   Impl& impl = *impl_;
-  if (impl.started) throw std::logic_error("server: start() called twice");
+  if (impl.start_called) throw std::logic_error("server: start() called twice");
   std::string host = impl.options.host;
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
   try {
@@ -187,7 +187,7 @@ void Server::start() {
     throw boost::system::system_error(
         e.code(), "server: cannot listen on " + impl.options.host + ":" + std::to_string(impl.options.port));
   }
-  impl.started = true;
+  impl.start_called = true;
   impl.accepting = true;  // read on `control` only after the co_spawn below
   auto self = impl_;
   net::co_spawn(impl.control, Impl::accept_loop(self), [self](const std::exception_ptr& e) {

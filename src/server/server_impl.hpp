@@ -153,7 +153,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   const std::shared_ptr<const RouteTable> routes;
   const Clock::duration watch_every;  // the shortest timeout: how often a connection's watchdog looks
   std::uint16_t port = 0;  // set by start()
-  bool started = false;    // start()'s caller only
+  bool start_called = false;  // start()'s caller only
   std::atomic<std::size_t> open{0};
 
   // `control` only.

@@ -75,13 +75,13 @@ struct SendScheduler::State {
     TimePoint forget_at = kNever;  // in idle_ (queue empty) until then
   };
 
-  State(net::any_io_executor executor, SchedulerOptions options)
-      : executor(std::move(executor)),
-        options(options),
-        global_interval(interval_for(options.global_per_second)),
-        chat_interval(interval_for(options.chat_per_second)),
-        chat_tolerance(chat_interval * (std::max(options.chat_burst, 1) - 1)),
-        group_limit(static_cast<std::size_t>(std::max(options.group_per_minute, 0))) {}
+  State(net::any_io_executor ex, SchedulerOptions opts)
+      : executor(std::move(ex)),
+        options(opts),
+        global_interval(interval_for(opts.global_per_second)),
+        chat_interval(interval_for(opts.chat_per_second)),
+        chat_tolerance(chat_interval * (std::max(opts.chat_burst, 1) - 1)),
+        group_limit(static_cast<std::size_t>(std::max(opts.group_per_minute, 0))) {}
 
   TimePoint chat_ready_at(const Chat& c) const {
     TimePoint t = std::max(c.tat - chat_tolerance, c.blocked_until);

@@ -409,8 +409,8 @@ TEST_P(Jobs, AnExactRepeatCostsNothingEvenWithNoImagesLeft) {
   // Use up the period with other prompts; a new prompt is refused, the repeat is not.
   const int left = quota(1).remaining();
   for (int i = 0; i < left; ++i) {
-    auto other = request(1, "prompt " + std::to_string(i));
-    auto r = jobs_->submit(other);
+    auto filler = request(1, "prompt " + std::to_string(i));
+    auto r = jobs_->submit(filler);
     ASSERT_TRUE(r.ok());
     ASSERT_TRUE(jobs_->claim("w"));
     ASSERT_TRUE(jobs_->succeed(r->jobs[0].id, "w", image('a' + static_cast<char>(i % 5))).ok());

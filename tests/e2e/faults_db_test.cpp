@@ -643,7 +643,7 @@ TEST_P(DiskFull, TheJobIsRetriedThenFailedWithItsQuotaBackAndTheLogSaysWhy) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Databases, DiskFull, ::testing::Values(storage::Dialect::sqlite, storage::Dialect::postgres),
-                         [](const auto& info) { return dialect_name(info.param); });
+                         [](const auto& p) { return dialect_name(p.param); });
 
 }  // namespace
 }  // namespace igb::testing

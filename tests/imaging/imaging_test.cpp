@@ -112,9 +112,9 @@ INSTANTIATE_TEST_SUITE_P(Sizes, MadeImages,
                                            Made{ImageType::webp, 16, 16}, Made{ImageType::webp, 1, 1},
                                            Made{ImageType::png, kMaxImageSide, 1},
                                            Made{ImageType::jpeg, 1, kMaxImageSide}),
-                         [](const auto& info) {
-                           return std::string(extension_of(info.param.type)) + "_" + std::to_string(info.param.width) +
-                                  "x" + std::to_string(info.param.height);
+                         [](const auto& p) {
+                           return std::string(extension_of(p.param.type)) + "_" + std::to_string(p.param.width) + "x" +
+                                  std::to_string(p.param.height);
                          });
 
 TEST(MakeImages, SeedsAndQualityChangeTheBytes) {

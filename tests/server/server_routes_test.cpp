@@ -6,7 +6,7 @@ namespace igb::server {
 namespace {
 
 INSTANTIATE_TEST_SUITE_P(Threading, ServerTest, ::testing::Bool(),
-                         [](const auto& info) { return info.param ? "IoContextPerThread" : "Strands"; });
+                         [](const auto& p) { return p.param ? "IoContextPerThread" : "Strands"; });
 
 TEST_P(ServerTest, PortZeroGetsAPortAndStandardHeaders) {
   start();

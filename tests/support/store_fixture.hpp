@@ -59,4 +59,4 @@ class ServiceTest : public StoreTest {
 #define IGB_ON_BOTH_DATABASES(Suite)                                                                              \
   INSTANTIATE_TEST_SUITE_P(Db, Suite,                                                                             \
                            ::testing::Values(::igb::storage::Dialect::sqlite, ::igb::storage::Dialect::postgres), \
-                           [](const auto& info) { return ::igb::testing::dialect_name(info.param); })
+                           [](const auto& p) { return ::igb::testing::dialect_name(p.param); })

@@ -158,17 +158,17 @@ TEST(SendScheduler, GroupLimitHoldsTheGroupButNotOthers) {
   Recorder other;
   net::cancellation_signal fourth;
   run_async(io,
-            [](net::io_context* io, SendScheduler* s, Recorder* group, Recorder* other,
-               net::cancellation_signal* fourth) -> net::awaitable<void> {
-              for (int i = 0; i < 3; ++i) spawn_acquire(*io, *s, *group, i, -100, ChatKind::group);
-              spawn_cancellable(*io, *s, *group, 3, -100, *fourth, ChatKind::group);
-              for (int i = 0; i < 5; ++i) spawn_acquire(*io, *s, *other, i, 5);
+            [](net::io_context* ctx, SendScheduler* sched, Recorder* in_group, Recorder* in_private,
+               net::cancellation_signal* fourth_cancel) -> net::awaitable<void> {
+              for (int i = 0; i < 3; ++i) spawn_acquire(*ctx, *sched, *in_group, i, -100, ChatKind::group);
+              spawn_cancellable(*ctx, *sched, *in_group, 3, -100, *fourth_cancel, ChatKind::group);
+              for (int i = 0; i < 5; ++i) spawn_acquire(*ctx, *sched, *in_private, i, 5);
               co_await sleep_for(300ms);
     // The fourth group message may not go before a minute has passed since the first.
-              EXPECT_EQ(group->grants.size(), 3u);
-              EXPECT_EQ(find_grant(*group, 3), nullptr);
-              EXPECT_EQ(other->grants.size(), 5u);
-              fourth->emit(net::cancellation_type::terminal);
+              EXPECT_EQ(in_group->grants.size(), 3u);
+              EXPECT_EQ(find_grant(*in_group, 3), nullptr);
+              EXPECT_EQ(in_private->grants.size(), 5u);
+              fourth_cancel->emit(net::cancellation_type::terminal);
             }(&io, &s, &group, &other, &fourth));
   io.restart();
   io.run();
@@ -179,14 +179,14 @@ TEST(SendScheduler, GroupLimitHoldsTheGroupButNotOthers) {
   Recorder after;
   net::cancellation_signal late;
   run_async(io,
-            [](net::io_context* io, SendScheduler* s, Recorder* after,
-               net::cancellation_signal* late) -> net::awaitable<void> {
-              spawn_cancellable(*io, *s, *after, 0, -100, *late, ChatKind::group);
-              spawn_acquire(*io, *s, *after, 1, 6);
+            [](net::io_context* ctx, SendScheduler* sched, Recorder* rec,
+               net::cancellation_signal* late_cancel) -> net::awaitable<void> {
+              spawn_cancellable(*ctx, *sched, *rec, 0, -100, *late_cancel, ChatKind::group);
+              spawn_acquire(*ctx, *sched, *rec, 1, 6);
               co_await sleep_for(100ms);
-              EXPECT_EQ(find_grant(*after, 0), nullptr);
-              EXPECT_NE(find_grant(*after, 1), nullptr);
-              late->emit(net::cancellation_type::terminal);
+              EXPECT_EQ(find_grant(*rec, 0), nullptr);
+              EXPECT_NE(find_grant(*rec, 1), nullptr);
+              late_cancel->emit(net::cancellation_type::terminal);
             }(&io, &s, &after, &late));
   io.restart();
   io.run();
@@ -254,16 +254,16 @@ TEST(SendScheduler, RateLimitedWhileWaitingPausesTheWaitingChat) {
   SendScheduler s(io.get_executor(), {.global_per_second = 1000, .chat_per_second = 10, .chat_burst = 1});
   Recorder r;
   Clock::time_point limited_at{};
-  run_async(
-      io,
-      [](net::io_context* io, SendScheduler* s, Recorder* r, Clock::time_point* limited_at) -> net::awaitable<void> {
-        spawn_acquire(*io, *s, *r, 0, 1);
-        spawn_acquire(*io, *s, *r, 1, 1);  // waits ~100 ms for the chat's own limit
-        co_await sleep_for(10ms);
-        *limited_at = Clock::now();
-        s->rate_limited(1, 1s, false);
-        spawn_acquire(*io, *s, *r, 2, 3);
-      }(&io, &s, &r, &limited_at));
+  run_async(io,
+            [](net::io_context* ctx, SendScheduler* sched, Recorder* rec,
+               Clock::time_point* limited_time) -> net::awaitable<void> {
+              spawn_acquire(*ctx, *sched, *rec, 0, 1);
+              spawn_acquire(*ctx, *sched, *rec, 1, 1);  // waits ~100 ms for the chat's own limit
+              co_await sleep_for(10ms);
+              *limited_time = Clock::now();
+              sched->rate_limited(1, 1s, false);
+              spawn_acquire(*ctx, *sched, *rec, 2, 3);
+            }(&io, &s, &r, &limited_at));
   io.restart();
   io.run();
   ASSERT_EQ(r.grants.size(), 3u);
@@ -343,15 +343,15 @@ TEST(SendScheduler, CancelledWaitersLeaveTheOthersWorking) {
   net::cancellation_signal queued;         // third in chat 1, behind chat_head
   const auto start = Clock::now();
   run_async(io,
-            [](net::io_context* io, SendScheduler* s, Recorder* r, net::cancellation_signal* a,
+            [](net::io_context* ctx, SendScheduler* sched, Recorder* rec, net::cancellation_signal* a,
                net::cancellation_signal* b, net::cancellation_signal* c) -> net::awaitable<void> {
-              spawn_acquire(*io, *s, *r, 0, 1);
-              spawn_cancellable(*io, *s, *r, 1, 1, *a);
-              spawn_cancellable(*io, *s, *r, 2, 2, *b);
-              spawn_acquire(*io, *s, *r, 3, 3);
-              spawn_acquire(*io, *s, *r, 4, 1);
-              spawn_cancellable(*io, *s, *r, 5, 1, *c);
-              spawn_acquire(*io, *s, *r, 6, 1);
+              spawn_acquire(*ctx, *sched, *rec, 0, 1);
+              spawn_cancellable(*ctx, *sched, *rec, 1, 1, *a);
+              spawn_cancellable(*ctx, *sched, *rec, 2, 2, *b);
+              spawn_acquire(*ctx, *sched, *rec, 3, 3);
+              spawn_acquire(*ctx, *sched, *rec, 4, 1);
+              spawn_cancellable(*ctx, *sched, *rec, 5, 1, *c);
+              spawn_acquire(*ctx, *sched, *rec, 6, 1);
               co_await sleep_for(1ms);
               a->emit(net::cancellation_type::terminal);
               b->emit(net::cancellation_type::terminal);
