@@ -5,12 +5,12 @@
 // Input: status, header lines ("Name: value") and body, separated by "\n--8<--\n".
 // Oracles besides the sanitizers: nothing throws; a cleaned answer is valid UTF-8, not empty, within
 // the limit, free of control characters and line breaks, and (for a translation) needs no translation.
-#include <charconv>
 #include <string>
 
 #include "assist/chat_completions.hpp"
 #include "assist/language.hpp"
 #include "fuzz_input.hpp"
+#include "http_answer.hpp"
 #include "util/strings.hpp"
 
 namespace http = igb::http;
@@ -20,21 +20,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto input = igb::fuzz::as_view(data, size);
   (void)assist::needs_translation(input);
   auto f = igb::fuzz::split_fields(input, 3);
-  http::Response r;
-  int code = 200;
-  auto [p, ec] = std::from_chars(f[0].data(), f[0].data() + f[0].size(), code);
-  (void)p;
-  r.status = (ec == std::errc{} && code >= 100 && code <= 599) ? code : 200;
-  auto headers = f[1];
-  while (!headers.empty()) {
-    auto eol = headers.find('\n');
-    auto line = headers.substr(0, eol);
-    headers.remove_prefix(eol == std::string_view::npos ? headers.size() : eol + 1);
-    auto colon = line.find(": ");
-    if (colon == std::string_view::npos) continue;
-    r.headers.emplace_back(std::string(line.substr(0, colon)), std::string(line.substr(colon + 2)));
-  }
-  r.body = std::string(f[2]);
+  auto r = igb::fuzz::http_answer(f[0], f[1], f[2]);
 
   auto outcome = assist::read_chat_answer(r);
   if (!outcome.ok()) {

@@ -14,7 +14,6 @@
 #include <boost/asio/io_context.hpp>
 #include <spdlog/spdlog.h>
 
-#include <charconv>
 #include <exception>
 #include <memory>
 #include <string>
@@ -22,6 +21,7 @@
 #include <vector>
 
 #include "fuzz_input.hpp"
+#include "http_answer.hpp"
 #include "gen/hf_backend.hpp"
 #include "gen/openai_backend.hpp"
 
@@ -43,24 +43,6 @@ class ScriptedClient final : public http::Client {
   }
 };
 
-http::Response answer(std::string_view status, std::string_view headers, std::string_view body) {
-  http::Response r;
-  int code = 200;
-  auto [p, ec] = std::from_chars(status.data(), status.data() + status.size(), code);
-  (void)p;
-  r.status = (ec == std::errc{} && code >= 100 && code <= 599) ? code : 200;
-  while (!headers.empty()) {
-    auto eol = headers.find('\n');
-    auto line = headers.substr(0, eol);
-    headers.remove_prefix(eol == std::string_view::npos ? headers.size() : eol + 1);
-    auto colon = line.find(": ");
-    if (colon == std::string_view::npos) continue;
-    r.headers.emplace_back(std::string(line.substr(0, colon)), std::string(line.substr(colon + 2)));
-  }
-  r.body = std::string(body);
-  return r;
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -74,8 +56,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto f = igb::fuzz::split_fields(igb::fuzz::as_view(data + 1, size - 1), 6);
 
   ScriptedClient client;
-  client.answers.push_back(answer(f[0], f[1], f[2]));
-  if (!f[3].empty() || !f[5].empty()) client.answers.push_back(answer(f[3], f[4], f[5]));
+  client.answers.push_back(igb::fuzz::http_answer(f[0], f[1], f[2]));
+  if (!f[3].empty() || !f[5].empty()) client.answers.push_back(igb::fuzz::http_answer(f[3], f[4], f[5]));
 
   std::unique_ptr<gen::Backend> backend;
   if (which == 0) {
