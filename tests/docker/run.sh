@@ -21,6 +21,7 @@ app_image="imggenbot-test/app:$tag"
 fakes_image="imggenbot-test/fakes:$tag"
 engine_dir=$(mktemp -d)
 context=$(mktemp -d)
+build_logs=$(mktemp -d)
 images_before=""
 timings=()
 
@@ -36,6 +37,22 @@ docker_build() {
   else
     DOCKER_BUILDKIT=0 docker build "$@"
   fi
+}
+# build_image LOG TAG CONTEXT: builds with the whole log in LOG, not on the terminal. A failed build
+# prints the log's last lines and the engine's free disk (vfs copies every layer), then is tried once
+# more: the build stage installs ~100 packages from Debian's mirror, and a CI run once failed there
+# (stop 17) with the reason lost to a clipped log. A second failure fails the phase.
+build_image() {
+  local log=$1 tag=$2 dir=$3 attempt
+  for attempt in 1 2; do
+    if docker_build -t "$tag" "$dir" >"$log" 2>&1; then
+      return 0
+    fi
+    echo "docker phase: building $tag failed (attempt $attempt of 2); the last 40 lines of its log:" >&2
+    tail -n 40 "$log" | cut -c1-300 >&2
+    echo "docker phase: free disk: $(df -h --output=avail,target /var/lib/docker 2>/dev/null | tail -n 1)" >&2
+  done
+  return 1
 }
 engine_was_running=0
 timed() { # timed LABEL COMMAND…
@@ -75,7 +92,7 @@ cleanup() {
          "$(docker volume ls -q | wc -l) volumes, $(docker network ls -q | wc -l) networks (bridge, host, none are the engine's)"
   fi
   scripts/docker-engine.sh stop "$engine_dir"
-  rm -rf "$context"
+  rm -rf "$context" "$build_logs"
   echo "docker phase timings: ${timings[*]:-none}"
   exit "$rc"
 }
@@ -88,7 +105,7 @@ images_before=$(all_images)
 timed "base-images" scripts/docker-base-images.sh
 
 # The real image, from the real Dockerfile, as an operator builds it.
-timed "app-image" docker_build -q -t "$app_image" . >/dev/null
+timed "app-image" build_image "$build_logs/app.log" "$app_image" .
 size=$(docker image inspect -f '{{.Size}}' "$app_image")
 echo "docker phase: $app_image is $((size / 1000000)) MB ($(docker history -q "$app_image" | wc -l) layers)"
 docker image history --format '    {{.Size}}\t{{.CreatedBy}}' "$app_image" | cut -c1-150 | head -n 12
@@ -107,7 +124,7 @@ cp "$fakes_bin" "$context/imggenbot-fakes"
 cp tests/support/telegram/botapi.json "$context/botapi.json"
 scripts/runtime-packages.sh "$fakes_bin" >"$context/runtime-packages"
 cp docker/fakes/Dockerfile "$context/Dockerfile"
-timed "fakes-image" docker_build -q -t "$fakes_image" "$context" >/dev/null
+timed "fakes-image" build_image "$build_logs/fakes.log" "$fakes_image" "$context"
 
 IMGGENBOT_IMAGE="$app_image" IGB_TEST_FAKES_IMAGE="$fakes_image" IGB_TEST_PROJECT="$tag" \
   timed "e2e" tests/docker/e2e.sh
