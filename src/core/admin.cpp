@@ -35,12 +35,7 @@ Stats AdminService::stats(int days) {
     r.plan = plan;
     return r;
   };
-  for (const auto& sd : tx->spend_since(from)) {
-    auto& r = row(sd.day, sd.plan);
-    r.images = sd.images;
-    r.spend_micros = sd.spend_micros;
-    r.unpriced = sd.unpriced;
-  }
+  for (auto& spent : tx->spend_since(from)) row(spent.day, spent.plan) = std::move(spent);
   for (const auto& st : tx->stars_since(from)) row(st.day, st.plan).stars = st.stars;
   s.margins = Margins{.days = days,
                       .usd_micros_per_star = options_.usd_micros_per_star,

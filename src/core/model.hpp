@@ -250,15 +250,6 @@ struct Stats {
   Margins margins;                       // per UTC day and plan (issue 17)
 };
 
-// One UTC day and plan of the running totals kept as images succeed (spend_daily, migration 0011).
-struct SpendDay {
-  Timestamp day{};
-  std::string plan;
-  std::int64_t images = 0;
-  std::int64_t spend_micros = 0;
-  std::int64_t unpriced = 0;
-};
-
 // Stars paid on one UTC day for one plan (payments not refunded).
 struct StarsDay {
   Timestamp day{};

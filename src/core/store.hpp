@@ -116,7 +116,7 @@ class Tx {
   // The recorded spend of the day, all plans: a primary-key range of a few rows (submit reads it).
   virtual std::int64_t spend_on(Timestamp day) = 0;
   // Days (and plans) from `from_day` on, and the Stars paid on them (not refunded), by day then plan.
-  virtual std::vector<SpendDay> spend_since(Timestamp from_day) = 0;
+  virtual std::vector<MarginRow> spend_since(Timestamp from_day) = 0;
   virtual std::vector<StarsDay> stars_since(Timestamp from_day) = 0;
 
   // Operators

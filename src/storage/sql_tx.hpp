@@ -97,7 +97,7 @@ class SqlTx final : public core::Tx {
 
   void add_spend(core::Timestamp day, std::string_view plan, std::optional<std::int64_t> cost_micros) override;
   std::int64_t spend_on(core::Timestamp day) override;
-  std::vector<core::SpendDay> spend_since(core::Timestamp from_day) override;
+  std::vector<core::MarginRow> spend_since(core::Timestamp from_day) override;
   std::vector<core::StarsDay> stars_since(core::Timestamp from_day) override;
 
   std::optional<std::string> referral_code_of(core::UserId user) override;

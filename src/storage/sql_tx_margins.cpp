@@ -19,8 +19,8 @@ std::int64_t SqlTx::spend_on(core::Timestamp day) {
   return q("SELECT COALESCE(SUM(spend_micros), 0) FROM spend_daily WHERE day = $1", {ms(day)}).rows.at(0).i64(0);
 }
 
-std::vector<core::SpendDay> SqlTx::spend_since(core::Timestamp from_day) {
-  std::vector<core::SpendDay> out;
+std::vector<core::MarginRow> SqlTx::spend_since(core::Timestamp from_day) {
+  std::vector<core::MarginRow> out;
   for (const auto& row : q("SELECT day, plan, images, spend_micros, unpriced FROM spend_daily WHERE day >= $1 "
                            "ORDER BY day, plan",
                            {ms(from_day)})

@@ -88,7 +88,7 @@ class Margins : public ServiceTest {
     return *jobs_->get(job->id, user);
   }
 
-  std::vector<core::SpendDay> spend() {
+  std::vector<core::MarginRow> spend() {
     auto tx = store_->begin(core::TxMode::read);
     return tx->spend_since(core::Timestamp{});
   }
