@@ -77,12 +77,6 @@ std::string percent_decoded(std::string s) {
   return s;
 }
 
-// run_async needs a default-constructible result; core::Result is not.
-template <class T>
-boost::asio::awaitable<std::optional<T>> optional_of(boost::asio::awaitable<T> task) {
-  co_return co_await std::move(task);
-}
-
 gen::GenerationRequest fox() {
   return gen::GenerationRequest{
       .prompt = "a fox in snow", .width = 1024, .height = 768, .steps = 4, .seed = 42, .model = kModel};
@@ -158,8 +152,8 @@ class HfProviders : public ::testing::Test {
 
 TEST_F(HfProviders, MappingRequestAndObjectShape) {
   route([](const FakeRequest&) { return FakeResponse::json(kHubObjectAnswer); });
-  auto r = *run_async(io_, optional_of(gen::fetch_provider_mapping(
-                               *client_, {.hub_base = server_.base_url(), .token = kToken}, kModel)));
+  auto r =
+      run_async(io_, gen::fetch_provider_mapping(*client_, {.hub_base = server_.base_url(), .token = kToken}, kModel));
   ASSERT_TRUE(r.ok()) << r.error().public_message;
   auto req = server_.requests().at(0);
   EXPECT_EQ(req.method, "GET");
@@ -197,23 +191,21 @@ TEST_F(HfProviders, MappingListShape) {
 
 TEST_F(HfProviders, MappingErrorsAreForOperatorsWithoutTheToken) {
   route([](const FakeRequest&) { return FakeResponse::json(R"({"error":"Repository not found"})", 404); });
-  auto r = *run_async(io_, optional_of(gen::fetch_provider_mapping(
-                               *client_, {.hub_base = server_.base_url(), .token = kToken}, kModel)));
+  auto r =
+      run_async(io_, gen::fetch_provider_mapping(*client_, {.hub_base = server_.base_url(), .token = kToken}, kModel));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, core::ErrorCode::not_found);
   EXPECT_NE(r.error().public_message.find(kModel), std::string::npos);
   route([](const FakeRequest&) {
     return FakeResponse::json(R"({"error":"Invalid credentials in Authorization header"})", 401);
   });
-  r = *run_async(io_, optional_of(gen::fetch_provider_mapping(
-                          *client_, {.hub_base = server_.base_url(), .token = kToken}, kModel)));
+  r = run_async(io_, gen::fetch_provider_mapping(*client_, {.hub_base = server_.base_url(), .token = kToken}, kModel));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, core::ErrorCode::unauthenticated);
   EXPECT_EQ(r.error().public_message.find(kToken), std::string::npos);
   // Not a model id: no request at all.
   auto before = server_.request_count();
-  r = *run_async(io_,
-                 optional_of(gen::fetch_provider_mapping(*client_, {.hub_base = server_.base_url()}, "../etc/passwd")));
+  r = run_async(io_, gen::fetch_provider_mapping(*client_, {.hub_base = server_.base_url()}, "../etc/passwd"));
   EXPECT_FALSE(r.ok());
   EXPECT_EQ(server_.request_count(), before);
 }

@@ -10,15 +10,7 @@
 
 namespace igb::telegram::test {
 
-// co_spawn (Boost 1.81) needs a default-constructible result; ApiResult has none.
-template <class T>
-boost::asio::awaitable<std::optional<T>> optional_of(boost::asio::awaitable<T> task) {
-  co_return co_await std::move(task);
-}
-
-template <class T>
-T run_on(boost::asio::io_context& io, boost::asio::awaitable<T> task) {
-  return *igb::testing::run_async(io, optional_of(std::move(task)));
-}
+using igb::testing::optional_of;
+using igb::testing::run_async;
 
 }  // namespace igb::telegram::test

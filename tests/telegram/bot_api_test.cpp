@@ -34,7 +34,7 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using Kind = ApiError::Kind;
 using test::optional_of;
-using test::run_on;
+using test::run_async;
 using namespace std::chrono_literals;
 
 const FakeTgUser kAnn{.id = 42, .first_name = "Ann", .username = "ann", .language_code = "en"};
@@ -66,7 +66,7 @@ class BotApiTest : public ::testing::Test {
 
   template <class T>
   T run(net::awaitable<T> task) {
-    return run_on(io_, std::move(task));
+    return run_async(io_, std::move(task));
   }
 
   void TearDown() override {

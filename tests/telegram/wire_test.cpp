@@ -22,7 +22,7 @@ namespace {
 using igb::testing::FakeHttpServer;
 using igb::testing::FakeRequest;
 using igb::testing::FakeResponse;
-using test::run_on;
+using test::run_async;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using Kind = ApiError::Kind;
@@ -36,7 +36,7 @@ class BotApiWireTest : public ::testing::Test {
     server_.set_handler([response](const FakeRequest&) { return response; });
     auto api = make_http_bot_api(*client_,
                                  {.base_url = server_.base_url() + "/", .token = kToken, .request_timeout = timeout});
-    return run_on(io_, api->send_message({.chat_id = 1, .text = "x"}));
+    return run_async(io_, api->send_message({.chat_id = 1, .text = "x"}));
   }
 
   net::io_context io_;
@@ -107,8 +107,8 @@ TEST_F(BotApiWireTest, LongPollTimeoutAddsToTheRequestTimeout) {
   } recorder;
   auto api =
       make_http_bot_api(recorder, {.base_url = "https://api.telegram.org", .token = "1:t", .request_timeout = 10s});
-  ASSERT_TRUE(run_on(io_, api->get_updates({.timeout = 50})).ok());
-  EXPECT_FALSE(run_on(io_, api->get_me()).ok());  // result [] is not a User
+  ASSERT_TRUE(run_async(io_, api->get_updates({.timeout = 50})).ok());
+  EXPECT_FALSE(run_async(io_, api->get_me()).ok());  // result [] is not a User
   EXPECT_EQ(recorder.requests.at(0).timeout, 60s);
   EXPECT_EQ(recorder.requests.at(0).url, "https://api.telegram.org/bot1:t/getUpdates");
   EXPECT_EQ(recorder.requests.at(1).timeout, 10s);
@@ -146,11 +146,11 @@ TEST_F(BotApiWireTest, TheTokenNeverAppearsInErrorsOrLogs) {
     auto port = a.local_endpoint().port();
     a.close();  // nothing listens there now
     auto api = make_http_bot_api(*client_, {.base_url = "http://127.0.0.1:" + std::to_string(port), .token = kToken});
-    collect(run_on(io_, api->send_message({.chat_id = 1, .text = "x"})));
+    collect(run_async(io_, api->send_message({.chat_id = 1, .text = "x"})));
   }
   auto bad_url = make_http_bot_api(*client_, {.base_url = "ftp://example.com", .token = kToken});
   try {
-    (void)run_on(io_, bad_url->send_message({.chat_id = 1, .text = "x"}));
+    (void)run_async(io_, bad_url->send_message({.chat_id = 1, .text = "x"}));
     ADD_FAILURE() << "a malformed base URL is a bug";
   } catch (const std::exception& e) {
     EXPECT_THAT(e.what(), Not(HasSubstr("SECRET")));

@@ -3,7 +3,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 
 #include <latch>
@@ -11,6 +10,7 @@
 #include <thread>
 
 #include "core/accounts.hpp"
+#include "support/async.hpp"
 #include "support/store_fixture.hpp"
 #include "usecases/billing.hpp"
 
@@ -74,13 +74,7 @@ class BillingUseCases : public ServiceTest {
   template <class T>
   T run(net::awaitable<T> op) {
     net::io_context io;
-    std::optional<T> out;
-    auto body = [&]() -> net::awaitable<void> { out.emplace(co_await std::move(op)); };
-    net::co_spawn(io, body(), [](std::exception_ptr e) {
-      if (e) std::rethrow_exception(e);
-    });
-    io.run();
-    return std::move(*out);
+    return run_async(io, std::move(op));
   }
 
   // A recurring Stars payment for `plan` by `user`; its charge id.

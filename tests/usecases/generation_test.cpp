@@ -4,12 +4,12 @@
 // the admins' figures show both.
 #include <gtest/gtest.h>
 
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 
 #include <optional>
 
 #include "core/admin.hpp"
+#include "support/async.hpp"
 #include "support/store_fixture.hpp"
 #include "support/temp_dir.hpp"
 #include "usecases/generation.hpp"
@@ -39,13 +39,7 @@ class GenerationPolicy : public ServiceTest {
   template <class T>
   T run(net::awaitable<T> op) {
     net::io_context io;
-    std::optional<T> out;
-    auto body = [&]() -> net::awaitable<void> { out.emplace(co_await std::move(op)); };
-    net::co_spawn(io, body(), [](std::exception_ptr e) {
-      if (e) std::rethrow_exception(e);
-    });
-    io.run();
-    return std::move(*out);
+    return run_async(io, std::move(op));
   }
 
   core::Result<core::SubmitOutcome> submit(core::UserId user, std::string prompt,
