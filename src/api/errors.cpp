@@ -22,7 +22,7 @@ int http_status(core::ErrorCode code) {
     case core::ErrorCode::not_found: return 404;
     case core::ErrorCode::conflict: return 409;
     case core::ErrorCode::quota_exhausted: return 402;
-    case core::ErrorCode::too_many_jobs: return 429;
+    case core::ErrorCode::too_many_jobs:
     case core::ErrorCode::rate_limited: return 429;
     case core::ErrorCode::payment_invalid: return 400;
     case core::ErrorCode::unavailable: return 503;
@@ -113,7 +113,7 @@ void log_unavailable(const server::Request& req, std::string_view route, const s
 
 }  // namespace
 
-std::optional<server::Response> answer_exception(std::exception_ptr failure, const server::Request& req,
+std::optional<server::Response> answer_exception(const std::exception_ptr& failure, const server::Request& req,
                                                  std::string_view route) {
   if (!core::is_temporary(failure)) return std::nullopt;
   std::string detail;

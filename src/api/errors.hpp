@@ -29,7 +29,7 @@ inline constexpr std::chrono::seconds kUnavailableRetryAfter{2};
 // (core::InfrastructureError with temporary(): the database down or restarting) is answered 503 with
 // Retry-After, not 500; the detail goes to the log with the request id (at most once a second),
 // never to the client. Anything else: nullopt, the server's 500.
-std::optional<server::Response> answer_exception(std::exception_ptr failure, const server::Request& req,
+std::optional<server::Response> answer_exception(const std::exception_ptr& failure, const server::Request& req,
                                                  std::string_view route);
 
 }  // namespace igb::api

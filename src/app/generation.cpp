@@ -68,7 +68,7 @@ net::awaitable<void> refresh_providers_loop(Caches caches) {
 
 }  // namespace
 
-GenerationStack build_generation(const Services& s, boost::asio::any_io_executor executor) {
+GenerationStack build_generation(const Services& s, const boost::asio::any_io_executor& executor) {
   GenerationStack g;
   g.http = http::make_client(executor);
   g.router = std::make_unique<gen::Router>(s.clock);

@@ -24,6 +24,6 @@ struct GenerationStack {
   std::function<boost::asio::awaitable<void>()> refresh_providers;
 };
 
-GenerationStack build_generation(const Services& services, boost::asio::any_io_executor executor);
+GenerationStack build_generation(const Services& services, const boost::asio::any_io_executor& executor);
 
 }  // namespace igb::app

@@ -109,7 +109,9 @@ net::awaitable<void> start_inline_generation(Context& c) {
 }
 
 std::string with_inline_target(std::string meta, const std::string& inline_message_id) {
-  return meta + ";inline=" + inline_message_id;
+  meta += ";inline=";
+  meta += inline_message_id;
+  return meta;
 }
 
 std::string inline_target(std::string_view meta) {

@@ -37,7 +37,7 @@ void Router::add_callback(std::string prefix, Filter filter, std::function<bool(
   routes_.push_back(Route{.name = "cb:" + prefix,
                           .kind = UpdateKind::callback,
                           .filter = filter,
-                          .prefix = prefix,
+                          .prefix = std::move(prefix),  // after .name: members initialise in order
                           .accepts = std::move(accepts),
                           .run = std::move(run)});
 }
@@ -94,6 +94,7 @@ std::vector<MenuCommand> Router::menu(bool admin) const {
     return a.rank < b.rank;
   });
   std::vector<MenuCommand> out;
+  out.reserve(entries.size());
   for (auto& e : entries) out.push_back(std::move(e.command));
   return out;
 }

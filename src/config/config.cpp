@@ -24,7 +24,6 @@ void PrintTo(const Secret& secret, std::ostream* os) { *os << secret.redacted();
 namespace {
 
 using core::Error;
-using core::ErrorCode;
 using core::Status;
 using namespace detail;
 
@@ -646,7 +645,8 @@ std::vector<std::pair<std::string, std::string>> describe(const Config& c) {
     std::string key = !b.api_key.empty()      ? "key set"
                       : b.api_key_env.empty() ? "no key"
                                               : "key " + b.api_key_env + " (not set)";
-    backends += b.name + "(" + kind + ", " + b.base_url + ", " + b.model + ", " + key + ")";
+    backends.append(b.name).append("(").append(kind).append(", ").append(b.base_url).append(", ");
+    backends.append(b.model).append(", ").append(key).append(")");
   }
 
   std::vector<std::pair<std::string, std::string>> out = {

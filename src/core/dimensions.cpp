@@ -20,7 +20,8 @@ std::optional<std::pair<int, int>> parse_aspect_ratio(std::string_view text) {
 Dimensions dimensions_for(std::pair<int, int> ratio, int max_pixels, int max_side) {
   const double pixels = std::min(max_pixels, 1024 * 1024);
   const double r = static_cast<double>(ratio.first) / ratio.second;
-  const double side_limit = max_side / 16 * 16;
+  const int side_multiple_of_16 = max_side / 16 * 16;  // rounded down on purpose
+  const double side_limit = side_multiple_of_16;
   double w = std::sqrt(pixels * r);
   double h = w / r;
   const double shrink = std::max({1.0, w / side_limit, h / side_limit});  // keep the ratio within max_side

@@ -81,7 +81,7 @@ Mapped map_ascii(char32_t c) {
     case U'7': return {Kind::leet, U't'};
     case U'@': return {Kind::leet, U'a'};
     case U'$': return {Kind::leet, U's'};
-    case U'!': return {Kind::leet, U'i'};
+    case U'!':
     case U'|': return {Kind::leet, U'i'};
     case U' ':
     case U'\t':

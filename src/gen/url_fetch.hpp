@@ -21,7 +21,7 @@ namespace igb::gen {
 struct UrlFetchOptions {
   // Tests only (PROVIDER_URLS_ALLOW_PRIVATE): loopback/private addresses and http:// are allowed.
   bool allow_private = false;
-  std::size_t max_bytes = 32 * 1024 * 1024;
+  std::size_t max_bytes = std::size_t{32} * 1024 * 1024;
   std::chrono::milliseconds timeout{60'000};
   int max_redirects = 3;
 };

@@ -83,7 +83,7 @@ core::Result<core::Image> ImageStore::put(std::string_view bytes, core::Timestam
   return image;
 }
 
-FileImageStore::FileImageStore(fs::path root) : images_dir_(std::move(root) / "images") {}
+FileImageStore::FileImageStore(fs::path root) : images_dir_(std::move(root /= "images")) {}
 
 fs::path FileImageStore::path_of(const core::Image& image) const {
   if (!is_sha256_hex(image.id)) {

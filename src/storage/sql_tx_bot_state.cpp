@@ -17,6 +17,7 @@ std::vector<core::InboxUpdate> SqlTx::inbox_updates(std::int64_t after_update_id
         "ORDER BY update_id LIMIT $2",
         {num(after_update_id), num(limit)});
   std::vector<core::InboxUpdate> out;
+  out.reserve(r.rows.size());
   for (const auto& row : r.rows) {
     out.push_back({.update_id = row.i64(0), .chat_id = row.i64(1), .body = row.text(2), .received_at = ts(row, 3)});
   }
