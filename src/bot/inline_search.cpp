@@ -42,10 +42,8 @@ std::vector<std::string> search_words(std::string_view text) {
     auto c = static_cast<unsigned char>(text[i]);
     std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 1;
     len = std::min(len, text.size() - i);
-    if (len == 1 && !std::isalnum(c)) {
-      flush();
-    } else if (len == 1 && c >= 0x80) {
-      flush();  // a stray continuation byte or an invalid lead byte
+    if (len == 1 && (!std::isalnum(c) || c >= 0x80)) {
+      flush();  // a separator, a stray continuation byte or an invalid lead byte
     } else {
       append_lower(word, text.substr(i, len));
     }

@@ -34,10 +34,11 @@ void Router::command(std::string name, CommandOptions options, Handler handler, 
 
 void Router::add_callback(std::string prefix, Filter filter, std::function<bool(std::string_view)> accepts,
                           std::function<net::awaitable<void>(Context&)> run) {
-  routes_.push_back(Route{.name = "cb:" + prefix,
+  auto name = "cb:" + prefix;
+  routes_.push_back(Route{.name = std::move(name),
                           .kind = UpdateKind::callback,
                           .filter = filter,
-                          .prefix = std::move(prefix),  // after .name: members initialise in order
+                          .prefix = std::move(prefix),
                           .accepts = std::move(accepts),
                           .run = std::move(run)});
 }

@@ -7,7 +7,6 @@
 namespace igb::config::detail {
 
 using core::Error;
-using core::ErrorCode;
 using core::Status;
 
 namespace {

@@ -15,7 +15,7 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr std::size_t kMaxHubAnswer = 1024 * 1024;
+constexpr std::size_t kMaxHubAnswer = std::size_t{1024} * 1024;
 constexpr std::string_view kTask = "text-to-image";
 
 std::string string_at(const json::object& o, std::string_view key) {
@@ -227,6 +227,7 @@ net::awaitable<std::vector<ProviderMapping>> ProviderMappingCache::providers(std
 
 net::awaitable<void> ProviderMappingCache::refresh_all() {
   std::vector<std::string> models;
+  models.reserve(entries_.size());
   for (const auto& [model, entry] : entries_) models.push_back(model);
   for (auto& model : models) co_await refresh(model);
 }

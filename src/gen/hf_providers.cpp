@@ -29,9 +29,9 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr std::size_t kMaxJsonAnswer = 1024 * 1024;            // answers that carry a URL
-constexpr std::size_t kMaxBase64Answer = 48 * 1024 * 1024;     // answers that carry the image inline
-constexpr std::size_t kMaxImageAnswer = 32 * 1024 * 1024;      // raw image bytes
+constexpr std::size_t kMaxJsonAnswer = std::size_t{1024} * 1024;           // answers that carry a URL
+constexpr std::size_t kMaxBase64Answer = std::size_t{48} * 1024 * 1024;    // answers that carry the image inline
+constexpr std::size_t kMaxImageAnswer = std::size_t{32} * 1024 * 1024;     // raw image bytes
 
 GenerationFailure failure(const ProviderCall& call, const ProviderMapping& m, FailureKind kind, std::string detail) {
   return GenerationFailure{.kind = kind, .detail = m.provider + ": " + std::move(detail), .backend = call.backend};
@@ -268,7 +268,7 @@ net::awaitable<GenerationOutcome> replicate(ProviderCall call, ProviderMapping m
     url += "/v1/models/" + m.provider_id + "/predictions";
   }
   auto req = post_json(std::move(url), body, kMaxJsonAnswer);
-  req.headers.push_back({std::string("Prefer"), std::string("wait")});
+  req.headers.emplace_back("Prefer", "wait");
   auto sent = co_await send(call, m, std::move(req));
 
   for (int polls = 0;; ++polls) {
@@ -303,9 +303,10 @@ net::awaitable<GenerationOutcome> replicate(ProviderCall call, ProviderMapping m
     }
     if (polls >= call.max_polls) {
       if (status.empty()) status = "?";
-      co_return failure(
-          call, m, FailureKind::retry_later,
-          "prediction " + id + " not done after " + std::to_string(polls) + " polls (status " + status + ")");
+      std::string what = "prediction ";
+      what.append(id).append(" not done after ").append(std::to_string(polls));
+      what.append(" polls (status ").append(status).append(")");
+      co_return failure(call, m, FailureKind::retry_later, std::move(what));
     }
     net::steady_timer timer(co_await net::this_coro::executor, call.poll_interval);
     co_await timer.async_wait(net::use_awaitable);
@@ -381,7 +382,7 @@ std::optional<std::chrono::milliseconds> parse_ratelimit_reset(const std::string
       auto key = util::to_lower(util::trim(kv.substr(0, eq)));
       if (key != "t" && key != "reset") continue;
       if (auto secs = util::parse_int(util::trim(kv.substr(eq + 1))); secs && *secs >= 0) {
-        return std::chrono::seconds(std::min<long long>(*secs, 24 * 3600));
+        return std::chrono::seconds(std::min<long long>(*secs, 24LL * 3600));
       }
     }
   }

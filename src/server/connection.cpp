@@ -9,8 +9,9 @@ namespace {
 // Arms the watchdog for min(deadline, now + every). A deadline is always set at least `every` ahead
 // (every is the shortest timeout, or the watchdog is re-armed), so the watchdog never wakes after it.
 void watch(std::shared_ptr<Connection> c, Clock::duration every) {
-  c->watchdog.expires_at(std::min(c->deadline, Clock::now() + every));
-  c->watchdog.async_wait([c = std::move(c), every](const error_code& ec) mutable {
+  auto& watchdog = c->watchdog;  // named first: the handler below takes `c` over
+  watchdog.expires_at(std::min(c->deadline, Clock::now() + every));
+  watchdog.async_wait([c = std::move(c), every](const error_code& ec) mutable {
     if (ec || c->finished) return;  // canceled: the connection has ended, or the watchdog was re-armed
     if (Clock::now() >= c->deadline) {
       error_code ignored;
@@ -76,7 +77,8 @@ class SseWriter final : public EventStream {
 }  // namespace
 
 // options.on_exception's answer, or a 500 and a log line naming the request id.
-Response Server::Impl::answer_exception(std::exception_ptr failure, const Request& req, std::string_view route) const {
+Response Server::Impl::answer_exception(const std::exception_ptr& failure, const Request& req,
+                                        std::string_view route) const {
   if (options.on_exception) {
     try {
       if (auto answer = options.on_exception(failure, req, route)) return std::move(*answer);

@@ -116,7 +116,7 @@ void build_head(std::string& out, int status, const Headers& headers, bool strea
 
 void log_unexpected(std::string_view what, std::exception_ptr e) {
   try {
-    std::rethrow_exception(e);
+    std::rethrow_exception(std::move(e));
   } catch (const boost::system::system_error& ex) {
     if (ex.code() == net::error::operation_aborted) return;  // the server closed it
     spdlog::error("http server: {}: {}", what, ex.what());
@@ -131,7 +131,7 @@ void log_unexpected(std::string_view what, std::exception_ptr e) {
 void log_handler_failure(std::string_view what, std::string_view method, std::string_view route,
                          std::string_view request_id, std::exception_ptr e) {
   try {
-    std::rethrow_exception(e);
+    std::rethrow_exception(std::move(e));
   } catch (const std::exception& ex) {
     spdlog::error("http: {} {}: {} threw (request {}): {}", method, route, what, request_id, ex.what());
   } catch (...) {

@@ -181,7 +181,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   static net::awaitable<void> close_connection(std::shared_ptr<Connection> c, Next how, std::chrono::milliseconds limit,
                                                Clock::duration every);
   void report(std::string_view method, std::string_view route, int status, Clock::time_point started) const;
-  Response answer_exception(std::exception_ptr failure, const Request& req, std::string_view route) const;
+  Response answer_exception(const std::exception_ptr& failure, const Request& req, std::string_view route) const;
 };
 
 }  // namespace igb::server

@@ -114,7 +114,7 @@ std::optional<std::string> base64_decode(std::string_view text) {
   int rc2 = rc < 0 ? -1 : EVP_DecodeFinal(ctx, dst + len, &tail);
   EVP_ENCODE_CTX_free(ctx);
   if (rc < 0 || rc2 < 0) return std::nullopt;
-  out.resize(static_cast<std::size_t>(len + tail));
+  out.resize(static_cast<std::size_t>(len) + static_cast<std::size_t>(tail));
   return out;
 }
 
