@@ -6,7 +6,6 @@
 #include <signal.h>
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
 
@@ -23,6 +22,7 @@
 #include "core/quota.hpp"
 #include "http/client.hpp"
 #include "storage/store.hpp"
+#include "support/async.hpp"
 #include "support/fake_http_server.hpp"
 #include "support/process.hpp"
 #include "support/service_env.hpp"
@@ -103,7 +103,7 @@ class CrashSafety : public ::testing::Test {
     net::io_context io;
     std::vector<Posted> out(bodies.size());
     for (std::size_t i = 0; i < bodies.size(); ++i) {
-      net::co_spawn(io, post_one(urls[i % urls.size()] + "/v1/generate", key, bodies[i], &out[i]), net::detached);
+      net::co_spawn(io, post_one(urls[i % urls.size()] + "/v1/generate", key, bodies[i], &out[i]), rethrow);
     }
     io.run();
     return out;

@@ -37,6 +37,7 @@
 #include "core/quota.hpp"
 #include "http/client.hpp"
 #include "storage/store.hpp"
+#include "support/async.hpp"
 #include "support/fake_bot_api.hpp"
 #include "support/fake_http_server.hpp"
 #include "support/process.hpp"
@@ -91,7 +92,7 @@ http::Request api_request(std::string method, std::string url, const std::string
 Answer call(http::Request req) {
   net::io_context io;
   Answer out;
-  net::co_spawn(io, exchange(std::move(req), &out), net::detached);
+  net::co_spawn(io, exchange(std::move(req), &out), rethrow);
   io.run();
   return out;
 }

@@ -5,6 +5,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include <exception>
 #include <optional>
 #include <type_traits>
 
@@ -16,6 +17,12 @@ template <class T>
 boost::asio::awaitable<std::optional<T>> optional_of(boost::asio::awaitable<T> task) {
   co_return co_await std::move(task);
 }
+
+// The completion handler for a task spawned on an io_context the test runs itself: an exception in
+// the task comes out of io.run() and fails the test (net::detached would drop it).
+inline constexpr auto rethrow = [](const std::exception_ptr& e) {
+  if (e) std::rethrow_exception(e);
+};
 
 template <class T>
 T run_async(boost::asio::io_context& io, boost::asio::awaitable<T> task) {

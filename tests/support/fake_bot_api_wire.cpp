@@ -1,6 +1,7 @@
 // The fake Bot API on the wire: how a call is read (query, JSON, form, multipart), checked and
 // answered, long polling, the HTTP server on loopback, and webhooks delivered to the bot.
 #include "support/fake_bot_api_internal.hpp"
+#include "support/async.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
@@ -143,7 +144,7 @@ int post_json(const std::string& url, const std::string& body, const std::option
         auto [ec, n] = co_await bhttp::async_read(stream, buffer, res, kTok);
         if (!ec) status = static_cast<int>(res.result_int());
       },
-      net::detached);
+      rethrow);
   io.run();
   return status;
 }

@@ -13,7 +13,6 @@
 
 #include "http/client.hpp"
 #include "support/async.hpp"
-#include "bot_api_support.hpp"
 #include "telegram/codec.hpp"
 #include "support/fake_bot_api.hpp"
 #include "support/fake_http_server.hpp"
@@ -33,8 +32,8 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using Kind = ApiError::Kind;
-using test::optional_of;
-using test::run_async;
+using igb::testing::optional_of;
+using igb::testing::run_async;
 using namespace std::chrono_literals;
 
 const FakeTgUser kAnn{.id = 42, .first_name = "Ann", .username = "ann", .language_code = "en"};

@@ -5,7 +5,6 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -29,6 +28,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
+using igb::testing::rethrow;
 using igb::testing::run_async;
 
 struct Grant {
@@ -399,7 +399,7 @@ TEST(SendScheduler, RandomCancellationsKeepLimitsAndOrder) {
       if (rng() % 5 == 0) {
         signals.push_back(std::make_unique<net::cancellation_signal>());
         spawn_cancellable(io, s, r, index, chat, *signals.back());
-        net::co_spawn(io, cancel_later(signals.back().get(), std::chrono::milliseconds(rng() % 600)), net::detached);
+        net::co_spawn(io, cancel_later(signals.back().get(), std::chrono::milliseconds(rng() % 600)), rethrow);
       } else {
         spawn_acquire(io, s, r, index, chat);
       }

@@ -11,7 +11,7 @@
 #include <set>
 #include <sstream>
 
-#include "bot_api_support.hpp"
+#include "support/async.hpp"
 #include "http/client.hpp"
 #include "support/fake_http_server.hpp"
 #include "telegram/bot_api.hpp"
@@ -22,7 +22,7 @@ namespace {
 using igb::testing::FakeHttpServer;
 using igb::testing::FakeRequest;
 using igb::testing::FakeResponse;
-using test::run_async;
+using igb::testing::run_async;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using Kind = ApiError::Kind;
